@@ -1,0 +1,211 @@
+// The embedded MQTT broker (aedes) on TCP and on WebSocket (`/mqtt` on the HTTP server).
+// It authenticates devices, confines each to its own topics, and hands telemetry to the host
+// through synchronous, cheap callbacks: no slow subscriber ever hangs on the hot topic.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Aedes, type Client, type AuthenticateError } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { Logger } from 'pino';
+import type { DeviceRegistry } from './device-registry.ts';
+import { DEVICE_ID, errorsTopic, maySubscribe, parseDeviceTopic, publishRefusal, statusTopic } from './topics.ts';
+
+export interface BrokerHooks {
+  /** A telemetry message from an authenticated device (payload not yet validated). */
+  onVitals(deviceId: string, payload: Buffer, topic: string, receivedAt: number): void;
+  onStatus(deviceId: string, status: 'online' | 'offline', at: number, reason: string): void;
+  /** Something a device sent that is refused before decoding (bad status payload, …). */
+  onRefused(deviceId: string, topic: string, reason: string, payload?: Buffer): void;
+  onConnectionsChanged?(connected: number): void;
+}
+
+export interface BrokerOptions {
+  registry: DeviceRegistry;
+  allowAnonymous: boolean;
+  log: Logger;
+  hooks: BrokerHooks;
+}
+
+export interface Broker {
+  readonly aedes: Aedes;
+  listenTcp(port: number, host: string): Promise<number>;
+  /** Route an HTTP upgrade on `/mqtt` to the broker. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Tell a device why something it sent was refused (`devices/{id}/errors`, QoS 0). */
+  publishError(deviceId: string, body: object): void;
+  connectedDevices(): number;
+  close(): Promise<void>;
+}
+
+const notAuthorized = (message: string): AuthenticateError =>
+  Object.assign(new Error(message), { returnCode: 5 as const }) as AuthenticateError;
+const identifierRejected = (message: string): AuthenticateError =>
+  Object.assign(new Error(message), { returnCode: 2 as const }) as AuthenticateError;
+
+export async function createBroker(opts: BrokerOptions): Promise<Broker> {
+  const { registry, log, hooks } = opts;
+  // The device id a client authenticated as (username, or client id in anonymous mode).
+  const deviceOf = new WeakMap<Client, string>();
+  const connections = new Map<string, number>();
+  let connectedCount = 0;
+
+  const aedes = await Aedes.createBroker({
+    // Bound the time a stuck subscriber can hold delivery slots (see shared/PERFORMANCE.md).
+    drainTimeout: 10_000,
+    concurrency: 1000,
+    maxClientsIdLength: 64,
+    heartbeatInterval: 60_000,
+    connectTimeout: 10_000,
+
+    authenticate(client, username, password, done) {
+      const deviceId = username ?? (opts.allowAnonymous ? client.id : undefined);
+      if (!deviceId) return done(notAuthorized('username (device id) required'), false);
+      if (!DEVICE_ID.test(deviceId)) return done(identifierRejected(`invalid device id '${deviceId}'`), false);
+      if (opts.allowAnonymous && !password) {
+        deviceOf.set(client, deviceId);
+        return done(null, true);
+      }
+      registry.authenticate(deviceId, password?.toString('utf8') ?? '').then(
+        (ok) => {
+          if (!ok) {
+            log.warn({ deviceId, remote: remoteOf(client) }, 'device authentication refused');
+            return done(notAuthorized('unknown device or wrong secret'), false);
+          }
+          deviceOf.set(client, deviceId);
+          done(null, true);
+        },
+        (err: Error) => {
+          log.error({ err, deviceId }, 'device authentication failed');
+          done(notAuthorized('authentication error'), false);
+        },
+      );
+    },
+
+    authorizePublish(client, packet, callback) {
+      if (!client) {
+        // A will published for a client already gone: only status wills are legitimate.
+        return callback(parseDeviceTopic(packet.topic)?.kind === 'status' ? null : new Error('orphan publish refused'));
+      }
+      const deviceId = deviceOf.get(client);
+      if (!deviceId) return callback(new Error('unauthenticated client'));
+      const refusal = publishRefusal(deviceId, packet.topic);
+      if (refusal) {
+        // [MQTT-3.3.5-2] the connection is closed; there is no way to tell the client why in 3.1.1,
+        // so the reason is recorded for the device's owner.
+        hooks.onRefused(deviceId, packet.topic, refusal);
+        log.warn({ deviceId, topic: packet.topic }, refusal);
+        return callback(new Error(refusal));
+      }
+      callback(null);
+    },
+
+    authorizeSubscribe(client, sub, callback) {
+      const deviceId = deviceOf.get(client);
+      // Refused filters get SUBACK 0x80 rather than a disconnect.
+      callback(null, deviceId && maySubscribe(deviceId, sub.topic) ? sub : null);
+    },
+
+    published(packet, client, callback) {
+      // Synchronous and cheap: the hooks only validate and queue.
+      if (client) {
+        const deviceId = deviceOf.get(client);
+        const t = parseDeviceTopic(packet.topic);
+        if (deviceId && t) {
+          try {
+            if (t.kind === 'vitals') hooks.onVitals(deviceId, packet.payload as Buffer, packet.topic, Date.now());
+            else if (t.kind === 'status') handleStatus(deviceId, packet.payload as Buffer, packet.topic, client.connected ? 1 : 0);
+          } catch (err) {
+            log.error({ err, deviceId }, 'telemetry handler failed');
+          }
+        }
+      } else if (packet.topic.endsWith('/status')) {
+        // The will of a client that vanished, published by the broker on its behalf.
+        const t = parseDeviceTopic(packet.topic);
+        if (t) handleStatus(t.deviceId, packet.payload as Buffer, packet.topic, 0);
+      }
+      callback(null);
+    },
+  });
+
+  /** `own`: how many of the device's live connections the publisher itself accounts for. */
+  function handleStatus(deviceId: string, payload: Buffer, topic: string, own: number): void {
+    const text = payload.toString('utf8').trim();
+    if (text === 'online' || text === 'offline') {
+      // A will saying "offline" while another connection of the same device is up is stale.
+      if (text === 'offline' && (connections.get(deviceId) ?? 0) > own) return;
+      hooks.onStatus(deviceId, text, Date.now(), 'status message');
+    } else {
+      hooks.onRefused(deviceId, topic, `status payload must be 'online' or 'offline', got ${JSON.stringify(text.slice(0, 40))}`, payload);
+    }
+  }
+
+  aedes.on('clientReady', (client) => {
+    const deviceId = deviceOf.get(client);
+    if (!deviceId) return;
+    connections.set(deviceId, (connections.get(deviceId) ?? 0) + 1);
+    connectedCount++;
+    hooks.onConnectionsChanged?.(connectedCount);
+    hooks.onStatus(deviceId, 'online', Date.now(), 'connected');
+  });
+  aedes.on('clientDisconnect', (client) => {
+    const deviceId = deviceOf.get(client);
+    if (!deviceId) return;
+    const left = (connections.get(deviceId) ?? 1) - 1;
+    if (left <= 0) connections.delete(deviceId);
+    else connections.set(deviceId, left);
+    connectedCount = Math.max(0, connectedCount - 1);
+    hooks.onConnectionsChanged?.(connectedCount);
+    if (left <= 0) {
+      hooks.onStatus(deviceId, 'offline', Date.now(), 'connection closed');
+      // Keep the retained status truthful for anyone who subscribes later.
+      if (!aedes.closed) aedes.publish({ cmd: 'publish', topic: statusTopic(deviceId), payload: Buffer.from('offline'), qos: 1, retain: true, dup: false }, () => undefined);
+    }
+  });
+  aedes.on('clientError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt client error'));
+  aedes.on('connectionError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt connection error'));
+
+  const tcp: Server = createServer((socket: Socket) => {
+    // Nagle's algorithm is where the p99 went (shared/PERFORMANCE.md).
+    socket.setNoDelay(true);
+    aedes.handle(socket);
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+
+  return {
+    aedes,
+    listenTcp(port, host) {
+      return new Promise((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(port, host, () => {
+          tcp.off('error', reject);
+          resolve((tcp.address() as { port: number }).port);
+        });
+      });
+    },
+    handleUpgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        (socket as Socket).setNoDelay?.(true);
+        const stream = createWebSocketStream(ws);
+        stream.on('error', () => stream.destroy());
+        aedes.handle(stream, req);
+      });
+    },
+    publishError(deviceId, body) {
+      aedes.publish(
+        { cmd: 'publish', topic: errorsTopic(deviceId), payload: Buffer.from(JSON.stringify(body)), qos: 0, retain: false, dup: false },
+        () => undefined,
+      );
+    },
+    connectedDevices: () => connectedCount,
+    async close() {
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    },
+  };
+}
+
+function remoteOf(client: Client): string | undefined {
+  const conn = client.conn as Partial<Socket>;
+  return conn.remoteAddress;
+}

@@ -1,0 +1,130 @@
+// A bounded, batched, retrying writer. Rows wait in memory; one batch at a time is written;
+// while the database is unreachable rows keep waiting (up to `maxBuffered`) and are written
+// when it returns. What cannot be kept is counted and logged, never silently lost.
+import type { Logger } from 'pino';
+import { DbError } from './driver.ts';
+
+export interface BatchWriterOptions<T> {
+  name: string;
+  /** Write one batch; resolve with the number of rows actually stored. */
+  write: (batch: T[]) => Promise<number>;
+  batchSize: number;
+  flushMs: number;
+  maxBuffered: number;
+  log: Logger;
+  onCommit?: (rows: T[], stored: number, seconds: number) => void;
+  onError?: (err: Error) => void;
+  onDrop?: (count: number, reason: string) => void;
+  onDepth?: (depth: number) => void;
+}
+
+/** Errors that say "try again later" (connection lost, server starting or shutting down). */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof DbError) || err.code === undefined) return true;
+  return /^(08|53|57|58)/.test(err.code) || err.code === '40001' || err.code === '40P01';
+}
+
+export class BatchWriter<T> {
+  private buffer: T[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
+  private backoffMs = 0;
+  private failures = 0;
+  private nextAttemptAt = 0;
+  private closed = false;
+
+  constructor(private readonly opts: BatchWriterOptions<T>) {}
+
+  get depth(): number {
+    return this.buffer.length - this.head;
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.tick(), this.opts.flushMs);
+    this.timer.unref();
+  }
+
+  /** Queue a row; false when the buffer is full and the row was dropped (counted). */
+  push(row: T): boolean {
+    if (this.closed) {
+      this.opts.onDrop?.(1, 'writer closed');
+      return false;
+    }
+    if (this.depth >= this.opts.maxBuffered) {
+      this.opts.onDrop?.(1, 'write buffer full');
+      return false;
+    }
+    this.buffer.push(row);
+    if (this.depth >= this.opts.batchSize) void this.tick();
+    return true;
+  }
+
+  private tick(): Promise<void> {
+    if (this.writing || this.depth === 0 || Date.now() < this.nextAttemptAt) return this.writing ?? Promise.resolve();
+    this.writing = this.writeOne().finally(() => {
+      this.writing = null;
+      this.opts.onDepth?.(this.depth);
+    });
+    return this.writing;
+  }
+
+  private async writeOne(): Promise<void> {
+    const end = Math.min(this.buffer.length, this.head + this.opts.batchSize);
+    const batch = this.buffer.slice(this.head, end);
+    const started = process.hrtime.bigint();
+    try {
+      const stored = await this.opts.write(batch);
+      this.head = end;
+      // Compact now and then, not on every batch.
+      if (this.head > 50_000 || this.head === this.buffer.length) {
+        this.buffer = this.buffer.slice(this.head);
+        this.head = 0;
+      }
+      if (this.failures > 0) this.opts.log.info({ writer: this.opts.name, after: this.failures }, 'database writes resumed');
+      this.failures = 0;
+      this.backoffMs = 0;
+      this.nextAttemptAt = 0;
+      this.opts.onCommit?.(batch, stored, Number(process.hrtime.bigint() - started) / 1e9);
+    } catch (err) {
+      this.failures++;
+      this.opts.onError?.(err as Error);
+      if (!isTransient(err) && this.failures >= 3) {
+        // A batch the database keeps refusing for its content would block everything behind it.
+        this.head = end;
+        this.opts.onDrop?.(batch.length, `write refused: ${(err as Error).message}`);
+        this.opts.log.error({ writer: this.opts.name, rows: batch.length, err: (err as Error).message }, 'batch refused by the database; rows dropped');
+        this.failures = 0;
+        return;
+      }
+      this.backoffMs = Math.min(5000, this.backoffMs ? this.backoffMs * 2 : 100);
+      this.nextAttemptAt = Date.now() + this.backoffMs;
+      if (this.failures === 1 || this.failures % 20 === 0) {
+        this.opts.log.warn({ writer: this.opts.name, depth: this.depth, attempt: this.failures, err: (err as Error).message }, 'database write failed; rows kept, retrying');
+      }
+    }
+  }
+
+  /** Write everything buffered, retrying until done or `deadlineMs` passes. */
+  async flush(deadlineMs = 30_000): Promise<boolean> {
+    const until = Date.now() + deadlineMs;
+    while (this.depth > 0 && Date.now() < until) {
+      if (this.writing) await this.writing;
+      else if (Date.now() < this.nextAttemptAt) await new Promise((r) => setTimeout(r, Math.min(100, this.nextAttemptAt - Date.now())));
+      else await this.tick();
+    }
+    if (this.writing) await this.writing;
+    return this.depth === 0;
+  }
+
+  async close(deadlineMs = 30_000): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const done = await this.flush(deadlineMs);
+    this.closed = true;
+    if (!done) {
+      this.opts.onDrop?.(this.depth, 'shutdown before the database accepted them');
+      this.opts.log.error({ writer: this.opts.name, rows: this.depth }, 'shutting down with unwritten rows');
+    }
+  }
+}

@@ -1,0 +1,316 @@
+// Row mapping and queries for accounts, patients, devices, alerts, ingest errors and the audit
+// log. Parameterised SQL only; camelCase out, snake_case in the schema.
+import type { Queryable } from './driver.ts';
+import type { AlarmLimits } from '../server/pipeline/score/limits.ts';
+import type { Alert } from '../server/pipeline/alarms/rules.ts';
+
+export type Role = 'admin' | 'doctor' | 'nurse' | 'front-desk' | 'pharmacist' | 'lab' | 'patient' | 'kiosk';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+export interface UserWithHash extends User {
+  passwordHash: string;
+}
+
+export interface Patient {
+  id: string;
+  name: string;
+  ward: string;
+  bed: string | null;
+  spo2Scale: 1 | 2;
+  alarmLimits: AlarmLimits;
+  createdAt: string;
+  archivedAt: string | null;
+}
+
+export interface Device {
+  id: string;
+  label: string | null;
+  patientId: string | null;
+  status: 'unknown' | 'online' | 'offline';
+  lastSeenAt: string | null;
+  createdAt: string;
+}
+export interface DeviceWithHash extends Device {
+  secretHash: string;
+}
+
+const isoOrNull = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
+const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
+
+// ------------------------------------------------------------------ users
+
+const userCols = 'id, email, name, role, password_hash';
+const toUser = (r: Record<string, unknown>): UserWithHash => ({
+  id: r.id as string,
+  email: r.email as string,
+  name: r.name as string,
+  role: r.role as Role,
+  passwordHash: r.password_hash as string,
+});
+
+export async function findUserByEmail(db: Queryable, email: string): Promise<UserWithHash | null> {
+  const { rows } = await db.query(`SELECT ${userCols} FROM users WHERE email = $1 AND disabled_at IS NULL`, [email.toLowerCase()]);
+  return rows[0] ? toUser(rows[0]) : null;
+}
+
+export async function findUserById(db: Queryable, id: string): Promise<UserWithHash | null> {
+  const { rows } = await db.query(`SELECT ${userCols} FROM users WHERE id = $1 AND disabled_at IS NULL`, [id]);
+  return rows[0] ? toUser(rows[0]) : null;
+}
+
+export async function countUsers(db: Queryable, role?: Role): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    role ? 'SELECT count(*)::int AS n FROM users WHERE role = $1' : 'SELECT count(*)::int AS n FROM users',
+    role ? [role] : [],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+export async function insertUser(db: Queryable, u: UserWithHash): Promise<User> {
+  await db.query('INSERT INTO users (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5)', [
+    u.id,
+    u.email.toLowerCase(),
+    u.name,
+    u.role,
+    u.passwordHash,
+  ]);
+  return { id: u.id, email: u.email.toLowerCase(), name: u.name, role: u.role };
+}
+
+// ------------------------------------------------------------------ patients
+
+const patientCols = 'id, name, ward, bed, spo2_scale, alarm_limits, created_at, archived_at';
+const toPatient = (r: Record<string, unknown>): Patient => ({
+  id: r.id as string,
+  name: r.name as string,
+  ward: r.ward as string,
+  bed: (r.bed as string | null) ?? null,
+  spo2Scale: Number(r.spo2_scale) as 1 | 2,
+  alarmLimits: (json(r.alarm_limits) ?? {}) as AlarmLimits,
+  createdAt: new Date(r.created_at as string).toISOString(),
+  archivedAt: isoOrNull(r.archived_at),
+});
+
+export async function insertPatient(db: Queryable, p: Omit<Patient, 'createdAt' | 'archivedAt'>): Promise<Patient> {
+  const { rows } = await db.query(
+    `INSERT INTO patients (id, name, ward, bed, spo2_scale, alarm_limits) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+     RETURNING ${patientCols}`,
+    [p.id, p.name, p.ward, p.bed, p.spo2Scale, JSON.stringify(p.alarmLimits)],
+  );
+  return toPatient(rows[0]!);
+}
+
+export async function getPatient(db: Queryable, id: string): Promise<Patient | null> {
+  const { rows } = await db.query(`SELECT ${patientCols} FROM patients WHERE id = $1`, [id]);
+  return rows[0] ? toPatient(rows[0]) : null;
+}
+
+export interface PatientFilter {
+  ward?: string;
+  includeArchived?: boolean;
+  limit: number;
+  offset: number;
+}
+
+export async function listPatients(db: Queryable, f: PatientFilter): Promise<{ items: Patient[]; total: number }> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (f.ward !== undefined) {
+    params.push(f.ward);
+    where.push(`ward = $${params.length}`);
+  }
+  if (!f.includeArchived) where.push('archived_at IS NULL');
+  const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const { rows } = await db.query(
+    `SELECT ${patientCols}, count(*) OVER ()::int AS total FROM patients ${w}
+     ORDER BY ward, bed NULLS LAST, name LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+    [...params, f.limit, f.offset],
+  );
+  return { items: rows.map(toPatient), total: Number(rows[0]?.total ?? 0) };
+}
+
+export async function allActivePatients(db: Queryable): Promise<Patient[]> {
+  const { rows } = await db.query(`SELECT ${patientCols} FROM patients WHERE archived_at IS NULL`);
+  return rows.map(toPatient);
+}
+
+// ------------------------------------------------------------------ devices
+
+const deviceCols = 'id, label, patient_id, status, last_seen_at, created_at, secret_hash';
+const toDevice = (r: Record<string, unknown>): DeviceWithHash => ({
+  id: r.id as string,
+  label: (r.label as string | null) ?? null,
+  patientId: (r.patient_id as string | null) ?? null,
+  status: r.status as Device['status'],
+  lastSeenAt: isoOrNull(r.last_seen_at),
+  createdAt: new Date(r.created_at as string).toISOString(),
+  secretHash: r.secret_hash as string,
+});
+
+export function publicDevice(d: DeviceWithHash): Device {
+  const { secretHash: _omit, ...rest } = d;
+  return rest;
+}
+
+export async function insertDevice(db: Queryable, d: { id: string; label: string | null; secretHash: string; patientId: string | null }): Promise<DeviceWithHash> {
+  const { rows } = await db.query(
+    `INSERT INTO devices (id, label, secret_hash, patient_id) VALUES ($1, $2, $3, $4) RETURNING ${deviceCols}`,
+    [d.id, d.label, d.secretHash, d.patientId],
+  );
+  return toDevice(rows[0]!);
+}
+
+export async function getDevice(db: Queryable, id: string): Promise<DeviceWithHash | null> {
+  const { rows } = await db.query(`SELECT ${deviceCols} FROM devices WHERE id = $1`, [id]);
+  return rows[0] ? toDevice(rows[0]) : null;
+}
+
+export async function listDevices(db: Queryable): Promise<DeviceWithHash[]> {
+  const { rows } = await db.query(`SELECT ${deviceCols} FROM devices ORDER BY id`);
+  return rows.map(toDevice);
+}
+
+export async function updateDevice(db: Queryable, id: string, patch: { patientId?: string | null; label?: string | null }): Promise<DeviceWithHash | null> {
+  const sets: string[] = [];
+  const params: unknown[] = [id];
+  if (patch.patientId !== undefined) {
+    params.push(patch.patientId);
+    sets.push(`patient_id = $${params.length}`);
+  }
+  if (patch.label !== undefined) {
+    params.push(patch.label);
+    sets.push(`label = $${params.length}`);
+  }
+  if (sets.length === 0) return getDevice(db, id);
+  const { rows } = await db.query(`UPDATE devices SET ${sets.join(', ')} WHERE id = $1 RETURNING ${deviceCols}`, params);
+  return rows[0] ? toDevice(rows[0]) : null;
+}
+
+export async function setDeviceStatus(db: Queryable, id: string, status: 'online' | 'offline', at: Date): Promise<void> {
+  await db.query('UPDATE devices SET status = $2, last_seen_at = $3 WHERE id = $1', [id, status, at.toISOString()]);
+}
+
+// ------------------------------------------------------------------ alerts
+
+const toAlert = (r: Record<string, unknown>): Alert => ({
+  id: r.id as string,
+  patientId: r.patient_id as string,
+  kind: r.kind as Alert['kind'],
+  category: r.category as Alert['category'],
+  parameter: (r.parameter as string | null) ?? null,
+  value: r.value === null ? null : Number(r.value),
+  limit: r.limit_value === null ? null : Number(r.limit_value),
+  priority: r.priority as Alert['priority'],
+  state: r.state as Alert['state'],
+  message: r.message as string,
+  ts: new Date(r.started_at as string).getTime(),
+  endedAt: r.ended_at === null ? null : new Date(r.ended_at as string).getTime(),
+  updatedAt: new Date(r.updated_at as string).getTime(),
+});
+
+export interface AlertFilter {
+  state?: string;
+  patientId?: string;
+  ward?: string;
+  limit: number;
+  offset: number;
+}
+
+export async function listAlerts(db: Queryable, f: AlertFilter): Promise<Alert[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, v: unknown) => {
+    params.push(v);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.state) add('a.state = ?', f.state);
+  if (f.patientId) add('a.patient_id = ?', f.patientId);
+  if (f.ward) add('p.ward = ?', f.ward);
+  const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const { rows } = await db.query(
+    `SELECT a.* FROM alerts a JOIN patients p ON p.id = a.patient_id ${w}
+     ORDER BY CASE a.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, a.started_at DESC
+     LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+    [...params, f.limit, f.offset],
+  );
+  return rows.map(toAlert);
+}
+
+// ------------------------------------------------------------------ ingest errors
+
+export async function listIngestErrors(db: Queryable, f: { deviceId?: string; limit: number; offset: number }) {
+  const params: unknown[] = [];
+  let w = '';
+  if (f.deviceId) {
+    params.push(f.deviceId);
+    w = 'WHERE device_id = $1';
+  }
+  const { rows } = await db.query(
+    `SELECT id, time, device_id, topic, item_index, field, reason, refused, payload FROM ingest_errors ${w}
+     ORDER BY time DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+    [...params, f.limit, f.offset],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    ts: new Date(r.time as string).toISOString(),
+    deviceId: r.device_id as string | null,
+    topic: r.topic as string,
+    index: r.item_index as number | null,
+    field: r.field as string | null,
+    reason: r.reason as string,
+    refused: r.refused as boolean,
+    payload: r.payload as string | null,
+  }));
+}
+
+// ------------------------------------------------------------------ audit
+
+export interface AuditEntry {
+  actorId: string | null;
+  actorRole: string | null;
+  action: string;
+  resource: string;
+  resourceId?: string | null;
+  patientId?: string | null;
+  ip?: string | null;
+  details?: unknown;
+}
+
+export async function insertAudit(db: Queryable, e: AuditEntry): Promise<void> {
+  await db.query(
+    `INSERT INTO audit_log (actor_id, actor_role, action, resource, resource_id, patient_id, ip, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+    [e.actorId, e.actorRole, e.action, e.resource, e.resourceId ?? null, e.patientId ?? null, e.ip ?? null, e.details === undefined ? null : JSON.stringify(e.details)],
+  );
+}
+
+export async function listAudit(db: Queryable, f: { patientId?: string; limit: number; offset: number }) {
+  const params: unknown[] = [];
+  let w = '';
+  if (f.patientId) {
+    params.push(f.patientId);
+    w = 'WHERE patient_id = $1';
+  }
+  const { rows } = await db.query(
+    `SELECT id, time, actor_id, actor_role, action, resource, resource_id, patient_id, ip, details FROM audit_log ${w}
+     ORDER BY id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+    [...params, f.limit, f.offset],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    ts: new Date(r.time as string).toISOString(),
+    actorId: r.actor_id,
+    actorRole: r.actor_role,
+    action: r.action,
+    resource: r.resource,
+    resourceId: r.resource_id,
+    patientId: r.patient_id,
+    ip: r.ip,
+    details: json(r.details),
+  }));
+}

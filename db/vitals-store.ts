@@ -1,0 +1,235 @@
+// Time-series SQL: batched inserts (multi-row `unnest`) and history queries for vitals, scores,
+// alerts and ingest errors. Works on TimescaleDB (hypertables, `vitals_1m`) and plain PostgreSQL.
+import type { Queryable } from './driver.ts';
+import type { Capabilities } from './migrate.ts';
+import { NUMERIC_VITALS, type Reading, type VitalValues } from '../server/pipeline/vitals.ts';
+import type { News2Result } from '../server/pipeline/score/news2.ts';
+import type { Alert } from '../server/pipeline/alarms/rules.ts';
+
+export interface ScoreRow {
+  patientId: string;
+  ts: number;
+  news2: News2Result;
+}
+
+export interface IngestErrorRow {
+  ts: number;
+  deviceId: string | null;
+  topic: string;
+  index?: number;
+  field?: string;
+  reason: string;
+  refused: boolean;
+  payload?: string;
+}
+
+export interface RawVitalsRow {
+  ts: string;
+  deviceId: string | null;
+  source: string;
+  seq: number | null;
+  values: VitalValues;
+}
+
+export interface BucketRow {
+  ts: string;
+  count: number;
+  values: Partial<Record<(typeof NUMERIC_VITALS)[number], number>>;
+  min: Partial<Record<(typeof NUMERIC_VITALS)[number], number>>;
+  max: Partial<Record<(typeof NUMERIC_VITALS)[number], number>>;
+}
+
+const col = <T, R>(rows: T[], f: (r: T) => R): R[] => rows.map(f);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function insertVitals(db: Queryable, rows: Reading[]): Promise<number> {
+  const r = await db.query(
+    `INSERT INTO vitals (time, patient_id, device_id, source, seq, hr, spo2, rr, temp, sbp, dbp, o2, acvpu)
+     SELECT * FROM unnest($1::timestamptz[], $2::uuid[], $3::text[], $4::text[], $5::bigint[],
+       $6::real[], $7::real[], $8::real[], $9::real[], $10::real[], $11::real[], $12::boolean[], $13::char(1)[])
+     ON CONFLICT DO NOTHING`,
+    [
+      col(rows, (r) => iso(r.ts)),
+      col(rows, (r) => r.patientId),
+      col(rows, (r) => r.deviceId),
+      col(rows, (r) => r.source),
+      col(rows, (r) => r.seq ?? null),
+      col(rows, (r) => r.values.hr ?? null),
+      col(rows, (r) => r.values.spo2 ?? null),
+      col(rows, (r) => r.values.rr ?? null),
+      col(rows, (r) => r.values.temp ?? null),
+      col(rows, (r) => r.values.sbp ?? null),
+      col(rows, (r) => r.values.dbp ?? null),
+      col(rows, (r) => r.values.o2 ?? null),
+      col(rows, (r) => r.values.acvpu ?? null),
+    ],
+  );
+  return r.rowCount;
+}
+
+export async function insertScores(db: Queryable, rows: ScoreRow[]): Promise<number> {
+  const r = await db.query(
+    `INSERT INTO scores (time, patient_id, total, band, partial, parameters)
+     SELECT t, p, tot, b, part, params::jsonb
+     FROM unnest($1::timestamptz[], $2::uuid[], $3::smallint[], $4::text[], $5::boolean[], $6::text[]) AS u(t, p, tot, b, part, params)`,
+    [
+      col(rows, (r) => iso(r.ts)),
+      col(rows, (r) => r.patientId),
+      col(rows, (r) => r.news2.total),
+      col(rows, (r) => r.news2.band),
+      col(rows, (r) => r.news2.partial),
+      col(rows, (r) => JSON.stringify(r.news2.parameters)),
+    ],
+  );
+  return r.rowCount;
+}
+
+/** Upsert alert rows by id; the last version of each id in the batch wins. */
+export async function upsertAlerts(db: Queryable, batch: Alert[]): Promise<number> {
+  const latest = new Map<string, Alert>();
+  for (const a of batch) latest.set(a.id, a);
+  const rows = [...latest.values()];
+  const r = await db.query(
+    `INSERT INTO alerts (id, patient_id, kind, category, parameter, value, limit_value, priority, state, message, started_at, ended_at, updated_at)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[],
+       $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[])
+     ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, limit_value = EXCLUDED.limit_value,
+       priority = EXCLUDED.priority, state = EXCLUDED.state, message = EXCLUDED.message,
+       ended_at = EXCLUDED.ended_at, updated_at = EXCLUDED.updated_at
+     WHERE alerts.updated_at <= EXCLUDED.updated_at`,
+    [
+      col(rows, (a) => a.id),
+      col(rows, (a) => a.patientId),
+      col(rows, (a) => a.kind),
+      col(rows, (a) => a.category),
+      col(rows, (a) => a.parameter),
+      col(rows, (a) => a.value),
+      col(rows, (a) => a.limit),
+      col(rows, (a) => a.priority),
+      col(rows, (a) => a.state),
+      col(rows, (a) => a.message),
+      col(rows, (a) => iso(a.ts)),
+      col(rows, (a) => (a.endedAt === null ? null : iso(a.endedAt))),
+      col(rows, (a) => iso(a.updatedAt)),
+    ],
+  );
+  return r.rowCount;
+}
+
+export async function insertIngestErrors(db: Queryable, rows: IngestErrorRow[]): Promise<number> {
+  const r = await db.query(
+    `INSERT INTO ingest_errors (time, device_id, topic, item_index, field, reason, refused, payload)
+     SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::boolean[], $8::text[])`,
+    [
+      col(rows, (e) => iso(e.ts)),
+      col(rows, (e) => e.deviceId),
+      col(rows, (e) => e.topic),
+      col(rows, (e) => e.index ?? null),
+      col(rows, (e) => e.field ?? null),
+      col(rows, (e) => e.reason),
+      col(rows, (e) => e.refused),
+      col(rows, (e) => e.payload ?? null),
+    ],
+  );
+  return r.rowCount;
+}
+
+// ------------------------------------------------------------------ queries
+
+interface VitalsDbRow {
+  time: Date;
+  device_id: string | null;
+  source: string;
+  seq: number | string | null;
+  hr: number | null;
+  spo2: number | null;
+  rr: number | null;
+  temp: number | null;
+  sbp: number | null;
+  dbp: number | null;
+  o2: boolean | null;
+  acvpu: string | null;
+}
+
+export async function rawVitals(db: Queryable, patientId: string, from: Date, to: Date, limit: number): Promise<RawVitalsRow[]> {
+  const { rows } = await db.query<VitalsDbRow>(
+    `SELECT time, device_id, source, seq, hr, spo2, rr, temp, sbp, dbp, o2, acvpu
+     FROM vitals WHERE patient_id = $1 AND time >= $2 AND time < $3
+     ORDER BY time LIMIT $4`,
+    [patientId, from.toISOString(), to.toISOString(), limit],
+  );
+  return rows.map((r) => {
+    const values: Record<string, unknown> = {};
+    for (const k of [...NUMERIC_VITALS, 'o2', 'acvpu'] as const) {
+      const v = r[k];
+      if (v !== null && v !== undefined) values[k] = typeof v === 'string' ? v.trim() : v;
+    }
+    return {
+      ts: new Date(r.time).toISOString(),
+      deviceId: r.device_id,
+      source: r.source,
+      seq: r.seq === null ? null : Number(r.seq),
+      values: values as VitalValues,
+    };
+  });
+}
+
+/**
+ * Aggregates per bucket. Buckets that are whole minutes come from the 1-minute rollup (the
+ * continuous aggregate on TimescaleDB — cheap over days — or the same rollup computed by a
+ * query on plain PostgreSQL); shorter buckets are computed from raw rows.
+ */
+export async function bucketedVitals(
+  db: Queryable,
+  caps: Capabilities,
+  patientId: string,
+  from: Date,
+  to: Date,
+  bucketSeconds: number,
+): Promise<BucketRow[]> {
+  const params = [patientId, from.toISOString(), to.toISOString(), `${bucketSeconds} seconds`];
+  let sql: string;
+  if (caps.timescale && bucketSeconds % 60 === 0) {
+    const agg = NUMERIC_VITALS.map(
+      (v) =>
+        `sum(${v} * ${v}_n) / nullif(sum(${v}_n), 0) AS ${v}, min(${v}_min) AS ${v}_min, max(${v}_max) AS ${v}_max`,
+    ).join(', ');
+    sql = `SELECT time_bucket($4::interval, bucket) AS time, sum(GREATEST(${NUMERIC_VITALS.map((v) => `${v}_n`).join(', ')}))::int AS n, ${agg}
+           FROM vitals_1m WHERE patient_id = $1 AND bucket >= $2 AND bucket < $3
+           GROUP BY 1 ORDER BY 1`;
+  } else {
+    const agg = NUMERIC_VITALS.map((v) => `avg(${v}) AS ${v}, min(${v}) AS ${v}_min, max(${v}) AS ${v}_max`).join(', ');
+    sql = `SELECT date_bin($4::interval, time, TIMESTAMPTZ '2000-01-01') AS time, count(*)::int AS n, ${agg}
+           FROM vitals WHERE patient_id = $1 AND time >= $2 AND time < $3
+           GROUP BY 1 ORDER BY 1`;
+  }
+  const { rows } = await db.query<Record<string, unknown>>(sql, params);
+  return rows.map((r) => {
+    const out: BucketRow = { ts: new Date(r.time as string).toISOString(), count: Number(r.n), values: {}, min: {}, max: {} };
+    for (const v of NUMERIC_VITALS) {
+      if (r[v] !== null && r[v] !== undefined) {
+        out.values[v] = round2(Number(r[v]));
+        out.min[v] = Number(r[`${v}_min`]);
+        out.max[v] = Number(r[`${v}_max`]);
+      }
+    }
+    return out;
+  });
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+export async function latestScore(db: Queryable, patientId: string): Promise<ScoreRow | null> {
+  const { rows } = await db.query<{ time: Date; total: number; band: string; partial: boolean; parameters: unknown }>(
+    `SELECT time, total, band, partial, parameters FROM scores WHERE patient_id = $1 ORDER BY time DESC LIMIT 1`,
+    [patientId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  const parameters = typeof r.parameters === 'string' ? JSON.parse(r.parameters) : r.parameters;
+  return {
+    patientId,
+    ts: new Date(r.time).getTime(),
+    news2: { total: Number(r.total), band: r.band as News2Result['band'], partial: r.partial, parameters },
+  };
+}

@@ -1,0 +1,25 @@
+// One permission table: which roles may do what. Everything not listed is refused.
+import type { Role } from '../../db/records.ts';
+
+export const PERMISSIONS = {
+  'users:create': ['admin'],
+  'audit:read': ['admin'],
+  'patients:create': ['admin', 'front-desk', 'doctor', 'nurse'],
+  'patients:read': ['admin', 'front-desk', 'doctor', 'nurse', 'kiosk'],
+  // Clinical data. The admin is included so a fresh install's bootstrap account can run a ward;
+  // every read is audited.
+  'vitals:read': ['admin', 'doctor', 'nurse', 'kiosk'],
+  'observations:create': ['doctor', 'nurse'],
+  'alerts:read': ['admin', 'doctor', 'nurse', 'kiosk'],
+  'devices:manage': ['admin'],
+  'devices:assign': ['admin', 'nurse'],
+  'devices:read': ['admin', 'nurse'],
+  'ingest-errors:read': ['admin'],
+  'live:subscribe': ['admin', 'doctor', 'nurse', 'kiosk'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}

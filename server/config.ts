@@ -1,0 +1,64 @@
+// Configuration: read once from the environment (and CLI flags), validated, typed, then frozen.
+import { z } from 'zod';
+
+const port = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be an integer')
+  .min(0, 'must be 0 (any free port) to 65535')
+  .max(65535, 'must be 0 (any free port) to 65535');
+
+const interval = z
+  .string()
+  .regex(/^(off|\d+ (seconds?|minutes?|hours?|days?|weeks?|months?))$/, "must look like '7 days' or be 'off'");
+
+const schema = z.object({
+  HTTP_PORT: port.default(8080),
+  MQTT_PORT: port.default(1883),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  ADMIN_EMAIL: z.email('must be an e-mail address').default('admin@wardpulse.local'),
+  ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  TOKEN_TTL: z.string().regex(/^\d+[smhd]$/, "must look like '12h' or '30m'").default('12h'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ALLOW_ANONYMOUS_DEVICES: z.stringbool().default(false),
+  VITALS_COMPRESS_AFTER: interval.default('7 days'),
+  VITALS_RETAIN_FOR: interval.default('90 days'),
+  WRITE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  WRITE_FLUSH_MS: z.coerce.number().int().min(5).max(10_000).default(100),
+  WRITE_BUFFER_MAX: z.coerce.number().int().min(1000).max(10_000_000).default(500_000),
+  LIVE_TICK_MS: z.coerce.number().int().min(10).max(5000).default(250),
+  FRESHNESS_DEVICE_S: z.coerce.number().int().min(5).default(300),
+  FRESHNESS_MANUAL_S: z.coerce.number().int().min(60).default(12 * 3600),
+});
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Flags override the environment: `--allow-anonymous-devices`. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {
+  const input: Record<string, unknown> = { ...env };
+  for (const arg of argv) {
+    if (arg === '--allow-anonymous-devices') input.ALLOW_ANONYMOUS_DEVICES = 'true';
+    else throw new ConfigError([`unknown option ${arg} (known: --allow-anonymous-devices)`]);
+  }
+  // Empty variables count as unset.
+  for (const key of Object.keys(input)) if (input[key] === '') delete input[key];
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(input[String(i.path[0])] ?? '')}: ${i.message}`),
+    );
+  }
+  return Object.freeze(parsed.data);
+}

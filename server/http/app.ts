@@ -1,0 +1,64 @@
+// The HTTP application, built without listening (tests and main.ts listen). Routes only wire;
+// one error handler turns the error catalogue into JSON and never leaks a stack or patient data.
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import express, { type ErrorRequestHandler } from 'express';
+import { type AppContext, authenticate } from './context.ts';
+import { authRoutes } from './auth.routes.ts';
+import { patientRoutes } from './patients.routes.ts';
+import { deviceRoutes } from './devices.routes.ts';
+import { opsRoutes } from './ops.routes.ts';
+import { AppError, Errors } from '../errors.ts';
+
+const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+const WEB_PUBLIC = fileURLToPath(new URL('../../web/public/', import.meta.url));
+
+export function buildApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.use((req, res, next) => {
+    const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? randomUUID();
+    res.setHeader('X-Request-Id', id);
+    req.log = ctx.log.child({ reqId: id });
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      req.log!.debug({ method: req.method, url: req.originalUrl.split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    });
+    next();
+  });
+  app.use(express.json({ limit: '256kb', strict: false }));
+
+  app.use(opsRoutes(ctx));
+  app.use('/api/auth', authRoutes(ctx));
+  app.use('/api/patients', authenticate(ctx), patientRoutes(ctx));
+  app.use('/api/devices', authenticate(ctx), deviceRoutes(ctx));
+  app.use('/api', (req, _res, next) => next(Errors.notFound(`endpoint ${req.method} ${req.path}`)));
+
+  // The dashboard: the Vite build when present, otherwise the plain fallback page.
+  const staticDir = existsSync(WEB_DIST) ? WEB_DIST : WEB_PUBLIC;
+  app.use(express.static(staticDir, { index: 'index.html', maxAge: '1h' }));
+  app.use((req, res, next) => {
+    if (req.method !== 'GET' || !req.accepts('html')) return next(Errors.notFound(`${req.method} ${req.path}`));
+    res.sendFile('index.html', { root: staticDir });
+  });
+
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    let e: AppError;
+    if (err instanceof AppError) e = err;
+    else if (err?.type === 'entity.parse.failed') e = Errors.badJson(err.message);
+    else if (err?.type === 'entity.too.large') e = Errors.tooLarge(`request body larger than ${err.limit} bytes`);
+    else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') e = Errors.validation(err.message);
+    else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) e = new AppError('ERR_BAD_REQUEST', err.status, String(err.message ?? 'bad request'));
+    else {
+      (req.log ?? ctx.log).error({ err }, 'unhandled error');
+      e = new AppError('ERR_INTERNAL', 500, 'internal error');
+    }
+    if (e.status >= 500 && e.code !== 'ERR_INTERNAL') (req.log ?? ctx.log).warn({ code: e.code }, e.message);
+    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) } });
+  };
+  app.use(onError);
+  return app;
+}

@@ -1,0 +1,76 @@
+// What the HTTP routes need, injected by the composition root (server/main.ts).
+import type { Request, Response, NextFunction, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { Database } from '../../db/index.ts';
+import type { DeviceRegistry } from '../../broker/device-registry.ts';
+import type { TokenService, Principal } from '../auth/tokens.ts';
+import { can, type Permission } from '../auth/permissions.ts';
+import type { Metrics } from '../metrics.ts';
+import type { PatientsCache } from '../patients-cache.ts';
+import type { LiveState } from '../realtime/live-state.ts';
+import type { Reading } from '../pipeline/vitals.ts';
+import type { AuditEntry, Patient } from '../../db/records.ts';
+import { Errors } from '../errors.ts';
+
+export interface AppContext {
+  db: Database;
+  log: Logger;
+  tokens: TokenService;
+  registry: DeviceRegistry;
+  patients: PatientsCache;
+  live: LiveState;
+  metrics: Metrics;
+  /** Feed a manual observation into the pipeline (scored and stored like device data). */
+  ingestManual(reading: Reading): void;
+  /** Queue an audit entry (written in order, never blocks the request). */
+  audit(entry: AuditEntry): void;
+  onPatientChanged(p: Patient): void;
+  /** True when the broker listens and the database answers. */
+  ready(): Promise<{ database: boolean; broker: boolean }>;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    user?: Principal;
+    log?: Logger;
+  }
+}
+
+/** Express 5 forwards rejected promises to the error handler; this keeps handlers typed. */
+export const handler =
+  (fn: (req: Request, res: Response, next: NextFunction) => unknown): RequestHandler =>
+  (req, res, next) =>
+    fn(req, res, next);
+
+export function authenticate(ctx: AppContext): RequestHandler {
+  return async (req, _res, next) => {
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+    if (!token) return next(Errors.unauthenticated('authentication required: send Authorization: Bearer <token>'));
+    const user = await ctx.tokens.verify(token);
+    if (!user) return next(Errors.unauthenticated('invalid or expired token'));
+    req.user = user;
+    next();
+  };
+}
+
+export function allow(permission: Permission): RequestHandler {
+  return (req, _res, next) => {
+    if (!req.user) return next(Errors.unauthenticated());
+    if (!can(req.user.role, permission)) return next(Errors.forbidden(`role '${req.user.role}' may not ${permission.replace(':', ' ')}`));
+    next();
+  };
+}
+
+export function auditOf(req: Request, action: string, resource: string, resourceId: string | null, patientId: string | null, details?: unknown): AuditEntry {
+  return {
+    actorId: req.user?.id ?? null,
+    actorRole: req.user?.role ?? null,
+    action,
+    resource,
+    resourceId,
+    patientId,
+    ip: req.ip ?? null,
+    details,
+  };
+}

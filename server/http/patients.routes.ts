@@ -1,0 +1,162 @@
+// Patients (minimal until the records layer) and their live data: vitals history, score,
+// manual observations. Every read of clinical data is audited.
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import { z } from 'zod';
+import { type AppContext, allow, auditOf, handler } from './context.ts';
+import { paging, parse, uuid } from './validate.ts';
+import { Errors } from '../errors.ts';
+import { getPatient, insertPatient, listPatients } from '../../db/records.ts';
+import { bucketedVitals, latestScore, rawVitals } from '../../db/vitals-store.ts';
+import { DbError } from '../../db/driver.ts';
+import { decodeTelemetry } from '../pipeline/decode.ts';
+import { NUMERIC_VITALS } from '../pipeline/vitals.ts';
+
+const bound = z.strictObject({ low: z.number().finite().optional(), high: z.number().finite().optional() });
+const limitsSchema = z.strictObject(Object.fromEntries(NUMERIC_VITALS.map((v) => [v, bound.optional()])) as Record<(typeof NUMERIC_VITALS)[number], z.ZodOptional<typeof bound>>);
+
+const createSchema = z.strictObject({
+  name: z.string().trim().min(1, 'required').max(200),
+  ward: z.string().trim().min(1, 'required').max(64),
+  bed: z.string().trim().min(1).max(32).nullable().optional(),
+  spo2Scale: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(1),
+  alarmLimits: limitsSchema.default({}),
+});
+
+const listQuery = z.strictObject({ ward: z.string().min(1).max(64).optional(), ...paging });
+
+const time = z.union([
+  z.string().regex(/^\d{11,}$/).transform((s) => new Date(Number(s))),
+  z.iso.datetime({ offset: true, error: 'must be ISO 8601 or epoch ms' }).transform((s) => new Date(s)),
+]);
+const BUCKET = /^(\d+)(s|m|h|d)$/;
+const UNIT_S = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+const vitalsQuery = z
+  .strictObject({
+    from: time.optional(),
+    to: time.optional(),
+    bucket: z.string().regex(BUCKET, "must look like '10s', '1m', '1h' or '1d'").optional(),
+    limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  })
+  .transform((q) => {
+    const to = q.to ?? new Date();
+    const from = q.from ?? new Date(to.getTime() - 3600_000);
+    const m = q.bucket ? BUCKET.exec(q.bucket) : null;
+    const bucketSeconds = m ? Number(m[1]) * UNIT_S[m[2] as keyof typeof UNIT_S] : null;
+    return { from, to, bucketSeconds, limit: q.limit };
+  })
+  .refine((q) => q.from < q.to, { message: "'from' must be before 'to'" })
+  .refine((q) => q.bucketSeconds === null || q.bucketSeconds >= 1, { message: 'bucket must be at least 1s' })
+  .refine((q) => q.bucketSeconds !== null || q.to.getTime() - q.from.getTime() <= 7 * 86400_000, {
+    message: 'raw readings are limited to 7 days per request; give a bucket (e.g. 1m) for longer ranges',
+  });
+
+export function patientRoutes(ctx: AppContext): Router {
+  const r = Router();
+  const idParam = (id: unknown) => parse(z.strictObject({ id: uuid }), { id }, 'params').id;
+  const mustExist = async (id: string) => {
+    const p = ctx.patients.get(id) ?? (await getPatient(ctx.db.driver, id));
+    if (!p) throw Errors.notFound('patient', id);
+    return p;
+  };
+
+  r.post(
+    '/',
+    allow('patients:create'),
+    handler(async (req, res) => {
+      const body = parse(createSchema, req.body, 'body');
+      try {
+        const p = await insertPatient(ctx.db.driver, { id: randomUUID(), ...body, bed: body.bed ?? null });
+        ctx.onPatientChanged(p);
+        ctx.audit(auditOf(req, 'create', 'patient', p.id, p.id));
+        res.status(201).json(p);
+      } catch (err) {
+        if (err instanceof DbError && err.code === '23505') throw Errors.conflict(`bed '${body.bed}' in ward '${body.ward}' is taken`);
+        throw err;
+      }
+    }),
+  );
+
+  r.get(
+    '/',
+    allow('patients:read'),
+    handler(async (req, res) => {
+      const q = parse(listQuery, req.query, 'query');
+      const page = await listPatients(ctx.db.driver, { ward: q.ward, limit: q.limit, offset: q.offset });
+      ctx.audit(auditOf(req, 'list', 'patient', null, null, { ward: q.ward ?? null, count: page.items.length }));
+      res.json({ ...page, limit: q.limit, offset: q.offset });
+    }),
+  );
+
+  r.get(
+    '/:id',
+    allow('patients:read'),
+    handler(async (req, res) => {
+      const id = idParam(req.params.id);
+      const p = await getPatient(ctx.db.driver, id);
+      if (!p) throw Errors.notFound('patient', id);
+      ctx.audit(auditOf(req, 'read', 'patient', id, id));
+      res.json({ ...p, devices: ctx.registry.devicesOfPatient(id) });
+    }),
+  );
+
+  r.get(
+    '/:id/vitals',
+    allow('vitals:read'),
+    handler(async (req, res) => {
+      const id = idParam(req.params.id);
+      await mustExist(id);
+      const q = parse(vitalsQuery, req.query, 'query');
+      ctx.audit(auditOf(req, 'read', 'vitals', id, id, { from: q.from.toISOString(), to: q.to.toISOString(), bucket: q.bucketSeconds }));
+      if (q.bucketSeconds !== null) {
+        const items = await bucketedVitals(ctx.db.driver, ctx.db.caps, id, q.from, q.to, q.bucketSeconds);
+        res.json({ patientId: id, from: q.from.toISOString(), to: q.to.toISOString(), bucket: `${q.bucketSeconds}s`, items });
+      } else {
+        const items = await rawVitals(ctx.db.driver, id, q.from, q.to, q.limit);
+        res.json({ patientId: id, from: q.from.toISOString(), to: q.to.toISOString(), items, truncated: items.length === q.limit });
+      }
+    }),
+  );
+
+  r.get(
+    '/:id/score',
+    allow('vitals:read'),
+    handler(async (req, res) => {
+      const id = idParam(req.params.id);
+      await mustExist(id);
+      ctx.audit(auditOf(req, 'read', 'score', id, id));
+      const live = ctx.live.score(id);
+      const score = live ?? (await latestScore(ctx.db.driver, id));
+      if (!score) throw Errors.notFound('score for patient', id);
+      res.json(score);
+    }),
+  );
+
+  r.post(
+    '/:id/observations',
+    allow('observations:create'),
+    handler(async (req, res) => {
+      const id = idParam(req.params.id);
+      const p = await mustExist(id);
+      if (p.archivedAt) throw Errors.conflict('patient is archived');
+      if (Array.isArray(req.body) || typeof req.body !== 'object' || req.body === null) {
+        throw Errors.validation('body: must be a JSON object with the observed vitals');
+      }
+      // Same contract as a device reading: one decoder, one set of rules.
+      const receivedAt = Date.now();
+      const decoded = decodeTelemetry(JSON.stringify(req.body), receivedAt);
+      if (decoded.issues.length > 0) {
+        throw Errors.validation(
+          decoded.issues.map((i) => (i.field ? `body.${i.field}: ${i.reason}` : `body: ${i.reason}`)).join('; '),
+          decoded.issues,
+        );
+      }
+      const reading = decoded.readings[0]!;
+      ctx.ingestManual({ ...reading, deviceId: null, patientId: id, source: 'manual', receivedAt });
+      ctx.audit(auditOf(req, 'create', 'observation', id, id, reading.values));
+      res.status(201).json({ patientId: id, ts: new Date(reading.ts).toISOString(), values: reading.values, recordedBy: req.user!.id });
+    }),
+  );
+
+  return r;
+}

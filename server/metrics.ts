@@ -1,0 +1,42 @@
+// Prometheus metrics (prom-client), one registry per server instance so tests can run several.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'wardpulse_process_' });
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+
+  const m = {
+    registry,
+    devicesConnected: new Gauge({ name: 'wardpulse_devices_connected', help: 'MQTT device connections open now', registers: [registry] }),
+    readingsReceived: new Counter({ name: 'wardpulse_readings_received_total', help: 'Readings accepted from devices and manual observations', labelNames: ['source'] as const, registers: [registry] }),
+    readingsStored: new Counter({ name: 'wardpulse_readings_stored_total', help: 'Readings committed to the database', registers: [registry] }),
+    readingsDuplicate: new Counter({ name: 'wardpulse_readings_duplicate_total', help: 'Readings already stored (same device, time and seq), kept once', registers: [registry] }),
+    readingsRefused: new Counter({ name: 'wardpulse_readings_refused_total', help: 'Telemetry refused (whole messages or readings); per device in GET /api/devices', registers: [registry] }),
+    fieldsRefused: new Counter({ name: 'wardpulse_fields_refused_total', help: 'Single fields dropped from otherwise accepted readings', registers: [registry] }),
+    readingsDropped: new Counter({ name: 'wardpulse_readings_dropped_total', help: 'Readings that could not be kept (write buffer full or write failed for good)', registers: [registry] }),
+    writeBatchSeconds: new Histogram({ name: 'wardpulse_write_batch_seconds', help: 'Database write batch latency', labelNames: ['table'] as const, buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
+    writeErrors: new Counter({ name: 'wardpulse_write_errors_total', help: 'Failed database write batches (retried)', labelNames: ['table'] as const, registers: [registry] }),
+    bufferDepth: new Gauge({ name: 'wardpulse_write_buffer_depth', help: 'Rows waiting to be written', labelNames: ['table'] as const, registers: [registry] }),
+    socketClients: new Gauge({ name: 'wardpulse_socketio_clients', help: 'Socket.IO clients connected now', registers: [registry] }),
+    alertsRaised: new Counter({ name: 'wardpulse_alerts_raised_total', help: 'Alerts opened', labelNames: ['priority'] as const, registers: [registry] }),
+    eventLoopDelayP99: new Gauge({
+      name: 'wardpulse_event_loop_delay_p99_seconds',
+      help: 'Event-loop delay p99 since the previous scrape',
+      registers: [registry],
+      collect() {
+        this.set(loopDelay.percentile(99) / 1e9);
+        loopDelay.reset();
+      },
+    }),
+    close() {
+      loopDelay.disable();
+      registry.clear();
+    },
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,35 @@
+// In-memory view of the active patients (ward, bed, SpO2 scale, alarm limits): the pipeline reads
+// a patient's scoring context and the live layer a patient's ward on every message, without SQL.
+import type { Patient } from '../db/records.ts';
+import type { PatientContext } from './pipeline/operators.ts';
+
+export class PatientsCache {
+  private readonly byId = new Map<string, Patient>();
+
+  load(patients: Iterable<Patient>): void {
+    this.byId.clear();
+    for (const p of patients) this.byId.set(p.id, p);
+  }
+
+  upsert(p: Patient): void {
+    if (p.archivedAt) this.byId.delete(p.id);
+    else this.byId.set(p.id, p);
+  }
+
+  get(id: string): Patient | undefined {
+    return this.byId.get(id);
+  }
+
+  context(id: string): PatientContext | undefined {
+    const p = this.byId.get(id);
+    return p ? { spo2Scale: p.spo2Scale, limits: p.alarmLimits } : undefined;
+  }
+
+  wardOf(id: string): string | undefined {
+    return this.byId.get(id)?.ward;
+  }
+
+  inWard(ward: string): Patient[] {
+    return [...this.byId.values()].filter((p) => p.ward === ward);
+  }
+}

@@ -1,0 +1,168 @@
+// Live push: Socket.IO on the HTTP server. Clients authenticate with the REST token, subscribe
+// to a ward or a patient (rooms `ward:{ward}`, `patient:{id}`) and get a snapshot in the ack,
+// then coalesced `vitals` (volatile) and reliable `score`, `alert` and `device` events.
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import type { TokenService, Principal } from '../auth/tokens.ts';
+import { can } from '../auth/permissions.ts';
+import { AppError, Errors } from '../errors.ts';
+import { parse } from '../http/validate.ts';
+import type { PatientsCache } from '../patients-cache.ts';
+import type { LiveState } from './live-state.ts';
+import type { DeviceRegistry } from '../../broker/device-registry.ts';
+import type {
+  Ack,
+  AlertEvent,
+  ClientToServerEvents,
+  DeviceStatusEvent,
+  ScoreEvent,
+  ServerToClientEvents,
+  SubscribeResult,
+  VitalsEvent,
+} from './events.ts';
+import type { AuditEntry } from '../../db/records.ts';
+
+interface SocketData {
+  user: Principal;
+}
+
+export interface RealtimeDeps {
+  tokens: TokenService;
+  patients: PatientsCache;
+  live: LiveState;
+  registry: DeviceRegistry;
+  log: Logger;
+  audit(entry: AuditEntry): void;
+  onClientsChanged?(n: number): void;
+}
+
+export interface Realtime {
+  io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+  pushVitals(batch: VitalsEvent[]): void;
+  pushScore(ev: ScoreEvent): void;
+  pushAlert(ev: AlertEvent): void;
+  pushDevice(ev: DeviceStatusEvent): void;
+  close(): Promise<void>;
+}
+
+const subscribeSchema = z.union([
+  z.strictObject({ ward: z.string().min(1).max(64) }),
+  z.strictObject({ patientId: z.uuid('must be a UUID') }),
+]);
+
+export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
+  const { patients, live, registry, log } = deps;
+  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(http, {
+    // Compression costs far more than it saves at this message rate (shared/PERFORMANCE.md).
+    perMessageDeflate: false,
+    // Other upgrade paths (/mqtt) are handled by the broker, not destroyed by engine.io.
+    destroyUpgrade: false,
+    maxHttpBufferSize: 64 * 1024,
+    cors: { origin: false },
+  });
+
+  io.use(async (socket, next) => {
+    const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined;
+    const user = await deps.tokens.verify(token);
+    if (!user) return next(new Error('unauthorized: a valid token is required (auth: { token })'));
+    if (!can(user.role, 'live:subscribe')) return next(new Error('forbidden: your role may not watch live data'));
+    socket.data.user = user;
+    next();
+  });
+
+  const fail = (err: unknown): Ack<never> => {
+    if (err instanceof AppError) return { ok: false, error: { code: err.code, message: err.message } };
+    log.error({ err }, 'socket handler failed');
+    return { ok: false, error: { code: 'ERR_INTERNAL', message: 'internal error' } };
+  };
+
+  function resolve(req: unknown): { room: string; ids: string[] } {
+    const r = parse(subscribeSchema, req, 'message');
+    if ('ward' in r) return { room: `ward:${r.ward}`, ids: patients.inWard(r.ward).map((p) => p.id) };
+    if (!patients.get(r.patientId)) throw Errors.notFound('patient', r.patientId);
+    return { room: `patient:${r.patientId}`, ids: [r.patientId] };
+  }
+
+  io.on('connection', (socket: Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>) => {
+    deps.onClientsChanged?.(io.engine.clientsCount);
+    socket.on('disconnect', () => deps.onClientsChanged?.(io.engine.clientsCount));
+
+    socket.on('subscribe', (req, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      try {
+        const { room, ids } = resolve(req);
+        void socket.join(room);
+        const data: SubscribeResult = {
+          room,
+          patients: ids.map((id) => {
+            const p = patients.get(id)!;
+            return { ...live.snapshot(id, registry.devicesOfPatient(id)), name: p.name, ward: p.ward, bed: p.bed };
+          }),
+        };
+        const user = socket.data.user;
+        deps.audit({
+          actorId: user.id,
+          actorRole: user.role,
+          action: 'subscribe',
+          resource: 'live',
+          resourceId: room,
+          patientId: ids.length === 1 ? ids[0] : null,
+          ip: socket.handshake.address,
+          details: { patients: ids.length },
+        });
+        reply({ ok: true, data });
+      } catch (err) {
+        reply(fail(err));
+      }
+    });
+
+    socket.on('unsubscribe', (req, ack) => {
+      try {
+        const { room } = resolve(req);
+        void socket.leave(room);
+        if (typeof ack === 'function') ack({ ok: true, data: { room } });
+      } catch (err) {
+        if (typeof ack === 'function') ack(fail(err));
+      }
+    });
+  });
+
+  const roomsOf = (patientId: string): string[] => {
+    const ward = patients.wardOf(patientId);
+    return ward === undefined ? [`patient:${patientId}`] : [`patient:${patientId}`, `ward:${ward}`];
+  };
+
+  return {
+    io,
+    pushVitals(batch) {
+      // One message per room per tick.
+      const byRoom = new Map<string, VitalsEvent[]>();
+      for (const ev of batch) {
+        for (const room of roomsOf(ev.patientId)) {
+          let list = byRoom.get(room);
+          if (!list) byRoom.set(room, (list = []));
+          list.push(ev);
+        }
+      }
+      for (const [room, list] of byRoom) io.to(room).volatile.emit('vitals', list);
+    },
+    pushScore(ev) {
+      io.to(roomsOf(ev.patientId)).emit('score', ev);
+    },
+    pushAlert(ev) {
+      io.to(roomsOf(ev.patientId)).emit('alert', ev);
+    },
+    pushDevice(ev) {
+      if (ev.patientId) io.to(roomsOf(ev.patientId)).emit('device', ev);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        io.disconnectSockets(true);
+        // io.close() also closes the HTTP server; the composition root owns that.
+        io.engine.close();
+        resolve();
+      }),
+  };
+}

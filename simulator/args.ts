@@ -1,0 +1,153 @@
+// Command-line options: parsed and validated up front, so a typo fails fast with exit code 2. Pure.
+import { parseArgs } from 'node:util';
+import { FLEET_SCENARIO_NAMES, SCENARIO_DESCRIPTIONS, isFleetScenarioName, type FleetScenarioName } from './scenarios.ts';
+import { defaultFleetFilePath } from './provision.ts';
+
+export interface CliOptions {
+  /** Undefined: 24, or every device in the fleet file. */
+  beds: number | undefined;
+  rate: number;
+  scenario: FleetScenarioName;
+  seed: number;
+  url: string;
+  mqtt: string;
+  ward: string;
+  provision: boolean;
+  anonymous: boolean;
+  qos: 0 | 1;
+  /** Seconds; undefined runs until SIGINT/SIGTERM. */
+  duration: number | undefined;
+  speed: number;
+  quiet: boolean;
+  fleetFile: string;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  help: boolean;
+}
+
+export type ParseResult = { ok: true; options: CliOptions } | { ok: false; message: string };
+
+export const DEFAULT_BEDS = 24;
+
+export const USAGE = `Usage: npm run simulate -- [options]
+
+Simulates a ward of bedside monitors publishing vitals to the WardPulse MQTT broker.
+
+Options:
+  --beds N              number of beds/devices (default ${DEFAULT_BEDS}, or all in the fleet file)
+  --rate R              readings per second per device, may be fractional (default 1)
+  --scenario NAME       ${FLEET_SCENARIO_NAMES.join(' | ')} (default mixed)
+  --seed N              seed for patients, scenarios and readings (default 1)
+  --speed X             run scenario time X times faster, e.g. 10 (default 1)
+  --mqtt URL            broker: mqtt://host:1883 or ws://host:8080/mqtt (default mqtt://127.0.0.1:1883)
+  --qos 0|1             telemetry QoS (default 0)
+  --anonymous           devices sim-0001… with no credentials (server in anonymous mode)
+  --provision           create patients and devices through the REST API, save them to the fleet file
+  --url URL             REST API base for --provision (default http://127.0.0.1:8080)
+  --ward NAME           ward for --provision and the fleet file name (default A)
+  --fleet-file PATH     credentials file (default .simulator/fleet-<ward>.json)
+  --admin-email EMAIL   admin login for --provision (or env ADMIN_EMAIL)
+  --admin-password PW   admin password for --provision (or env ADMIN_PASSWORD)
+  --duration SECONDS    stop after this long (default: until Ctrl-C)
+  --quiet               no live summary, only the final one
+  -h, --help            show this help
+
+Scenarios:
+${FLEET_SCENARIO_NAMES.map((name) => `  ${name.padEnd(12)} ${SCENARIO_DESCRIPTIONS[name]}`).join('\n')}
+`;
+
+const OPTIONS = {
+  beds: { type: 'string' },
+  rate: { type: 'string' },
+  scenario: { type: 'string' },
+  seed: { type: 'string' },
+  speed: { type: 'string' },
+  mqtt: { type: 'string' },
+  qos: { type: 'string' },
+  anonymous: { type: 'boolean' },
+  provision: { type: 'boolean' },
+  url: { type: 'string' },
+  ward: { type: 'string' },
+  'fleet-file': { type: 'string' },
+  'admin-email': { type: 'string' },
+  'admin-password': { type: 'string' },
+  duration: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class OptionError extends Error {}
+
+function number(name: string, text: string | undefined, fallback: number, check: { min: number; max: number; integer?: boolean }): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new OptionError(`--${name} must be a number, got '${text}'`);
+  if (check.integer && !Number.isInteger(value)) throw new OptionError(`--${name} must be a whole number, got '${text}'`);
+  if (value < check.min || value > check.max) throw new OptionError(`--${name} must be between ${check.min} and ${check.max}, got ${text}`);
+  return value;
+}
+
+function url(name: string, text: string, protocols: readonly string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new OptionError(`--${name} is not a URL: '${text}'`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new OptionError(`--${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got '${text}'`);
+  }
+  return text;
+}
+
+export function parseCliArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): ParseResult {
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    if (positionals.length > 0) throw new OptionError(`unexpected argument '${positionals[0]}'`);
+
+    const scenario = values.scenario ?? 'mixed';
+    if (!isFleetScenarioName(scenario)) {
+      throw new OptionError(`--scenario must be one of ${FLEET_SCENARIO_NAMES.join(', ')}, got '${scenario}'`);
+    }
+    const ward = values.ward ?? 'A';
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(ward)) {
+      throw new OptionError(`--ward must be 1–32 letters, digits, '-' or '_', got '${ward}'`);
+    }
+    const qos = number('qos', values.qos, 0, { min: 0, max: 1, integer: true }) as 0 | 1;
+    if (values.provision && values.anonymous) throw new OptionError('--provision and --anonymous cannot be combined');
+
+    const options: CliOptions = {
+      beds: values.beds === undefined ? undefined : number('beds', values.beds, DEFAULT_BEDS, { min: 1, max: 10_000, integer: true }),
+      rate: number('rate', values.rate, 1, { min: 0.001, max: 100 }),
+      scenario,
+      seed: number('seed', values.seed, 1, { min: 0, max: 2 ** 32 - 1, integer: true }),
+      speed: number('speed', values.speed, 1, { min: 0.01, max: 1000 }),
+      url: url('url', values.url ?? 'http://127.0.0.1:8080', ['http:', 'https:']),
+      mqtt: url('mqtt', values.mqtt ?? 'mqtt://127.0.0.1:1883', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
+      ward,
+      provision: values.provision ?? false,
+      anonymous: values.anonymous ?? false,
+      qos,
+      duration: values.duration === undefined ? undefined : number('duration', values.duration, 0, { min: 0.001, max: 365 * 86_400 }),
+      quiet: values.quiet ?? false,
+      fleetFile: values['fleet-file'] ?? defaultFleetFilePath(ward),
+      adminEmail: values['admin-email'] ?? env.ADMIN_EMAIL,
+      adminPassword: values['admin-password'] ?? env.ADMIN_PASSWORD,
+      help: values.help ?? false,
+    };
+    if (options.provision && !options.help && (!options.adminEmail || !options.adminPassword)) {
+      throw new OptionError('--provision needs --admin-email and --admin-password (or ADMIN_EMAIL and ADMIN_PASSWORD)');
+    }
+    return { ok: true, options };
+  } catch (err) {
+    if (err instanceof OptionError) return { ok: false, message: err.message };
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      // Node's text suggests '--' for positionals, which only confuses here.
+      const option = /'([^']+)'/.exec((err as Error).message)?.[1] ?? '';
+      return { ok: false, message: `unknown option '${option}'` };
+    }
+    if (code?.startsWith('ERR_PARSE_ARGS')) return { ok: false, message: (err as Error).message };
+    throw err;
+  }
+}

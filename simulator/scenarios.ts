@@ -1,0 +1,210 @@
+// Scenario definitions: what happens to a patient (and their device) over scenario time.
+// Pure: an effect is a function of scenario time only; randomness lives in physiology.ts.
+// Scenario time is wall time × --speed, so `--speed 10` plays a 10-minute deterioration in one.
+import type { Acvpu, NumericVital } from '../server/pipeline/vitals.ts';
+import type { Rng } from './rng.ts';
+
+export const SCENARIO_NAMES = [
+  'stable',
+  'sepsis',
+  'hypoxia',
+  'bradycardia',
+  'fever',
+  'sensor-off',
+  'artifact',
+  'offline',
+] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/** What a fleet can be asked to run: one scenario for every bed, or a mix. */
+export const FLEET_SCENARIO_NAMES = [...SCENARIO_NAMES, 'mixed'] as const;
+export type FleetScenarioName = (typeof FLEET_SCENARIO_NAMES)[number];
+
+export const SCENARIO_DESCRIPTIONS: Record<FleetScenarioName, string> = {
+  stable: 'normal observations with noise, slow drift and a circadian rhythm',
+  sepsis: 'HR, RR and temperature rise, BP and SpO2 fall from ~1–2 min; NEWS2 ≥ 7 by ~7–9 min, confusion (C) at the peak',
+  hypoxia: 'SpO2 falls to ~85% with RR and HR rising; oxygen is started at ~8 min and SpO2 partly recovers',
+  bradycardia: 'HR drops to ~36/min with BP falling for ~5 min, then recovers; repeats every 20 min',
+  fever: 'temperature climbs to ~39.6 °C with HR and RR following for ~30 min, then settles; repeats every 90 min',
+  'sensor-off': 'a sensor (SpO2 usually, else BP or RR) stops reporting for 2 min every 6 min',
+  artifact: 'motion/probe spikes in ~3% of readings; ~0.5% carry a physically implausible value the server refuses',
+  offline: 'the device drops off the network (no DISCONNECT, so its will fires) for 60 s every 5 min',
+  mixed: 'a deterministic mix per bed: about 70% stable, the rest spread over the other scenarios',
+};
+
+export interface ScenarioEffect {
+  /** Values the patient is heading for; the reading moves from baseline towards them by `severity`. */
+  targets: Partial<Record<NumericVital, number>>;
+  /** 0 = baseline, 1 = at the targets. */
+  severity: number;
+  /** Vitals the device cannot measure right now (left out of the payload). */
+  missing: readonly NumericVital[];
+  o2: boolean;
+  acvpu: Acvpu;
+  /** Chance per reading of a spike that is wrong but plausible (motion, probe, cuff). */
+  artifactRate: number;
+  /** Chance per reading of a value outside the plausible range (exercises server refusals). */
+  implausibleRate: number;
+  /** The device is off the network. */
+  offline: boolean;
+}
+
+export interface Scenario {
+  readonly name: ScenarioName;
+  /** Scenario time (ms) at which the scenario starts to act. */
+  readonly onsetMs: number;
+  effect(scenarioMs: number): ScenarioEffect;
+}
+
+export interface ScenarioParams {
+  onsetMs?: number;
+  /** sensor-off: which vitals go missing (default spo2). */
+  sensors?: readonly NumericVital[];
+}
+
+const MIN = 60_000;
+
+const BASELINE: ScenarioEffect = {
+  targets: {},
+  severity: 0,
+  missing: [],
+  o2: false,
+  acvpu: 'A',
+  artifactRate: 0,
+  implausibleRate: 0,
+  offline: false,
+};
+
+/** 0 below 0, 1 above 1, an S-curve between: deteriorations start and settle gently. */
+export function smoothstep(x: number): number {
+  const t = Math.min(1, Math.max(0, x));
+  return t * t * (3 - 2 * t);
+}
+
+export interface EpisodeShape {
+  onsetMs: number;
+  riseMs: number;
+  /** Infinity for a deterioration that does not resolve. */
+  holdMs: number;
+  fallMs: number;
+  /** Repeat every periodMs after onset; absent for a single episode. */
+  periodMs?: number;
+}
+
+/** Severity 0..1 of a rise–hold–fall episode at time t. */
+export function episode(t: number, shape: EpisodeShape): number {
+  let x = t - shape.onsetMs;
+  if (x < 0) return 0;
+  if (shape.periodMs !== undefined) x %= shape.periodMs;
+  if (x < shape.riseMs) return smoothstep(x / shape.riseMs);
+  x -= shape.riseMs;
+  if (x < shape.holdMs) return 1;
+  x -= shape.holdMs;
+  return shape.fallMs > 0 ? 1 - smoothstep(x / shape.fallMs) : 0;
+}
+
+/** A window switch: true during [onset + k·period, onset + k·period + duration). */
+function inWindow(t: number, onsetMs: number, durationMs: number, periodMs: number): boolean {
+  const x = t - onsetMs;
+  return x >= 0 && x % periodMs < durationMs;
+}
+
+export function createScenario(name: ScenarioName, params: ScenarioParams = {}): Scenario {
+  const make = (onsetMs: number, effect: (t: number) => ScenarioEffect): Scenario => ({ name, onsetMs, effect });
+  const onset = (fallback: number) => params.onsetMs ?? fallback;
+
+  switch (name) {
+    case 'stable':
+      return make(0, () => BASELINE);
+
+    case 'sepsis': {
+      // Targets sit in NEWS2 scoring bands (RCP chart 1): HR 125 → 2, RR 28 → 3, T 39.4 → 2, SBP 85 → 3, SpO2 90 → 3.
+      // Targets rather than offsets, so a patient with a high baseline SBP still becomes hypotensive.
+      const shape: EpisodeShape = { onsetMs: onset(MIN), riseMs: 8 * MIN, holdMs: Infinity, fallMs: 0 };
+      const targets = { hr: 125, rr: 28, temp: 39.4, sbp: 85, dbp: 48, spo2: 90 };
+      return make(shape.onsetMs, (t) => {
+        const severity = episode(t, shape);
+        return { ...BASELINE, targets, severity, acvpu: severity >= 0.97 ? 'C' : 'A' };
+      });
+    }
+
+    case 'hypoxia': {
+      // Desaturation over 4 min; oxygen started 7 min after onset brings SpO2 back to ~94%.
+      const start = onset(MIN);
+      const o2At = start + 7 * MIN;
+      const targets = { spo2: 85, rr: 26, hr: 108 };
+      return make(start, (t) => {
+        const falling = episode(t, { onsetMs: start, riseMs: 4 * MIN, holdMs: Infinity, fallMs: 0 });
+        const o2 = t >= o2At;
+        const severity = o2 ? falling - 0.75 * smoothstep((t - o2At) / (3 * MIN)) : falling;
+        return { ...BASELINE, targets, severity, o2 };
+      });
+    }
+
+    case 'bradycardia': {
+      const shape: EpisodeShape = { onsetMs: onset(MIN), riseMs: 2 * MIN, holdMs: 5 * MIN, fallMs: 2 * MIN, periodMs: 20 * MIN };
+      const targets = { hr: 36, sbp: 92, dbp: 52 };
+      return make(shape.onsetMs, (t) => ({ ...BASELINE, targets, severity: episode(t, shape) }));
+    }
+
+    case 'fever': {
+      const shape: EpisodeShape = { onsetMs: onset(MIN), riseMs: 10 * MIN, holdMs: 30 * MIN, fallMs: 15 * MIN, periodMs: 90 * MIN };
+      const targets = { temp: 39.6, hr: 108, rr: 22 };
+      return make(shape.onsetMs, (t) => ({ ...BASELINE, targets, severity: episode(t, shape) }));
+    }
+
+    case 'sensor-off': {
+      const start = onset(30_000);
+      const sensors = params.sensors ?? ['spo2'];
+      return make(start, (t) => (inWindow(t, start, 2 * MIN, 6 * MIN) ? { ...BASELINE, missing: sensors } : BASELINE));
+    }
+
+    case 'artifact': {
+      const start = onset(0);
+      const noisy: ScenarioEffect = { ...BASELINE, artifactRate: 0.03, implausibleRate: 0.005 };
+      return make(start, (t) => (t >= start ? noisy : BASELINE));
+    }
+
+    case 'offline': {
+      const start = onset(45_000);
+      const away: ScenarioEffect = { ...BASELINE, offline: true };
+      return make(start, (t) => (inWindow(t, start, MIN, 5 * MIN) ? away : BASELINE));
+    }
+  }
+}
+
+const SENSOR_CHOICES: readonly (readonly NumericVital[])[] = [['spo2'], ['spo2'], ['sbp', 'dbp'], ['rr']];
+
+/** A scenario for one bed, with its onset jittered so a ward does not deteriorate in lockstep. */
+export function scenarioForBed(name: ScenarioName, rng: Rng): Scenario {
+  const jitter = rng.uniform(0, 60_000);
+  switch (name) {
+    case 'stable':
+      return createScenario(name);
+    case 'sensor-off':
+      return createScenario(name, { onsetMs: 30_000 + jitter, sensors: rng.pick(SENSOR_CHOICES) });
+    case 'artifact':
+      return createScenario(name, { onsetMs: 0 });
+    case 'offline':
+      return createScenario(name, { onsetMs: 45_000 + jitter });
+    default:
+      return createScenario(name, { onsetMs: MIN + jitter });
+  }
+}
+
+const MIX_ORDER: readonly ScenarioName[] = ['sepsis', 'hypoxia', 'artifact', 'sensor-off', 'bradycardia', 'fever', 'offline'];
+
+/**
+ * One scenario name per bed. `mixed` keeps ~70% of beds stable and deals the rest over the
+ * other scenarios in a fixed order (sepsis first), then shuffles the beds with the seed.
+ */
+export function assignScenarios(name: FleetScenarioName, count: number, rng: Rng): ScenarioName[] {
+  if (name !== 'mixed') return Array.from({ length: count }, () => name);
+  const abnormal = count <= 1 ? count : Math.max(1, Math.round(count * 0.3));
+  const names = Array.from({ length: count }, (_, i): ScenarioName => (i < abnormal ? (MIX_ORDER[i % MIX_ORDER.length] as ScenarioName) : 'stable'));
+  return rng.shuffle(names);
+}
+
+export function isFleetScenarioName(value: string): value is FleetScenarioName {
+  return (FLEET_SCENARIO_NAMES as readonly string[]).includes(value);
+}
