@@ -47,8 +47,10 @@ export function createPgDriver(url: string, log: Logger, poolSize = 4): Driver {
   pool.on('error', (err) => log.warn({ err: err.message }, 'postgres idle client error'));
   const wrap = async <T>(q: () => Promise<pg.QueryResult>): Promise<QueryResult<T>> => {
     try {
-      const r = await q();
-      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+      const res = await q();
+      // A multi-statement script answers with one result per statement: keep the last.
+      const r = Array.isArray(res) ? (res[res.length - 1] as pg.QueryResult) : res;
+      return { rows: (r?.rows ?? []) as T[], rowCount: r?.rowCount ?? r?.rows?.length ?? 0 };
     } catch (err) {
       const e = err as { message: string; code?: string; detail?: string };
       throw new DbError(e.message, e.code, e.detail);

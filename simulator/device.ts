@@ -106,6 +106,7 @@ export function createDevice(options: DeviceOptions): Device {
     c.on('connect', () => {
       sessionUp = true;
       stats.connected = true;
+      memo = null; // the server may have restarted: send o2 and ACVPU again in the first reading
       // Readings are small and latency matters more than packet count.
       (c.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
       c.publish(statusTopic(deviceId), 'online', { qos: 1, retain: true });

@@ -22,9 +22,9 @@ export type FleetScenarioName = (typeof FLEET_SCENARIO_NAMES)[number];
 
 export const SCENARIO_DESCRIPTIONS: Record<FleetScenarioName, string> = {
   stable: 'normal observations with noise, slow drift and a circadian rhythm',
-  sepsis: 'HR, RR and temperature rise, BP and SpO2 fall from ~1–2 min; NEWS2 ≥ 7 by ~7–9 min, confusion (C) at the peak',
+  sepsis: 'HR, RR and temperature rise, BP and SpO2 fall from ~1–2 min; NEWS2 ≥ 7 from ~5–7 min, new confusion (C) at ~9–10 min',
   hypoxia: 'SpO2 falls to ~85% with RR and HR rising; oxygen is started at ~8 min and SpO2 partly recovers',
-  bradycardia: 'HR drops to ~36/min with BP falling for ~5 min, then recovers; repeats every 20 min',
+  bradycardia: 'HR drops to ~35–40/min with BP falling for ~5 min, then recovers; repeats every 20 min',
   fever: 'temperature climbs to ~39.6 °C with HR and RR following for ~30 min, then settles; repeats every 90 min',
   'sensor-off': 'a sensor (SpO2 usually, else BP or RR) stops reporting for 2 min every 6 min',
   artifact: 'motion/probe spikes in ~3% of readings; ~0.5% carry a physically implausible value the server refuses',
@@ -143,7 +143,7 @@ export function createScenario(name: ScenarioName, params: ScenarioParams = {}):
 
     case 'bradycardia': {
       const shape: EpisodeShape = { onsetMs: onset(MIN), riseMs: 2 * MIN, holdMs: 5 * MIN, fallMs: 2 * MIN, periodMs: 20 * MIN };
-      const targets = { hr: 36, sbp: 92, dbp: 52 };
+      const targets = { hr: 38, sbp: 92, dbp: 52 };
       return make(shape.onsetMs, (t) => ({ ...BASELINE, targets, severity: episode(t, shape) }));
     }
 

@@ -1,0 +1,159 @@
+// Build the whole real stack for a test: server on port 0 (HTTP, Socket.IO, MQTT TCP + WS)
+// on PGlite-TimescaleDB or a fresh PostgreSQL database; plus small clients to drive it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { loadConfig } from '../../server/config.ts';
+import { startServer, type RunningServer } from '../../server/server.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../server/realtime/events.ts';
+import { createTestDatabase } from './postgres.ts';
+
+export type DbKind = 'pglite' | 'postgres';
+
+export const ADMIN = { email: 'admin@test.local', password: 'test-admin-password' };
+
+export interface Stack {
+  server: RunningServer;
+  base: string;
+  mqttTcp: string;
+  mqttWs: string;
+  adminToken: string;
+  api<T = any>(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: T }>;
+  /** A patient in `ward` with a device assigned to it. */
+  provision(ward?: string, bed?: string): Promise<{ patientId: string; deviceId: string; secret: string }>;
+  login(email: string, password: string): Promise<string>;
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startStack(kind: DbKind, pgUrl?: string, env: Record<string, string> = {}): Promise<Stack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wardpulse-test-'));
+  const database = kind === 'postgres' ? await createTestDatabase(pgUrl!) : null;
+  const config = () =>
+    loadConfig({
+      HTTP_PORT: '0',
+      MQTT_PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      WRITE_FLUSH_MS: '20',
+      LIVE_TICK_MS: '50',
+      ...(database ? { DATABASE_URL: database.url } : {}),
+      ...env,
+    });
+
+  const stack: Stack = {
+    server: await startServer(config()),
+    base: '',
+    mqttTcp: '',
+    mqttWs: '',
+    adminToken: '',
+    async api(method, path, body, token = stack.adminToken) {
+      const res = await fetch(stack.base + path, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body: parsed as any };
+    },
+    async login(email, password) {
+      const r = await stack.api('POST', '/api/auth/login', { email, password }, null);
+      if (r.status !== 200) throw new Error(`login failed: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.token;
+    },
+    async provision(ward = 'A', bed) {
+      const p = await stack.api('POST', '/api/patients', { name: `Patient ${bed ?? Math.random().toString(36).slice(2, 6)}`, ward, bed: bed ?? null });
+      if (p.status !== 201) throw new Error(`patient: ${JSON.stringify(p.body)}`);
+      const d = await stack.api('POST', '/api/devices', { patientId: p.body.id });
+      if (d.status !== 201) throw new Error(`device: ${JSON.stringify(d.body)}`);
+      return { patientId: p.body.id, deviceId: d.body.id, secret: d.body.secret };
+    },
+    async restart() {
+      await stack.server.close();
+      stack.server = await startServer(config());
+      setUrls();
+      stack.adminToken = await stack.login(ADMIN.email, ADMIN.password);
+    },
+    async close() {
+      await stack.server.close();
+      await database?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  const setUrls = () => {
+    stack.base = `http://127.0.0.1:${stack.server.httpPort}`;
+    stack.mqttTcp = `mqtt://127.0.0.1:${stack.server.mqttPort}`;
+    stack.mqttWs = `ws://127.0.0.1:${stack.server.httpPort}/mqtt`;
+  };
+  setUrls();
+  stack.adminToken = await stack.login(ADMIN.email, ADMIN.password);
+  return stack;
+}
+
+/** Connect a device; resolves on CONNACK, rejects with the broker's refusal. */
+export function connectDevice(url: string, deviceId: string, password: string | undefined, extra: IClientOptions = {}): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(url, { clientId: deviceId, username: deviceId, password, reconnectPeriod: 0, connectTimeout: 5000, ...extra });
+    c.once('connect', () => resolve(c));
+    c.once('error', (err) => {
+      c.end(true);
+      reject(err);
+    });
+  });
+}
+
+export function publish(c: MqttClient, topic: string, payload: unknown, qos: 0 | 1 = 1): Promise<void> {
+  return new Promise((resolve, reject) =>
+    c.publish(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), { qos }, (err) => (err ? reject(err) : resolve())),
+  );
+}
+
+export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export function connectSocket(base: string, token: string | undefined): Promise<LiveSocket> {
+  return new Promise((resolve, reject) => {
+    const s: LiveSocket = ioClient(base, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false });
+    s.once('connect', () => resolve(s));
+    s.once('connect_error', (err) => {
+      s.close();
+      reject(err);
+    });
+  });
+}
+
+/** Poll until `check` returns a truthy value (real time; for effects that cross processes). */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Collect events of one kind from a socket. */
+export function collect<E extends keyof ServerToClientEvents>(s: LiveSocket, event: E): Parameters<ServerToClientEvents[E]>[0][] {
+  const out: Parameters<ServerToClientEvents[E]>[0][] = [];
+  (s as any).on(event, (ev: any) => out.push(ev));
+  return out;
+}
