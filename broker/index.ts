@@ -198,9 +198,12 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     },
     connectedDevices: () => connectedCount,
     async close() {
-      await new Promise<void>((resolve) => tcp.close(() => resolve()));
-      for (const ws of wss.clients) ws.terminate();
+      // Stop accepting first; the listener's close callback fires only once every client is gone,
+      // which aedes.close() brings about.
+      const tcpClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      for (const ws of wss.clients) ws.terminate();
+      await tcpClosed;
     },
   };
 }

@@ -18,10 +18,14 @@ export interface BatchWriterOptions<T> {
   onDepth?: (depth: number) => void;
 }
 
-/** Errors that say "try again later" (connection lost, server starting or shutting down). */
+/**
+ * Only a refusal of the rows' content (SQLSTATE class 22 data exception, 23 integrity violation)
+ * is permanent. Everything else — connection refused or reset, server shutting down or starting,
+ * out of resources, serialisation failure — says "try again later".
+ */
 export function isTransient(err: unknown): boolean {
   if (!(err instanceof DbError) || err.code === undefined) return true;
-  return /^(08|53|57|58)/.test(err.code) || err.code === '40001' || err.code === '40P01';
+  return !/^(22|23)[0-9A-Z]{3}$/.test(err.code);
 }
 
 export class BatchWriter<T> {
