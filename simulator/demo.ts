@@ -1,0 +1,96 @@
+// `npm run demo`: the server on the embedded database plus a simulated ward, in one command.
+// Its own data directory (./data/demo) and admin credentials, kept between runs.
+//   npm run demo -- --beds 24 --scenario mixed --seed 7 --speed 4
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../server/config.ts';
+import { startServer } from '../server/server.ts';
+import { generateSecret } from '../server/auth/passwords.ts';
+import { startFleet } from './fleet.ts';
+import { loadFleetFile, provisionFleet, saveFleetFile } from './provision.ts';
+import { formatSummary } from './summary.ts';
+import { FLEET_SCENARIO_NAMES, type FleetScenarioName } from './scenarios.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    beds: { type: 'string', default: '24' },
+    scenario: { type: 'string', default: 'mixed' },
+    seed: { type: 'string', default: '7' },
+    speed: { type: 'string', default: '4' },
+    ward: { type: 'string', default: 'A' },
+  },
+});
+const beds = Number(args.beds);
+if (!Number.isInteger(beds) || beds < 1 || beds > 500) throw new Error('--beds must be an integer from 1 to 500');
+if (!(FLEET_SCENARIO_NAMES as readonly string[]).includes(args.scenario!)) {
+  throw new Error(`--scenario must be one of ${FLEET_SCENARIO_NAMES.join(', ')}`);
+}
+
+const dataDir = process.env.DATA_DIR ?? './data/demo';
+mkdirSync(dataDir, { recursive: true });
+const credsFile = join(dataDir, 'demo-admin.json');
+const creds: { email: string; password: string } = existsSync(credsFile)
+  ? JSON.parse(readFileSync(credsFile, 'utf8'))
+  : { email: 'demo-admin@wardpulse.local', password: generateSecret(12) };
+if (!existsSync(credsFile)) writeFileSync(credsFile, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
+
+const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, DATA_DIR: dataDir, ADMIN_EMAIL: creds.email, ADMIN_PASSWORD: creds.password });
+const server = await startServer(config);
+const base = `http://127.0.0.1:${server.httpPort}`;
+
+const fleetFile = join(dataDir, `fleet-${args.ward}.json`);
+let fleetDevices = existsSync(fleetFile) ? (await loadFleetFile(fleetFile)).devices : [];
+if (fleetDevices.length === 0) {
+  console.log(`provisioning ${beds} beds in ward ${args.ward} …`);
+  const file = await provisionFleet({ baseUrl: base, email: creds.email, password: creds.password, ward: args.ward!, beds, seed: Number(args.seed) });
+  await saveFleetFile(fleetFile, file);
+  fleetDevices = file.devices;
+} else if (fleetDevices.length < beds) {
+  console.log(`note: ward ${args.ward} was provisioned with ${fleetDevices.length} beds; using those (delete ${dataDir} to start over)`);
+}
+const ward = args.ward!;
+
+const fleet = await startFleet({
+  mqttUrl: `mqtt://127.0.0.1:${server.mqttPort}`,
+  devices: fleetDevices.slice(0, beds),
+  scenario: args.scenario as FleetScenarioName,
+  seed: Number(args.seed),
+  speed: Number(args.speed),
+});
+
+console.log(
+  [
+    '',
+    `WardPulse demo — http://localhost:${server.httpPort}/   (REST under /api, live data over Socket.IO)`,
+    `  log in as ${creds.email} / ${creds.password}   (kept in ${credsFile})`,
+    `  ${beds} simulated beds in ward ${ward}, scenario ${args.scenario}, speed ×${args.speed}; MQTT on port ${server.mqttPort}`,
+    '  Ctrl-C stops the simulator and the server.',
+    '',
+  ].join('\n'),
+);
+
+let last = fleet.stats().sent;
+let lastAt = Date.now();
+const started = Date.now();
+const ticker = setInterval(() => {
+  const s = fleet.stats();
+  const now = Date.now();
+  const rate = ((s.sent - last) * 1000) / Math.max(1, now - lastAt);
+  last = s.sent;
+  lastAt = now;
+  if (process.stdout.isTTY) process.stdout.write(`\r${formatSummary(s, rate, now - started)}   `);
+}, 1000);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) process.exit(1);
+  stopping = true;
+  clearInterval(ticker);
+  process.stdout.write('\nstopping …\n');
+  await fleet.stop();
+  await server.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
