@@ -54,7 +54,7 @@ describe('the server process', () => {
     expect(login.status).toBe(200);
     const { token } = (await login.json()) as { token: string };
     const api = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body && JSON.stringify(body) });
+      const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
       return (await r.json()) as any;
     };
 

@@ -52,8 +52,8 @@ describe('coalesceVitals', () => {
 
   it('emits nothing for an empty, silent or unassigned stream', () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      expectObservable(cold('|').pipe(coalesceVitals(10))).toBe('|');
-      expectObservable(cold('-', {}).pipe(coalesceVitals(10)), '^ 50ms !').toBe('');
+      expectObservable(cold<Reading>('|').pipe(coalesceVitals(10))).toBe('|');
+      expectObservable(cold<Reading>('-').pipe(coalesceVitals(10)), '^ 50ms !').toBe('');
       expectObservable(cold('a|', { a: reading(null, 0, { hr: 1 }) }).pipe(coalesceVitals(10))).toBe('-|');
     });
   });
