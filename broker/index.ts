@@ -11,8 +11,11 @@ import type { DeviceRegistry } from './device-registry.ts';
 import { DEVICE_ID, errorsTopic, maySubscribe, parseDeviceTopic, publishRefusal, statusTopic } from './topics.ts';
 
 export interface BrokerHooks {
-  /** A telemetry message from an authenticated device (payload not yet validated). */
-  onVitals(deviceId: string, payload: Buffer, topic: string, receivedAt: number): void;
+  /**
+   * A telemetry message from an authenticated device (payload not yet validated). May return a
+   * promise to apply back-pressure: the device's next packet is read only once it settles.
+   */
+  onVitals(deviceId: string, payload: Buffer, topic: string, receivedAt: number): Promise<void> | null | void;
   onStatus(deviceId: string, status: 'online' | 'offline', at: number, reason: string): void;
   /** Something a device sent that is refused before decoding (bad status payload, …). */
   onRefused(deviceId: string, topic: string, reason: string, payload?: Buffer): void;
@@ -112,8 +115,10 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         const t = parseDeviceTopic(packet.topic);
         if (deviceId && t) {
           try {
-            if (t.kind === 'vitals') hooks.onVitals(deviceId, packet.payload as Buffer, packet.topic, Date.now());
-            else if (t.kind === 'status') handleStatus(deviceId, packet.payload as Buffer, packet.topic, client.connected ? 1 : 0);
+            if (t.kind === 'vitals') {
+              const wait = hooks.onVitals(deviceId, packet.payload as Buffer, packet.topic, Date.now());
+              if (wait) return void wait.then(() => callback(null));
+            } else if (t.kind === 'status') handleStatus(deviceId, packet.payload as Buffer, packet.topic, client.connected ? 1 : 0);
           } catch (err) {
             log.error({ err, deviceId }, 'telemetry handler failed');
           }

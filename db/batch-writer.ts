@@ -37,8 +37,33 @@ export class BatchWriter<T> {
   private failures = 0;
   private nextAttemptAt = 0;
   private closed = false;
+  private waiters: (() => void)[] = [];
 
   constructor(private readonly opts: BatchWriterOptions<T>) {}
+
+  /**
+   * Back-pressure for producers: null while there is room, otherwise a promise that resolves
+   * once the buffer has drained below its low-water mark (or after `maxWaitMs`, so a long
+   * outage cannot freeze producers forever: then `push` counts what it cannot keep).
+   */
+  whenWritable(maxWaitMs = 5000): Promise<void> | null {
+    if (this.depth < this.opts.maxBuffered * 0.9 || this.closed) return null;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, maxWaitMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.waiters = self.waiters.filter((w) => w !== done);
+        resolve();
+      }
+      this.waiters.push(done);
+    });
+  }
+
+  private wakeProducers(): void {
+    if (this.waiters.length === 0 || this.depth >= this.opts.maxBuffered * 0.7) return;
+    for (const w of [...this.waiters]) w();
+  }
 
   get depth(): number {
     return this.buffer.length - this.head;
@@ -90,6 +115,7 @@ export class BatchWriter<T> {
       this.backoffMs = 0;
       this.nextAttemptAt = 0;
       this.opts.onCommit?.(batch, stored, Number(process.hrtime.bigint() - started) / 1e9);
+      this.wakeProducers();
     } catch (err) {
       this.failures++;
       this.opts.onError?.(err as Error);

@@ -193,6 +193,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           stats.readings++;
           ingest({ ts: d.ts, values: d.values, seq: d.seq, deviceId, patientId, source: 'device', receivedAt });
         }
+        // The database is behind: hold this device's next packet until the buffer drains.
+        return vitalsWriter.whenWritable();
       },
       onStatus(deviceId, status, at) {
         live.setDeviceStatus(deviceId, status);

@@ -209,6 +209,27 @@ describe.each<DbKind>(['pglite', 'postgres'])('telemetry path on %s', (kind) => 
     expect(wrongLogin.body).toEqual(unknownLogin.body); // uniform: no account enumeration
   });
 
+  it('marks a device online on connect and offline when its connection drops', async () => {
+    const { patientId, deviceId, secret } = await stack.provision('W8', '1');
+    const socket = await connectSocket(stack.base, stack.adminToken);
+    const events = collect(socket, 'device');
+    await socket.emitWithAck('subscribe', { patientId });
+    const c = await connectDevice(stack.mqttTcp, deviceId, secret, {
+      will: { topic: `devices/${deviceId}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
+    });
+    await eventually(() => events.find((e) => e.deviceId === deviceId && e.status === 'online'), 5000, 'online');
+    // Drop the TCP connection without DISCONNECT, as a device losing power would.
+    (c as any).stream.destroy();
+    await eventually(() => events.find((e) => e.deviceId === deviceId && e.status === 'offline'), 5000, 'offline');
+    const d = await eventually(async () => {
+      const r = await stack.api('GET', `/api/devices/${deviceId}`);
+      return r.body.status === 'offline' ? r.body : null;
+    });
+    expect(d).toMatchObject({ patientId, status: 'offline' });
+    c.end(true);
+    socket.close();
+  });
+
   it('exposes Prometheus metrics', async () => {
     const r = await fetch(`${stack.base}/metrics`);
     const text = await r.text();

@@ -1,0 +1,95 @@
+// The bounded, retrying batch writer: order kept, transient failures retried, permanent ones
+// counted, overflow counted, back-pressure released when the buffer drains, flush on close.
+import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { BatchWriter, isTransient } from '../../db/batch-writer.ts';
+import { DbError } from '../../db/driver.ts';
+
+const log = pino({ level: 'silent' });
+
+function writer(opts: { fail?: (batch: number[], attempt: number) => Error | null; maxBuffered?: number; batchSize?: number } = {}) {
+  const written: number[][] = [];
+  const dropped: { count: number; reason: string }[] = [];
+  let attempt = 0;
+  const w = new BatchWriter<number>({
+    name: 't',
+    batchSize: opts.batchSize ?? 3,
+    flushMs: 5,
+    maxBuffered: opts.maxBuffered ?? 1000,
+    log,
+    write: async (batch) => {
+      const err = opts.fail?.(batch, ++attempt) ?? null;
+      if (err) throw err;
+      written.push(batch);
+      return batch.length;
+    },
+    onDrop: (count, reason) => dropped.push({ count, reason }),
+  });
+  return { w, written, dropped };
+}
+
+describe('BatchWriter', () => {
+  it('writes in order, in batches no larger than batchSize', async () => {
+    const { w, written } = writer();
+    for (let i = 0; i < 8; i++) w.push(i);
+    await w.close();
+    expect(written.flat()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(Math.max(...written.map((b) => b.length))).toBeLessThanOrEqual(3);
+  });
+
+  it('keeps rows through transient failures (connection refused) and writes them later', async () => {
+    const { w, written, dropped } = writer({ fail: (_b, n) => (n <= 4 ? new DbError('connect ECONNREFUSED', 'ECONNREFUSED') : null) });
+    w.start();
+    for (let i = 0; i < 5; i++) w.push(i);
+    await w.close();
+    expect(written.flat()).toEqual([0, 1, 2, 3, 4]);
+    expect(dropped).toEqual([]);
+  });
+
+  it('gives up on a batch the database refuses for its content, counting it, and goes on', async () => {
+    const { w, written, dropped } = writer({ fail: (b) => (b.includes(1) ? new DbError('invalid input', '22P02') : null) });
+    for (let i = 0; i < 6; i++) w.push(i);
+    await w.close();
+    expect(written.flat()).toEqual([3, 4, 5]);
+    expect(dropped).toEqual([{ count: 3, reason: 'write refused: invalid input' }]);
+  });
+
+  it('counts what does not fit in the buffer', () => {
+    const { w, dropped } = writer({ maxBuffered: 1000, batchSize: 10_000 });
+    for (let i = 0; i < 1002; i++) w.push(i);
+    expect(w.depth).toBe(1000);
+    expect(dropped).toEqual([
+      { count: 1, reason: 'write buffer full' },
+      { count: 1, reason: 'write buffer full' },
+    ]);
+  });
+
+  it('applies back-pressure near the top and releases it once the buffer drains', async () => {
+    let open = false;
+    const { w } = writer({ maxBuffered: 1000, batchSize: 500, fail: () => (open ? null : new DbError('down', '57P01')) });
+    for (let i = 0; i < 950; i++) w.push(i);
+    const wait = w.whenWritable(60_000);
+    expect(wait).not.toBeNull();
+    let released = false;
+    void wait!.then(() => (released = true));
+    w.start();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(released).toBe(false);
+    open = true;
+    await w.flush();
+    await wait;
+    expect(released).toBe(true);
+    expect(w.whenWritable()).toBeNull();
+    await w.close();
+  });
+
+  it('classifies errors: only data and integrity refusals are permanent', () => {
+    expect(isTransient(new DbError('x', 'ECONNRESET'))).toBe(true);
+    expect(isTransient(new DbError('x', '57P01'))).toBe(true);
+    expect(isTransient(new DbError('x', '08006'))).toBe(true);
+    expect(isTransient(new DbError('x'))).toBe(true);
+    expect(isTransient(new Error('socket hang up'))).toBe(true);
+    expect(isTransient(new DbError('x', '23505'))).toBe(false);
+    expect(isTransient(new DbError('x', '22003'))).toBe(false);
+  });
+});
