@@ -86,6 +86,34 @@ describe('durability on PostgreSQL', () => {
     socket.close();
   });
 
+  it('stores readings of an unassigned device against the device, unscored, and follows a reassignment', async () => {
+    const d = await stack.api('POST', '/api/devices', { label: 'spare monitor' });
+    expect(d.status).toBe(201);
+    const c = await connectDevice(stack.mqttTcp, d.body.id, d.body.secret);
+    await publish(c, `devices/${d.body.id}/vitals`, { seq: 1, hr: 88 });
+    const { patientId } = await stack.provision('D1', '3');
+    const assigned = await stack.api('PUT', `/api/devices/${d.body.id}`, { patientId });
+    expect(assigned.body).toMatchObject({ id: d.body.id, patientId });
+    await publish(c, `devices/${d.body.id}/vitals`, { seq: 2, hr: 90 });
+    const rows = await eventually(async () => {
+      const client = new pg.Client({ connectionString: dbUrl });
+      await client.connect();
+      const r = await client.query('SELECT seq::int, patient_id FROM vitals WHERE device_id = $1 ORDER BY seq', [d.body.id]);
+      await client.end();
+      return r.rows.length === 2 ? r.rows : null;
+    });
+    expect(rows).toEqual([
+      { seq: 1, patient_id: null },
+      { seq: 2, patient_id: patientId },
+    ]);
+    const score = await eventually(async () => {
+      const r = await stack.api('GET', `/api/patients/${patientId}/score`);
+      return r.status === 200 ? r.body : null;
+    });
+    expect(score.news2.parameters.hr).toBe(0);
+    c.end(true);
+  });
+
   it('flushes buffered readings on graceful shutdown', async () => {
     const { deviceId, secret } = await stack.provision('D1', '2');
     const c = await connectDevice(stack.mqttTcp, deviceId, secret);
