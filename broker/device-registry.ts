@@ -2,7 +2,12 @@
 // the broker authenticates from it and the ingress resolves a device's patient from it without
 // a database round trip per message.
 import { createHash } from 'node:crypto';
-import { verifySecret } from '../server/auth/passwords.ts';
+import { hashSecret, verifySecret } from '../server/auth/passwords.ts';
+
+// Unknown ids are checked against this, so a refusal takes as long whether the id exists or not.
+const DUMMY_HASH = hashSecret('wardpulse-unknown-device');
+const MAX_FAILURES = 10;
+const FAILURE_WINDOW_MS = 60_000;
 
 export interface DeviceEntry {
   id: string;
@@ -24,6 +29,8 @@ export class DeviceRegistry {
   private readonly stats = new Map<string, DeviceStats>();
   /** sha256 of the last secret that passed scrypt, per device: reconnects skip the slow hash. */
   private readonly verified = new Map<string, string>();
+  /** Failed attempts per device id: past the limit, refused without spending a hash. */
+  private readonly failures = new Map<string, { count: number; resetAt: number }>();
 
   load(entries: Iterable<DeviceEntry>): void {
     this.devices.clear();
@@ -51,14 +58,22 @@ export class DeviceRegistry {
     return out;
   }
 
-  async authenticate(id: string, secret: string): Promise<boolean> {
+  async authenticate(id: string, secret: string, now = Date.now()): Promise<boolean> {
     const entry = this.devices.get(id);
-    if (!entry) return false;
     const fingerprint = createHash('sha256').update(secret).digest('base64');
-    if (this.verified.get(id) === fingerprint) return true;
-    const ok = await verifySecret(secret, entry.secretHash);
-    if (ok && this.devices.get(id)?.secretHash === entry.secretHash) this.verified.set(id, fingerprint);
-    return ok;
+    if (entry && this.verified.get(id) === fingerprint) return true;
+    const f = this.failures.get(id);
+    if (f && f.resetAt > now && f.count >= MAX_FAILURES) return false;
+    const ok = await verifySecret(secret, entry?.secretHash ?? (await DUMMY_HASH));
+    if (ok && entry && this.devices.get(id)?.secretHash === entry.secretHash) {
+      this.verified.set(id, fingerprint);
+      this.failures.delete(id);
+      return true;
+    }
+    if (!f || f.resetAt <= now) this.failures.set(id, { count: 1, resetAt: now + FAILURE_WINDOW_MS });
+    else f.count++;
+    if (this.failures.size > 100_000) this.failures.clear(); // bounded under a spray of ids
+    return false;
   }
 
   statsOf(id: string): DeviceStats {

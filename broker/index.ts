@@ -64,7 +64,10 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       const deviceId = username ?? (opts.allowAnonymous ? client.id : undefined);
       if (!deviceId) return done(notAuthorized('username (device id) required'), false);
       if (!DEVICE_ID.test(deviceId)) return done(identifierRejected(`invalid device id '${deviceId}'`), false);
-      if (opts.allowAnonymous && !password) {
+      // The client id is the device id: otherwise one device could take over another's session.
+      if (client.id !== deviceId) return done(identifierRejected(`client id must equal the device id '${deviceId}'`), false);
+      // Anonymous mode (bench rigs) admits unknown ids without a password, never a provisioned one.
+      if (opts.allowAnonymous && !password && !registry.get(deviceId)) {
         deviceOf.set(client, deviceId);
         return done(null, true);
       }

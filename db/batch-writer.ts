@@ -24,7 +24,9 @@ export interface BatchWriterOptions<T> {
  * out of resources, serialisation failure — says "try again later".
  */
 export function isTransient(err: unknown): boolean {
-  if (!(err instanceof DbError) || err.code === undefined) return true;
+  // Not a database error at all: a bug in the writer, retrying will not help.
+  if (!(err instanceof DbError)) return false;
+  if (err.code === undefined) return true;
   return !/^(22|23)[0-9A-Z]{3}$/.test(err.code);
 }
 
@@ -37,6 +39,8 @@ export class BatchWriter<T> {
   private failures = 0;
   private nextAttemptAt = 0;
   private closed = false;
+  /** After a refused batch, rows up to this index are written one by one to isolate the bad one. */
+  private isolateUntil = 0;
   private waiters: (() => void)[] = [];
 
   constructor(private readonly opts: BatchWriterOptions<T>) {}
@@ -99,7 +103,8 @@ export class BatchWriter<T> {
   }
 
   private async writeOne(): Promise<void> {
-    const end = Math.min(this.buffer.length, this.head + this.opts.batchSize);
+    const size = this.head < this.isolateUntil ? 1 : this.opts.batchSize;
+    const end = Math.min(this.buffer.length, this.head + size);
     const batch = this.buffer.slice(this.head, end);
     const started = process.hrtime.bigint();
     try {
@@ -108,6 +113,7 @@ export class BatchWriter<T> {
       // Compact now and then, not on every batch.
       if (this.head > 50_000 || this.head === this.buffer.length) {
         this.buffer = this.buffer.slice(this.head);
+        this.isolateUntil = Math.max(0, this.isolateUntil - this.head);
         this.head = 0;
       }
       if (this.failures > 0) this.opts.log.info({ writer: this.opts.name, after: this.failures }, 'database writes resumed');
@@ -120,11 +126,16 @@ export class BatchWriter<T> {
       this.failures++;
       this.opts.onError?.(err as Error);
       if (!isTransient(err) && this.failures >= 3) {
-        // A batch the database keeps refusing for its content would block everything behind it.
-        this.head = end;
-        this.opts.onDrop?.(batch.length, `write refused: ${(err as Error).message}`);
-        this.opts.log.error({ writer: this.opts.name, rows: batch.length, err: (err as Error).message }, 'batch refused by the database; rows dropped');
         this.failures = 0;
+        if (batch.length > 1) {
+          // Retry row by row so that only the row the database refuses is lost, not its batch.
+          this.isolateUntil = end;
+          return;
+        }
+        // A row the database keeps refusing for its content would block everything behind it.
+        this.head = end;
+        this.opts.onDrop?.(1, `write refused: ${(err as Error).message}`);
+        this.opts.log.error({ writer: this.opts.name, err: (err as Error).message }, 'row refused by the database; dropped');
         return;
       }
       this.backoffMs = Math.min(5000, this.backoffMs ? this.backoffMs * 2 : 100);

@@ -33,6 +33,7 @@ export interface RawVitalsRow {
 
 export interface BucketRow {
   ts: string;
+  /** Readings in the bucket (rows, whichever vitals they carry). */
   count: number;
   values: Partial<Record<(typeof NUMERIC_VITALS)[number], number>>;
   min: Partial<Record<(typeof NUMERIC_VITALS)[number], number>>;
@@ -194,12 +195,13 @@ export async function bucketedVitals(
       (v) =>
         `sum(${v} * ${v}_n) / nullif(sum(${v}_n), 0) AS ${v}, min(${v}_min) AS ${v}_min, max(${v}_max) AS ${v}_max`,
     ).join(', ');
-    sql = `SELECT time_bucket($4::interval, bucket) AS time, sum(GREATEST(${NUMERIC_VITALS.map((v) => `${v}_n`).join(', ')}))::int AS n, ${agg}
+    sql = `SELECT time_bucket($4::interval, bucket) AS time, sum(n)::int AS n, ${agg}
            FROM vitals_1m WHERE patient_id = $1 AND bucket >= $2 AND bucket < $3
            GROUP BY 1 ORDER BY 1`;
   } else {
     const agg = NUMERIC_VITALS.map((v) => `avg(${v}) AS ${v}, min(${v}) AS ${v}_min, max(${v}) AS ${v}_max`).join(', ');
-    sql = `SELECT date_bin($4::interval, time, TIMESTAMPTZ '2000-01-01') AS time, count(*)::int AS n, ${agg}
+    // Same bucket boundaries as time_bucket (its default origin is Monday 2000-01-03).
+    sql = `SELECT date_bin($4::interval, time, TIMESTAMPTZ '2000-01-03 00:00:00+00') AS time, count(*)::int AS n, ${agg}
            FROM vitals WHERE patient_id = $1 AND time >= $2 AND time < $3
            GROUP BY 1 ORDER BY 1`;
   }

@@ -46,11 +46,13 @@ const toAlertEvent = (a: Alert): AlertEvent => ({
   category: a.category,
   parameter: a.parameter,
   value: a.value,
+  limit: a.limit,
   priority: a.priority,
   state: a.state,
   message: a.message,
   ts: a.ts,
   endedAt: a.endedAt,
+  updatedAt: a.updatedAt,
 });
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -197,6 +199,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         return vitalsWriter.whenWritable();
       },
       onStatus(deviceId, status, at) {
+        // A will, the disconnect and the retained status can all say "offline": announce once.
+        if (live.deviceStatusOf(deviceId) === status) return;
         live.setDeviceStatus(deviceId, status);
         registry.statsOf(deviceId).connected = status === 'online';
         realtime?.pushDevice({ deviceId, patientId: registry.patientOf(deviceId), status, ts: at });
@@ -264,7 +268,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         // 2. drain the pipeline and write everything buffered
         readings$.complete();
         for (const s of subscriptions) s.unsubscribe();
-        for (const w of writers) await w.close(20_000);
+        await Promise.all(writers.map((w) => w.close(20_000)));
         // 3. the database last
         await db.close();
         metrics.close();

@@ -54,8 +54,9 @@ CREATE TABLE vitals (
   acvpu      char(1)
 );
 CREATE INDEX vitals_patient_time ON vitals (patient_id, time DESC);
--- A retransmitted reading (same device, time and seq) is stored once.
-CREATE UNIQUE INDEX vitals_device_dedup ON vitals (device_id, time, seq);
+-- A retransmitted reading (same device, time and seq — or same device and time when it carries no
+-- seq) is stored once. Manual observations (no device) are never merged.
+CREATE UNIQUE INDEX vitals_device_dedup ON vitals (device_id, time, (coalesce(seq, -1)));
 
 CREATE TABLE scores (
   time       timestamptz NOT NULL,
@@ -119,3 +120,5 @@ BEGIN
 END $$;
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
   FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();

@@ -35,7 +35,7 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use('/api/auth', authRoutes(ctx));
   app.use('/api/patients', authenticate(ctx), patientRoutes(ctx));
   app.use('/api/devices', authenticate(ctx), deviceRoutes(ctx));
-  app.use('/api', (req, _res, next) => next(Errors.notFound(`endpoint ${req.method} ${req.path}`)));
+  app.use('/api', (req, _res, next) => next(Errors.notFound(`endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
 
   // The dashboard: the Vite build when present, otherwise the plain fallback page.
   const staticDir = existsSync(WEB_DIST) ? WEB_DIST : WEB_PUBLIC;

@@ -1,4 +1,4 @@
-// What the HTTP routes need, injected by the composition root (server/main.ts).
+// What the HTTP routes need, injected by the composition root (server/server.ts).
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/index.ts';
@@ -57,7 +57,7 @@ export function authenticate(ctx: AppContext): RequestHandler {
 export function allow(permission: Permission): RequestHandler {
   return (req, _res, next) => {
     if (!req.user) return next(Errors.unauthenticated());
-    if (!can(req.user.role, permission)) return next(Errors.forbidden(`role '${req.user.role}' may not ${permission.replace(':', ' ')}`));
+    if (!can(req.user.role, permission)) return next(Errors.forbidden(`role '${req.user.role}' lacks permission '${permission}'`));
     next();
   };
 }

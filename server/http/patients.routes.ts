@@ -12,7 +12,9 @@ import { DbError } from '../../db/driver.ts';
 import { decodeTelemetry } from '../pipeline/decode.ts';
 import { NUMERIC_VITALS } from '../pipeline/vitals.ts';
 
-const bound = z.strictObject({ low: z.number().finite().optional(), high: z.number().finite().optional() });
+const bound = z
+  .strictObject({ low: z.number().finite().optional(), high: z.number().finite().optional() })
+  .refine((b) => b.low === undefined || b.high === undefined || b.low < b.high, { message: 'low must be below high' });
 const limitsSchema = z.strictObject(Object.fromEntries(NUMERIC_VITALS.map((v) => [v, bound.optional()])) as Record<(typeof NUMERIC_VITALS)[number], z.ZodOptional<typeof bound>>);
 
 const createSchema = z.strictObject({
@@ -25,10 +27,15 @@ const createSchema = z.strictObject({
 
 const listQuery = z.strictObject({ ward: z.string().min(1).max(64).optional(), ...paging });
 
-const time = z.union([
-  z.string().regex(/^\d{11,}$/).transform((s) => new Date(Number(s))),
-  z.iso.datetime({ offset: true, error: 'must be ISO 8601 or epoch ms' }).transform((s) => new Date(s)),
-]);
+// Epoch milliseconds, or ISO 8601 with a zone (remember to URL-encode a '+' offset as %2B).
+const time = z.string().transform((s, ctx) => {
+  const ms = /^\d{11,15}$/.test(s) ? Number(s) : /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/.test(s) ? Date.parse(s) : NaN;
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: `must be epoch milliseconds or ISO 8601 with a zone, got ${JSON.stringify(s.slice(0, 40))}` });
+    return z.NEVER;
+  }
+  return new Date(ms);
+});
 const BUCKET = /^(\d+)(s|m|h|d)$/;
 const UNIT_S = { s: 1, m: 60, h: 3600, d: 86400 } as const;
 const vitalsQuery = z

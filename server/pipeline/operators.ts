@@ -1,5 +1,5 @@
 // Stream wiring of the monitoring pipeline, as small named RxJS operators. No I/O and no
-// Promises in here: the database and Socket.IO are sinks at the edge (server/main.ts), and time
+// Promises in here: the database and Socket.IO are sinks at the edge (server/server.ts), and time
 // comes from an injectable scheduler so the operators are marble-tested under virtual time.
 import {
   asyncScheduler,

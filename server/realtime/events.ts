@@ -12,12 +12,15 @@ export interface AlertEvent {
   category: 'physiological' | 'technical';
   parameter: string | null;
   value: number | null;
+  /** The crossed limit, or the NEWS2 threshold of the band. */
+  limit: number | null;
   priority: AlertPriority;
   state: AlertState;
   message: string;
   /** Start time, epoch ms. */
   ts: number;
   endedAt: number | null;
+  updatedAt: number;
 }
 
 export interface DeviceStatusEvent {

@@ -78,6 +78,11 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     return { ok: false, error: { code: 'ERR_INTERNAL', message: 'internal error' } };
   };
 
+  const roomOf = (req: unknown): string => {
+    const r = parse(subscribeSchema, req, 'message');
+    return 'ward' in r ? `ward:${r.ward}` : `patient:${r.patientId}`;
+  };
+
   function resolve(req: unknown): { room: string; ids: string[] } {
     const r = parse(subscribeSchema, req, 'message');
     if ('ward' in r) return { room: `ward:${r.ward}`, ids: patients.inWard(r.ward).map((p) => p.id) };
@@ -120,7 +125,8 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
 
     socket.on('unsubscribe', (req, ack) => {
       try {
-        const { room } = resolve(req);
+        // Leaving needs no lookup: a patient gone from the cache must still be leavable.
+        const room = roomOf(req);
         void socket.leave(room);
         if (typeof ack === 'function') ack({ ok: true, data: { room } });
       } catch (err) {
@@ -132,6 +138,14 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   const roomsOf = (patientId: string): string[] => {
     const ward = patients.wardOf(patientId);
     return ward === undefined ? [`patient:${patientId}`] : [`patient:${patientId}`, `ward:${ward}`];
+  };
+  // One batch per ward room, one per patient room — minus the sockets that already get that
+  // patient through its ward room, so nobody receives a reading twice.
+  const emitVitals = (room: string, list: VitalsEvent[]) => {
+    if (room.startsWith('patient:')) {
+      const ward = patients.wardOf(room.slice('patient:'.length));
+      (ward === undefined ? io.to(room) : io.to(room).except(`ward:${ward}`)).volatile.emit('vitals', list);
+    } else io.to(room).volatile.emit('vitals', list);
   };
 
   return {
@@ -146,7 +160,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
           list.push(ev);
         }
       }
-      for (const [room, list] of byRoom) io.to(room).volatile.emit('vitals', list);
+      for (const [room, list] of byRoom) emitVitals(room, list);
     },
     pushScore(ev) {
       io.to(roomsOf(ev.patientId)).emit('score', ev);

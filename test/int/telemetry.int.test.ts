@@ -59,6 +59,20 @@ describe.each<DbKind>(['pglite', 'postgres'])('telemetry path on %s', (kind) => 
     socket.close();
   });
 
+  it('delivers each reading once to a dashboard watching both the ward and the patient', async () => {
+    const { patientId, deviceId, secret } = await stack.provision('W9', '1');
+    const socket = await connectSocket(stack.base, stack.adminToken);
+    const vitals = collect(socket, 'vitals');
+    await socket.emitWithAck('subscribe', { ward: 'W9' });
+    await socket.emitWithAck('subscribe', { patientId });
+    const c = await device(stack.mqttTcp, deviceId, secret);
+    await publish(c, `devices/${deviceId}/vitals`, { seq: 1, hr: 77 });
+    await eventually(() => vitals.flat().length > 0, 5000, 'vitals');
+    await new Promise((r) => setTimeout(r, 300)); // a few more ticks: nothing else may arrive
+    expect(vitals.flat().filter((v: VitalsEvent) => v.patientId === patientId)).toHaveLength(1);
+    socket.close();
+  });
+
   it('accepts MQTT over WebSocket at /mqtt, batches and the ThingsBoard form', async () => {
     const { patientId, deviceId, secret } = await stack.provision('W2', '1');
     const c = await device(stack.mqttWs, deviceId, secret);
@@ -85,6 +99,14 @@ describe.each<DbKind>(['pglite', 'postgres'])('telemetry path on %s', (kind) => 
     await expect(connectDevice(stack.mqttTcp, deviceId, 'wrong-secret')).rejects.toMatchObject({ code: 5 });
     await expect(connectDevice(stack.mqttTcp, 'no-such-device', 'whatever')).rejects.toMatchObject({ code: 5 });
     await expect(connectDevice(stack.mqttTcp, deviceId, undefined)).rejects.toMatchObject({ code: 5 });
+  });
+
+  it('refuses a client id other than the device id, so no device can take over another’s session', async () => {
+    const a = await stack.provision('W3', '2');
+    const b = await stack.provision('W3', '3');
+    const cb = await device(stack.mqttTcp, b.deviceId, b.secret);
+    await expect(connectDevice(stack.mqttTcp, a.deviceId, a.secret, { clientId: b.deviceId })).rejects.toMatchObject({ code: 2 });
+    expect(cb.connected).toBe(true);
   });
 
   it("closes a device that publishes to another device's topic, and stores nothing from it", async () => {
