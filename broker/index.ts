@@ -64,8 +64,11 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       const deviceId = username ?? (opts.allowAnonymous ? client.id : undefined);
       if (!deviceId) return done(notAuthorized('username (device id) required'), false);
       if (!DEVICE_ID.test(deviceId)) return done(identifierRejected(`invalid device id '${deviceId}'`), false);
-      // The client id is the device id: otherwise one device could take over another's session.
-      if (client.id !== deviceId) return done(identifierRejected(`client id must equal the device id '${deviceId}'`), false);
+      // The client id is the device id (or `{deviceId}:{suffix}` for a second connection of the same
+      // device, e.g. a debugging subscriber): no device can take over another device's session.
+      if (client.id !== deviceId && !client.id.startsWith(`${deviceId}:`)) {
+        return done(identifierRejected(`client id must be the device id '${deviceId}' or '${deviceId}:<suffix>'`), false);
+      }
       // Anonymous mode (bench rigs) admits unknown ids without a password, never a provisioned one.
       if (opts.allowAnonymous && !password && !registry.get(deviceId)) {
         deviceOf.set(client, deviceId);

@@ -106,7 +106,13 @@ describe.each<DbKind>(['pglite', 'postgres'])('telemetry path on %s', (kind) => 
     const b = await stack.provision('W3', '3');
     const cb = await device(stack.mqttTcp, b.deviceId, b.secret);
     await expect(connectDevice(stack.mqttTcp, a.deviceId, a.secret, { clientId: b.deviceId })).rejects.toMatchObject({ code: 2 });
+    await expect(connectDevice(stack.mqttTcp, a.deviceId, a.secret, { clientId: `${b.deviceId}:x` })).rejects.toMatchObject({ code: 2 });
     expect(cb.connected).toBe(true);
+    // A second connection of the same device (a debugging subscriber) uses `{deviceId}:{suffix}`.
+    const first = await device(stack.mqttTcp, a.deviceId, a.secret);
+    const second = await connectDevice(stack.mqttTcp, a.deviceId, a.secret, { clientId: `${a.deviceId}:watch` });
+    expect(second.connected && first.connected).toBe(true);
+    second.end(true);
   });
 
   it("closes a device that publishes to another device's topic, and stores nothing from it", async () => {
