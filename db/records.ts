@@ -134,6 +134,13 @@ export async function listPatients(db: Queryable, f: PatientFilter): Promise<{ i
   return { items: rows.map(toPatient), total: Number(rows[0]?.total ?? 0) };
 }
 
+export async function listWards(db: Queryable): Promise<{ ward: string; patients: number }[]> {
+  const { rows } = await db.query<{ ward: string; n: number }>(
+    `SELECT ward, count(*)::int AS n FROM patients WHERE archived_at IS NULL GROUP BY ward ORDER BY ward`,
+  );
+  return rows.map((r) => ({ ward: r.ward, patients: Number(r.n) }));
+}
+
 export async function allActivePatients(db: Queryable): Promise<Patient[]> {
   const { rows } = await db.query(`SELECT ${patientCols} FROM patients WHERE archived_at IS NULL`);
   return rows.map(toPatient);

@@ -221,6 +221,25 @@ export async function bucketedVitals(
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
+/** Score history, oldest first: the NEWS2 total changes only when a sub-score changes. */
+export async function scoreHistory(db: Queryable, patientId: string, from: Date, to: Date, limit: number): Promise<ScoreRow[]> {
+  const { rows } = await db.query<{ time: Date; total: number; band: string; partial: boolean; parameters: unknown }>(
+    `SELECT time, total, band, partial, parameters FROM scores WHERE patient_id = $1 AND time >= $2 AND time < $3
+     ORDER BY time LIMIT $4`,
+    [patientId, from.toISOString(), to.toISOString(), limit],
+  );
+  return rows.map((r) => ({
+    patientId,
+    ts: new Date(r.time).getTime(),
+    news2: {
+      total: Number(r.total),
+      band: r.band as News2Result['band'],
+      partial: r.partial,
+      parameters: typeof r.parameters === 'string' ? JSON.parse(r.parameters) : (r.parameters as News2Result['parameters']),
+    },
+  }));
+}
+
 export async function latestScore(db: Queryable, patientId: string): Promise<ScoreRow | null> {
   const { rows } = await db.query<{ time: Date; total: number; band: string; partial: boolean; parameters: unknown }>(
     `SELECT time, total, band, partial, parameters FROM scores WHERE patient_id = $1 ORDER BY time DESC LIMIT 1`,

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { type AppContext, allow, auditOf, authenticate, handler } from './context.ts';
 import { paging, parse, uuid } from './validate.ts';
-import { listAlerts, listAudit, listIngestErrors } from '../../db/records.ts';
+import { listAlerts, listAudit, listIngestErrors, listWards } from '../../db/records.ts';
 
 const alertsQuery = z.strictObject({
   state: z.enum(['active', 'resolved']).optional(),
@@ -47,6 +47,15 @@ export function opsRoutes(ctx: AppContext): Router {
       const items = await listAlerts(ctx.db.driver, q);
       ctx.audit(auditOf(req, 'list', 'alert', null, q.patientId ?? null, { ward: q.ward ?? null, state: q.state ?? null, count: items.length }));
       res.json({ items, limit: q.limit, offset: q.offset });
+    }),
+  );
+
+  api.get(
+    '/wards',
+    authenticate(ctx),
+    allow('patients:read'),
+    handler(async (_req, res) => {
+      res.json({ items: await listWards(ctx.db.driver) });
     }),
   );
 

@@ -7,7 +7,8 @@ import { type AppContext, allow, auditOf, handler } from './context.ts';
 import { paging, parse, uuid } from './validate.ts';
 import { Errors } from '../errors.ts';
 import { getPatient, insertPatient, listPatients } from '../../db/records.ts';
-import { bucketedVitals, latestScore, rawVitals } from '../../db/vitals-store.ts';
+import { bucketedVitals, latestScore, rawVitals, scoreHistory } from '../../db/vitals-store.ts';
+import { effectiveLimits } from '../pipeline/score/limits.ts';
 import { DbError } from '../../db/driver.ts';
 import { decodeTelemetry } from '../pipeline/decode.ts';
 import { NUMERIC_VITALS } from '../pipeline/vitals.ts';
@@ -58,6 +59,14 @@ const vitalsQuery = z
     message: 'raw readings are limited to 7 days per request; give a bucket (e.g. 1m) for longer ranges',
   });
 
+const historyQuery = z
+  .strictObject({ from: time.optional(), to: time.optional(), limit: z.coerce.number().int().min(1).max(100_000).default(10_000) })
+  .transform((q) => {
+    const to = q.to ?? new Date();
+    return { to, from: q.from ?? new Date(to.getTime() - 24 * 3600_000), limit: q.limit };
+  })
+  .refine((q) => q.from < q.to, { message: "'from' must be before 'to'" });
+
 export function patientRoutes(ctx: AppContext): Router {
   const r = Router();
   const idParam = (id: unknown) => parse(z.strictObject({ id: uuid }), { id }, 'params').id;
@@ -103,7 +112,7 @@ export function patientRoutes(ctx: AppContext): Router {
       const p = await getPatient(ctx.db.driver, id);
       if (!p) throw Errors.notFound('patient', id);
       ctx.audit(auditOf(req, 'read', 'patient', id, id));
-      res.json({ ...p, devices: ctx.registry.devicesOfPatient(id) });
+      res.json({ ...p, effectiveLimits: effectiveLimits(p.alarmLimits), devices: ctx.registry.devicesOfPatient(id) });
     }),
   );
 
@@ -136,6 +145,19 @@ export function patientRoutes(ctx: AppContext): Router {
       const score = live ?? (await latestScore(ctx.db.driver, id));
       if (!score) throw Errors.notFound('score for patient', id);
       res.json(score);
+    }),
+  );
+
+  r.get(
+    '/:id/scores',
+    allow('vitals:read'),
+    handler(async (req, res) => {
+      const id = idParam(req.params.id);
+      await mustExist(id);
+      const q = parse(historyQuery, req.query, 'query');
+      ctx.audit(auditOf(req, 'read', 'scores', id, id, { from: q.from.toISOString(), to: q.to.toISOString() }));
+      const items = await scoreHistory(ctx.db.driver, id, q.from, q.to, q.limit);
+      res.json({ patientId: id, from: q.from.toISOString(), to: q.to.toISOString(), items, truncated: items.length === q.limit });
     }),
   );
 

@@ -1,0 +1,152 @@
+// One bed on the ward display: readable from across the room, never showing a stale number as
+// live, and standing out by IEC 60601-1-8 alarm priority.
+import { LitElement, css, html, nothing } from 'lit';
+import type { PatientView, Stamped } from '../store.ts';
+import { formatAge, isStale, signalState } from '../logic/freshness.ts';
+import { highestPriority, sortAlarms, PRIORITY_STYLE } from '../logic/alarms.ts';
+import { BAND_STYLE } from '../logic/bands.ts';
+import { theme } from '../styles.ts';
+import './wp-sparkline.ts';
+
+export class WpBedTile extends LitElement {
+  static override properties = { patient: { attribute: false }, now: { type: Number }, kiosk: { type: Boolean } };
+  declare patient: PatientView;
+  declare now: number;
+  declare kiosk: boolean;
+
+  constructor() {
+    super();
+    this.now = Date.now();
+    this.kiosk = false;
+  }
+
+  static override styles = [
+    theme,
+    css`
+      :host { display: block; container-type: size; min-width: 0; min-height: 0; }
+      .tile {
+        box-sizing: border-box; height: 100%; display: grid;
+        grid-template-rows: 17cqh 1fr 14cqh 11cqh; gap: 1cqh;
+        background: var(--panel); border: 0.6cqh solid var(--line); border-radius: 1.2cqh;
+        padding: 1.5cqh 2cqw; color: var(--text); text-decoration: none; overflow: hidden; position: relative;
+      }
+      a.tile:hover { border-color: var(--accent); }
+      header { display: flex; align-items: center; gap: 2cqw; min-width: 0; }
+      .bed { font-weight: 800; font-size: 11cqh; }
+      .name { font-size: 8cqh; color: var(--muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; flex: 1; }
+      .news2 { font-weight: 800; font-size: 10cqh; padding: 0 1.6cqw; border-radius: 1cqh; white-space: nowrap; }
+      .values { display: grid; grid-template-columns: 1.15fr 1.15fr 0.9fr 1.2fr; grid-template-rows: 1fr 1fr; column-gap: 2cqw; min-height: 0; }
+      .v { display: flex; flex-direction: column; justify-content: center; min-width: 0; line-height: 1; }
+      .v .label { font-size: 6.5cqh; color: var(--muted); }
+      .v .num { font-weight: 700; font-size: min(21cqh, 9.5cqw); font-variant-numeric: tabular-nums; white-space: nowrap; }
+      .v.small .num { font-size: min(12cqh, 5.4cqw); }
+      .v.hr .num { color: #69f0ae; }
+      .v.spo2 .num { color: #4fc3f7; }
+      .v.stale .num { color: var(--stale); }
+      .age { font-size: 5.5cqh; color: var(--stale); }
+      .span2 { grid-row: span 2; }
+      wp-sparkline { height: 100%; }
+      footer { font-size: 6.5cqh; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; color: var(--muted); display: flex; gap: 2cqw; align-items: center; }
+      .dev { display: inline-block; width: 4cqh; height: 4cqh; border-radius: 50%; background: var(--stale); flex: none; }
+      .dev.online { background: var(--ok); }
+      .nosignal {
+        position: absolute; inset: 30% 8% auto 8%; text-align: center; font-weight: 800; font-size: 12cqh;
+        background: rgba(11, 18, 32, 0.85); border: 0.5cqh dashed var(--stale); color: var(--text); border-radius: 1cqh; padding: 1cqh;
+      }
+      /* IEC 60601-1-8: high red ~2 Hz, medium yellow ~0.5 Hz, low cyan steady. */
+      .tile.prio-high { border-color: #e53935; animation: flash-high 0.5s steps(1, end) infinite; }
+      .tile.prio-medium { border-color: #fdd835; animation: flash-medium 2s steps(1, end) infinite; }
+      .tile.prio-low { border-color: #26c6da; box-shadow: inset 0 0 0 0.6cqh #26c6da; }
+      @keyframes flash-high { 0% { background: #7f1010; } 50% { background: var(--panel); } }
+      @keyframes flash-medium { 0% { background: #4d4300; } 50% { background: var(--panel); } }
+      .alarm-flag { font-weight: 800; padding: 0 1.5cqw; border-radius: 0.8cqh; }
+      @media (prefers-reduced-motion: reduce) {
+        .tile.prio-high, .tile.prio-medium { animation: none; border-width: 1.2cqh; }
+        .tile.prio-high { background: #4a0d0d; }
+        .tile.prio-medium { background: #3a3300; }
+      }
+    `,
+  ];
+
+  private value(key: keyof PatientView['values'], digits = 0) {
+    const s: Stamped | undefined = this.patient.values[key];
+    if (!s || typeof s.value !== 'number') return { text: '--', stale: false, age: '' };
+    // With no device online, no streamed number is live, however recent.
+    const noSignal = s.source !== 'manual' && signalState(this.patient.devices) === 'no-signal';
+    const stale = noSignal || isStale(s.ts, s.source, this.now);
+    return { text: s.value.toFixed(digits), stale, age: stale ? formatAge(this.now - s.ts) : '' };
+  }
+
+  private cell(cls: string, label: string, key: keyof PatientView['values'], unit: string, digits = 0) {
+    const v = this.value(key, digits);
+    return html`<div class="v ${cls} ${v.stale ? 'stale' : ''}" role="group" aria-label="${label}">
+      <span class="label">${label}${v.age ? html` <span class="age">· ${v.age} ago</span>` : nothing}</span>
+      <span class="num">${v.text}<span class="sr-only"> ${unit}${v.stale ? `, stale, ${v.age} old` : ''}</span></span>
+    </div>`;
+  }
+
+  override render() {
+    const p = this.patient;
+    if (!p) return nothing;
+    const prio = highestPriority(p.alerts);
+    const top = sortAlarms(p.alerts)[0];
+    const signal = signalState(p.devices);
+    const score = p.score?.news2;
+    const band = score ? BAND_STYLE[score.band] : null;
+    const sys = this.value('sbp');
+    const dia = this.value('dbp');
+    const bpStale = sys.stale || dia.stale;
+    const label = [
+      `Bed ${p.bed ?? '?'}`,
+      p.name,
+      score ? `NEWS2 ${score.total}, ${score.band} risk${score.partial ? ', partial' : ''}` : 'no score yet',
+      prio ? PRIORITY_STYLE[prio].label : null,
+      signal === 'no-signal' ? 'no signal' : null,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    const body = html`
+      <header>
+        <span class="bed">${p.bed ?? '–'}</span>
+        <span class="name">${p.name}</span>
+        ${score && band
+          ? html`<span class="news2" style="background:${band.background};color:${band.text}" title="NEWS2 ${score.band}${score.partial ? ' (partial)' : ''}"
+              >NEWS2 ${score.total}${score.partial ? '*' : ''}</span
+            >`
+          : html`<span class="news2" style="background:var(--panel-2);color:var(--muted)">NEWS2 –</span>`}
+      </header>
+      <div class="values">
+        ${this.cell('hr span2', 'HR', 'hr', 'per minute')} ${this.cell('spo2 span2', 'SpO₂', 'spo2', 'percent')}
+        ${this.cell('small', 'RR', 'rr', 'per minute')}
+        <div class="v small ${bpStale ? 'stale' : ''}" role="group" aria-label="Blood pressure">
+          <span class="label">BP${bpStale && sys.age ? html` <span class="age">· ${sys.age} ago</span>` : nothing}</span>
+          <span class="num">${sys.text}/${dia.text}<span class="sr-only"> mmHg</span></span>
+        </div>
+        ${this.cell('small', 'Temp', 'temp', 'degrees Celsius', 1)}
+        <div class="v small" role="group" aria-label="Oxygen and consciousness">
+          <span class="label">O₂ · ACVPU</span>
+          <span class="num">${this.patient.values.o2?.value === true ? 'O₂' : 'Air'} ${String(this.patient.values.acvpu?.value ?? 'A')}</span>
+        </div>
+      </div>
+      <wp-sparkline .points=${p.recent.hr} .rev=${p.rev} colour="#69f0ae" aria-hidden="true"></wp-sparkline>
+      <footer>
+        <span class="dev ${signal === 'live' ? 'online' : ''}" title="device ${signal}"></span>
+        <span>${signal === 'live' ? 'monitoring' : signal === 'no-device' ? 'no device' : 'no signal'}</span>
+        ${top && prio
+          ? html`<span class="alarm-flag" style="background:${PRIORITY_STYLE[prio].colour};color:${PRIORITY_STYLE[prio].text}">${top.message}</span>`
+          : nothing}
+      </footer>
+      ${signal === 'no-signal' ? html`<div class="nosignal" role="status">NO SIGNAL</div>` : nothing}
+    `;
+    const cls = `tile ${prio ? `prio-${prio}` : ''}`;
+    return this.kiosk
+      ? html`<article class=${cls} aria-label=${label} data-priority=${prio ?? 'none'}>${body}</article>`
+      : html`<a class=${cls} href="/patient/${p.id}" aria-label=${label} data-priority=${prio ?? 'none'}>${body}</a>`;
+  }
+}
+customElements.define('wp-bed-tile', WpBedTile);
+declare global {
+  interface HTMLElementTagNameMap {
+    'wp-bed-tile': WpBedTile;
+  }
+}

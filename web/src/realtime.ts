@@ -1,0 +1,82 @@
+// Socket.IO client: authenticates with the session token, keeps its subscriptions across
+// reconnects (re-subscribing gives a fresh snapshot), and reports its connection state so the
+// dashboard can say when what it shows may be out of date.
+import { io, type Socket } from 'socket.io-client';
+import type {
+  AlertEvent,
+  ClientToServerEvents,
+  DeviceStatusEvent,
+  ScoreEvent,
+  ServerToClientEvents,
+  SubscribeRequest,
+  SubscribeResult,
+  VitalsEvent,
+} from '../../server/realtime/events.ts';
+
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'unauthorized';
+
+export interface LiveHandlers {
+  snapshot(result: SubscribeResult): void;
+  vitals(batch: VitalsEvent[]): void;
+  score(ev: ScoreEvent): void;
+  alert(ev: AlertEvent): void;
+  device(ev: DeviceStatusEvent): void;
+  state(state: ConnectionState): void;
+  /** After a reconnect and re-subscription: back-fill what happened since `since` (epoch ms). */
+  reconnected(since: number): void;
+}
+
+export class LiveClient {
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private readonly subscriptions = new Map<string, SubscribeRequest>();
+  private lostAt: number | null = null;
+
+  constructor(token: string, private readonly on: LiveHandlers) {
+    this.socket = io({ auth: { token }, transports: ['websocket'], reconnectionDelayMax: 5000 });
+    on.state('connecting');
+    this.socket.on('connect', () => void this.onConnect());
+    this.socket.on('disconnect', () => {
+      this.lostAt ??= Date.now();
+      on.state('reconnecting');
+    });
+    this.socket.on('connect_error', (err) => {
+      this.lostAt ??= Date.now();
+      on.state(/unauthorized|forbidden/.test(err.message) ? 'unauthorized' : 'reconnecting');
+    });
+    this.socket.on('vitals', (b) => on.vitals(b));
+    this.socket.on('score', (e) => on.score(e));
+    this.socket.on('alert', (e) => on.alert(e));
+    this.socket.on('device', (e) => on.device(e));
+  }
+
+  private async onConnect(): Promise<void> {
+    for (const req of this.subscriptions.values()) await this.request(req);
+    this.on.state('live');
+    if (this.lostAt !== null) {
+      const since = this.lostAt;
+      this.lostAt = null;
+      this.on.reconnected(since);
+    }
+  }
+
+  private async request(req: SubscribeRequest): Promise<SubscribeResult> {
+    const res = await this.socket.timeout(10_000).emitWithAck('subscribe', req);
+    if (!res.ok) throw new Error(res.error.message);
+    this.on.snapshot(res.data);
+    return res.data;
+  }
+
+  async subscribe(req: SubscribeRequest): Promise<SubscribeResult | null> {
+    this.subscriptions.set(JSON.stringify(req), req);
+    return this.socket.connected ? this.request(req) : null;
+  }
+
+  unsubscribe(req: SubscribeRequest): void {
+    this.subscriptions.delete(JSON.stringify(req));
+    if (this.socket.connected) this.socket.emit('unsubscribe', req);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

@@ -1,0 +1,194 @@
+// Client-side live state of the patients on screen. Events are applied as they arrive, but views
+// are told once per animation frame: a 64-bed ward updating every second re-renders each changed
+// tile at most once per frame. Each changed patient gets a new view object (cheap change checks).
+import type {
+  AlertEvent,
+  DeviceStatusEvent,
+  PatientSnapshot,
+  ScoreEvent,
+  SubscribeResult,
+  VitalsEvent,
+} from '../../server/realtime/events.ts';
+import type { VitalKey } from '../../server/pipeline/vitals.ts';
+
+export interface Stamped {
+  value: number | string | boolean;
+  ts: number;
+  source: string;
+}
+
+export interface Point {
+  ts: number;
+  v: number;
+}
+
+export interface PatientView {
+  id: string;
+  name: string;
+  ward: string;
+  bed: string | null;
+  values: Partial<Record<VitalKey, Stamped>>;
+  score: ScoreEvent | null;
+  alerts: AlertEvent[];
+  devices: { id: string; status: string }[];
+  /** Recent points per numeric vital (SPARK_WINDOW_MS), oldest first. Shared, appended in place. */
+  recent: Partial<Record<VitalKey, Point[]>>;
+  /** Bumped on every change. */
+  rev: number;
+}
+
+export const SPARK_WINDOW_MS = 10 * 60_000;
+const NUMERIC: VitalKey[] = ['hr', 'spo2', 'rr', 'temp', 'sbp', 'dbp'];
+
+type Listener = (changed: ReadonlySet<string>) => void;
+
+export class LiveStore {
+  readonly patients = new Map<string, PatientView>();
+  private readonly listeners = new Set<Listener>();
+  private readonly dirty = new Set<string>();
+  private frame: number | null = null;
+
+  subscribe(fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private touch(id: string, next: PatientView): void {
+    next.rev++;
+    this.patients.set(id, next);
+    this.dirty.add(id);
+    if (this.frame === null) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  private flush(): void {
+    this.frame = null;
+    const changed = new Set(this.dirty);
+    this.dirty.clear();
+    for (const fn of this.listeners) fn(changed);
+  }
+
+  applySnapshot(result: SubscribeResult): void {
+    for (const p of result.patients) {
+      const prev = this.patients.get(p.patientId);
+      const view: PatientView = {
+        id: p.patientId,
+        name: p.name,
+        ward: p.ward,
+        bed: p.bed,
+        values: fromSnapshot(p.values),
+        score: p.score,
+        alerts: p.alerts.map((a) => toAlertEvent(a)),
+        devices: p.devices,
+        recent: prev?.recent ?? {},
+        rev: prev?.rev ?? 0,
+      };
+      for (const k of NUMERIC) {
+        const s = view.values[k];
+        if (s && typeof s.value === 'number') pushPoint(view.recent, k, s.ts, s.value);
+      }
+      this.touch(p.patientId, view);
+    }
+  }
+
+  applyVitals(batch: VitalsEvent[]): void {
+    for (const ev of batch) {
+      const prev = this.patients.get(ev.patientId);
+      if (!prev) continue;
+      const values = { ...prev.values };
+      for (const [k, v] of Object.entries(ev.values) as [VitalKey, number | string | boolean][]) {
+        const cur = values[k];
+        if (cur && cur.ts > ev.ts) continue;
+        values[k] = { value: v, ts: ev.ts, source: 'device' };
+        if (typeof v === 'number') pushPoint(prev.recent, k, ev.ts, v);
+      }
+      // A reading proves its device is sending.
+      const devices = ev.deviceId ? prev.devices.map((d) => (d.id === ev.deviceId ? { ...d, status: 'online' } : d)) : prev.devices;
+      this.touch(ev.patientId, { ...prev, values, devices });
+    }
+  }
+
+  /** Merge back-filled history points (from the REST API) into the recent buffers. */
+  applyHistory(patientId: string, rows: { ts: string; values: Record<string, unknown> }[]): void {
+    const prev = this.patients.get(patientId);
+    if (!prev) return;
+    for (const row of rows) {
+      const ts = Date.parse(row.ts);
+      for (const k of NUMERIC) {
+        const v = row.values[k];
+        if (typeof v === 'number') pushPoint(prev.recent, k, ts, v);
+      }
+    }
+    this.touch(patientId, { ...prev });
+  }
+
+  applyScore(ev: ScoreEvent): void {
+    const prev = this.patients.get(ev.patientId);
+    if (prev && (!prev.score || prev.score.ts <= ev.ts)) this.touch(ev.patientId, { ...prev, score: ev });
+  }
+
+  applyAlert(ev: AlertEvent): void {
+    const prev = this.patients.get(ev.patientId);
+    if (!prev) return;
+    const others = prev.alerts.filter((a) => a.id !== ev.id);
+    const alerts = ev.state === 'resolved' ? others : [...others, ev];
+    this.touch(ev.patientId, { ...prev, alerts });
+  }
+
+  applyDevice(ev: DeviceStatusEvent): void {
+    if (!ev.patientId) return;
+    const prev = this.patients.get(ev.patientId);
+    if (!prev) return;
+    const known = prev.devices.some((d) => d.id === ev.deviceId);
+    const devices = known
+      ? prev.devices.map((d) => (d.id === ev.deviceId ? { ...d, status: ev.status } : d))
+      : [...prev.devices, { id: ev.deviceId, status: ev.status }];
+    this.touch(ev.patientId, { ...prev, devices });
+  }
+
+  forget(ids: Iterable<string>): void {
+    for (const id of ids) this.patients.delete(id);
+  }
+}
+
+function fromSnapshot(values: PatientSnapshot['values']): PatientView['values'] {
+  const out: PatientView['values'] = {};
+  for (const [k, v] of Object.entries(values) as [VitalKey, { value: unknown; ts: number; source: string }][]) {
+    out[k] = { value: v.value as Stamped['value'], ts: v.ts, source: v.source };
+  }
+  return out;
+}
+
+function toAlertEvent(a: PatientSnapshot['alerts'][number]): AlertEvent {
+  return {
+    id: a.id,
+    patientId: a.patientId,
+    kind: a.kind,
+    category: a.category,
+    parameter: a.parameter,
+    value: a.value,
+    limit: a.limit,
+    priority: a.priority,
+    state: a.state,
+    message: a.message,
+    ts: a.ts,
+    endedAt: a.endedAt,
+    updatedAt: a.updatedAt,
+  };
+}
+
+/** Insert in time order, drop duplicates and what fell out of the window. */
+export function pushPoint(recent: Partial<Record<VitalKey, Point[]>>, k: VitalKey, ts: number, v: number): void {
+  const list = (recent[k] ??= []);
+  const last = list[list.length - 1];
+  if (!last || last.ts < ts) list.push({ ts, v });
+  else {
+    let i = list.length - 1;
+    while (i >= 0 && list[i]!.ts > ts) i--;
+    if (i >= 0 && list[i]!.ts === ts) return;
+    list.splice(i + 1, 0, { ts, v });
+  }
+  const cutoff = list[list.length - 1]!.ts - SPARK_WINDOW_MS;
+  let drop = 0;
+  while (drop < list.length && list[drop]!.ts < cutoff) drop++;
+  if (drop > 0) list.splice(0, drop);
+}
