@@ -173,8 +173,9 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     },
     close: () =>
       new Promise<void>((resolve) => {
-        io.disconnectSockets(true);
-        // io.close() also closes the HTTP server; the composition root owns that.
+        // Closing the transports (not disconnecting the sockets) tells clients "come back later":
+        // they reconnect by themselves once the server is up again. io.close() would also close
+        // the HTTP server, which the composition root owns.
         io.engine.close();
         resolve();
       }),

@@ -24,17 +24,18 @@ export interface Stack {
   /** A patient in `ward` with a device assigned to it. */
   provision(ward?: string, bed?: string): Promise<{ patientId: string; deviceId: string; secret: string }>;
   login(email: string, password: string): Promise<string>;
-  restart(): Promise<void>;
+  /** Stop and start the server on the same data; `samePorts` keeps its ports (clients reconnect). */
+  restart(opts?: { samePorts?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startStack(kind: DbKind, pgUrl?: string, env: Record<string, string> = {}): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wardpulse-test-'));
   const database = kind === 'postgres' ? await createTestDatabase(pgUrl!) : null;
-  const config = () =>
+  const config = (ports?: { http: number; mqtt: number }) =>
     loadConfig({
-      HTTP_PORT: '0',
-      MQTT_PORT: '0',
+      HTTP_PORT: String(ports?.http ?? 0),
+      MQTT_PORT: String(ports?.mqtt ?? 0),
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
       ADMIN_EMAIL: ADMIN.email,
@@ -82,9 +83,10 @@ export async function startStack(kind: DbKind, pgUrl?: string, env: Record<strin
       if (d.status !== 201) throw new Error(`device: ${JSON.stringify(d.body)}`);
       return { patientId: p.body.id, deviceId: d.body.id, secret: d.body.secret };
     },
-    async restart() {
+    async restart(opts = {}) {
+      const ports = opts.samePorts ? { http: stack.server.httpPort, mqtt: stack.server.mqttPort } : undefined;
       await stack.server.close();
-      stack.server = await startServer(config());
+      stack.server = await startServer(config(ports));
       setUrls();
       stack.adminToken = await stack.login(ADMIN.email, ADMIN.password);
     },

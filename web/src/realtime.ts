@@ -35,9 +35,11 @@ export class LiveClient {
     this.socket = io({ auth: { token }, transports: ['websocket'], reconnectionDelayMax: 5000 });
     on.state('connecting');
     this.socket.on('connect', () => void this.onConnect());
-    this.socket.on('disconnect', () => {
+    this.socket.on('disconnect', (reason) => {
       this.lostAt ??= Date.now();
       on.state('reconnecting');
+      // A server-side disconnect is not retried by socket.io-client; a wall display must be.
+      if (reason === 'io server disconnect') setTimeout(() => this.socket.connect(), 2000);
     });
     this.socket.on('connect_error', (err) => {
       this.lostAt ??= Date.now();

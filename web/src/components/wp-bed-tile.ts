@@ -24,6 +24,8 @@ export class WpBedTile extends LitElement {
     theme,
     css`
       :host { display: block; container-type: size; min-width: 0; min-height: 0; }
+      /* One type unit that follows the tile's height but never outgrows its width. */
+      .tile { --u: min(1cqh, 0.55cqw); }
       .tile {
         box-sizing: border-box; height: 100%; display: grid;
         grid-template-rows: 17cqh 1fr 14cqh 11cqh; gap: 1cqh;
@@ -32,25 +34,25 @@ export class WpBedTile extends LitElement {
       }
       a.tile:hover { border-color: var(--accent); }
       header { display: flex; align-items: center; gap: 2cqw; min-width: 0; }
-      .bed { font-weight: 800; font-size: 11cqh; }
-      .name { font-size: 8cqh; color: var(--muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; flex: 1; }
-      .news2 { font-weight: 800; font-size: 10cqh; padding: 0 1.6cqw; border-radius: 1cqh; white-space: nowrap; }
+      .bed { font-weight: 800; font-size: calc(11 * var(--u)); }
+      .name { font-size: calc(8 * var(--u)); color: var(--muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; flex: 1; }
+      .news2 { font-weight: 800; font-size: calc(10 * var(--u)); padding: 0 1.6cqw; border-radius: 1cqh; white-space: nowrap; }
       .values { display: grid; grid-template-columns: 1.15fr 1.15fr 0.9fr 1.2fr; grid-template-rows: 1fr 1fr; column-gap: 2cqw; min-height: 0; }
       .v { display: flex; flex-direction: column; justify-content: center; min-width: 0; line-height: 1; }
-      .v .label { font-size: 6.5cqh; color: var(--muted); }
-      .v .num { font-weight: 700; font-size: min(21cqh, 9.5cqw); font-variant-numeric: tabular-nums; white-space: nowrap; }
-      .v.small .num { font-size: min(12cqh, 5.4cqw); }
+      .v .label { font-size: calc(6.5 * var(--u)); color: var(--muted); }
+      .v .num { font-weight: 700; font-size: calc(21 * var(--u)); font-variant-numeric: tabular-nums; white-space: nowrap; }
+      .v.small .num { font-size: calc(12 * var(--u)); }
       .v.hr .num { color: #69f0ae; }
       .v.spo2 .num { color: #4fc3f7; }
       .v.stale .num { color: var(--stale); }
-      .age { font-size: 5.5cqh; color: var(--stale); }
+      .age { font-size: calc(5.5 * var(--u)); color: var(--stale); white-space: nowrap; }
       .span2 { grid-row: span 2; }
       wp-sparkline { height: 100%; }
-      footer { font-size: 6.5cqh; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; color: var(--muted); display: flex; gap: 2cqw; align-items: center; }
+      footer { font-size: calc(6.5 * var(--u)); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; color: var(--muted); display: flex; gap: 2cqw; align-items: center; }
       .dev { display: inline-block; width: 4cqh; height: 4cqh; border-radius: 50%; background: var(--stale); flex: none; }
       .dev.online { background: var(--ok); }
       .nosignal {
-        position: absolute; inset: 30% 8% auto 8%; text-align: center; font-weight: 800; font-size: 12cqh;
+        position: absolute; inset: 30% 8% auto 8%; text-align: center; font-weight: 800; font-size: calc(12 * var(--u));
         background: rgba(11, 18, 32, 0.85); border: 0.5cqh dashed var(--stale); color: var(--text); border-radius: 1cqh; padding: 1cqh;
       }
       /* IEC 60601-1-8: high red ~2 Hz, medium yellow ~0.5 Hz, low cyan steady. */
@@ -80,8 +82,9 @@ export class WpBedTile extends LitElement {
   private cell(cls: string, label: string, key: keyof PatientView['values'], unit: string, digits = 0) {
     const v = this.value(key, digits);
     return html`<div class="v ${cls} ${v.stale ? 'stale' : ''}" role="group" aria-label="${label}">
-      <span class="label">${label}${v.age ? html` <span class="age">· ${v.age} ago</span>` : nothing}</span>
-      <span class="num">${v.text}<span class="sr-only"> ${unit}${v.stale ? `, stale, ${v.age} old` : ''}</span></span>
+      <span class="label">${label}</span>
+      <span class="num">${v.text}<span class="sr-only"> ${unit}${v.stale ? `, not live, ${v.age} old` : ''}</span></span>
+      ${v.stale ? html`<span class="age" aria-hidden="true">${v.age} ago</span>` : nothing}
     </div>`;
   }
 
@@ -119,8 +122,9 @@ export class WpBedTile extends LitElement {
         ${this.cell('hr span2', 'HR', 'hr', 'per minute')} ${this.cell('spo2 span2', 'SpO₂', 'spo2', 'percent')}
         ${this.cell('small', 'RR', 'rr', 'per minute')}
         <div class="v small ${bpStale ? 'stale' : ''}" role="group" aria-label="Blood pressure">
-          <span class="label">BP${bpStale && sys.age ? html` <span class="age">· ${sys.age} ago</span>` : nothing}</span>
+          <span class="label">BP</span>
           <span class="num">${sys.text}/${dia.text}<span class="sr-only"> mmHg</span></span>
+          ${bpStale ? html`<span class="age" aria-hidden="true">${sys.age || dia.age} ago</span>` : nothing}
         </div>
         ${this.cell('small', 'Temp', 'temp', 'degrees Celsius', 1)}
         <div class="v small" role="group" aria-label="Oxygen and consciousness">

@@ -24,7 +24,7 @@ export function sortAlarms<T extends Pick<AlertEvent, 'priority' | 'ts'>>(alerts
 }
 
 export const PRIORITY_STYLE: Record<Priority, { colour: string; text: string; flashHz: number; label: string }> = {
-  high: { colour: '#e53935', text: '#ffffff', flashHz: 2, label: 'High priority alarm' },
+  high: { colour: '#d32f2f', text: '#ffffff', flashHz: 2, label: 'High priority alarm' },
   medium: { colour: '#fdd835', text: '#111111', flashHz: 0.5, label: 'Medium priority alarm' },
   low: { colour: '#26c6da', text: '#111111', flashHz: 0, label: 'Low priority alarm' },
 };

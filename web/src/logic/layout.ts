@@ -8,7 +8,7 @@ export interface GridLayout {
   tileHeight: number;
 }
 
-/** Tiles wider than tall read best (a row of large numbers); accept 1.1 to 2.4 width/height. */
+/** Tiles wider than tall read best (a row of large numbers); accept 1.1 to 3 width/height. */
 export function gridFor(beds: number, width: number, height: number, gap = 8): GridLayout {
   const n = Math.max(1, beds);
   let best: GridLayout | null = null;
@@ -21,8 +21,8 @@ export function gridFor(beds: number, width: number, height: number, gap = 8): G
     const aspect = tileWidth / tileHeight;
     // The usable area is what fits in the preferred shape.
     const usableH = Math.min(tileHeight, tileWidth / 1.1);
-    const usableW = Math.min(tileWidth, tileHeight * 2.4);
-    const score = usableW * usableH * (aspect >= 1.1 && aspect <= 2.4 ? 1 : 0.8);
+    const usableW = Math.min(tileWidth, tileHeight * 3);
+    const score = usableW * usableH * (aspect >= 1.1 && aspect <= 3 ? 1 : 0.8);
     if (score > bestScore) {
       bestScore = score;
       best = { columns, rows, tileWidth, tileHeight };

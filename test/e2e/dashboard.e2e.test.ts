@@ -1,0 +1,112 @@
+// The dashboard in a real headless Chromium against the real server: log in through the page,
+// publish vitals over MQTT, watch the tile change, turn high priority, lose its signal, and see
+// the patient panel's chart hold points. Screenshots go to test-output/e2e/.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { MqttClient } from 'mqtt';
+import { ADMIN, connectDevice, publish, startStack, type Stack } from '../helpers/stack.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUT = new URL('../../test-output/e2e/', import.meta.url).pathname;
+const haveBrowser = existsSync(CHROMIUM);
+if (!haveBrowser && process.env.WARDPULSE_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is required here (apt-get install chromium)`);
+
+describe.skipIf(!haveBrowser)('dashboard in headless Chromium', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  let device: MqttClient | null = null;
+  let patientId = '';
+  let deviceId = '';
+  let secret = '';
+
+  beforeAll(async () => {
+    const build = spawnSync(process.execPath, ['--import', 'tsx', 'web/ensure-built.ts'], { cwd: new URL('../../', import.meta.url).pathname, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`dashboard build failed: ${build.stderr}`);
+    mkdirSync(OUT, { recursive: true });
+    stack = await startStack('pglite');
+    ({ patientId, deviceId, secret } = await stack.provision('E2E', '1'));
+    await stack.provision('E2E', '2'); // a second, quiet bed
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  });
+
+  afterAll(async () => {
+    device?.end(true);
+    await browser?.close();
+    await stack?.close();
+  });
+
+  const tile = () => page.locator('wp-bed-tile').filter({ hasText: 'Patient 1' }).first();
+
+  it('logs in through the page and shows the ward', async () => {
+    await page.goto(`${stack.base}/ward/E2E`);
+    await page.getByLabel('E-mail').fill(ADMIN.email);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('wp-bed-tile').count(), { timeout: 10_000 }).toBe(2);
+    await page.screenshot({ path: `${OUT}01-ward-empty.png` });
+  });
+
+  it('shows the numbers a device publishes', async () => {
+    device = await connectDevice(stack.mqttTcp, deviceId, secret);
+    await publish(device, `devices/${deviceId}/vitals`, { seq: 1, hr: 72, spo2: 97, rr: 14, temp: 36.8, sbp: 122, dbp: 78 });
+    await expect.poll(() => tile().locator('.v.hr .num').textContent(), { timeout: 5000 }).toMatch(/^72/);
+    await publish(device, `devices/${deviceId}/vitals`, { seq: 2, hr: 88, spo2: 96 });
+    await expect.poll(() => tile().locator('.v.hr .num').textContent(), { timeout: 5000 }).toMatch(/^88/);
+    expect(await tile().locator('.v.spo2 .num').textContent()).toMatch(/^96/);
+    expect(await tile().locator('.tile').getAttribute('data-priority')).toBe('none');
+    await page.screenshot({ path: `${OUT}02-ward-live.png` });
+  });
+
+  it('turns the tile high priority when NEWS2 reaches 7 or more', async () => {
+    // RR 26 (3) + SpO2 91 (3) + SBP 95 (2) + HR 135 (3) + temp 39.5 (2) = 13
+    await publish(device!, `devices/${deviceId}/vitals`, { seq: 3, rr: 26, spo2: 91, sbp: 95, hr: 135, temp: 39.5 });
+    await expect.poll(() => tile().locator('.tile').getAttribute('data-priority'), { timeout: 5000 }).toBe('high');
+    expect(await tile().locator('.news2').textContent()).toContain('NEWS2 13');
+    expect(await tile().locator('.tile').getAttribute('class')).toContain('prio-high');
+    await page.screenshot({ path: `${OUT}03-ward-high-priority.png` });
+  });
+
+  it('says "no signal" when the device goes away', async () => {
+    (device as unknown as { stream: { destroy(): void } }).stream.destroy();
+    await expect.poll(() => tile().locator('.nosignal').textContent().catch(() => ''), { timeout: 10_000 }).toBe('NO SIGNAL');
+    expect(await tile().locator('.v.hr').getAttribute('class')).toContain('stale');
+    await page.screenshot({ path: `${OUT}04-ward-no-signal.png` });
+  });
+
+  it('opens the patient panel and its chart holds the points', async () => {
+    device = await connectDevice(stack.mqttTcp, deviceId, secret);
+    for (let seq = 10; seq < 15; seq++) await publish(device, `devices/${deviceId}/vitals`, { seq, hr: 70 + seq, spo2: 97 });
+    await tile().locator('a.tile').click();
+    await page.waitForURL(`**/patient/${patientId}`);
+    const hrChart = page.locator('[data-vital="hr"]').first();
+    await expect.poll(async () => Number(await hrChart.getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+    // live points keep arriving on the open panel
+    const before = Number(await hrChart.getAttribute('data-points'));
+    await publish(device, `devices/${deviceId}/vitals`, { seq: 20, hr: 99 });
+    await expect.poll(async () => Number(await hrChart.getAttribute('data-points')), { timeout: 5000 }).toBeGreaterThan(before);
+    await page.screenshot({ path: `${OUT}05-patient-panel.png`, fullPage: true });
+  });
+
+  it('shows a banner when its own connection drops and recovers after a server restart', async () => {
+    await page.goto(`${stack.base}/ward/E2E`);
+    await expect.poll(() => page.locator('wp-bed-tile').count(), { timeout: 10_000 }).toBe(2);
+    await stack.server.close();
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Connection to the server lost' }).count(), { timeout: 10_000 }).toBe(1);
+    await page.screenshot({ path: `${OUT}06-connection-lost.png` });
+    // Same ports, data dir and JWT secret: the page reconnects by itself, as a wall display must.
+    await stack.restart({ samePorts: true });
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Connection to the server lost' }).count(), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => page.locator('wp-bed-tile').count(), { timeout: 10_000 }).toBe(2);
+    // and live data flows again
+    device = await connectDevice(stack.mqttTcp, deviceId, secret);
+    await publish(device, `devices/${deviceId}/vitals`, { seq: 30, hr: 66 });
+    await expect.poll(() => tile().locator('.v.hr .num').textContent(), { timeout: 5000 }).toMatch(/^66/);
+  });
+});

@@ -1,0 +1,107 @@
+// @vitest-environment happy-dom
+// Component tests of the bed tile: numbers, freshness, "no signal", NEWS2 band, alarm priority.
+import { afterEach, describe, expect, it } from 'vitest';
+import '../../web/src/components/wp-bed-tile.ts';
+import type { WpBedTile } from '../../web/src/components/wp-bed-tile.ts';
+import type { PatientView } from '../../web/src/store.ts';
+import type { AlertEvent } from '../../server/realtime/events.ts';
+
+const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
+
+function patient(over: Partial<PatientView> = {}): PatientView {
+  const at = (value: number | string | boolean, ageMs = 1000, source = 'device') => ({ value, ts: NOW - ageMs, source });
+  return {
+    id: '00000000-0000-4000-8000-000000000001',
+    name: 'Ada Lovelace',
+    ward: 'A',
+    bed: '7',
+    values: { hr: at(72), spo2: at(97), rr: at(14), sbp: at(121), dbp: at(79), temp: at(36.8), o2: at(false), acvpu: at('A') },
+    score: { patientId: 'p', ts: NOW, news2: { total: 0, band: 'low', partial: false, parameters: { rr: 0, spo2: 0, o2: 0, sbp: 0, hr: 0, acvpu: 0, temp: 0 } } },
+    alerts: [],
+    devices: [{ id: 'd1', status: 'online' }],
+    recent: {},
+    rev: 1,
+    ...over,
+  };
+}
+
+function alert(priority: AlertEvent['priority'], ts: number, message = `${priority} alarm`): AlertEvent {
+  return { id: `${priority}-${ts}`, patientId: 'p', kind: 'limit', category: 'physiological', parameter: 'hr', value: 1, limit: 1, priority, state: 'active', message, ts, endedAt: null, updatedAt: ts };
+}
+
+async function mount(p: PatientView, kiosk = false): Promise<{ el: WpBedTile; root: ShadowRoot }> {
+  const el = document.createElement('wp-bed-tile');
+  el.patient = p;
+  el.now = NOW;
+  el.kiosk = kiosk;
+  document.body.append(el);
+  await el.updateComplete;
+  return { el, root: el.shadowRoot! };
+}
+
+const text = (root: ShadowRoot, sel: string) => root.querySelector(sel)?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
+
+afterEach(() => {
+  document.body.innerHTML = '';
+});
+
+describe('<wp-bed-tile>', () => {
+  it('shows bed, name and the live numbers, linking to the patient panel', async () => {
+    const { root } = await mount(patient());
+    expect(text(root, '.bed')).toBe('7');
+    expect(text(root, '.name')).toBe('Ada Lovelace');
+    expect(text(root, '.v.hr .num')).toMatch(/^72/);
+    expect(text(root, '.v.spo2 .num')).toMatch(/^97/);
+    expect(root.textContent).toContain('121/79');
+    expect(root.textContent).toContain('36.8');
+    expect(root.querySelector('a.tile')?.getAttribute('href')).toBe('/patient/00000000-0000-4000-8000-000000000001');
+    expect(root.querySelector('.stale')).toBeNull();
+  });
+
+  it('greys a streamed value older than 30 s and shows its age; a recent manual value stays live', async () => {
+    const p = patient();
+    p.values.hr = { value: 80, ts: NOW - 95_000, source: 'device' };
+    p.values.temp = { value: 37.9, ts: NOW - 2 * 3600_000, source: 'manual' };
+    const { root } = await mount(p);
+    const hr = root.querySelector('.v.hr')!;
+    expect(hr.classList.contains('stale')).toBe(true);
+    expect(hr.textContent).toContain('1m ago');
+    expect(root.querySelector('[aria-label="Temp"]')!.classList.contains('stale')).toBe(false);
+  });
+
+  it('says NO SIGNAL and greys every streamed number when no device is online', async () => {
+    const { root } = await mount(patient({ devices: [{ id: 'd1', status: 'offline' }] }));
+    expect(text(root, '.nosignal')).toBe('NO SIGNAL');
+    expect(root.querySelector('.v.hr')!.classList.contains('stale')).toBe(true);
+    expect(root.querySelector('.v.spo2')!.classList.contains('stale')).toBe(true);
+  });
+
+  it('colours the NEWS2 badge by band and marks a partial score', async () => {
+    const p = patient({ score: { patientId: 'p', ts: NOW, news2: { total: 7, band: 'high', partial: true, parameters: { rr: 3, spo2: 3, o2: 0, sbp: null, hr: 1, acvpu: 0, temp: 0 } } } });
+    const { root } = await mount(p);
+    const badge = root.querySelector<HTMLElement>('.news2')!;
+    expect(badge.textContent).toContain('NEWS2 7*');
+    expect(badge.getAttribute('style')).toContain('#c62828');
+  });
+
+  it('stands out by the highest active alarm priority, showing that alarm', async () => {
+    const { root } = await mount(patient({ alerts: [alert('low', NOW - 10), alert('high', NOW - 5_000, 'SpO2 low 84 %'), alert('medium', NOW)] }));
+    const tile = root.querySelector('.tile')!;
+    expect(tile.classList.contains('prio-high')).toBe(true);
+    expect(tile.getAttribute('data-priority')).toBe('high');
+    expect(text(root, '.alarm-flag')).toBe('SpO2 low 84 %');
+    expect(tile.getAttribute('aria-label')).toContain('High priority alarm');
+  });
+
+  it('uses the steady low-priority style, and none without alarms', async () => {
+    expect((await mount(patient({ alerts: [alert('low', NOW)] }))).root.querySelector('.tile')!.classList.contains('prio-low')).toBe(true);
+    document.body.innerHTML = '';
+    expect((await mount(patient())).root.querySelector('.tile')!.getAttribute('data-priority')).toBe('none');
+  });
+
+  it('is not a link in kiosk mode (no mouse on a wall display)', async () => {
+    const { root } = await mount(patient(), true);
+    expect(root.querySelector('a')).toBeNull();
+    expect(root.querySelector('article.tile')).not.toBeNull();
+  });
+});

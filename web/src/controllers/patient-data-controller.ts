@@ -1,0 +1,254 @@
+// Everything the patient panel shows, kept current: the patient record (limits, devices), the
+// live view from the store, the chart series of the selected range (history from the REST API,
+// then live readings appended once per frame), and the recent alerts. Subscribes to the
+// patient's room while its host is connected; back-fills the range after a reconnect.
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { api, ApiError, session } from '../api.ts';
+import { liveClient, onReconnected, store } from '../context.ts';
+import type { PatientView } from '../store.ts';
+import { RANGES, alertsPath, rangeWindow, scoresPath, vitalsPath, type RangeKey, type RangeWindow } from '../logic/panel-range.ts';
+import {
+  CHART_VITALS,
+  appendAll,
+  appendLive,
+  emptySeries,
+  seriesFromBuckets,
+  seriesFromRaw,
+  seriesFromScores,
+  trimBefore,
+  type BucketRow,
+  type ChartVital,
+  type RawRow,
+  type ScoreRow,
+  type Series,
+} from '../logic/panel-series.ts';
+import type { Bound } from '../logic/panel-limits.ts';
+import type { AlertEvent } from '../../../server/realtime/events.ts';
+
+export interface PatientRecord {
+  id: string;
+  name: string;
+  ward: string;
+  bed: string | null;
+  archivedAt?: string | null;
+  effectiveLimits: Partial<Record<ChartVital, Bound>>;
+  devices?: { id: string; status: string }[];
+}
+
+export type RecentAlert = Pick<AlertEvent, 'id' | 'kind' | 'priority' | 'state' | 'message' | 'ts' | 'endedAt'>;
+
+type Host = ReactiveControllerHost & HTMLElement;
+
+function emptyVitals(): Record<ChartVital, Series> {
+  return Object.fromEntries(CHART_VITALS.map((k) => [k, emptySeries()])) as Record<ChartVital, Series>;
+}
+
+function message(err: unknown): string {
+  return err instanceof ApiError || err instanceof Error ? err.message : String(err);
+}
+
+export class PatientDataController implements ReactiveController {
+  patientId: string | null = null;
+  range: RangeKey = '5m';
+  window: RangeWindow = rangeWindow('5m', Date.now());
+  record: PatientRecord | null = null;
+  recordError = '';
+  view: PatientView | null = null;
+  vitals: Record<ChartVital, Series> = emptyVitals();
+  scores: Series = emptySeries();
+  /** Bumped whenever a series changed in place. */
+  rev = 0;
+  loading = false;
+  historyError = '';
+  truncated = false;
+  recentAlerts: RecentAlert[] = [];
+  liveError = '';
+
+  private generation = 0;
+  private cleanups: (() => void)[] = [];
+  private clock: number | undefined;
+  private alertTimer: number | undefined;
+  private alertSignature = '';
+  private lastAdvance = 0;
+
+  constructor(private readonly host: Host) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    if (this.patientId) this.start();
+  }
+
+  hostDisconnected(): void {
+    this.stop();
+  }
+
+  /** Show another patient (or the first one). */
+  setPatient(id: string): void {
+    if (id === this.patientId) return;
+    this.stop();
+    this.patientId = id;
+    this.record = null;
+    this.recordError = '';
+    this.view = null;
+    this.recentAlerts = [];
+    this.alertSignature = '';
+    if (this.host.isConnected) this.start();
+  }
+
+  setRange(range: RangeKey): void {
+    if (range === this.range) return;
+    this.range = range;
+    this.vitals = emptyVitals();
+    this.scores = emptySeries();
+    this.advance();
+    void this.loadHistory();
+  }
+
+  private start(): void {
+    const id = this.patientId!;
+    this.view = store.patients.get(id) ?? null;
+    this.cleanups.push(
+      store.subscribe((changed) => {
+        if (changed.has(id)) this.onStore();
+      }),
+      onReconnected(() => {
+        // The store has a fresh snapshot; the charts need what happened while we were away.
+        void this.loadHistory();
+        void this.loadRecentAlerts();
+      }),
+    );
+    this.clock = window.setInterval(() => {
+      // Keep the window sliding when nothing arrives (no signal): old points must leave.
+      if (Date.now() - this.lastAdvance > 900) this.advance();
+    }, 1000);
+    liveClient()
+      .subscribe({ patientId: id })
+      .then(() => {
+        this.liveError = '';
+        this.onStore();
+      })
+      .catch((err: unknown) => {
+        this.liveError = message(err);
+        this.host.requestUpdate();
+      });
+    void this.loadRecord();
+    void this.loadHistory();
+    void this.loadRecentAlerts();
+  }
+
+  private stop(): void {
+    for (const c of this.cleanups) c();
+    this.cleanups = [];
+    clearInterval(this.clock);
+    clearTimeout(this.alertTimer);
+    this.generation++;
+    // After a logout the live client is gone with the session: nothing to unsubscribe.
+    if (this.patientId && session.token) {
+      try {
+        liveClient().unsubscribe({ patientId: this.patientId });
+      } catch {
+        /* not logged in */
+      }
+    }
+  }
+
+  /** Called at most once per frame: the store batches its notifications. */
+  private onStore(): void {
+    const view = this.patientId ? store.patients.get(this.patientId) : undefined;
+    if (!view) return;
+    this.view = view;
+    this.appendLive(view);
+    const signature = view.alerts.map((a) => `${a.id}:${a.state}:${a.updatedAt}`).sort().join(',');
+    if (signature !== this.alertSignature) {
+      const first = this.alertSignature === '';
+      this.alertSignature = signature;
+      // Alerts reach the database through a batch writer: ask a moment later.
+      if (!first) {
+        clearTimeout(this.alertTimer);
+        this.alertTimer = window.setTimeout(() => void this.loadRecentAlerts(), 2000);
+      }
+    }
+    this.advance();
+  }
+
+  private appendLive(view: PatientView): void {
+    // While a range loads, its series are about to be replaced; the store keeps the last ten
+    // minutes, so nothing is lost: the load ends by appending what came meanwhile.
+    if (this.loading) return;
+    const bucketMs = RANGES[this.range].bucketMs;
+    for (const k of CHART_VITALS) {
+      const s = this.vitals[k];
+      appendAll(s, view.recent[k] ?? [], bucketMs);
+      const stamped = view.values[k];
+      if (stamped && typeof stamped.value === 'number') appendLive(s, stamped.ts, stamped.value, bucketMs, stamped.source === 'manual');
+    }
+    if (view.score) appendLive(this.scores, view.score.ts, view.score.news2.total, null);
+  }
+
+  /** Slide the window to now and drop what fell out of it. */
+  private advance(): void {
+    this.lastAdvance = Date.now();
+    this.window = rangeWindow(this.range, this.lastAdvance);
+    for (const k of CHART_VITALS) trimBefore(this.vitals[k].points, this.window.from);
+    trimBefore(this.scores.points, this.window.from);
+    this.rev++;
+    this.host.requestUpdate();
+  }
+
+  private async loadRecord(): Promise<void> {
+    const id = this.patientId!;
+    try {
+      const record = await api<PatientRecord>('GET', `/api/patients/${encodeURIComponent(id)}`);
+      if (id !== this.patientId) return;
+      this.record = record;
+      this.recordError = '';
+    } catch (err) {
+      if (id !== this.patientId) return;
+      this.recordError = err instanceof ApiError && err.status === 404 ? 'Patient not found.' : message(err);
+    }
+    this.host.requestUpdate();
+  }
+
+  /** (Re)load the current range: on open, on a range change and after a reconnect (back-fill). */
+  async loadHistory(): Promise<void> {
+    const id = this.patientId;
+    if (!id) return;
+    const generation = ++this.generation;
+    const range = this.range;
+    const now = Date.now();
+    this.loading = true;
+    this.host.requestUpdate();
+    try {
+      const [vitals, scores] = await Promise.all([
+        api<{ items: (RawRow & BucketRow)[]; truncated?: boolean }>('GET', vitalsPath(id, range, now)),
+        api<{ items: ScoreRow[] }>('GET', scoresPath(id, range, now)),
+      ]);
+      if (generation !== this.generation) return;
+      this.vitals = RANGES[range].bucket ? seriesFromBuckets(vitals.items, now) : seriesFromRaw(vitals.items);
+      this.scores = seriesFromScores(scores.items);
+      this.truncated = vitals.truncated === true;
+      this.historyError = '';
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.historyError = `History could not be loaded: ${message(err)}`;
+    }
+    this.loading = false;
+    const view = store.patients.get(id);
+    if (view) this.appendLive(view);
+    this.advance();
+  }
+
+  private async loadRecentAlerts(): Promise<void> {
+    const id = this.patientId;
+    if (!id) return;
+    try {
+      const r = await api<{ items: RecentAlert[] }>('GET', alertsPath(id, 20));
+      if (id !== this.patientId) return;
+      this.recentAlerts = r.items;
+      this.host.requestUpdate();
+    } catch {
+      /* the active alerts still come live; the history list keeps what it had */
+    }
+  }
+}
