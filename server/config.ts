@@ -24,6 +24,7 @@ const schema = z.object({
   ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TOKEN_TTL: z.string().regex(/^\d+[smhd]$/, "must look like '12h' or '30m'").default('12h'),
+  KIOSK_TOKEN_TTL: z.string().regex(/^\d+[smhd]$/, "must look like '30d' or '12h'").default('30d'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ALLOW_ANONYMOUS_DEVICES: z.stringbool().default(false),
   VITALS_COMPRESS_AFTER: interval.default('7 days'),

@@ -63,7 +63,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
   );
   const generatedAdminPassword = await bootstrapAdmin(db, config, log);
-  const tokens = createTokenService(loadJwtSecret(config.JWT_SECRET, config.DATA_DIR), config.TOKEN_TTL);
+  const tokens = createTokenService(loadJwtSecret(config.JWT_SECRET, config.DATA_DIR), config.TOKEN_TTL, config.KIOSK_TOKEN_TTL);
 
   const patients = new PatientsCache();
   patients.load(await allActivePatients(db.driver));

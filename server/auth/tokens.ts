@@ -29,7 +29,8 @@ export function loadJwtSecret(configured: string | undefined, dataDir: string): 
   return secret;
 }
 
-export function createTokenService(secret: string, ttl: string): TokenService {
+/** `kioskTtl` applies to the display-only role: a wall display is logged in once and left running. */
+export function createTokenService(secret: string, ttl: string, kioskTtl = ttl): TokenService {
   const key = new TextEncoder().encode(secret);
   return {
     sign: (p) =>
@@ -38,7 +39,7 @@ export function createTokenService(secret: string, ttl: string): TokenService {
         .setSubject(p.id)
         .setIssuer('wardpulse')
         .setIssuedAt()
-        .setExpirationTime(ttl)
+        .setExpirationTime(p.role === 'kiosk' ? kioskTtl : ttl)
         .sign(key),
     async verify(token) {
       if (!token) return null;

@@ -196,7 +196,7 @@ export class WpVitalChart extends LitElement {
     const x = opts.scales!['x']!;
     x.min = this.from;
     x.max = this.to;
-    if (x.type === 'time') x.time.unit = span > 2 * DAY_MS ? 'day' : false;
+    if (x.type === 'time' && x.time) x.time.unit = span > 2 * DAY_MS ? 'day' : false;
     const y = opts.scales!['y']!;
     Object.assign(y, suggestedY(this.vital, this.limits.map((l) => l.bound)));
     opts.spanGaps = this.gapMs;
