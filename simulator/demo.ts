@@ -62,7 +62,7 @@ const fleet = await startFleet({
 console.log(
   [
     '',
-    `WardPulse demo — http://localhost:${server.httpPort}/   (REST under /api, live data over Socket.IO)`,
+    `WardPulse demo — open http://localhost:${server.httpPort}/ward/${encodeURIComponent(ward)}`,
     `  log in as ${creds.email} / ${creds.password}   (kept in ${credsFile})`,
     `  ${beds} simulated beds in ward ${ward}, scenario ${args.scenario}, speed ×${args.speed}; MQTT on port ${server.mqttPort}`,
     '  Ctrl-C stops the simulator and the server.',

@@ -94,12 +94,33 @@ describe.skipIf(!haveBrowser)('dashboard in headless Chromium', () => {
     await page.screenshot({ path: `${OUT}05-patient-panel.png`, fullPage: true });
   });
 
+  it('runs a kiosk wall display: display-only account, no navigation, no links to click', async () => {
+    const kiosk = await stack.api('POST', '/api/auth/register', { email: 'wall@test.local', name: 'Wall', password: 'wall-display-1', role: 'kiosk' });
+    expect(kiosk.status).toBe(201);
+    const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    const wall = await ctx.newPage();
+    await wall.goto(`${stack.base}/ward/E2E?kiosk=1`);
+    await wall.getByLabel('E-mail').fill('wall@test.local');
+    await wall.getByLabel('Password').fill('wall-display-1');
+    await wall.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => wall.locator('wp-bed-tile').count(), { timeout: 10_000 }).toBe(2);
+    expect(await wall.getByRole('navigation').count()).toBe(0);
+    expect(await wall.locator('wp-bed-tile a').count()).toBe(0);
+    expect(await wall.locator('wp-bed-tile article.tile').count()).toBe(2);
+    await wall.screenshot({ path: `${OUT}06-kiosk.png` });
+    // a display-only account may watch but not record observations
+    const token = await stack.login('wall@test.local', 'wall-display-1');
+    const obs = await stack.api('POST', `/api/patients/${patientId}/observations`, { hr: 70 }, token);
+    expect(obs.status).toBe(403);
+    await ctx.close();
+  });
+
   it('shows a banner when its own connection drops and recovers after a server restart', async () => {
     await page.goto(`${stack.base}/ward/E2E`);
     await expect.poll(() => page.locator('wp-bed-tile').count(), { timeout: 10_000 }).toBe(2);
     await stack.server.close();
     await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Connection to the server lost' }).count(), { timeout: 10_000 }).toBe(1);
-    await page.screenshot({ path: `${OUT}06-connection-lost.png` });
+    await page.screenshot({ path: `${OUT}07-connection-lost.png` });
     // Same ports, data dir and JWT secret: the page reconnects by itself, as a wall display must.
     await stack.restart({ samePorts: true });
     await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Connection to the server lost' }).count(), { timeout: 20_000 }).toBe(0);
