@@ -2,7 +2,7 @@
 // log. Parameterised SQL only; camelCase out, snake_case in the schema.
 import type { Queryable } from './driver.ts';
 import type { AlarmLimits } from '../server/pipeline/score/limits.ts';
-import type { Alert } from '../server/pipeline/alarms/rules.ts';
+import type { Alarm, Transition } from '../server/pipeline/alarms/model.ts';
 
 export type Role = 'admin' | 'doctor' | 'nurse' | 'front-desk' | 'pharmacist' | 'lab' | 'patient' | 'kiosk';
 
@@ -204,48 +204,107 @@ export async function setDeviceStatus(db: Queryable, id: string, status: 'online
 
 // ------------------------------------------------------------------ alerts
 
-const toAlert = (r: Record<string, unknown>): Alert => ({
-  id: r.id as string,
-  patientId: r.patient_id as string,
-  kind: r.kind as Alert['kind'],
-  category: r.category as Alert['category'],
-  parameter: (r.parameter as string | null) ?? null,
-  value: r.value === null ? null : Number(r.value),
-  limit: r.limit_value === null ? null : Number(r.limit_value),
-  priority: r.priority as Alert['priority'],
-  state: r.state as Alert['state'],
-  message: r.message as string,
-  ts: new Date(r.started_at as string).getTime(),
-  endedAt: r.ended_at === null ? null : new Date(r.ended_at as string).getTime(),
-  updatedAt: new Date(r.updated_at as string).getTime(),
-});
+const ms = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).getTime());
+
+export function toAlarm(r: Record<string, unknown>): Alarm {
+  return {
+    id: r.id as string,
+    patientId: r.patient_id as string,
+    key: r.key as string,
+    kind: r.kind as Alarm['kind'],
+    category: r.category as Alarm['category'],
+    priority: r.priority as Alarm['priority'],
+    parameter: (r.parameter as string | null) ?? null,
+    value: r.value === null ? null : Number(r.value),
+    limit: r.limit_value === null ? null : Number(r.limit_value),
+    rule: r.rule as string,
+    message: r.message as string,
+    state: r.state as Alarm['state'],
+    ts: ms(r.started_at)!,
+    endedAt: ms(r.ended_at),
+    updatedAt: ms(r.updated_at)!,
+    conditionActive: r.condition_active as boolean,
+    latching: r.latching as boolean,
+    silencedUntil: ms(r.silenced_until),
+    acknowledgedBy: (r.acknowledged_by as string | null) ?? null,
+    acknowledgedAt: ms(r.acknowledged_at),
+    escalationLevel: Number(r.escalation_level ?? 0),
+    nextEscalationAt: null,
+    deviceId: (r.device_id as string | null) ?? null,
+  };
+}
 
 export interface AlertFilter {
+  /** A state, or 'open' for every state but resolved. */
   state?: string;
+  priority?: string;
   patientId?: string;
   ward?: string;
+  from?: Date;
+  to?: Date;
   limit: number;
   offset: number;
 }
 
-export async function listAlerts(db: Queryable, f: AlertFilter): Promise<Alert[]> {
+export async function listAlerts(db: Queryable, f: AlertFilter): Promise<{ items: (Alarm & { ward: string; bed: string | null })[]; total: number }> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: string, v: unknown) => {
     params.push(v);
     where.push(sql.replace('?', `$${params.length}`));
   };
-  if (f.state) add('a.state = ?', f.state);
+  if (f.state === 'open') where.push("a.state <> 'resolved'");
+  else if (f.state) add('a.state = ?', f.state);
+  if (f.priority) add('a.priority = ?', f.priority);
   if (f.patientId) add('a.patient_id = ?', f.patientId);
   if (f.ward) add('p.ward = ?', f.ward);
+  if (f.from) add('a.started_at >= ?', f.from.toISOString());
+  if (f.to) add('a.started_at < ?', f.to.toISOString());
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const { rows } = await db.query(
-    `SELECT a.* FROM alerts a JOIN patients p ON p.id = a.patient_id ${w}
+    `SELECT a.*, p.ward, p.bed, count(*) OVER ()::int AS total FROM alerts a JOIN patients p ON p.id = a.patient_id ${w}
      ORDER BY CASE a.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, a.started_at DESC
      LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
     [...params, f.limit, f.offset],
   );
-  return rows.map(toAlert);
+  return {
+    items: rows.map((r) => ({ ...toAlarm(r), ward: r.ward as string, bed: (r.bed as string | null) ?? null })),
+    total: Number(rows[0]?.total ?? 0),
+  };
+}
+
+export async function getAlarm(db: Queryable, id: string): Promise<Alarm | null> {
+  const { rows } = await db.query('SELECT * FROM alerts WHERE id = $1', [id]);
+  return rows[0] ? toAlarm(rows[0]) : null;
+}
+
+export async function listTransitions(db: Queryable, alertId: string): Promise<Transition[]> {
+  const { rows } = await db.query('SELECT * FROM alert_transitions WHERE alert_id = $1 ORDER BY id', [alertId]);
+  return rows.map((r) => ({
+    alarmId: r.alert_id as string,
+    patientId: r.patient_id as string,
+    from: (r.from_state as Transition['from']) ?? null,
+    to: r.to_state as Transition['to'],
+    at: ms(r.at)!,
+    by: (r.actor_id as string | null) ?? null,
+    byRole: (r.actor_role as string | null) ?? null,
+    comment: (r.comment as string | null) ?? null,
+  }));
+}
+
+export async function listNotificationAttempts(db: Queryable, alertId: string) {
+  const { rows } = await db.query('SELECT * FROM notification_attempts WHERE alert_id = $1 ORDER BY id', [alertId]);
+  return rows.map((r) => ({
+    level: Number(r.level),
+    role: r.role as string,
+    channel: r.channel as string,
+    target: r.target as string | null,
+    attempt: Number(r.attempt),
+    at: new Date(r.at as string).toISOString(),
+    ok: r.ok as boolean,
+    status: r.status === null ? null : Number(r.status),
+    error: r.error as string | null,
+  }));
 }
 
 // ------------------------------------------------------------------ ingest errors

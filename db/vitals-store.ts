@@ -4,7 +4,7 @@ import type { Queryable } from './driver.ts';
 import type { Capabilities } from './migrate.ts';
 import { NUMERIC_VITALS, type Reading, type VitalValues } from '../server/pipeline/vitals.ts';
 import type { News2Result } from '../server/pipeline/score/news2.ts';
-import type { Alert } from '../server/pipeline/alarms/rules.ts';
+import type { Alarm, Transition } from '../server/pipeline/alarms/model.ts';
 
 export interface ScoreRow {
   patientId: string;
@@ -85,33 +85,97 @@ export async function insertScores(db: Queryable, rows: ScoreRow[]): Promise<num
   return r.rowCount;
 }
 
-/** Upsert alert rows by id; the last version of each id in the batch wins. */
-export async function upsertAlerts(db: Queryable, batch: Alert[]): Promise<number> {
-  const latest = new Map<string, Alert>();
+/** Upsert alarm rows by id; the last version of each id in the batch wins. */
+export async function upsertAlerts(db: Queryable, batch: Alarm[]): Promise<number> {
+  const latest = new Map<string, Alarm>();
   for (const a of batch) latest.set(a.id, a);
   const rows = [...latest.values()];
+  const t = (v: number | null) => (v === null ? null : iso(v));
   const r = await db.query(
-    `INSERT INTO alerts (id, patient_id, kind, category, parameter, value, limit_value, priority, state, message, started_at, ended_at, updated_at)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[],
-       $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[])
-     ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, limit_value = EXCLUDED.limit_value,
-       priority = EXCLUDED.priority, state = EXCLUDED.state, message = EXCLUDED.message,
-       ended_at = EXCLUDED.ended_at, updated_at = EXCLUDED.updated_at
+    `INSERT INTO alerts (id, patient_id, key, kind, category, parameter, value, limit_value, rule, priority, state, message,
+       started_at, ended_at, updated_at, latching, condition_active, silenced_until, acknowledged_by, acknowledged_at, escalation_level, device_id)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::text[],
+       $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::boolean[], $17::boolean[],
+       $18::timestamptz[], $19::uuid[], $20::timestamptz[], $21::int[], $22::text[])
+     ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, limit_value = EXCLUDED.limit_value, rule = EXCLUDED.rule,
+       priority = EXCLUDED.priority, state = EXCLUDED.state, message = EXCLUDED.message, ended_at = EXCLUDED.ended_at,
+       updated_at = EXCLUDED.updated_at, condition_active = EXCLUDED.condition_active, silenced_until = EXCLUDED.silenced_until,
+       acknowledged_by = EXCLUDED.acknowledged_by, acknowledged_at = EXCLUDED.acknowledged_at, escalation_level = EXCLUDED.escalation_level
      WHERE alerts.updated_at <= EXCLUDED.updated_at`,
     [
       col(rows, (a) => a.id),
       col(rows, (a) => a.patientId),
+      col(rows, (a) => a.key),
       col(rows, (a) => a.kind),
       col(rows, (a) => a.category),
       col(rows, (a) => a.parameter),
       col(rows, (a) => a.value),
       col(rows, (a) => a.limit),
+      col(rows, (a) => a.rule),
       col(rows, (a) => a.priority),
       col(rows, (a) => a.state),
       col(rows, (a) => a.message),
       col(rows, (a) => iso(a.ts)),
-      col(rows, (a) => (a.endedAt === null ? null : iso(a.endedAt))),
+      col(rows, (a) => t(a.endedAt)),
       col(rows, (a) => iso(a.updatedAt)),
+      col(rows, (a) => a.latching),
+      col(rows, (a) => a.conditionActive),
+      col(rows, (a) => t(a.silencedUntil)),
+      col(rows, (a) => a.acknowledgedBy),
+      col(rows, (a) => t(a.acknowledgedAt)),
+      col(rows, (a) => a.escalationLevel),
+      col(rows, (a) => a.deviceId),
+    ],
+  );
+  return r.rowCount;
+}
+
+export async function insertTransitions(db: Queryable, rows: Transition[]): Promise<number> {
+  const r = await db.query(
+    `INSERT INTO alert_transitions (alert_id, patient_id, from_state, to_state, at, actor_id, actor_role, comment)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::uuid[], $7::text[], $8::text[])`,
+    [
+      col(rows, (t) => t.alarmId),
+      col(rows, (t) => t.patientId),
+      col(rows, (t) => t.from),
+      col(rows, (t) => t.to),
+      col(rows, (t) => iso(t.at)),
+      col(rows, (t) => t.by),
+      col(rows, (t) => t.byRole),
+      col(rows, (t) => t.comment),
+    ],
+  );
+  return r.rowCount;
+}
+
+export interface NotificationAttempt {
+  alertId: string;
+  level: number;
+  role: string;
+  channel: string;
+  target: string | null;
+  attempt: number;
+  at: number;
+  ok: boolean;
+  status: number | null;
+  error: string | null;
+}
+
+export async function insertNotificationAttempts(db: Queryable, rows: NotificationAttempt[]): Promise<number> {
+  const r = await db.query(
+    `INSERT INTO notification_attempts (alert_id, level, role, channel, target, attempt, at, ok, status, error)
+     SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::boolean[], $9::int[], $10::text[])`,
+    [
+      col(rows, (a) => a.alertId),
+      col(rows, (a) => a.level),
+      col(rows, (a) => a.role),
+      col(rows, (a) => a.channel),
+      col(rows, (a) => a.target),
+      col(rows, (a) => a.attempt),
+      col(rows, (a) => iso(a.at)),
+      col(rows, (a) => a.ok),
+      col(rows, (a) => a.status),
+      col(rows, (a) => a.error),
     ],
   );
   return r.rowCount;

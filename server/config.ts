@@ -35,6 +35,12 @@ const schema = z.object({
   LIVE_TICK_MS: z.coerce.number().int().min(10).max(5000).default(250),
   FRESHNESS_DEVICE_S: z.coerce.number().int().min(5).default(300),
   FRESHNESS_MANUAL_S: z.coerce.number().int().min(60).default(12 * 3600),
+  SILENCE_S: z.coerce.number().int().min(10).max(3600).default(120),
+  ESCALATE_AFTER_S: z.coerce.number().int().min(5).max(3600).default(60),
+  ESCALATION_ROLES: z.string().regex(/^[a-z-]+(,[a-z-]+)*$/, "must be roles separated by commas, e.g. 'nurse,doctor'").default('nurse,doctor'),
+  DEVICE_SILENCE_S: z.coerce.number().int().min(5).max(3600).default(30),
+  WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;

@@ -9,14 +9,27 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createDb, type Database } from '../db/index.ts';
 import { BatchWriter } from '../db/batch-writer.ts';
-import { insertIngestErrors, insertScores, insertVitals, upsertAlerts, type IngestErrorRow, type ScoreRow } from '../db/vitals-store.ts';
+import {
+  insertIngestErrors,
+  insertNotificationAttempts,
+  insertScores,
+  insertTransitions,
+  insertVitals,
+  upsertAlerts,
+  type IngestErrorRow,
+  type NotificationAttempt,
+  type ScoreRow,
+} from '../db/vitals-store.ts';
 import { allActivePatients, countUsers, insertAudit, insertUser, listAlerts, listDevices, setDeviceStatus, type AuditEntry } from '../db/records.ts';
 import { createBroker, type Broker } from '../broker/index.ts';
 import { DeviceRegistry } from '../broker/device-registry.ts';
 import { decodeTelemetry } from './pipeline/decode.ts';
-import { coalesceVitals, scorePatients } from './pipeline/operators.ts';
+import { coalesceVitals, monitorPatients, type MonitorInput } from './pipeline/operators.ts';
 import type { Reading } from './pipeline/vitals.ts';
-import type { Alert, AlarmState } from './pipeline/alarms/rules.ts';
+import type { Actor, Alarm, AlarmAction, Transition } from './pipeline/alarms/model.ts';
+import { AlarmEngine, DEFAULT_ENGINE, type EngineOutput } from './pipeline/alarms/engine.ts';
+import { createWebhook } from './notify/webhook.ts';
+import { Errors } from './errors.ts';
 import { PatientsCache } from './patients-cache.ts';
 import { LiveState } from './realtime/live-state.ts';
 import { createRealtime, type Realtime } from './realtime/io.ts';
@@ -39,21 +52,10 @@ export interface StartOptions {
   logDestination?: Parameters<typeof createLogger>[1];
 }
 
-const toAlertEvent = (a: Alert): AlertEvent => ({
-  id: a.id,
-  patientId: a.patientId,
-  kind: a.kind,
-  category: a.category,
-  parameter: a.parameter,
-  value: a.value,
-  limit: a.limit,
-  priority: a.priority,
-  state: a.state,
-  message: a.message,
-  ts: a.ts,
-  endedAt: a.endedAt,
-  updatedAt: a.updatedAt,
-});
+const toAlertEvent = (a: Alarm): AlertEvent => {
+  const { nextEscalationAt: _internal, ...ev } = a;
+  return ev;
+};
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = createLogger(config.LOG_LEVEL, opts.logDestination);
@@ -72,13 +74,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const live = new LiveState();
 
   // Alarms left open by a previous run resume their lifecycle instead of being orphaned.
-  const openAlarms = new Map<string, AlarmState>();
-  for (const a of await listAlerts(db.driver, { state: 'active', limit: 100_000, offset: 0 })) {
-    const state = openAlarms.get(a.patientId) ?? { open: {} };
-    state.open[a.kind === 'news2' ? 'news2:total' : `${a.kind}:${a.parameter}`] = a;
-    openAlarms.set(a.patientId, state);
-    live.applyAlert(a);
-  }
+  const restored = (await listAlerts(db.driver, { state: 'open', limit: 100_000, offset: 0 })).items;
+  for (const a of restored) live.applyAlert(a);
+  const engine = new AlarmEngine(
+    { context: (id) => patients.context(id), newId: randomUUID, onError: (err, patientId) => log.error({ err, patientId }, 'monitoring failed for a patient') },
+    {
+      ...DEFAULT_ENGINE,
+      freshness: { deviceMs: config.FRESHNESS_DEVICE_S * 1000, manualMs: config.FRESHNESS_MANUAL_S * 1000 },
+      lifecycle: { silenceMs: config.SILENCE_S * 1000, escalateAfterMs: config.ESCALATE_AFTER_S * 1000, escalationRoles: config.ESCALATION_ROLES.split(',').map((r) => r.trim()) },
+      technical: { ...DEFAULT_ENGINE.technical, expectedIntervalMs: config.DEVICE_SILENCE_S * 1000 },
+    },
+    restored,
+  );
 
   // ---------------------------------------------------------------- writers (the db sink)
   const writerOpts = { batchSize: config.WRITE_BATCH_SIZE, flushMs: config.WRITE_FLUSH_MS, log };
@@ -106,7 +113,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   const small = { ...writerOpts, maxBuffered: 100_000 };
   const scoresWriter = new BatchWriter<ScoreRow>({ ...small, ...commonHooks('scores'), name: 'scores', write: (rows) => insertScores(db.driver, rows) });
-  const alertsWriter = new BatchWriter<Alert>({ ...small, ...commonHooks('alerts'), name: 'alerts', write: (rows) => upsertAlerts(db.driver, rows) });
+  const alertsWriter = new BatchWriter<Alarm>({ ...small, ...commonHooks('alerts'), name: 'alerts', write: (rows) => upsertAlerts(db.driver, rows) });
+  const transitionsWriter = new BatchWriter<Transition>({ ...small, ...commonHooks('alert_transitions'), name: 'alert_transitions', write: (rows) => insertTransitions(db.driver, rows) });
+  const attemptsWriter = new BatchWriter<NotificationAttempt>({ ...small, ...commonHooks('notification_attempts'), name: 'notification_attempts', write: (rows) => insertNotificationAttempts(db.driver, rows) });
   const errorsWriter = new BatchWriter<IngestErrorRow>({ ...small, ...commonHooks('ingest_errors'), name: 'ingest_errors', write: (rows) => insertIngestErrors(db.driver, rows) });
   const auditWriter = new BatchWriter<AuditEntry>({
     ...small,
@@ -118,48 +127,66 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       return 1;
     },
   });
-  const writers = [vitalsWriter, scoresWriter, alertsWriter, errorsWriter, auditWriter];
+  const writers = [vitalsWriter, scoresWriter, alertsWriter, transitionsWriter, attemptsWriter, errorsWriter, auditWriter];
   for (const w of writers) w.start();
   const audit = (e: AuditEntry) => void auditWriter.push(e);
 
   // ---------------------------------------------------------------- pipeline
   const readings$ = new Subject<Reading>();
+  const monitor$ = new Subject<MonitorInput>();
   const shared$ = readings$.pipe(share());
   let realtime: Realtime | null = null;
+  const webhook = config.WEBHOOK_URL
+    ? createWebhook({ url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET ?? '', log, record: (a) => void attemptsWriter.push(a) })
+    : null;
 
-  const ingest = (r: Reading) => {
+  const ingest = (r: Reading, battery?: number) => {
     metrics.readingsReceived.inc({ source: r.source });
     vitalsWriter.push(r);
     readings$.next(r);
+    monitor$.next({ type: 'reading', reading: r, battery });
+  };
+
+  /** The sinks of the monitoring engine: live state, database, dashboards, notifiers. */
+  const publish = (o: EngineOutput) => {
+    for (const l of o.latest) live.setLatest(l.patientId, l.latest);
+    for (const s of o.scores) {
+      const ev = { patientId: s.patientId, ts: s.ts, news2: s.news2, observations: s.observations };
+      live.setScore(ev);
+      scoresWriter.push(ev);
+      realtime?.pushScore(ev);
+    }
+    for (const a of o.alarms) {
+      live.applyAlert(a);
+      alertsWriter.push(a);
+      realtime?.pushAlert(toAlertEvent(a));
+    }
+    for (const t of o.transitions) {
+      transitionsWriter.push(t);
+      if (t.from === null) metrics.alertsRaised.inc({ priority: engine.findOpen(t.alarmId)?.priority ?? 'unknown' });
+    }
+    for (const e of o.escalations) {
+      // Socket.IO to the dashboards always; the webhook (pager, SMS gateway) when configured.
+      realtime?.pushEscalation({ alarm: toAlertEvent(e.alarm), level: e.level, role: e.role, at: e.at });
+      attemptsWriter.push({ alertId: e.alarm.id, level: e.level, role: e.role, channel: 'socket', target: null, attempt: 1, at: e.at, ok: true, status: null, error: null });
+      webhook?.send(e);
+      log.warn({ alarmId: e.alarm.id, level: e.level, role: e.role }, 'alarm escalated');
+    }
+  };
+
+  const actOnAlarm = (id: string, action: AlarmAction, actor: Actor, comment: string | null) => {
+    const r = engine.act(id, action, actor, Date.now(), comment);
+    if (!r.ok) {
+      if (r.code === 'ERR_NOT_FOUND') throw Errors.notFound('open alarm', id);
+      throw Errors.conflict(r.message);
+    }
+    publish(r.output);
+    return toAlertEvent(r.alarm);
   };
 
   const subscriptions = [
     shared$.pipe(coalesceVitals(config.LIVE_TICK_MS)).subscribe((batch) => realtime?.pushVitals(batch)),
-    shared$
-      .pipe(
-        scorePatients({
-          context: (id) => patients.context(id),
-          freshness: { deviceMs: config.FRESHNESS_DEVICE_S * 1000, manualMs: config.FRESHNESS_MANUAL_S * 1000 },
-          newId: randomUUID,
-          initialAlarms: (id) => openAlarms.get(id) ?? { open: {} },
-          onError: (err, r) => log.error({ err, patientId: r.patientId }, 'scoring failed for a reading'),
-        }),
-      )
-      .subscribe((u) => {
-        live.setLatest(u.patientId, u.latest);
-        if (u.scoreChanged) {
-          const ev = { patientId: u.patientId, ts: u.ts, news2: u.score };
-          live.setScore(ev);
-          scoresWriter.push(ev);
-          realtime?.pushScore(ev);
-        }
-        for (const a of u.alerts) {
-          live.applyAlert(a);
-          alertsWriter.push(a);
-          if (a.state === 'active' && a.ts === a.updatedAt) metrics.alertsRaised.inc({ priority: a.priority });
-          realtime?.pushAlert(toAlertEvent(a));
-        }
-      }),
+    monitor$.pipe(monitorPatients(engine, 1000)).subscribe(publish),
   ];
 
   // ---------------------------------------------------------------- broker
@@ -187,13 +214,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           broker.publishError(deviceId, { topic, ts: receivedAt, issues });
         }
         const patientId = registry.patientOf(deviceId);
+        for (const i of issues) if (i.implausible) monitor$.next({ type: 'implausible', deviceId, patientId, at: receivedAt });
         for (const d of readings) {
           if (d.seq !== undefined) {
             if (stats.lastSeq !== null && d.seq > stats.lastSeq + 1) stats.seqGaps += d.seq - stats.lastSeq - 1;
             stats.lastSeq = d.seq;
           }
           stats.readings++;
-          ingest({ ts: d.ts, values: d.values, seq: d.seq, deviceId, patientId, source: 'device', receivedAt });
+          ingest({ ts: d.ts, values: d.values, seq: d.seq, deviceId, patientId, source: 'device', receivedAt }, d.battery);
         }
         // The database is behind: hold this device's next packet until the buffer drains.
         return vitalsWriter.whenWritable();
@@ -204,6 +232,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         live.setDeviceStatus(deviceId, status);
         registry.statsOf(deviceId).connected = status === 'online';
         realtime?.pushDevice({ deviceId, patientId: registry.patientOf(deviceId), status, ts: at });
+        monitor$.next({ type: 'device', deviceId, patientId: registry.patientOf(deviceId), status });
         if (registry.get(deviceId)) {
           setDeviceStatus(db.driver, deviceId, status, new Date(at)).catch((err: Error) => log.warn({ err: err.message, deviceId }, 'device status not saved'));
         }
@@ -229,10 +258,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ingestManual: ingest,
     audit,
     onPatientChanged: (p) => patients.upsert(p),
+    actOnAlarm,
     ready: async () => ({ database: await db.ready(), broker: !broker.aedes.closed && mqttListening }),
   });
   const http: HttpServer = createServer(app);
-  realtime = createRealtime(http, { tokens, patients, live, registry, log, audit, onClientsChanged: (n) => metrics.socketClients.set(n) });
+  realtime = createRealtime(http, { tokens, patients, live, registry, log, audit, actOnAlarm, onClientsChanged: (n) => metrics.socketClients.set(n) });
   http.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
     if (path === '/mqtt') broker.handleUpgrade(req, socket, head);
@@ -267,6 +297,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await httpClosed;
         // 2. drain the pipeline and write everything buffered
         readings$.complete();
+        monitor$.complete();
+        await webhook?.close();
         for (const s of subscriptions) s.unsubscribe();
         await Promise.all(writers.map((w) => w.close(20_000)));
         // 3. the database last

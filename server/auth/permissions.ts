@@ -11,6 +11,8 @@ export const PERMISSIONS = {
   'vitals:read': ['admin', 'doctor', 'nurse', 'kiosk'],
   'observations:create': ['doctor', 'nurse'],
   'alerts:read': ['admin', 'doctor', 'nurse', 'kiosk'],
+  // Acknowledge, silence, resolve: the clinicians at the bedside, never a wall display.
+  'alarms:act': ['doctor', 'nurse'],
   'devices:manage': ['admin'],
   'devices:assign': ['admin', 'nurse'],
   'devices:read': ['admin', 'nurse'],

@@ -10,6 +10,8 @@ import type { PatientsCache } from '../patients-cache.ts';
 import type { LiveState } from '../realtime/live-state.ts';
 import type { Reading } from '../pipeline/vitals.ts';
 import type { AuditEntry, Patient } from '../../db/records.ts';
+import type { Actor, AlarmAction } from '../pipeline/alarms/model.ts';
+import type { AlertEvent } from '../realtime/events.ts';
 import { Errors } from '../errors.ts';
 
 export interface AppContext {
@@ -25,6 +27,8 @@ export interface AppContext {
   /** Queue an audit entry (written in order, never blocks the request). */
   audit(entry: AuditEntry): void;
   onPatientChanged(p: Patient): void;
+  /** Acknowledge, silence or resolve an open alarm; throws ERR_NOT_FOUND or ERR_CONFLICT. */
+  actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): AlertEvent;
   /** True when the broker listens and the database answers. */
   ready(): Promise<{ database: boolean; broker: boolean }>;
 }

@@ -3,14 +3,28 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { type AppContext, allow, auditOf, authenticate, handler } from './context.ts';
 import { paging, parse, uuid } from './validate.ts';
-import { listAlerts, listAudit, listIngestErrors, listWards } from '../../db/records.ts';
+import { getAlarm, listAlerts, listAudit, listIngestErrors, listNotificationAttempts, listTransitions, listWards } from '../../db/records.ts';
+import { Errors } from '../errors.ts';
+import type { AlarmAction } from '../pipeline/alarms/model.ts';
 
+const when = z.string().transform((s, ctx) => {
+  const ms = /^\d{11,15}$/.test(s) ? Number(s) : Date.parse(s);
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: `must be epoch milliseconds or ISO 8601 with a zone, got ${JSON.stringify(s.slice(0, 40))}` });
+    return z.NEVER;
+  }
+  return new Date(ms);
+});
 const alertsQuery = z.strictObject({
-  state: z.enum(['active', 'resolved']).optional(),
+  state: z.enum(['open', 'active', 'acknowledged', 'silenced', 'resolved']).optional(),
+  priority: z.enum(['high', 'medium', 'low']).optional(),
   patientId: uuid.optional(),
   ward: z.string().min(1).max(64).optional(),
+  from: when.optional(),
+  to: when.optional(),
   ...paging,
 });
+const commandBody = z.strictObject({ comment: z.string().trim().max(1000).optional() }).default({});
 
 export function opsRoutes(ctx: AppContext): Router {
   const r = Router();
@@ -44,11 +58,39 @@ export function opsRoutes(ctx: AppContext): Router {
     allow('alerts:read'),
     handler(async (req, res) => {
       const q = parse(alertsQuery, req.query, 'query');
-      const items = await listAlerts(ctx.db.driver, q);
-      ctx.audit(auditOf(req, 'list', 'alert', null, q.patientId ?? null, { ward: q.ward ?? null, state: q.state ?? null, count: items.length }));
-      res.json({ items, limit: q.limit, offset: q.offset });
+      const page = await listAlerts(ctx.db.driver, q);
+      ctx.audit(auditOf(req, 'list', 'alert', null, q.patientId ?? null, { ward: q.ward ?? null, state: q.state ?? null, count: page.items.length }));
+      res.json({ ...page, limit: q.limit, offset: q.offset });
     }),
   );
+
+  api.get(
+    '/alerts/:id',
+    authenticate(ctx),
+    allow('alerts:read'),
+    handler(async (req, res) => {
+      const id = parse(z.strictObject({ id: uuid }), { id: req.params.id }, 'params').id;
+      const alarm = await getAlarm(ctx.db.driver, id);
+      if (!alarm) throw Errors.notFound('alert', id);
+      ctx.audit(auditOf(req, 'read', 'alert', id, alarm.patientId));
+      res.json({ ...alarm, transitions: await listTransitions(ctx.db.driver, id), notifications: await listNotificationAttempts(ctx.db.driver, id) });
+    }),
+  );
+
+  for (const action of ['ack', 'silence', 'resolve'] as const satisfies readonly AlarmAction[]) {
+    api.post(
+      `/alerts/:id/${action}`,
+      authenticate(ctx),
+      allow('alarms:act'),
+      handler(async (req, res) => {
+        const id = parse(z.strictObject({ id: uuid }), { id: req.params.id }, 'params').id;
+        const body = parse(commandBody, req.body ?? {}, 'body');
+        const alarm = ctx.actOnAlarm(id, action, { id: req.user!.id, role: req.user!.role }, body.comment ?? null);
+        ctx.audit(auditOf(req, action, 'alert', id, alarm.patientId, body.comment ? { comment: body.comment } : undefined));
+        res.json(alarm);
+      }),
+    );
+  }
 
   api.get(
     '/wards',

@@ -25,6 +25,8 @@ export interface DecodedReading {
   ts: number;
   values: VitalValues;
   seq?: number;
+  /** Device battery charge, percent (device metadata, not a vital). */
+  battery?: number;
 }
 
 export interface DecodeIssue {
@@ -35,6 +37,8 @@ export interface DecodeIssue {
   reason: string;
   /** True when the whole reading (or payload) was refused, false when only the field was dropped. */
   refused: boolean;
+  /** A well-formed number outside the physically plausible range (artifact detection counts these). */
+  implausible?: true;
 }
 
 export interface DecodeResult {
@@ -42,7 +46,7 @@ export interface DecodeResult {
   issues: DecodeIssue[];
 }
 
-const KNOWN_FIELDS = new Set<string>(['ts', 'seq', 'o2', 'acvpu', ...NUMERIC_VITALS]);
+const KNOWN_FIELDS = new Set<string>(['ts', 'seq', 'battery', 'o2', 'acvpu', ...NUMERIC_VITALS]);
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 export function decodeTelemetry(
@@ -98,8 +102,9 @@ function decodeItem(
   limits: DecodeLimits,
   out: DecodeResult,
 ): void {
-  const issue = (reason: string, field: string | undefined, refused: boolean) => {
+  const issue = (reason: string, field: string | undefined, refused: boolean, implausible = false) => {
     const entry: DecodeIssue = { reason, refused };
+    if (implausible) entry.implausible = true;
     if (index !== undefined) entry.index = index;
     if (field !== undefined) entry.field = field;
     out.issues.push(entry);
@@ -136,7 +141,11 @@ function decodeItem(
       issue(`unknown field '${key}'`, key, false);
       continue;
     }
-    if (key === 'seq') {
+    if (key === 'battery') {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100) {
+        issue(`'battery' must be a percentage 0–100, got ${describe(value)}`, key, false);
+      } else reading.battery = value;
+    } else if (key === 'seq') {
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
         issue(`'seq' must be a non-negative integer, got ${describe(value)}`, key, false);
       } else reading.seq = value;
@@ -154,13 +163,13 @@ function decodeItem(
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         issue(`'${vital}' must be a number, got ${describe(value)}`, key, false);
       } else if (value < range.min || value > range.max) {
-        issue(`'${vital}' ${value} is implausible (allowed ${range.min}–${range.max} ${range.unit})`, key, false);
+        issue(`'${vital}' ${value} is implausible (allowed ${range.min}–${range.max} ${range.unit})`, key, false, true);
       } else reading.values[vital] = value;
     }
   }
 
   if (Object.keys(reading.values).length === 0) {
-    const hadVitals = Object.keys(fields).some((k) => k !== 'ts' && k !== 'seq' && KNOWN_FIELDS.has(k));
+    const hadVitals = Object.keys(fields).some((k) => k !== 'ts' && k !== 'seq' && k !== 'battery' && KNOWN_FIELDS.has(k));
     issue(hadVitals ? 'no valid vital left in reading' : 'reading holds no vital sign', undefined, true);
     return;
   }

@@ -1,26 +1,24 @@
 // Socket.IO event maps, typed once and shared by the server and the dashboard (`import type`).
 import type { VitalsEvent } from '../pipeline/operators.ts';
 import type { ScoreEvent, PatientSnapshot } from './live-state.ts';
-import type { AlertPriority, AlertState } from '../pipeline/alarms/rules.ts';
+import type { Alarm } from '../pipeline/alarms/model.ts';
 
 export type { VitalsEvent, ScoreEvent, PatientSnapshot };
 
-export interface AlertEvent {
+/** An alarm as the dashboard sees it (see server/pipeline/alarms/model.ts). */
+export type AlertEvent = Omit<Alarm, 'nextEscalationAt'>;
+
+export interface EscalationEvent {
+  alarm: AlertEvent;
+  /** 1 = first re-notification; the role grows with the level. */
+  level: number;
+  role: string;
+  at: number;
+}
+
+export interface AlarmCommand {
   id: string;
-  patientId: string;
-  kind: string;
-  category: 'physiological' | 'technical';
-  parameter: string | null;
-  value: number | null;
-  /** The crossed limit, or the NEWS2 threshold of the band. */
-  limit: number | null;
-  priority: AlertPriority;
-  state: AlertState;
-  message: string;
-  /** Start time, epoch ms. */
-  ts: number;
-  endedAt: number | null;
-  updatedAt: number;
+  comment?: string;
 }
 
 export interface DeviceStatusEvent {
@@ -45,10 +43,15 @@ export interface ServerToClientEvents {
   vitals: (batch: VitalsEvent[]) => void;
   score: (ev: ScoreEvent) => void;
   alert: (ev: AlertEvent) => void;
+  escalation: (ev: EscalationEvent) => void;
   device: (ev: DeviceStatusEvent) => void;
 }
 
 export interface ClientToServerEvents {
   subscribe: (req: SubscribeRequest, ack: (res: Ack<SubscribeResult>) => void) => void;
   unsubscribe: (req: SubscribeRequest, ack?: (res: Ack<{ room: string }>) => void) => void;
+  /** Acknowledge, silence or resolve an alarm (nurses and doctors). */
+  'alarm:ack': (cmd: AlarmCommand, ack: (res: Ack<AlertEvent>) => void) => void;
+  'alarm:silence': (cmd: AlarmCommand, ack: (res: Ack<AlertEvent>) => void) => void;
+  'alarm:resolve': (cmd: AlarmCommand, ack: (res: Ack<AlertEvent>) => void) => void;
 }

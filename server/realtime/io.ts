@@ -17,18 +17,21 @@ import type {
   AlertEvent,
   ClientToServerEvents,
   DeviceStatusEvent,
+  EscalationEvent,
   ScoreEvent,
   ServerToClientEvents,
   SubscribeResult,
   VitalsEvent,
 } from './events.ts';
 import type { AuditEntry } from '../../db/records.ts';
+import type { Actor, AlarmAction } from '../pipeline/alarms/model.ts';
 
 interface SocketData {
   user: Principal;
 }
 
 export interface RealtimeDeps {
+  actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): AlertEvent;
   tokens: TokenService;
   patients: PatientsCache;
   live: LiveState;
@@ -44,8 +47,11 @@ export interface Realtime {
   pushScore(ev: ScoreEvent): void;
   pushAlert(ev: AlertEvent): void;
   pushDevice(ev: DeviceStatusEvent): void;
+  pushEscalation(ev: EscalationEvent): void;
   close(): Promise<void>;
 }
+
+const commandSchema = z.strictObject({ id: z.uuid('must be a UUID'), comment: z.string().trim().max(1000).optional() });
 
 const subscribeSchema = z.union([
   z.strictObject({ ward: z.string().min(1).max(64) }),
@@ -123,6 +129,22 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
       }
     });
 
+    for (const action of ['ack', 'silence', 'resolve'] as const) {
+      socket.on(`alarm:${action}`, (cmd, ack) => {
+        const reply = typeof ack === 'function' ? ack : () => undefined;
+        try {
+          const user = socket.data.user;
+          if (!can(user.role, 'alarms:act')) throw Errors.forbidden(`role '${user.role}' lacks permission 'alarms:act'`);
+          const c = parse(commandSchema, cmd, 'message');
+          const alarm = deps.actOnAlarm(c.id, action, { id: user.id, role: user.role }, c.comment ?? null);
+          deps.audit({ actorId: user.id, actorRole: user.role, action, resource: 'alert', resourceId: c.id, patientId: alarm.patientId, ip: socket.handshake.address, details: c.comment ? { comment: c.comment } : undefined });
+          reply({ ok: true, data: alarm });
+        } catch (err) {
+          reply(fail(err));
+        }
+      });
+    }
+
     socket.on('unsubscribe', (req, ack) => {
       try {
         // Leaving needs no lookup: a patient gone from the cache must still be leavable.
@@ -167,6 +189,9 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     },
     pushAlert(ev) {
       io.to(roomsOf(ev.patientId)).emit('alert', ev);
+    },
+    pushEscalation(ev) {
+      io.to(roomsOf(ev.alarm.patientId)).emit('escalation', ev);
     },
     pushDevice(ev) {
       if (ev.patientId) io.to(roomsOf(ev.patientId)).emit('device', ev);

@@ -2,27 +2,29 @@
 // latest score and the open alarms. Fed by the pipeline's outputs; read by Socket.IO and REST.
 import type { VitalKey } from '../pipeline/vitals.ts';
 import type { News2Result } from '../pipeline/score/news2.ts';
-import type { Alert } from '../pipeline/alarms/rules.ts';
+import type { Alarm } from '../pipeline/alarms/model.ts';
 import { stampedValues, type LatestValues } from '../pipeline/latest.ts';
 
 export interface ScoreEvent {
   patientId: string;
   ts: number;
   news2: News2Result;
+  /** RCP minimum monitoring frequency: when the next manual observation is due. */
+  observations?: { dueAt: number | null; interval: number | 'continuous' };
 }
 
 export interface PatientSnapshot {
   patientId: string;
   values: Partial<Record<VitalKey, { value: unknown; ts: number; source: string }>>;
   score: ScoreEvent | null;
-  alerts: Alert[];
+  alerts: Alarm[];
   devices: { id: string; status: 'online' | 'offline' | 'unknown' }[];
 }
 
 export class LiveState {
   private readonly latest = new Map<string, LatestValues>();
   private readonly scores = new Map<string, ScoreEvent>();
-  private readonly alerts = new Map<string, Map<string, Alert>>();
+  private readonly alerts = new Map<string, Map<string, Alarm>>();
   private readonly deviceStatus = new Map<string, 'online' | 'offline'>();
 
   setLatest(patientId: string, latest: LatestValues): void {
@@ -37,14 +39,14 @@ export class LiveState {
     return this.scores.get(patientId) ?? null;
   }
 
-  applyAlert(a: Alert): void {
+  applyAlert(a: Alarm): void {
     let open = this.alerts.get(a.patientId);
     if (!open) this.alerts.set(a.patientId, (open = new Map()));
     if (a.state === 'resolved') open.delete(a.id);
     else open.set(a.id, a);
   }
 
-  activeAlerts(patientId: string): Alert[] {
+  activeAlerts(patientId: string): Alarm[] {
     return [...(this.alerts.get(patientId)?.values() ?? [])];
   }
 

@@ -395,7 +395,7 @@ describe('plausibility (PLAUSIBLE in vitals.ts)', () => {
     ['rr', 121, "'rr' 121 is implausible (allowed 0–120 /min)"],
   ] as const)('%s %d: readable reason', (vital, value, reason) => {
     const r = decode({ [vital]: value, dbp: 80 });
-    expect(r.issues).toEqual([{ field: vital, reason, refused: false }]);
+    expect(r.issues).toEqual([{ field: vital, reason, refused: false, implausible: true }]);
   });
 
   it('PLAUSIBLE bounds match the documented ranges', () => {
@@ -472,5 +472,17 @@ describe('never throws', () => {
     expect(r.readings).toEqual([]);
     expect(r.issues.length).toBeGreaterThan(0);
     expect(r.issues.every((i) => i.refused)).toBe(true);
+  });
+});
+
+describe('battery (device metadata)', () => {
+  it('keeps a percentage beside the vitals, refuses anything else', () => {
+    const ok = decodeTelemetry(JSON.stringify({ hr: 70, battery: 17 }), Date.now());
+    expect(ok.readings[0]).toMatchObject({ values: { hr: 70 }, battery: 17 });
+    const bad = decodeTelemetry(JSON.stringify({ hr: 70, battery: 140 }), Date.now());
+    expect(bad.issues).toEqual([{ field: 'battery', reason: "'battery' must be a percentage 0–100, got number 140", refused: false }]);
+    expect(bad.readings[0]?.battery).toBeUndefined();
+    const alone = decodeTelemetry(JSON.stringify({ battery: 50 }), Date.now());
+    expect(alone.issues[0]).toMatchObject({ reason: 'reading holds no vital sign', refused: true });
   });
 });

@@ -2,13 +2,12 @@
 // appends (raw and folded into aggregate buckets), trimming to the window, alarm-limit bands,
 // the observation body and the NEWS2 breakdown.
 import { describe, expect, it } from 'vitest';
-import { RANGES, RANGE_KEYS, bucketStart, rangeWindow, scoresPath, vitalsParams, vitalsPath, alertsPath, isRangeKey } from '../../web/src/logic/panel-range.ts';
+import { RANGES, RANGE_KEYS, alignedTicks, bucketStart, rangeWindow, scoresPath, vitalsParams, vitalsPath, alertsPath } from '../../web/src/logic/panel-range.ts';
 import {
   appendAll,
   appendLive,
   emptySeries,
   isIsolated,
-  latest,
   seriesFromBuckets,
   seriesFromRaw,
   seriesFromScores,
@@ -17,7 +16,7 @@ import {
 } from '../../web/src/logic/panel-series.ts';
 import { LIMIT_LINE, limitDatasets, suggestedY } from '../../web/src/logic/panel-limits.ts';
 import { OBS_PLAUSIBLE, observationBody, type ObservationDraft } from '../../web/src/logic/panel-observation.ts';
-import { BREAKDOWN_ORDER, breakdownRows, textOn } from '../../web/src/logic/panel-breakdown.ts';
+import { BREAKDOWN_ORDER, breakdownRows, readableText, textOn } from '../../web/src/logic/panel-breakdown.ts';
 import { formatClock, formatSpan } from '../../web/src/logic/panel-format.ts';
 import { contrastRatio, subScoreColour } from '../../web/src/logic/bands.ts';
 import { PLAUSIBLE } from '../../server/pipeline/vitals.ts';
@@ -29,8 +28,6 @@ describe('ranges and queries', () => {
   it('offers 5 min, 1 h, 24 h and 7 d', () => {
     expect(RANGE_KEYS).toEqual(['5m', '1h', '24h', '7d']);
     expect(RANGE_KEYS.map((k) => RANGES[k].ms)).toEqual([300_000, 3_600_000, 86_400_000, 604_800_000]);
-    expect(isRangeKey('1h')).toBe(true);
-    expect(isRangeKey('2h')).toBe(false);
   });
 
   it('window ends now and spans the range', () => {
@@ -72,6 +69,34 @@ describe('ranges and queries', () => {
       expect(bucketStart(NOW + 59_999, ms)).toBe(NOW);
       expect(bucketStart(NOW + ms, ms)).toBe(NOW + ms);
     }
+  });
+});
+
+describe('time-axis ticks', () => {
+  const utc = () => 0;
+
+  it('fall on round times inside the window', () => {
+    expect(alignedTicks(NOW - 300_000 + 1000, NOW + 1000, 60_000, utc)).toEqual([1, 2, 3, 4, 5].map((i) => NOW - 300_000 + i * 60_000));
+    expect(alignedTicks(NOW, NOW, 60_000, utc)).toEqual([NOW]);
+  });
+
+  it('align hours and days on local time', () => {
+    // UTC+2 (getTimezoneOffset -120): local midnight is 22:00 UTC the day before.
+    const ticks = alignedTicks(Date.UTC(2025, 5, 3, 12), Date.UTC(2025, 5, 6, 12), 86_400_000, () => -120);
+    expect(ticks).toEqual([Date.UTC(2025, 5, 3, 22), Date.UTC(2025, 5, 4, 22), Date.UTC(2025, 5, 5, 22)]);
+    const three = alignedTicks(Date.UTC(2025, 5, 3, 0, 30), Date.UTC(2025, 5, 3, 7), 3 * 3600_000, () => -60);
+    expect(three).toEqual([Date.UTC(2025, 5, 3, 2), Date.UTC(2025, 5, 3, 5)]);
+  });
+
+  it('follows a daylight-saving change for day ticks', () => {
+    const change = Date.UTC(2025, 2, 30, 1);
+    const offset = (t: number) => (t < change ? -60 : -120);
+    expect(alignedTicks(Date.UTC(2025, 2, 29, 12), Date.UTC(2025, 2, 31, 12), 86_400_000, offset)).toEqual([Date.UTC(2025, 2, 29, 23), Date.UTC(2025, 2, 30, 22)]);
+  });
+
+  it('nothing for an empty or reversed window', () => {
+    expect(alignedTicks(10, 5, 1, utc)).toEqual([]);
+    expect(alignedTicks(0, 10, 0, utc)).toEqual([]);
   });
 });
 
@@ -201,8 +226,6 @@ describe('trimming to the window', () => {
     const p: XY[] = [{ x: 0, y: 1 }, { x: 1000, y: 1 }, { x: 100_000, y: 1 }];
     expect([0, 1, 2].map((i) => isIsolated(p, i, 30_000))).toEqual([false, false, true]);
     expect(isIsolated(p, 5, 30_000)).toBe(false);
-    expect(latest({ points: p, lastTs: 0 })).toEqual({ x: 100_000, y: 1 });
-    expect(latest(undefined)).toBeNull();
   });
 });
 
@@ -306,6 +329,18 @@ describe('NEWS2 breakdown', () => {
 
   it('no score yet: every row missing', () => {
     expect(breakdownRows(null).every((r) => r.missing && r.score === '—' && r.value === '—')).toBe(true);
+  });
+
+  it('text colour: the candidate with the most contrast', () => {
+    expect(textOn('#e53935', ['#ffffff', '#000000'])).toBe('#000000');
+    expect(textOn('#c62828')).toBe('#ffffff');
+    expect(contrastRatio(textOn('#e53935', ['#ffffff', '#000000']), '#e53935')).toBeGreaterThanOrEqual(4.5);
+  });
+
+  it('keeps a preferred text colour that passes AA, replaces one that does not', () => {
+    expect(readableText('#d32f2f', '#ffffff')).toBe('#ffffff');
+    expect(readableText('#fdd835', '#111111')).toBe('#111111');
+    expect(readableText('#e53935', '#ffffff')).toBe('#000000');
   });
 
   it('sub-score text meets WCAG AA on its colour', () => {

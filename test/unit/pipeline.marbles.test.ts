@@ -2,13 +2,15 @@
 // tick, per-patient scoring and alarms, freshness by the scheduler's clock, isolation of errors.
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
-import { map } from 'rxjs';
-import { coalesceVitals, scorePatients, type PatientUpdate, type ScoringDeps } from '../../server/pipeline/operators.ts';
+import type { Observable } from 'rxjs';
+import type { RunHelpers } from 'rxjs/internal/testing/TestScheduler';
+import { coalesceVitals, monitorPatients, type MonitorInput, type PatientContext } from '../../server/pipeline/operators.ts';
+import { AlarmEngine } from '../../server/pipeline/alarms/engine.ts';
 import type { Reading, VitalValues } from '../../server/pipeline/vitals.ts';
 
 const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
-const reading = (patientId: string | null, ts: number, values: VitalValues, deviceId = 'd1'): Reading => ({
+const reading = (patientId: string | null, ts: number, values: VitalValues, deviceId: string | null = 'd1'): Reading => ({
   ts,
   values,
   deviceId,
@@ -19,17 +21,6 @@ const reading = (patientId: string | null, ts: number, values: VitalValues, devi
 
 // A full set of normal adult values: NEWS2 0, no limit crossed.
 const NORMAL: VitalValues = { hr: 70, spo2: 97, rr: 14, temp: 36.8, sbp: 120, dbp: 80 };
-
-function deps(scheduler: TestScheduler, extra: Partial<ScoringDeps> = {}): ScoringDeps {
-  let n = 0;
-  return {
-    context: () => ({ spo2Scale: 1, limits: null }),
-    freshness: { deviceMs: 5, manualMs: 50 },
-    newId: () => `a${++n}`,
-    scheduler,
-    ...extra,
-  };
-}
 
 describe('coalesceVitals', () => {
   it('merges each patient’s readings within a tick into one event, one emission per tick', () => {
@@ -68,131 +59,131 @@ describe('coalesceVitals', () => {
   });
 });
 
-describe('scorePatients', () => {
-  const summary = (u: PatientUpdate) => ({
-    p: u.patientId,
-    total: u.score.total,
-    band: u.score.band,
-    partial: u.score.partial,
-    changed: u.scoreChanged,
-    alerts: u.alerts.map((a) => `${a.kind}:${a.parameter}:${a.priority}:${a.state}`),
+// ---------------------------------------------------------------- monitorPatients (virtual time)
+
+type Event = [at: number, what: string];
+
+/** Run the monitor under the TestScheduler; record what happened at which virtual ms. */
+function runMonitor(
+  build: (h: RunHelpers, engine: AlarmEngine) => Observable<MonitorInput>,
+  opts: { context?: (id: string) => PatientContext | undefined; onError?: (err: unknown, id: string) => void; during?: (engine: AlarmEngine, at: (ms: number, fn: () => void) => void) => void } = {},
+): { events: Event[]; engine: AlarmEngine } {
+  const scheduler = newScheduler();
+  const events: Event[] = [];
+  const keys = new Map<string, string>();
+  let n = 0;
+  const engine = new AlarmEngine({ context: opts.context ?? (() => ({ spo2Scale: 1, limits: null })), newId: () => `a${++n}`, onError: opts.onError });
+  scheduler.run((h) => {
+    opts.during?.(engine, (ms, fn) => scheduler.schedule(fn, ms));
+    build(h, engine)
+      .pipe(monitorPatients(engine, 1000, scheduler))
+      .subscribe((o) => {
+        const now = scheduler.now();
+        for (const s of o.scores) events.push([now, `score ${s.patientId} ${s.news2.total} ${s.news2.band}${s.news2.partial ? ' partial' : ''}`]);
+        for (const a of o.alarms) keys.set(a.id, a.key);
+        for (const t of o.transitions) events.push([now, `${keys.get(t.alarmId) ?? t.alarmId} ${t.from ?? '∅'}→${t.to}`]);
+        for (const e of o.escalations) events.push([now, `escalate ${e.alarm.key} level ${e.level} → ${e.role}`]);
+      });
+  });
+  return { events, engine };
+}
+
+/** One reading per second from `from` to `to` (inclusive), values from `values(t)`. */
+function everySecond(h: RunHelpers, from: number, to: number, values: (t: number) => VitalValues, patientId = 'p1', deviceId: string | null = 'd1'): Observable<MonitorInput> {
+  // Marble: each event symbol takes one frame, so "X 999ms Y" puts Y 1000 ms after X.
+  const symbols: string[] = [];
+  const events: Record<string, MonitorInput> = {};
+  for (let t = from, i = 0; t <= to; t += 1000, i++) {
+    const sym = String.fromCharCode(0x4e00 + i);
+    events[sym] = { type: 'reading', reading: reading(patientId, t, values(t), deviceId) };
+    symbols.push(i === 0 ? (from > 0 ? `${from}ms ${sym}` : sym) : `999ms ${sym}`);
+  }
+  return h.cold(`${symbols.join(' ')} |`, events);
+}
+
+describe('monitorPatients', () => {
+  it('scores each patient and emits only changes', () => {
+    const { events } = runMonitor((h) =>
+      h.cold('a b c |', {
+        a: { type: 'reading', reading: reading('p1', 0, NORMAL) },
+        b: { type: 'reading', reading: reading('p2', 1, { ...NORMAL, hr: 95 }, 'd2') },
+        c: { type: 'reading', reading: reading('p1', 2, NORMAL) },
+      }),
+    );
+    expect(events).toEqual([
+      [0, 'score p1 0 low'],
+      [1, 'score p2 1 low'],
+    ]);
   });
 
-  it('scores each patient separately and flags only real changes', () => {
-    const s = newScheduler();
-    s.run(({ cold, expectObservable }) => {
-      const src = cold('abc|', {
-        a: reading('p1', 0, NORMAL),
-        b: reading('p2', 1, { ...NORMAL, hr: 135 }),
-        c: reading('p1', 2, NORMAL),
-      });
-      expectObservable(src.pipe(scorePatients(deps(s)), map(summary))).toBe('abc|', {
-        a: { p: 'p1', total: 0, band: 'low', partial: false, changed: true, alerts: [] },
-        b: { p: 'p2', total: 3, band: 'low-medium', partial: false, changed: true, alerts: ['limit:hr:medium:active'] },
-        c: { p: 'p1', total: 0, band: 'low', partial: false, changed: false, alerts: [] },
-      });
+  it('fires a heart-rate limit alarm only after the violation held for 10 s, and clears it with hysteresis', () => {
+    const { events } = runMonitor((h) =>
+      everySecond(h, 0, 20_000, (t) => ({ ...NORMAL, hr: t < 15_000 ? 125 : t < 18_000 ? 118 : 110 })),
+    );
+    const alarms = events.filter(([, w]) => w.startsWith('limit:'));
+    // 125 > 120 from t=0: fires at 10 s. 118 is inside the limit but within the 5 /min margin:
+    // still alarming. 110 clears it.
+    expect(alarms).toEqual([
+      [10_000, 'limit:hr ∅→active'],
+      [18_000, 'limit:hr active→resolved'],
+    ]);
+  });
+
+  it('never fires for a violation shorter than the delay', () => {
+    const { events } = runMonitor((h) => everySecond(h, 0, 20_000, (t) => ({ ...NORMAL, hr: t >= 5000 && t < 12_000 ? 130 : 70 })));
+    expect(events.filter(([, w]) => w.includes('limit:'))).toEqual([]);
+  });
+
+  it('raises a high NEWS2 alarm at once, latches it, and escalates it while nobody acknowledges', () => {
+    // RR 26 (3) + SpO2 91 (3) + HR 95 (1) = 7: high
+    const { events } = runMonitor((h) => everySecond(h, 0, 125_000, (t) => (t < 3000 ? { ...NORMAL, rr: 26, spo2: 91, hr: 95 } : NORMAL)));
+    const news2 = events.filter(([, w]) => w.includes('news2') || w.startsWith('escalate'));
+    expect(news2).toEqual([
+      [0, 'news2:total ∅→active'],
+      [60_000, 'escalate news2:total level 1 → doctor'],
+      [120_000, 'escalate news2:total level 2 → doctor'],
+    ]);
+  });
+
+  it('silences for 2 minutes, then the alarm comes back while its condition holds', () => {
+    let id = '';
+    const { events, engine } = runMonitor((h) => everySecond(h, 0, 130_000, () => ({ ...NORMAL, rr: 26, spo2: 91, hr: 95 })), {
+      during: (engine, at) =>
+        at(5_000, () => {
+          id = engine.openAlarms('p1').find((a) => a.key === 'news2:total')!.id;
+          const r = engine.act(id, 'silence', { id: 'nurse-1', role: 'nurse' }, 5_000, 'at the bedside');
+          expect(r.ok).toBe(true);
+        }),
     });
+    expect(events.filter(([, w]) => w.includes('news2') || w.startsWith('escalate'))).toEqual([
+      [0, 'news2:total ∅→active'],
+      [125_000, 'news2:total silenced→active'],
+    ]);
+    expect(engine.findOpen(id)?.state).toBe('active');
   });
 
-  it('raises a NEWS2 alarm as the score rises, escalates it, and resolves it on a full low score', () => {
-    const s = newScheduler();
-    s.run(({ cold, expectObservable }) => {
-      const src = cold('abcd|', {
-        a: reading('p1', 0, NORMAL),
-        // RR 22 (2) + SpO2 93 (2) + HR 95 (1) = 5: medium
-        b: reading('p1', 1, { ...NORMAL, rr: 22, spo2: 93, hr: 95 }),
-        // RR 26 (3) + SpO2 91 (3) + HR 95 (1) = 7: high
-        c: reading('p1', 2, { ...NORMAL, rr: 26, spo2: 91, hr: 95 }),
-        d: reading('p1', 3, NORMAL),
-      });
-      expectObservable(src.pipe(scorePatients(deps(s)), map(summary))).toBe('abcd|', {
-        a: { p: 'p1', total: 0, band: 'low', partial: false, changed: true, alerts: [] },
-        b: { p: 'p1', total: 5, band: 'medium', partial: false, changed: true, alerts: ['news2:news2:medium:active'] },
-        c: {
-          p: 'p1',
-          total: 7,
-          band: 'high',
-          partial: false,
-          changed: true,
-          // SpO2 91 is above the default low limit of 90: no limit alarm for it
-          alerts: ['limit:rr:medium:active', 'news2:news2:high:active'],
-        },
-        d: {
-          p: 'p1',
-          total: 0,
-          band: 'low',
-          partial: false,
-          changed: true,
-          alerts: ['news2:news2:high:resolved', 'limit:rr:medium:resolved'],
-        },
-      });
-    });
+  it('raises a technical alarm when a device goes quiet, by the clock alone', () => {
+    const { events } = runMonitor((h) => h.cold('a 40s |', { a: { type: 'reading', reading: { ...reading('p1', 0, NORMAL), seq: 1 } } }));
+    expect(events.filter(([, w]) => w.startsWith('device-offline'))).toEqual([[31_000, 'device-offline:d1 ∅→active']]);
   });
 
-  it('lets values go stale by the scheduler clock: the score becomes partial', () => {
-    const s = newScheduler();
-    s.run(({ cold, expectObservable }) => {
-      // device freshness is 5 ms here; the second reading (hr only) comes 10 ms later
-      const src = cold('a 9ms b|', { a: reading('p1', 0, NORMAL), b: reading('p1', 10, { hr: 72 }) });
-      expectObservable(src.pipe(scorePatients(deps(s)), map(summary))).toBe('a 9ms b|', {
-        a: { p: 'p1', total: 0, band: 'low', partial: false, changed: true, alerts: [] },
-        b: { p: 'p1', total: 0, band: 'low', partial: true, changed: true, alerts: [] },
-      });
-    });
-  });
-
-  it('ignores unassigned readings and keeps going for others when one patient’s scoring throws', () => {
-    const s = newScheduler();
+  it('keeps monitoring the others when one patient’s evaluation throws', () => {
     const errors: string[] = [];
-    s.run(({ cold, expectObservable }) => {
-      const src = cold('abc|', { a: reading(null, 0, NORMAL), b: reading('boom', 1, NORMAL), c: reading('p1', 2, NORMAL) });
-      const d = deps(s, {
+    const { events } = runMonitor(
+      (h) =>
+        h.cold('a b |', {
+          a: { type: 'reading', reading: reading('boom', 0, NORMAL, 'd9') },
+          b: { type: 'reading', reading: reading('p1', 1, NORMAL) },
+        }),
+      {
         context: (id) => {
           if (id === 'boom') throw new Error('corrupt context');
           return { spo2Scale: 1, limits: null };
         },
-        onError: (err, r) => errors.push(`${r.patientId}: ${(err as Error).message}`),
-      });
-      expectObservable(src.pipe(scorePatients(d), map(summary))).toBe('--c|', {
-        c: { p: 'p1', total: 0, band: 'low', partial: false, changed: true, alerts: [] },
-      });
-    });
+        onError: (err, id) => errors.push(`${id}: ${(err as Error).message}`),
+      },
+    );
+    expect(events).toEqual([[1, 'score p1 0 low']]);
     expect(errors).toEqual(['boom: corrupt context']);
-  });
-
-  it('propagates a source error and stops on unsubscribe', () => {
-    const s = newScheduler();
-    s.run(({ cold, expectObservable }) => {
-      const src = cold('a#', { a: reading('p1', 0, NORMAL) });
-      expectObservable(src.pipe(scorePatients(deps(s)), map((u) => u.score.total))).toBe('a#', { a: 0 });
-      const endless = cold('a 5ms a 5ms a', { a: reading('p1', 0, NORMAL) });
-      expectObservable(endless.pipe(scorePatients(deps(s)), map((u) => u.score.total)), '^ 7ms !').toBe('a 5ms a', { a: 0 });
-    });
-  });
-
-  it('resumes alarms left open before a restart, so they resolve rather than linger', () => {
-    const s = newScheduler();
-    s.run(({ cold, expectObservable }) => {
-      const open = {
-        id: 'old-1',
-        patientId: 'p1',
-        kind: 'limit' as const,
-        category: 'physiological' as const,
-        parameter: 'hr',
-        value: 140,
-        limit: 120,
-        priority: 'medium' as const,
-        state: 'active' as const,
-        message: 'Heart rate high 140 /min (limit 120)',
-        ts: -100,
-        endedAt: null,
-        updatedAt: -100,
-      };
-      const src = cold('a|', { a: reading('p1', 0, NORMAL) });
-      const d = deps(s, { initialAlarms: () => ({ open: { 'limit:hr': open } }) });
-      expectObservable(src.pipe(scorePatients(d), map((u) => u.alerts.map((a) => `${a.id}:${a.state}`)))).toBe('a|', {
-        a: ['old-1:resolved'],
-      });
-    });
   });
 });

@@ -26,7 +26,30 @@ function patient(over: Partial<PatientView> = {}): PatientView {
 }
 
 function alert(priority: AlertEvent['priority'], ts: number, message = `${priority} alarm`): AlertEvent {
-  return { id: `${priority}-${ts}`, patientId: 'p', kind: 'limit', category: 'physiological', parameter: 'hr', value: 1, limit: 1, priority, state: 'active', message, ts, endedAt: null, updatedAt: ts };
+  return {
+    id: `${priority}-${ts}`,
+    patientId: 'p',
+    key: 'limit:hr',
+    kind: 'limit',
+    category: 'physiological',
+    parameter: 'hr',
+    value: 1,
+    limit: 1,
+    rule: 'hr > 1',
+    priority,
+    state: 'active',
+    message,
+    ts,
+    endedAt: null,
+    updatedAt: ts,
+    conditionActive: true,
+    latching: priority === 'high',
+    silencedUntil: null,
+    acknowledgedBy: null,
+    acknowledgedAt: null,
+    escalationLevel: 0,
+    deviceId: null,
+  };
 }
 
 async function mount(p: PatientView, kiosk = false): Promise<{ el: WpBedTile; root: ShadowRoot }> {

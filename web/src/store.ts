@@ -159,21 +159,8 @@ function fromSnapshot(values: PatientSnapshot['values']): PatientView['values'] 
 }
 
 function toAlertEvent(a: PatientSnapshot['alerts'][number]): AlertEvent {
-  return {
-    id: a.id,
-    patientId: a.patientId,
-    kind: a.kind,
-    category: a.category,
-    parameter: a.parameter,
-    value: a.value,
-    limit: a.limit,
-    priority: a.priority,
-    state: a.state,
-    message: a.message,
-    ts: a.ts,
-    endedAt: a.endedAt,
-    updatedAt: a.updatedAt,
-  };
+  const { nextEscalationAt: _internal, ...ev } = a;
+  return ev;
 }
 
 /** Insert in time order, drop duplicates and what fell out of the window. */

@@ -3,6 +3,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { api, ApiError } from '../api.ts';
 import { ACVPU_LEVELS, OBS_FIELDS, OBS_PLAUSIBLE, observationBody, type ObservationBody, type ObsNumeric } from '../logic/panel-observation.ts';
+import { formatClock } from '../logic/panel-format.ts';
 import { theme } from '../styles.ts';
 
 export class WpObservationForm extends LitElement {
@@ -39,13 +40,14 @@ export class WpObservationForm extends LitElement {
       form { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 0.5rem 0.6rem; }
       label { display: flex; flex-direction: column; gap: 0.2rem; font-size: 0.85rem; color: var(--muted); min-width: 0; }
       label .unit { color: var(--stale); }
+      input[type='number'] { margin-top: auto; }
       input[type='number'], select { width: 100%; box-sizing: border-box; padding: 0.35rem 0.5rem; font-variant-numeric: tabular-nums; }
       input:invalid { border-color: var(--danger); }
-      .wide { grid-column: span 2; }
-      .check { flex-direction: row; align-items: center; gap: 0.5rem; color: var(--text); align-self: end; padding-bottom: 0.4rem; }
+      .wide { grid-column: span 3; }
+      .check { grid-column: 1 / -1; flex-direction: row; align-items: center; gap: 0.5rem; color: var(--text); font-size: 0.95rem; }
       .check input { width: 1.2rem; height: 1.2rem; margin: 0; accent-color: var(--accent); }
       .actions { grid-column: 1 / -1; display: flex; align-items: center; gap: 0.8rem; }
-      button[type='submit'] { background: #1f4f86; border-color: #3d7cc9; font-weight: 700; }
+      button[type='submit'] { background: #1f4f86; border-color: #3d7cc9; font-weight: 700; white-space: nowrap; flex: none; }
       button[disabled] { opacity: 0.6; cursor: progress; }
       .msg { margin: 0; font-size: 0.9rem; }
       .err { color: #ff8a80; }
@@ -57,7 +59,7 @@ export class WpObservationForm extends LitElement {
     return html`<form @submit=${this.submit} aria-describedby="obs-msg">
       ${OBS_FIELDS.map(
         (f) => html`<label
-          >${f.label} <span class="unit">${OBS_PLAUSIBLE[f.key].unit}</span>
+          ><span>${f.label} <span class="unit">${OBS_PLAUSIBLE[f.key].unit}</span></span>
           <input
             type="number"
             name=${f.key}
@@ -69,7 +71,7 @@ export class WpObservationForm extends LitElement {
         /></label>`,
       )}
       <label class="wide"
-        >Consciousness (ACVPU)
+        ><span>Consciousness (ACVPU)</span>
         <select name="acvpu">
           <option value="">not assessed</option>
           ${ACVPU_LEVELS.map((l) => html`<option value=${l.value}>${l.label}</option>`)}
@@ -115,7 +117,7 @@ export class WpObservationForm extends LitElement {
     this.sending = true;
     try {
       const r = await api<{ ts: string; values: ObservationBody }>('POST', `/api/patients/${encodeURIComponent(this.patientId)}/observations`, draft.body);
-      this.done = `Recorded at ${new Date(r.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}: ${describe(draft.body)}.`;
+      this.done = `Recorded at ${formatClock(Date.parse(r.ts), Date.now())}: ${describe(draft.body)}.`;
       form.reset();
       this.o2Touched = false;
       this.dispatchEvent(new CustomEvent('observation-recorded', { detail: r, bubbles: true, composed: true }));

@@ -7,7 +7,7 @@ import { PatientDataController } from '../controllers/patient-data-controller.ts
 import { RANGES, RANGE_KEYS, type RangeKey } from '../logic/panel-range.ts';
 import type { LimitSpec } from '../logic/panel-limits.ts';
 import type { ChartVital } from '../logic/panel-series.ts';
-import { breakdownRows } from '../logic/panel-breakdown.ts';
+import { breakdownRows, readableText } from '../logic/panel-breakdown.ts';
 import { formatClock, formatSpan } from '../logic/panel-format.ts';
 import { BAND_STYLE } from '../logic/bands.ts';
 import { PRIORITY_STYLE, sortAlarms } from '../logic/alarms.ts';
@@ -26,6 +26,12 @@ const COLOURS: Record<ChartVital | 'news2', string> = {
   dbp: '#ce93d8',
   news2: '#e6edf7',
 };
+
+/** RCP NEWS2: a total of 5 or more is medium risk, 7 or more high. */
+const NEWS2_THRESHOLDS: LimitSpec[] = [
+  { bound: { high: 5 }, name: 'NEWS2 medium', shade: { low: false, high: false }, colour: '#ffb74d' },
+  { bound: { high: 7 }, name: 'NEWS2 high', shade: { low: false, high: true }, colour: '#ef5350' },
+];
 
 const RECORDS_OBSERVATIONS = new Set(['doctor', 'nurse']);
 
@@ -74,7 +80,7 @@ export class WpPatientPanel extends LitElement {
       .status { color: var(--muted); font-size: 0.9rem; min-width: 6rem; }
       .status.err { color: #ff8a80; }
       .layout { display: grid; grid-template-columns: minmax(0, 1fr) 400px; gap: 12px; }
-      .charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); grid-auto-rows: minmax(250px, calc((100vh - 190px) / 3)); gap: 10px; }
+      .charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); grid-auto-rows: minmax(250px, calc((100vh - 150px) / 3)); gap: 10px; }
       aside { display: flex; flex-direction: column; gap: 12px; min-width: 0; }
       section { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px 10px; }
       h2 { margin: 0 0 6px; font-size: 1.05rem; }
@@ -170,8 +176,10 @@ export class WpPatientPanel extends LitElement {
           { label: 'Diastolic', colour: COLOURS.dbp, points: v.dbp.points },
         ],
         limits: [
-          { bound: lim.sbp, name: 'SBP', shade: { low: false, high: true } },
-          { bound: lim.dbp, name: 'DBP', shade: { low: true, high: false } },
+          // Both pairs of limits on one chart: each drawn in its series' colour, and only the
+          // outer zones shaded (below SBP low is where diastolic values normally are).
+          { bound: lim.sbp, name: 'SBP', shade: { low: false, high: true }, colour: COLOURS.sbp },
+          { bound: lim.dbp, name: 'DBP', shade: { low: true, high: false }, colour: COLOURS.dbp },
         ],
       },
       { vital: 'temp', heading: 'Temperature', unit: '°C', digits: 1, series: one('temp', 'Temp'), limits: [{ bound: lim.temp, name: 'Temp' }] },
@@ -192,6 +200,8 @@ export class WpPatientPanel extends LitElement {
           .rev=${d.rev}
           .decimate=${spec.decimate}
           .gapMs=${spec.gapMs}
+          .tickMs=${spec.tickMs}
+          .tickUnit=${spec.tickUnit}
           .note=${note}
         ></wp-vital-chart>`,
       )}
@@ -199,11 +209,14 @@ export class WpPatientPanel extends LitElement {
         data-vital="news2"
         heading="NEWS2 score"
         .series=${[{ label: 'NEWS2', colour: COLOURS.news2, points: d.scores.points }]}
-        .limits=${[]}
+        .limits=${NEWS2_THRESHOLDS}
+        limitLabel="band thresholds"
         .from=${d.window.from}
         .to=${d.window.to}
         .rev=${d.rev}
         .gapMs=${Number.POSITIVE_INFINITY}
+        .tickMs=${spec.tickMs}
+        .tickUnit=${spec.tickUnit}
         .current=${d.view?.score?.news2.total ?? null}
         stepped
       ></wp-vital-chart>
@@ -247,8 +260,11 @@ export class WpPatientPanel extends LitElement {
     const active = sortAlarms(d.view?.alerts ?? []);
     const activeIds = new Set(active.map((a) => a.id));
     const recent = d.recentAlerts.filter((a) => !activeIds.has(a.id));
+    // Small text on the priority colour must reach 4.5:1 (WCAG AA) whatever PRIORITY_STYLE says.
     const chip = (p: keyof typeof PRIORITY_STYLE) =>
-      html`<span class="prio" style="background:${PRIORITY_STYLE[p].colour};color:${PRIORITY_STYLE[p].text}" title=${PRIORITY_STYLE[p].label}>${p}</span>`;
+      html`<span class="prio" style="background:${PRIORITY_STYLE[p].colour};color:${readableText(PRIORITY_STYLE[p].colour, PRIORITY_STYLE[p].text)}" title=${PRIORITY_STYLE[p].label}
+        >${p}</span
+      >`;
     return html`<section aria-labelledby="al-h">
       <h2 id="al-h">Alerts</h2>
       <h3>Active</h3>
@@ -257,7 +273,8 @@ export class WpPatientPanel extends LitElement {
         : html`<ul aria-label="Active alerts">
             ${active.map(
               (a) => html`<li data-priority=${a.priority}>
-                ${chip(a.priority)}<span class="msg" title=${a.message}>${a.message}</span><span class="when">${formatSpan(a.ts, null, now)}</span>
+                ${chip(a.priority)}<span class="msg" title=${a.message}>${a.message}</span
+                ><span class="when">${a.state === 'active' ? '' : `${a.state} · `}${formatSpan(a.ts, null, now)}</span>
               </li>`,
             )}
           </ul>`}
@@ -265,7 +282,7 @@ export class WpPatientPanel extends LitElement {
       ${recent.length === 0
         ? html`<p class="none">None.</p>`
         : html`<ul aria-label="Recent alerts">
-            ${recent.slice(0, 8).map(
+            ${recent.slice(0, 6).map(
               (a) => html`<li class=${a.endedAt ? 'ended' : ''}>
                 ${chip(a.priority)}<span class="msg" title=${a.message}>${a.message}</span
                 ><span class="when">${formatClock(a.ts, now)}${a.endedAt ? ` · ${formatSpan(a.ts, a.endedAt, now)}` : ` · ${a.state}`}</span>

@@ -6,7 +6,8 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { ScriptableContext, TooltipItem } from 'chart.js';
 import { ChartController, type LineChart, type LineConfig } from '../controllers/chart-controller.ts';
 import { isIsolated, type XY } from '../logic/panel-series.ts';
-import { limitDatasets, suggestedY, type LimitSpec } from '../logic/panel-limits.ts';
+import { alignedTicks } from '../logic/panel-range.ts';
+import { LIMIT_LINE, limitDatasets, suggestedY, type LimitSpec } from '../logic/panel-limits.ts';
 import { theme } from '../styles.ts';
 
 export interface ChartSeries {
@@ -18,7 +19,6 @@ export interface ChartSeries {
 const TICK = '#9fb0c8';
 const GRID = 'rgba(159, 176, 200, 0.10)';
 const AXIS = 'rgba(159, 176, 200, 0.35)';
-const DAY_MS = 24 * 3600_000;
 
 export class WpVitalChart extends LitElement {
   static override properties = {
@@ -36,6 +36,9 @@ export class WpVitalChart extends LitElement {
     stepped: { type: Boolean },
     current: { attribute: false },
     note: { type: String },
+    limitLabel: { type: String },
+    tickMs: { type: Number },
+    tickUnit: { type: String },
   };
   /** 'hr', 'spo2', 'rr', 'bp', 'temp' or 'news2'; reflected as `data-vital`. */
   declare vital: string;
@@ -59,6 +62,11 @@ export class WpVitalChart extends LitElement {
   declare current: number | null;
   /** Small text after the heading (e.g. "1-min means"). */
   declare note: string;
+  /** Legend text of the dashed lines. */
+  declare limitLabel: string;
+  /** Time-axis tick spacing (round local times) and the unit their labels are formatted in. */
+  declare tickMs: number;
+  declare tickUnit: 'minute' | 'hour' | 'day';
 
   private readonly chart = new ChartController(this, {
     canvas: () => this.renderRoot.querySelector('canvas'),
@@ -83,6 +91,9 @@ export class WpVitalChart extends LitElement {
     this.stepped = false;
     this.current = null;
     this.note = '';
+    this.limitLabel = 'alarm limits';
+    this.tickMs = 60_000;
+    this.tickUnit = 'minute';
   }
 
   static override styles = [
@@ -105,7 +116,7 @@ export class WpVitalChart extends LitElement {
 
   private latestText(): string {
     const vals = this.series.map((s) => s.points[s.points.length - 1]?.y);
-    if (this.stepped && this.current !== null) return String(this.current);
+    if (this.stepped && vals[0] === undefined && this.current !== null) return String(this.current);
     if (vals.every((v) => v === undefined)) return '--';
     return vals.map((v) => (v === undefined ? '--' : v.toFixed(this.digits))).join('/');
   }
@@ -116,7 +127,7 @@ export class WpVitalChart extends LitElement {
       .flatMap((l) => [l.bound?.low, l.bound?.high])
       .filter((v): v is number => v !== undefined);
     const label = `${this.heading} trend, ${this.series[0]?.points.length ?? 0} points, latest ${value}${this.unit ? ` ${this.unit}` : ''}${
-      limits.length ? `, alarm limits ${limits.join(', ')}` : ''
+      limits.length ? `, ${this.limitLabel} ${limits.join(', ')}` : ''
     }`;
     return html`<header>
         <h3>${this.heading}</h3>
@@ -125,7 +136,11 @@ export class WpVitalChart extends LitElement {
         ${this.series.length > 1 || limits.length
           ? html`<span class="legend" aria-hidden="true">
               ${this.series.length > 1 ? this.series.map((s) => html`<span><span class="swatch" style="background:${s.colour}"></span>${s.label}</span>`) : nothing}
-              ${limits.length ? html`<span><span class="limit-swatch"></span>limits</span>` : nothing}
+              ${limits.length
+                ? html`<span
+                    >${[...new Set(this.limits.map((l) => l.colour ?? LIMIT_LINE))].map((c) => html`<span class="limit-swatch" style="border-color:${c}"></span>`)}${this.limitLabel}</span
+                  >`
+                : nothing}
             </span>`
           : nothing}
         <span class="value" style="color:${this.series[0]?.colour ?? 'inherit'}">${value}${this.unit ? html`<small>${this.unit}</small>` : nothing}</span>
@@ -134,7 +149,6 @@ export class WpVitalChart extends LitElement {
   }
 
   private config(): LineConfig {
-    const span = this.to - this.from;
     return {
       type: 'line',
       data: { datasets: [] },
@@ -152,13 +166,16 @@ export class WpVitalChart extends LitElement {
             min: this.from,
             max: this.to,
             time: {
-              unit: span > 2 * DAY_MS ? 'day' : undefined,
+              unit: this.tickUnit,
               displayFormats: { second: 'HH:mm:ss', minute: 'HH:mm', hour: 'HH:mm', day: 'EEE d MMM' },
               tooltipFormat: 'd MMM HH:mm:ss',
             },
             grid: { color: GRID },
             border: { color: AXIS },
             ticks: { color: TICK, maxRotation: 0, autoSkipPadding: 24, font: { size: 12 } },
+            afterBuildTicks: (scale) => {
+              scale.ticks = alignedTicks(scale.min, scale.max, this.tickMs).map((value) => ({ value }));
+            },
           },
           y: {
             type: 'linear',
@@ -192,11 +209,10 @@ export class WpVitalChart extends LitElement {
 
   private sync(chart: LineChart): void {
     const opts = chart.options;
-    const span = this.to - this.from;
     const x = opts.scales!['x']!;
     x.min = this.from;
     x.max = this.to;
-    if (x.type === 'time' && x.time) x.time.unit = span > 2 * DAY_MS ? 'day' : false;
+    if (x.type === 'time' && x.time) x.time.unit = this.tickUnit;
     const y = opts.scales!['y']!;
     Object.assign(y, suggestedY(this.vital, this.limits.map((l) => l.bound)));
     opts.spanGaps = this.gapMs;
@@ -221,7 +237,8 @@ export class WpVitalChart extends LitElement {
     if (this.stepped && first) {
       // The score in force holds until now: drawn dotted from the last change to the right edge.
       const last = first.points[first.points.length - 1];
-      const y0 = this.current ?? last?.y;
+      // The newest change is the score in force; with none in the window, the live one.
+      const y0 = last?.y ?? this.current ?? undefined;
       if (y0 !== undefined) {
         const x0 = Math.max(last?.x ?? this.from, this.from);
         wanted.push({
@@ -231,6 +248,7 @@ export class WpVitalChart extends LitElement {
           borderColor: first.colour,
           borderDash: [2, 3],
           pointRadius: 0,
+          spanGaps: true,
           stepped: false,
           fill: false,
         });

@@ -28,8 +28,11 @@ export interface BreakdownRow {
   text: string;
 }
 
-export function textOn(background: string): string {
-  return contrastRatio('#ffffff', background) >= contrastRatio('#111111', background) ? '#ffffff' : '#111111';
+/** The candidate text colour with the most contrast on `background` (the first on a tie). */
+export function textOn(background: string, candidates: readonly string[] = ['#ffffff', '#111111']): string {
+  let best = candidates[0] ?? '#ffffff';
+  for (const c of candidates) if (contrastRatio(c, background) > contrastRatio(best, background)) best = c;
+  return best;
 }
 
 function formatValue(p: News2Parameter, v: unknown): string {
@@ -40,6 +43,11 @@ function formatValue(p: News2Parameter, v: unknown): string {
   if ((p === 'rr' || p === 'hr') && typeof v === 'number') return `${Math.round(v)} /min`;
   if (p === 'sbp' && typeof v === 'number') return `${Math.round(v)} mmHg`;
   return String(v);
+}
+
+/** `preferred` when it reaches WCAG AA (4.5:1) on `background`, else white or black, whichever contrasts more. */
+export function readableText(background: string, preferred: string): string {
+  return contrastRatio(preferred, background) >= 4.5 ? preferred : textOn(background, ['#ffffff', '#000000']);
 }
 
 export function breakdownRows(

@@ -17,7 +17,7 @@ export function formatClock(ts: number, now: number): string {
   return `${d.getDate()} ${MONTHS[d.getMonth()]} ${time}`;
 }
 
-/** "since 14:03:07 (12m)" style duration, for alerts. */
+/** How long an alert lasted (or has lasted): "45s", "12m", "3h 5m", "3d". */
 export function formatSpan(startTs: number, endTs: number | null, now: number): string {
   const ms = (endTs ?? now) - startTs;
   const s = Math.max(0, Math.floor(ms / 1000));

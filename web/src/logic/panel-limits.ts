@@ -13,6 +13,8 @@ export interface LimitSpec {
   name: string;
   /** Shade the zone beyond each limit. BP shades only its outer zones (above SBP high, below DBP low). */
   shade?: { low: boolean; high: boolean };
+  /** Line colour (default: alarm red). */
+  colour?: string;
 }
 
 export interface LimitDataset {
@@ -26,6 +28,8 @@ export interface LimitDataset {
   borderWidth: number;
   pointRadius: 0;
   pointHitRadius: 0;
+  /** Two points a whole window apart: always joined, whatever gap the vital's line breaks at. */
+  spanGaps: true;
   /** Marks the dataset as decoration (no tooltip, not counted). */
   limit: 'low' | 'high';
 }
@@ -35,7 +39,7 @@ export const LIMIT_ZONE = 'rgba(239, 83, 80, 0.10)';
 
 export function limitDatasets(specs: readonly LimitSpec[], from: number, to: number): LimitDataset[] {
   const out: LimitDataset[] = [];
-  for (const { bound, name, shade = { low: true, high: true } } of specs) {
+  for (const { bound, name, shade = { low: true, high: true }, colour = LIMIT_LINE } of specs) {
     if (!bound) continue;
     for (const side of ['low', 'high'] as const) {
       const y = bound[side];
@@ -48,12 +52,13 @@ export function limitDatasets(specs: readonly LimitSpec[], from: number, to: num
           { x: to, y },
         ],
         fill,
-        borderColor: LIMIT_LINE,
+        borderColor: colour,
         backgroundColor: LIMIT_ZONE,
         borderDash: [6, 4],
         borderWidth: 1,
         pointRadius: 0,
         pointHitRadius: 0,
+        spanGaps: true,
         limit: side,
       });
     }

@@ -18,7 +18,7 @@ export type ObsNumeric = keyof typeof OBS_PLAUSIBLE;
 export const OBS_FIELDS: readonly { key: ObsNumeric; label: string; step: number }[] = [
   { key: 'hr', label: 'Heart rate', step: 1 },
   { key: 'spo2', label: 'SpO₂', step: 1 },
-  { key: 'rr', label: 'Respiratory rate', step: 1 },
+  { key: 'rr', label: 'Resp. rate', step: 1 },
   { key: 'temp', label: 'Temperature', step: 0.1 },
   { key: 'sbp', label: 'Systolic BP', step: 1 },
   { key: 'dbp', label: 'Diastolic BP', step: 1 },

@@ -17,20 +17,19 @@ export interface RangeSpec {
   decimate: boolean;
   /** Points further apart than this are not joined: a gap in monitoring shows as a gap. */
   gapMs: number;
+  /** Time-axis tick spacing, on round local times (every minute, every 10 min …). */
+  tickMs: number;
+  tickUnit: 'minute' | 'hour' | 'day';
 }
 
 export const RANGES: Record<RangeKey, RangeSpec> = {
-  '5m': { key: '5m', label: '5 min', ms: 5 * 60_000, bucket: null, bucketMs: null, limit: 10_000, decimate: false, gapMs: 30_000 },
-  '1h': { key: '1h', label: '1 h', ms: 3600_000, bucket: null, bucketMs: null, limit: 50_000, decimate: true, gapMs: 60_000 },
-  '24h': { key: '24h', label: '24 h', ms: 24 * 3600_000, bucket: '1m', bucketMs: 60_000, limit: null, decimate: true, gapMs: 5 * 60_000 },
-  '7d': { key: '7d', label: '7 d', ms: 7 * 24 * 3600_000, bucket: '15m', bucketMs: 15 * 60_000, limit: null, decimate: true, gapMs: 60 * 60_000 },
+  '5m': { key: '5m', label: '5 min', ms: 5 * 60_000, bucket: null, bucketMs: null, limit: 10_000, decimate: false, gapMs: 30_000, tickMs: 60_000, tickUnit: 'minute' },
+  '1h': { key: '1h', label: '1 h', ms: 3600_000, bucket: null, bucketMs: null, limit: 50_000, decimate: true, gapMs: 60_000, tickMs: 10 * 60_000, tickUnit: 'minute' },
+  '24h': { key: '24h', label: '24 h', ms: 24 * 3600_000, bucket: '1m', bucketMs: 60_000, limit: null, decimate: true, gapMs: 5 * 60_000, tickMs: 3 * 3600_000, tickUnit: 'hour' },
+  '7d': { key: '7d', label: '7 d', ms: 7 * 24 * 3600_000, bucket: '15m', bucketMs: 15 * 60_000, limit: null, decimate: true, gapMs: 60 * 60_000, tickMs: 86_400_000, tickUnit: 'day' },
 };
 
 export const RANGE_KEYS: readonly RangeKey[] = ['5m', '1h', '24h', '7d'];
-
-export function isRangeKey(s: unknown): s is RangeKey {
-  return typeof s === 'string' && (RANGE_KEYS as readonly string[]).includes(s);
-}
 
 export interface RangeWindow {
   from: number;
@@ -68,4 +67,21 @@ export function alertsPath(patientId: string, limit = 20): string {
 /** Start of the aggregate bucket holding `ts`: the server bins from 2000-01-03T00:00Z, a whole number of 15 min after the epoch. */
 export function bucketStart(ts: number, bucketMs: number): number {
   return Math.floor(ts / bucketMs) * bucketMs;
+}
+
+/**
+ * Time-axis ticks every `stepMs` on round local times in [from, to] (Chart.js would start them at
+ * the window's first second: 09:23:01, 09:23:31 …). `tzOffsetMin(t)` is Date#getTimezoneOffset.
+ */
+export function alignedTicks(from: number, to: number, stepMs: number, tzOffsetMin: (t: number) => number = (t) => new Date(t).getTimezoneOffset()): number[] {
+  if (!(stepMs > 0) || !(to >= from)) return [];
+  const out: number[] = [];
+  const off = -tzOffsetMin(from) * 60_000;
+  let t = Math.ceil((from + off) / stepMs) * stepMs - off;
+  for (let i = 0; t <= to && i < 1000; i++, t += stepMs) {
+    // A day step across a daylight-saving change: re-align to local midnight.
+    const o = -tzOffsetMin(t) * 60_000;
+    out.push(o === off ? t : t - (o - off));
+  }
+  return out;
 }

@@ -146,11 +146,6 @@ export function isIsolated(points: readonly XY[], i: number, gapMs: number): boo
   return (!prev || p.x - prev.x > gapMs) && (!next || next.x - p.x > gapMs);
 }
 
-/** The newest value of a series, or null. */
-export function latest(s: Series | undefined): XY | null {
-  return s?.points[s.points.length - 1] ?? null;
-}
-
 function emptyAll(): Record<ChartVital, Series> {
   return Object.fromEntries(CHART_VITALS.map((k) => [k, emptySeries()])) as Record<ChartVital, Series>;
 }

@@ -1,0 +1,104 @@
+// The alarm model (IEC 60601-1-8 priorities), shared by the rules, the lifecycle state machine,
+// the database and the dashboard. Types and constants only.
+
+export type AlarmPriority = 'high' | 'medium' | 'low';
+export type AlarmCategory = 'physiological' | 'technical';
+/** active → (acknowledged | silenced) → resolved; see lifecycle.ts for the legal transitions. */
+export type AlarmState = 'active' | 'acknowledged' | 'silenced' | 'resolved';
+export type AlarmKind =
+  | 'limit'
+  | 'news2'
+  | 'trend'
+  | 'device-offline'
+  | 'sensor-off'
+  | 'artifact'
+  | 'seq-gap'
+  | 'battery'
+  | 'clock-skew'
+  | 'obs-due';
+
+export const PRIORITY_RANK: Record<AlarmPriority, number> = { low: 1, medium: 2, high: 3 };
+
+/**
+ * What the rules say is true for a patient *now*: one candidate alarm. The lifecycle turns
+ * conditions into alarms (delay, latching, silence, acknowledgement, escalation).
+ */
+export interface Condition {
+  /** Deduplication key: one open alarm per patient and key, e.g. `limit:hr`, `news2:total`. */
+  key: string;
+  kind: AlarmKind;
+  category: AlarmCategory;
+  priority: AlarmPriority;
+  parameter: string | null;
+  value: number | null;
+  /** The crossed limit or the rule's threshold. */
+  limit: number | null;
+  /** Human-readable rule, e.g. "hr > 120 for 10 s", "NEWS2 ≥ 7". */
+  rule: string;
+  message: string;
+  /** How long the condition must hold before the alarm fires (0 = at once). */
+  delayMs: number;
+  /** The device the condition is about (technical alarms). */
+  deviceId?: string | null;
+}
+
+export interface Alarm {
+  id: string;
+  patientId: string;
+  key: string;
+  kind: AlarmKind;
+  category: AlarmCategory;
+  priority: AlarmPriority;
+  parameter: string | null;
+  value: number | null;
+  limit: number | null;
+  rule: string;
+  message: string;
+  state: AlarmState;
+  /** Start (when it fired), epoch ms. */
+  ts: number;
+  /** When it was resolved, epoch ms. */
+  endedAt: number | null;
+  updatedAt: number;
+  /** The condition still holds (a latched alarm can outlive its condition). */
+  conditionActive: boolean;
+  /** Stays visible after its condition clears until someone acknowledges it. */
+  latching: boolean;
+  silencedUntil: number | null;
+  acknowledgedBy: string | null;
+  acknowledgedAt: number | null;
+  /** 0 = first notification; each unacknowledged re-notification escalates one level. */
+  escalationLevel: number;
+  nextEscalationAt: number | null;
+  deviceId: string | null;
+}
+
+/** One entry of the append-only audit trail of an alarm. */
+export interface Transition {
+  alarmId: string;
+  patientId: string;
+  from: AlarmState | null;
+  to: AlarmState;
+  at: number;
+  /** User id, or null for the system. */
+  by: string | null;
+  byRole: string | null;
+  /** Why: a user's comment, or the system's reason ("condition cleared", "silence expired"). */
+  comment: string | null;
+}
+
+export type AlarmAction = 'ack' | 'silence' | 'resolve';
+
+export interface Actor {
+  id: string;
+  role: string;
+}
+
+/** A notification the escalation policy wants delivered. */
+export interface Escalation {
+  alarm: Alarm;
+  level: number;
+  /** The role to notify at this level (last role repeats). */
+  role: string;
+  at: number;
+}

@@ -1,0 +1,124 @@
+// Physiological alarm conditions: per-patient limits (with delay and hysteresis) and NEWS2 bands
+// (with the RCP's recommended response). Pure: the caller passes fresh values, the score and
+// what is open now.
+import { NUMERIC_VITALS, type NumericVital, type VitalValues } from '../vitals.ts';
+import { effectiveLimits, type AlarmLimits } from '../score/limits.ts';
+import type { News2Band, News2Result } from '../score/news2.ts';
+import { PRIORITY_RANK, type AlarmPriority, type Condition } from './model.ts';
+
+export interface LimitPolicy {
+  /** The violation must hold this long before the alarm fires. */
+  delayMs: Record<NumericVital, number>;
+  /** Once open, the alarm clears only when the value is back inside the limit by this margin. */
+  margin: Record<NumericVital, number>;
+  /** Beyond these the alarm is high priority instead of medium. */
+  extreme: Partial<Record<NumericVital, { low?: number; high?: number }>>;
+}
+
+export const DEFAULT_LIMIT_POLICY: LimitPolicy = {
+  // Continuous signals are noisy: 10 s of violation before alarming. Intermittent ones (NIBP,
+  // temperature) arrive seldom and mean what they say at once.
+  delayMs: { hr: 10_000, spo2: 10_000, rr: 10_000, temp: 0, sbp: 0, dbp: 0 },
+  margin: { hr: 5, spo2: 2, rr: 2, temp: 0.3, sbp: 5, dbp: 5 },
+  extreme: { hr: { low: 40, high: 150 }, spo2: { low: 85 }, rr: { low: 6, high: 35 }, sbp: { low: 80, high: 220 } },
+};
+
+const NAMES: Record<NumericVital, string> = { hr: 'Heart rate', spo2: 'SpO2', rr: 'Respiration rate', temp: 'Temperature', sbp: 'Systolic BP', dbp: 'Diastolic BP' };
+const UNITS: Record<NumericVital, string> = { hr: '/min', spo2: '%', rr: '/min', temp: '°C', sbp: 'mmHg', dbp: 'mmHg' };
+
+/** What is open now, by condition key: its limit and value tell which side it fired on. */
+export type OpenView = Record<string, { limit: number | null; value: number | null; priority: AlarmPriority }>;
+
+export function limitConditions(values: VitalValues, overrides: AlarmLimits | null, open: OpenView, policy: LimitPolicy = DEFAULT_LIMIT_POLICY): Condition[] {
+  const limits = effectiveLimits(overrides);
+  const out: Condition[] = [];
+  for (const p of NUMERIC_VITALS) {
+    const value = values[p];
+    if (value === undefined) continue;
+    const { low, high } = limits[p];
+    const key = `limit:${p}`;
+    const was = open[key];
+    const margin = policy.margin[p];
+    let side: 'low' | 'high' | null = null;
+    if (low !== undefined && value < low) side = 'low';
+    else if (high !== undefined && value > high) side = 'high';
+    else if (was && was.limit !== null && was.value !== null) {
+      // Hysteresis: an open alarm holds until the value is back inside by the margin.
+      // Which side it fired on: the limit it carries says (its value may now sit in the margin).
+      const firedLow = was.limit === low ? true : was.limit === high ? false : was.value < was.limit;
+      if (firedLow && low !== undefined && value < low + margin) side = 'low';
+      if (!firedLow && high !== undefined && value > high - margin) side = 'high';
+    }
+    if (!side) continue;
+    const limit = side === 'low' ? low! : high!;
+    const ext = policy.extreme[p];
+    const extreme = side === 'low' ? ext?.low !== undefined && value <= ext.low : ext?.high !== undefined && value >= ext.high;
+    const delay = policy.delayMs[p];
+    out.push({
+      key,
+      kind: 'limit',
+      category: 'physiological',
+      priority: extreme ? 'high' : 'medium',
+      parameter: p,
+      value,
+      limit,
+      rule: `${p} ${side === 'low' ? '<' : '>'} ${limit}${delay ? ` for ${delay / 1000} s` : ''}`,
+      message: `${NAMES[p]} ${side} ${value} ${UNITS[p]} (limit ${limit})`,
+      delayMs: delay,
+    });
+  }
+  return out;
+}
+
+// RCP NEWS2 (2017), chart 4: clinical response to the NEWS2 trigger thresholds.
+export const NEWS2_RESPONSE: Record<News2Band, string> = {
+  low: 'ward-based response: assessment by a registered nurse',
+  'low-medium': 'urgent ward-based response: a registered nurse to inform the medical team',
+  medium: 'urgent response: inform the medical team immediately; at least hourly observations',
+  high: 'emergency response: inform the medical team immediately; assessment by a critical-care team; continuous monitoring',
+};
+
+const BAND_PRIORITY: Partial<Record<News2Band, AlarmPriority>> = { 'low-medium': 'low', medium: 'medium', high: 'high' };
+const BAND_RULE: Record<News2Band, string> = { low: 'NEWS2 0–4', 'low-medium': 'a single NEWS2 parameter scores 3', medium: 'NEWS2 5–6', high: 'NEWS2 ≥ 7' };
+
+/**
+ * NEWS2 band alarms at rising priority, immediate. A score computed from partial data (a stale
+ * or missing parameter) never lowers an open NEWS2 alarm: absent data is not recovery.
+ */
+export function news2Conditions(score: News2Result | null, open: OpenView): Condition[] {
+  const was = open['news2:total'];
+  if (!score) return was ? [hold(was)] : [];
+  const priority = BAND_PRIORITY[score.band];
+  if (score.partial && was && (!priority || PRIORITY_RANK[priority] < PRIORITY_RANK[was.priority])) return [hold(was, score)];
+  if (!priority) return [];
+  return [
+    {
+      key: 'news2:total',
+      kind: 'news2',
+      category: 'physiological',
+      priority,
+      parameter: 'news2',
+      value: score.total,
+      limit: score.band === 'high' ? 7 : score.band === 'medium' ? 5 : 3,
+      rule: BAND_RULE[score.band],
+      message: `NEWS2 ${score.total} (${score.band}${score.partial ? ', partial' : ''}): ${NEWS2_RESPONSE[score.band]}`,
+      delayMs: 0,
+    },
+  ];
+}
+
+function hold(was: OpenView[string], score?: News2Result): Condition {
+  const band: News2Band = was.priority === 'high' ? 'high' : was.priority === 'medium' ? 'medium' : 'low-medium';
+  return {
+    key: 'news2:total',
+    kind: 'news2',
+    category: 'physiological',
+    priority: was.priority,
+    parameter: 'news2',
+    value: was.value,
+    limit: was.limit,
+    rule: BAND_RULE[band],
+    message: `NEWS2 ${was.value} (${band}; ${score ? `now ${score.total} from partial data` : 'no current score'}): ${NEWS2_RESPONSE[band]}`,
+    delayMs: 0,
+  };
+}

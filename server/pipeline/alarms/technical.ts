@@ -1,0 +1,248 @@
+// Technical alarms (IEC 60601-1-8 technical category) from what is known about each device:
+// silence, a sensor that stopped reporting, artifact, lost readings, battery, clock skew.
+// Pure: the caller keeps one DeviceFacts per device (folding readings in with noteReading) and
+// passes the time in. Inputs are never mutated.
+import type { Condition } from './model.ts';
+import { NUMERIC_VITALS } from '../vitals.ts';
+
+export interface DeviceFacts {
+  deviceId: string;
+  status: 'online' | 'offline' | 'unknown';
+  /** Server receipt time of the last reading, epoch ms. */
+  lastSeenAt: number | null;
+  /** Per parameter, epoch ms (server receipt time) it was last received. */
+  lastValueAt: Partial<Record<string, number>>;
+  /** Epoch ms of recent implausible-value refusals. */
+  implausibleAt: number[];
+  /** Epoch ms of recent seq gaps and their sizes. */
+  seqGaps: { at: number; missing: number }[];
+  battery: { value: number; at: number } | null;
+  /** Recent (receivedAt − ts) in ms, newest last. */
+  skewMs: number[];
+}
+
+export interface TechnicalConfig {
+  /** No data for longer than this → offline. */
+  expectedIntervalMs: number;
+  /** A parameter the device was sending, missing for longer than this → sensor off. */
+  sensorOffMs: number;
+  /** A parameter counts as "being sent" if seen within this. */
+  sensorRecentMs: number;
+  /** Parameters measured now and then (cuff BP, temperature probes read on demand): never "sensor off". */
+  intermittent: readonly string[];
+  /** This many implausible refusals within artifactWindowMs → artifact. */
+  artifactCount: number;
+  artifactWindowMs: number;
+  seqGapWindowMs: number;
+  /** Percent. Below batteryLow → low priority; below batteryCritical → medium. */
+  batteryLow: number;
+  batteryCritical: number;
+  /** Median |receivedAt − ts| above this → clock skew. */
+  skewMs: number;
+}
+
+export const DEFAULT_TECHNICAL: TechnicalConfig = {
+  expectedIntervalMs: 30_000,
+  sensorOffMs: 30_000,
+  sensorRecentMs: 5 * 60_000,
+  intermittent: ['sbp', 'dbp', 'temp'],
+  artifactCount: 3,
+  artifactWindowMs: 60_000,
+  seqGapWindowMs: 60_000,
+  batteryLow: 20,
+  batteryCritical: 10,
+  skewMs: 30_000,
+};
+
+/** Recent-event arrays keep this much history; a battery report older than this is ignored. */
+export const FACTS_RETENTION_MS = 10 * 60_000;
+/** How many skew samples are kept for the median. */
+export const SKEW_SAMPLES = 20;
+
+const LABEL: Record<string, string> = { hr: 'HR', spo2: 'SpO2', rr: 'RR', temp: 'Temp', sbp: 'BP', dbp: 'BP' };
+
+/** "45 s", "12 min", "3 h". */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 120) return `${m} min`;
+  return `${Math.floor(m / 60)} h`;
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function within(at: number, now: number, windowMs: number): boolean {
+  return at <= now && now - at <= windowMs;
+}
+
+type Base = Pick<Condition, 'category' | 'delayMs' | 'deviceId'>;
+
+function deviceConditions(d: DeviceFacts, now: number, cfg: TechnicalConfig): Condition[] {
+  const out: Condition[] = [];
+  const id = d.deviceId;
+  const base: Base = { category: 'technical', delayMs: 0, deviceId: id };
+  const silentMs = d.lastSeenAt === null ? null : now - d.lastSeenAt;
+
+  // Offline: the broker says so, or the data stopped. Never seen and status unknown: a device
+  // registered but not yet switched on is not an alarm.
+  const offline = d.status === 'offline' || (silentMs !== null && silentMs > cfg.expectedIntervalMs);
+  if (offline) {
+    out.push({
+      ...base,
+      key: `device-offline:${id}`,
+      kind: 'device-offline',
+      priority: 'medium',
+      parameter: null,
+      value: silentMs === null ? null : Math.round(silentMs / 1000),
+      limit: cfg.expectedIntervalMs / 1000,
+      rule: `no data from device > ${formatDuration(cfg.expectedIntervalMs)}`,
+      message: d.status === 'offline' ? `Device ${id} offline` : `No signal from ${id} for ${formatDuration(silentMs ?? 0)}`,
+    });
+  }
+
+  // Sensor off: only while the device itself is sending (else the offline alarm covers it).
+  if (!offline && silentMs !== null) {
+    for (const [parameter, at] of Object.entries(d.lastValueAt)) {
+      if (at === undefined) continue;
+      const age = now - at;
+      if (age <= cfg.sensorOffMs || age > cfg.sensorRecentMs || cfg.intermittent.includes(parameter)) continue;
+      out.push({
+        ...base,
+        key: `sensor-off:${id}:${parameter}`,
+        kind: 'sensor-off',
+        priority: 'medium',
+        parameter,
+        value: Math.round(age / 1000),
+        limit: cfg.sensorOffMs / 1000,
+        rule: `${parameter} missing > ${formatDuration(cfg.sensorOffMs)} while the device sends`,
+        message: `${LABEL[parameter] ?? parameter} sensor off? no ${parameter} from ${id} for ${formatDuration(age)}`,
+      });
+    }
+  }
+
+  const implausible = d.implausibleAt.filter((at) => within(at, now, cfg.artifactWindowMs)).length;
+  if (implausible >= cfg.artifactCount) {
+    out.push({
+      ...base,
+      key: `artifact:${id}`,
+      kind: 'artifact',
+      priority: 'low',
+      parameter: null,
+      value: implausible,
+      limit: cfg.artifactCount,
+      rule: `≥ ${cfg.artifactCount} implausible values in ${formatDuration(cfg.artifactWindowMs)}`,
+      message: `Signal artifact: ${implausible} implausible values in ${formatDuration(cfg.artifactWindowMs)}`,
+    });
+  }
+
+  const gaps = d.seqGaps.filter((g) => within(g.at, now, cfg.seqGapWindowMs));
+  if (gaps.length > 0) {
+    const missing = gaps.reduce((n, g) => n + g.missing, 0);
+    out.push({
+      ...base,
+      key: `seq-gap:${id}`,
+      kind: 'seq-gap',
+      priority: 'low',
+      parameter: null,
+      value: missing,
+      limit: 0,
+      rule: `seq gap within ${formatDuration(cfg.seqGapWindowMs)}`,
+      message: `Lost readings: ${missing} missing (seq gap) from ${id}`,
+    });
+  }
+
+  if (d.battery && within(d.battery.at, now, FACTS_RETENTION_MS) && d.battery.value < cfg.batteryLow) {
+    const critical = d.battery.value < cfg.batteryCritical;
+    const limit = critical ? cfg.batteryCritical : cfg.batteryLow;
+    out.push({
+      ...base,
+      key: `battery:${id}`,
+      kind: 'battery',
+      priority: critical ? 'medium' : 'low',
+      parameter: null,
+      value: d.battery.value,
+      limit,
+      rule: `battery < ${limit}%`,
+      message: `Battery ${critical ? 'critical' : 'low'}: ${Math.round(d.battery.value)}% on ${id}`,
+    });
+  }
+
+  if (d.skewMs.length > 0) {
+    const skew = median(d.skewMs);
+    if (Math.abs(skew) > cfg.skewMs) {
+      out.push({
+        ...base,
+        key: `clock-skew:${id}`,
+        kind: 'clock-skew',
+        priority: 'low',
+        parameter: null,
+        value: Math.round(skew / 1000),
+        limit: cfg.skewMs / 1000,
+        rule: `median |receivedAt − ts| > ${formatDuration(cfg.skewMs)}`,
+        message: `Device clock off by ${formatDuration(Math.abs(skew))}`,
+      });
+    }
+  }
+
+  return out;
+}
+
+export function technicalConditions(devices: DeviceFacts[], now: number, cfg: TechnicalConfig = DEFAULT_TECHNICAL): Condition[] {
+  return devices.flatMap((d) => deviceConditions(d, now, cfg));
+}
+
+export function emptyFacts(deviceId: string): DeviceFacts {
+  return { deviceId, status: 'unknown', lastSeenAt: null, lastValueAt: {}, implausibleAt: [], seqGaps: [], battery: null, skewMs: [] };
+}
+
+const VITAL_SET: ReadonlySet<string> = new Set(NUMERIC_VITALS);
+
+/**
+ * Fold one accepted reading into a device's facts. Times are server receipt times (`receivedAt`),
+ * the clock `now` is measured against; the device's own `ts` only feeds the skew estimate.
+ * Only finite numeric vitals count as "a parameter the device sends" (not seq, o2, acvpu).
+ * A seq jump forward records a gap; a seq at or below the previous one (reboot, resend) does not.
+ * `status` is left alone: it comes from the connection (e.g. MQTT will message), not from data.
+ */
+export function noteReading(
+  facts: DeviceFacts,
+  reading: { ts: number; receivedAt: number; values: Record<string, unknown>; seq?: number },
+  prevSeq: number | null,
+): DeviceFacts {
+  const at = reading.receivedAt;
+  const lastValueAt = { ...facts.lastValueAt };
+  for (const [k, v] of Object.entries(reading.values)) {
+    if (VITAL_SET.has(k) && typeof v === 'number' && Number.isFinite(v)) lastValueAt[k] = Math.max(lastValueAt[k] ?? at, at);
+  }
+  let seqGaps = facts.seqGaps;
+  if (reading.seq !== undefined && prevSeq !== null && reading.seq > prevSeq + 1) {
+    seqGaps = [...seqGaps, { at, missing: reading.seq - prevSeq - 1 }];
+  }
+  const latest = Math.max(facts.lastSeenAt ?? at, at);
+  const fresh = (t: number) => latest - t <= FACTS_RETENTION_MS;
+  return {
+    ...facts,
+    lastSeenAt: latest,
+    lastValueAt,
+    implausibleAt: facts.implausibleAt.filter(fresh),
+    seqGaps: seqGaps.filter((g) => fresh(g.at)),
+    skewMs: [...facts.skewMs, at - reading.ts].slice(-SKEW_SAMPLES),
+  };
+}
+
+/** Record an implausible-value refusal (the decoder refused a value as physically impossible). */
+export function noteImplausible(facts: DeviceFacts, at: number): DeviceFacts {
+  const latest = Math.max(at, facts.lastSeenAt ?? at);
+  return { ...facts, implausibleAt: [...facts.implausibleAt, at].filter((t) => latest - t <= FACTS_RETENTION_MS) };
+}
+
+/** Record a battery report (percent). An older report than the one held is ignored. */
+export function noteBattery(facts: DeviceFacts, value: number, at: number): DeviceFacts {
+  if (!Number.isFinite(value) || (facts.battery && facts.battery.at > at)) return facts;
+  return { ...facts, battery: { value, at } };
+}
