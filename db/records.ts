@@ -105,6 +105,14 @@ export async function insertPatient(db: Queryable, p: Omit<Patient, 'createdAt' 
   return toPatient(rows[0]!);
 }
 
+export async function setAlarmLimits(db: Queryable, id: string, limits: AlarmLimits): Promise<Patient | null> {
+  const { rows } = await db.query(
+    `UPDATE patients SET alarm_limits = $2::jsonb, updated_at = now() WHERE id = $1 AND archived_at IS NULL RETURNING ${patientCols}`,
+    [id, JSON.stringify(limits)],
+  );
+  return rows[0] ? toPatient(rows[0]) : null;
+}
+
 export async function getPatient(db: Queryable, id: string): Promise<Patient | null> {
   const { rows } = await db.query(`SELECT ${patientCols} FROM patients WHERE id = $1`, [id]);
   return rows[0] ? toPatient(rows[0]) : null;

@@ -10,6 +10,7 @@ export const PERMISSIONS = {
   // every read is audited.
   'vitals:read': ['admin', 'doctor', 'nurse', 'kiosk'],
   'observations:create': ['doctor', 'nurse'],
+  'limits:edit': ['doctor', 'nurse'],
   'alerts:read': ['admin', 'doctor', 'nurse', 'kiosk'],
   // Acknowledge, silence, resolve: the clinicians at the bedside, never a wall display.
   'alarms:act': ['doctor', 'nurse'],

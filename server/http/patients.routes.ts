@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { type AppContext, allow, auditOf, handler } from './context.ts';
 import { paging, parse, uuid } from './validate.ts';
 import { Errors } from '../errors.ts';
-import { getPatient, insertPatient, listPatients } from '../../db/records.ts';
+import { getPatient, insertPatient, listPatients, setAlarmLimits } from '../../db/records.ts';
 import { bucketedVitals, latestScore, rawVitals, scoreHistory } from '../../db/vitals-store.ts';
 import { effectiveLimits } from '../pipeline/score/limits.ts';
 import { DbError } from '../../db/driver.ts';
@@ -145,6 +145,29 @@ export function patientRoutes(ctx: AppContext): Router {
       const score = live ?? (await latestScore(ctx.db.driver, id));
       if (!score) throw Errors.notFound('score for patient', id);
       res.json(score);
+    }),
+  );
+
+  // Per-patient alarm limits: the overrides replace the previous ones; omitted parameters use the
+  // adult defaults. Every change is audited with before and after.
+  r.put(
+    '/:id/limits',
+    allow('limits:edit'),
+    handler(async (req, res) => {
+      const id = idParam(req.params.id);
+      const before = await mustExist(id);
+      const limits = parse(limitsSchema, req.body, 'body');
+      for (const [p, b] of Object.entries(limits)) {
+        const eff = effectiveLimits({ [p]: b })[p as keyof typeof limits];
+        if (eff.low !== undefined && eff.high !== undefined && eff.low >= eff.high) {
+          throw Errors.validation(`body.${p}: low ${eff.low} must be below high ${eff.high} (defaults fill what is not given)`);
+        }
+      }
+      const p = await setAlarmLimits(ctx.db.driver, id, limits);
+      if (!p) throw Errors.conflict('patient is archived');
+      ctx.onPatientChanged(p);
+      ctx.audit(auditOf(req, 'update', 'alarm-limits', id, id, { before: before.alarmLimits, after: limits }));
+      res.json({ patientId: id, alarmLimits: p.alarmLimits, effectiveLimits: effectiveLimits(p.alarmLimits) });
     }),
   );
 

@@ -180,6 +180,28 @@ describe('alarm management on PostgreSQL', () => {
     expect(history.body.items.map((x: { id: string }) => x.id)).toContain(alarm.id);
   });
 
+  it('lets a nurse change a patient’s limits (audited), which the alarms follow at once', async () => {
+    const { patientId, deviceId, secret } = await stack.provision('AL', '4');
+    const token = await nurse('nurse-e@test.local');
+    const bad = await stack.api('PUT', `/api/patients/${patientId}/limits`, { temp: { low: 38, high: 37 } }, token);
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'ERR_VALIDATION' } } });
+    const defaultsConflict = await stack.api('PUT', `/api/patients/${patientId}/limits`, { temp: { high: 34 } }, token);
+    expect(defaultsConflict.body.error.message).toMatch(/low 35 must be below high 34/);
+    const set = await stack.api('PUT', `/api/patients/${patientId}/limits`, { temp: { high: 37.5 } }, token);
+    expect(set).toMatchObject({ status: 200, body: { alarmLimits: { temp: { high: 37.5 } }, effectiveLimits: { temp: { low: 35, high: 37.5 } } } });
+    await stack.api('POST', '/api/auth/register', { email: 'kiosk-l@test.local', name: 'Wall', password: 'wall-display-1', role: 'kiosk' });
+    expect((await stack.api('PUT', `/api/patients/${patientId}/limits`, {}, await stack.login('kiosk-l@test.local', 'wall-display-1'))).status).toBe(403);
+
+    const a = await dashboard(token, patientId);
+    const c = await connectDevice(stack.mqttTcp, deviceId, secret);
+    clients.push(c);
+    await publish(c, `devices/${deviceId}/vitals`, { seq: 1, hr: 72, rr: 14, spo2: 97, temp: 37.8 });
+    const alarm = await eventually(() => a.alerts.find((e: AlertEvent) => e.key === 'limit:temp'), 5000, 'temperature limit alarm');
+    expect(alarm).toMatchObject({ limit: 37.5, value: 37.8, priority: 'medium' });
+    const audit = await stack.api('GET', `/api/audit?patientId=${patientId}`);
+    expect(audit.body.items.find((e: { resource: string }) => e.resource === 'alarm-limits')).toMatchObject({ action: 'update', details: { before: {}, after: { temp: { high: 37.5 } } } });
+  });
+
   it('raises a technical alarm when a device goes silent, and clears it when it is back', async () => {
     const { patientId, deviceId, secret } = await stack.provision('AL', '3');
     const token = await nurse('nurse-d@test.local');
