@@ -13,6 +13,9 @@ import { trendConditions, updateTrends, DEFAULT_TREND_RULES, type TrendRule, typ
 import { emptyFacts, noteReading, technicalConditions, DEFAULT_TECHNICAL, type DeviceFacts, type TechnicalConfig } from './technical.ts';
 import { obsDueCondition, observationDue } from './obs-due.ts';
 
+/** A `seq` this far below the last one means the device restarted its counter. */
+const SEQ_RESTART_DROP = 1000;
+
 export interface PatientContext {
   spo2Scale: 1 | 2;
   limits: AlarmLimits | null;
@@ -141,7 +144,8 @@ export class AlarmEngine {
         if (battery !== undefined) f = { ...f, battery: { value: battery, at: r.receivedAt } };
         this.patients.get(r.patientId)!.devices.set(r.deviceId, f);
       }
-      if (prev === null || r.seq > prev) this.lastSeq.set(r.deviceId, r.seq);
+      // Forward moves the counter; a late duplicate does not; a big step back is a device restart.
+      if (prev === null || r.seq > prev || r.seq < prev - SEQ_RESTART_DROP) this.lastSeq.set(r.deviceId, r.seq);
     } else if (r.deviceId && r.patientId) {
       let f = noteReading(this.factsOf(r.deviceId, r.patientId, now), { ts: r.ts, receivedAt: r.receivedAt, values: r.values as Record<string, unknown> }, null);
       if (battery !== undefined) f = { ...f, battery: { value: battery, at: r.receivedAt } };
