@@ -250,6 +250,8 @@ export interface AlertFilter {
   ward?: string;
   from?: Date;
   to?: Date;
+  /** 'priority' (default): highest first, newest first within; 'recent': newest first. */
+  order?: 'priority' | 'recent';
   limit: number;
   offset: number;
 }
@@ -271,7 +273,7 @@ export async function listAlerts(db: Queryable, f: AlertFilter): Promise<{ items
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const { rows } = await db.query(
     `SELECT a.*, p.ward, p.bed, count(*) OVER ()::int AS total FROM alerts a JOIN patients p ON p.id = a.patient_id ${w}
-     ORDER BY CASE a.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, a.started_at DESC
+     ORDER BY ${f.order === 'recent' ? '' : "CASE a.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, "}a.started_at DESC, a.id
      LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
     [...params, f.limit, f.offset],
   );

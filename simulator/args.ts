@@ -18,6 +18,8 @@ export interface CliOptions {
   /** Seconds; undefined runs until SIGINT/SIGTERM. */
   duration: number | undefined;
   speed: number;
+  /** Scenario onset in scenario minutes for every non-stable bed; undefined: each scenario's own (jittered per bed). */
+  onset: number | undefined;
   quiet: boolean;
   fleetFile: string;
   adminEmail: string | undefined;
@@ -28,6 +30,8 @@ export interface CliOptions {
 export type ParseResult = { ok: true; options: CliOptions } | { ok: false; message: string };
 
 export const DEFAULT_BEDS = 24;
+/** --onset at most one day of scenario time. */
+export const MAX_ONSET_MIN = 24 * 60;
 
 export const USAGE = `Usage: npm run simulate -- [options]
 
@@ -39,6 +43,8 @@ Options:
   --scenario NAME       ${FLEET_SCENARIO_NAMES.join(' | ')} (default mixed)
   --seed N              seed for patients, scenarios and readings (default 1)
   --speed X             run scenario time X times faster, e.g. 10 (default 1)
+  --onset MINUTES       scenario onset in scenario minutes for every non-stable bed, e.g. 25
+                        (default: each scenario's own, 0–2 min, jittered per bed)
   --mqtt URL            broker: mqtt://host:1883 or ws://host:8080/mqtt (default mqtt://127.0.0.1:1883)
   --qos 0|1             telemetry QoS (default 0)
   --anonymous           devices sim-0001… with no credentials (server in anonymous mode)
@@ -62,6 +68,7 @@ const OPTIONS = {
   scenario: { type: 'string' },
   seed: { type: 'string' },
   speed: { type: 'string' },
+  onset: { type: 'string' },
   mqtt: { type: 'string' },
   qos: { type: 'string' },
   anonymous: { type: 'boolean' },
@@ -122,6 +129,7 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
       scenario,
       seed: number('seed', values.seed, 1, { min: 0, max: 2 ** 32 - 1, integer: true }),
       speed: number('speed', values.speed, 1, { min: 0.01, max: 1000 }),
+      onset: values.onset === undefined ? undefined : number('onset', values.onset, 0, { min: 0, max: MAX_ONSET_MIN }),
       url: url('url', values.url ?? 'http://127.0.0.1:8080', ['http:', 'https:']),
       mqtt: url('mqtt', values.mqtt ?? 'mqtt://127.0.0.1:1883', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
       ward,

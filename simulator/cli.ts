@@ -66,6 +66,7 @@ async function main(): Promise<number> {
     seed: options.seed,
     rate: options.rate,
     speed: options.speed,
+    ...(options.onset === undefined ? {} : { onsetMs: options.onset * 60_000 }),
     qos: options.qos,
     onEvent(event) {
       // One line for the first refusal: the summary counts the rest.
@@ -81,7 +82,7 @@ async function main(): Promise<number> {
   for (const d of fleet.devices) mix.set(d.scenario.name, (mix.get(d.scenario.name) ?? 0) + 1);
   log(
     `simulating ${devices.length} devices → ${options.mqtt} · ${options.rate}/s each · qos ${options.qos} · ` +
-      `seed ${options.seed} · speed ×${options.speed} · ${[...mix].map(([name, n]) => `${name} ${n}`).join(', ')}`,
+      `seed ${options.seed} · speed ×${options.speed}${options.onset === undefined ? '' : ` · onset ${options.onset} min`} · ${[...mix].map(([name, n]) => `${name} ${n}`).join(', ')}`,
   );
 
   const startedAt = Date.now();

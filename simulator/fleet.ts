@@ -22,6 +22,11 @@ export interface FleetOptions {
   rate?: number;
   /** Scenario time runs this many times faster than wall time. */
   speed?: number;
+  /**
+   * Scenario onset (scenario ms) for every non-stable bed, passed to createScenario(name, { onsetMs });
+   * absent: each scenario's own onset, jittered per bed.
+   */
+  onsetMs?: number;
   qos?: 0 | 1;
   /** Connections are opened evenly over this window so a big ward does not storm the broker. */
   connectWindowMs?: number;
@@ -76,6 +81,7 @@ export function planFleet(
   scenario: FleetScenarioName,
   seed: number,
   periodMs: number,
+  onsetMs?: number,
 ): PlannedDevice[] {
   const names: ScenarioName[] = assignScenarios(scenario, devices.length, createRng(deriveSeed(seed, 'mix')));
   const phases = spreadOffsets(devices.length, periodMs);
@@ -85,7 +91,7 @@ export function planFleet(
       ...device,
       index,
       profile: createProfile(rng),
-      scenario: scenarioForBed(names[index] ?? 'stable', rng),
+      scenario: scenarioForBed(names[index] ?? 'stable', rng, onsetMs),
       phaseMs: phases[index] ?? 0,
       seed: deriveSeed(seed, 'readings', index),
     };
@@ -98,6 +104,9 @@ export function validateFleetOptions(options: FleetOptions): void {
   if (options.devices.length === 0) throw new RangeError('a fleet needs at least one device');
   if (!(rate > 0 && Number.isFinite(rate))) throw new RangeError(`rate must be a positive number, got ${rate}`);
   if (!(speed > 0 && Number.isFinite(speed))) throw new RangeError(`speed must be a positive number, got ${speed}`);
+  if (options.onsetMs !== undefined && !(options.onsetMs >= 0 && Number.isFinite(options.onsetMs))) {
+    throw new RangeError(`onsetMs must be a non-negative number, got ${options.onsetMs}`);
+  }
   const ids = new Set(options.devices.map((d) => d.deviceId));
   if (ids.size !== options.devices.length) throw new RangeError('device ids must be unique');
 }
@@ -109,7 +118,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const periodMs = 1000 / (options.rate ?? DEFAULTS.rate);
   const connectWindowMs = options.connectWindowMs ?? DEFAULTS.connectWindowMs;
   const utcOffsetMin = options.utcOffsetMin ?? -new Date().getTimezoneOffset();
-  const plan = planFleet(options.devices, options.scenario ?? DEFAULTS.scenario, seed, periodMs);
+  const plan = planFleet(options.devices, options.scenario ?? DEFAULTS.scenario, seed, periodMs, options.onsetMs);
 
   const startMs = clock();
   // The first readings fall after the connection window, so early ticks are not wasted on closed sockets.

@@ -175,20 +175,25 @@ export function createScenario(name: ScenarioName, params: ScenarioParams = {}):
 
 const SENSOR_CHOICES: readonly (readonly NumericVital[])[] = [['spo2'], ['spo2'], ['sbp', 'dbp'], ['rr']];
 
-/** A scenario for one bed, with its onset jittered so a ward does not deteriorate in lockstep. */
-export function scenarioForBed(name: ScenarioName, rng: Rng): Scenario {
+/**
+ * A scenario for one bed, with its onset jittered so a ward does not deteriorate in lockstep.
+ * `onsetMs` (scenario ms, e.g. from `--onset`) replaces the jittered onset of every non-stable
+ * scenario; the random draws are the same either way, so the rest of the plan does not change.
+ */
+export function scenarioForBed(name: ScenarioName, rng: Rng, onsetMs?: number): Scenario {
   const jitter = rng.uniform(0, 60_000);
+  const at = (fallback: number) => onsetMs ?? fallback;
   switch (name) {
     case 'stable':
       return createScenario(name);
     case 'sensor-off':
-      return createScenario(name, { onsetMs: 30_000 + jitter, sensors: rng.pick(SENSOR_CHOICES) });
+      return createScenario(name, { onsetMs: at(30_000 + jitter), sensors: rng.pick(SENSOR_CHOICES) });
     case 'artifact':
-      return createScenario(name, { onsetMs: 0 });
+      return createScenario(name, { onsetMs: at(0) });
     case 'offline':
-      return createScenario(name, { onsetMs: 45_000 + jitter });
+      return createScenario(name, { onsetMs: at(45_000 + jitter) });
     default:
-      return createScenario(name, { onsetMs: MIN + jitter });
+      return createScenario(name, { onsetMs: at(MIN + jitter) });
   }
 }
 

@@ -22,6 +22,7 @@ const alertsQuery = z.strictObject({
   ward: z.string().min(1).max(64).optional(),
   from: when.optional(),
   to: when.optional(),
+  order: z.enum(['priority', 'recent']).default('priority'),
   ...paging,
 });
 const commandBody = z.strictObject({ comment: z.string().trim().max(1000).optional() }).default({});

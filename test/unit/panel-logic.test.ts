@@ -53,7 +53,7 @@ describe('ranges and queries', () => {
     expect(vitalsPath(id, '24h', NOW)).toBe(`/api/patients/${id}/vitals?from=${NOW - 86_400_000}&to=${NOW}&bucket=1m`);
     expect(vitalsPath(id, '5m', NOW)).toBe(`/api/patients/${id}/vitals?from=${NOW - 300_000}&to=${NOW}&limit=10000`);
     expect(scoresPath(id, '7d', NOW)).toBe(`/api/patients/${id}/scores?from=${NOW - 604_800_000}&to=${NOW}`);
-    expect(alertsPath(id)).toBe(`/api/alerts?patientId=${id}&limit=20`);
+    expect(alertsPath(id)).toBe(`/api/alerts?patientId=${id}&order=recent&limit=20`);
   });
 
   it('floors fractional times to whole milliseconds', () => {

@@ -2,6 +2,7 @@
 // options and provisioning (against a fake fetch). No network, no timers.
 import { describe, expect, it } from 'vitest';
 import { decodeTelemetry } from '../../server/pipeline/decode.ts';
+import { AlarmEngine } from '../../server/pipeline/alarms/engine.ts';
 import { scoreNews2 } from '../../server/pipeline/score/news2.ts';
 import { NUMERIC_VITALS, PLAUSIBLE, type NumericVital, type VitalValues } from '../../server/pipeline/vitals.ts';
 import { parseCliArgs } from '../../simulator/args.ts';
@@ -338,6 +339,55 @@ describe('fleet plan', () => {
     expect(new Set(a.map((d) => d.profile.baseline.hr)).size).toBeGreaterThan(20);
   });
 
+  it('--onset sets the onset of every non-stable bed and changes nothing else', () => {
+    const devices = anonymousDevices(24);
+    const own = planFleet(devices, 'mixed', 7, 1000);
+    const at25 = planFleet(devices, 'mixed', 7, 1000, 25 * MIN);
+    expect(at25.map((d) => [d.deviceId, d.scenario.name, d.profile, d.seed, d.phaseMs])).toEqual(
+      own.map((d) => [d.deviceId, d.scenario.name, d.profile, d.seed, d.phaseMs]),
+    );
+    for (const d of at25) expect(d.scenario.onsetMs).toBe(d.scenario.name === 'stable' ? 0 : 25 * MIN);
+    // Same random draws: a sensor-off bed loses the same sensor as without --onset.
+    const i = own.findIndex((d) => d.scenario.name === 'sensor-off');
+    expect(at25[i]!.scenario.effect(25 * MIN + 1000).missing).toEqual(own[i]!.scenario.effect(own[i]!.scenario.onsetMs + 1000).missing);
+    const sepsis = at25.find((d) => d.scenario.name === 'sepsis')!.scenario;
+    expect(sepsis.effect(25 * MIN).severity).toBe(0);
+    expect(sepsis.effect(30 * MIN).severity).toBeGreaterThan(0.5);
+  });
+
+  it('sepsis with --onset 25 leaves the trend rules a baseline; with the default onset they never fire (simulator/USAGE.md)', () => {
+    /** First time (scenario minutes) each kind of alarm fires, feeding one bed's readings to the engine every 5 s. */
+    const firstAlarms = (scenario: Scenario) => {
+      let n = 0;
+      const engine = new AlarmEngine({ context: () => ({ spo2Scale: 1, limits: null }), newId: () => `a${++n}` });
+      const first = new Map<string, number>();
+      for (const r of simulate(scenario, 1, 45 * MIN, 5000)) {
+        const at = T0 + r.t;
+        const out = engine.reading({ ts: at, deviceId: 'sim-0001', patientId: 'p1', values: r.vitals, source: 'device', receivedAt: at }, at);
+        for (const a of out.alarms) {
+          const key = a.kind === 'news2' ? `news2-${a.priority}` : a.kind;
+          if (a.state !== 'resolved' && !first.has(key)) first.set(key, r.t / MIN);
+        }
+        if (out.escalations.length > 0 && !first.has('escalation')) first.set('escalation', r.t / MIN);
+      }
+      return first;
+    };
+
+    const late = firstAlarms(createScenario('sepsis', { onsetMs: 25 * MIN }));
+    expect(Math.min(...late.values())).toBeGreaterThan(25); // nothing before the onset
+    expect(late.get('news2-medium')!).toBeLessThan(late.get('news2-high')!);
+    expect(late.get('news2-high')!).toBeLessThan(late.get('escalation')!);
+    // A trend needs its change sustained 10 min (SpO2 15): it comes after the immediate NEWS2 alarms.
+    expect(late.get('trend')).toBeDefined();
+    expect(late.get('trend')!).toBeGreaterThan(late.get('escalation')!);
+    expect(late.get('trend')!).toBeGreaterThan(25 + 10);
+
+    // Default onset (1–2 min): the deterioration falls inside the 20-min warm-up and becomes the baseline.
+    const early = firstAlarms(scenarioForBed('sepsis', createRng(1)));
+    expect(early.get('news2-high')).toBeDefined();
+    expect(early.has('trend')).toBe(false);
+  });
+
   it('keeps a bed the same patient whatever the ward size', () => {
     const small = planFleet(anonymousDevices(5), 'stable', 7, 1000);
     const large = planFleet(anonymousDevices(50), 'stable', 7, 1000);
@@ -359,7 +409,22 @@ describe('cli options', () => {
     expect(r).toMatchObject({ ok: true, options: { beds: 24, rate: 0.5, scenario: 'sepsis', seed: 7, speed: 10, qos: 1, anonymous: true, duration: 30, mqtt: 'ws://h:8080/mqtt' } });
   });
 
+  it('takes --onset in scenario minutes; without it each scenario keeps its own', () => {
+    expect(parseCliArgs([])).toMatchObject({ ok: true, options: { onset: undefined } });
+    expect(parseCliArgs(['--beds', '1', '--scenario', 'sepsis', '--onset', '25'])).toMatchObject({
+      ok: true,
+      options: { beds: 1, scenario: 'sepsis', onset: 25 },
+    });
+    expect(parseCliArgs(['--onset', '0'])).toMatchObject({ ok: true, options: { onset: 0 } });
+    expect(parseCliArgs(['--onset=2.5'])).toMatchObject({ ok: true, options: { onset: 2.5 } });
+  });
+
   it.each([
+    [['--onset=-1'], /--onset must be between 0 and 1440, got -1/],
+    [['--onset', '1441'], /--onset must be between 0 and 1440/],
+    [['--onset', 'soon'], /--onset must be a number, got 'soon'/],
+    [['--onset', ''], /--onset must be a number/],
+    [['--onset'], /argument missing/],
     [['--beds', '0'], /--beds must be between/],
     [['--beds', '2.5'], /whole number/],
     [['--rate', 'fast'], /--rate must be a number/],

@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
-// Component tests of the bed tile: numbers, freshness, "no signal", NEWS2 band, alarm priority.
+// Component tests of the bed tile: numbers, freshness, "no signal", NEWS2 band, alarm priority,
+// flashing only while unanswered, silence countdown, observations due.
 import { afterEach, describe, expect, it } from 'vitest';
 import '../../web/src/components/wp-bed-tile.ts';
 import type { WpBedTile } from '../../web/src/components/wp-bed-tile.ts';
@@ -25,7 +26,7 @@ function patient(over: Partial<PatientView> = {}): PatientView {
   };
 }
 
-function alert(priority: AlertEvent['priority'], ts: number, message = `${priority} alarm`): AlertEvent {
+function alert(priority: AlertEvent['priority'], ts: number, message = `${priority} alarm`, over: Partial<AlertEvent> = {}): AlertEvent {
   return {
     id: `${priority}-${ts}`,
     patientId: 'p',
@@ -49,6 +50,7 @@ function alert(priority: AlertEvent['priority'], ts: number, message = `${priori
     acknowledgedAt: null,
     escalationLevel: 0,
     deviceId: null,
+    ...over,
   };
 }
 
@@ -126,5 +128,62 @@ describe('<wp-bed-tile>', () => {
     const { root } = await mount(patient(), true);
     expect(root.querySelector('a')).toBeNull();
     expect(root.querySelector('article.tile')).not.toBeNull();
+  });
+
+  it('flashes only while the top alarm is unanswered; acknowledged stays steady in its colour', async () => {
+    const active = (await mount(patient({ alerts: [alert('high', NOW)] }))).root.querySelector('.tile')!;
+    expect(active.classList.contains('flash')).toBe(true);
+    document.body.innerHTML = '';
+    const acked = (await mount(patient({ alerts: [alert('high', NOW, 'NEWS2 7', { state: 'acknowledged', acknowledgedAt: NOW })] }))).root.querySelector('.tile')!;
+    expect(acked.classList.contains('flash')).toBe(false);
+    expect(acked.classList.contains('prio-high')).toBe(true);
+    expect(acked.getAttribute('data-priority')).toBe('high');
+    expect(acked.getAttribute('aria-label')).toContain('High priority alarm, acknowledged');
+    document.body.innerHTML = '';
+    const low = (await mount(patient({ alerts: [alert('low', NOW)] }))).root.querySelector('.tile')!;
+    expect(low.classList.contains('flash')).toBe(false);
+  });
+
+  it('does not let an acknowledged alarm hide an unanswered one of the same priority', async () => {
+    const { root } = await mount(patient({ alerts: [alert('high', NOW, 'older, unanswered'), alert('high', NOW + 1, 'newer, acknowledged', { id: 'acked', state: 'acknowledged' })] }));
+    expect(root.querySelector('.tile')!.classList.contains('flash')).toBe(true);
+    expect(text(root, '.alarm-flag')).toBe('older, unanswered');
+  });
+
+  it('shows the silence countdown, steady', async () => {
+    const { root } = await mount(patient({ alerts: [alert('medium', NOW - 20_000, 'RR high 26', { state: 'silenced', silencedUntil: NOW + 102_000 })] }));
+    // a drawn bell-off icon, not the 🔕 emoji: wall displays may lack an emoji font
+    expect(root.querySelector('.silenced svg.bell-off')).not.toBeNull();
+    expect(text(root, '.silenced')).toBe('1:42');
+    const tile = root.querySelector('.tile')!;
+    expect(tile.classList.contains('flash')).toBe(false);
+    expect(tile.classList.contains('prio-medium')).toBe(true);
+    expect(tile.getAttribute('aria-label')).toContain('silence ends in 1:42');
+  });
+
+  it('marks a latched alarm whose condition has cleared', async () => {
+    const { root } = await mount(patient({ alerts: [alert('high', NOW, 'NEWS2 7', { conditionActive: false })] }));
+    expect(text(root, '.alarm-flag')).toBe('cleared: NEWS2 7');
+    expect(root.querySelector('.tile')!.getAttribute('aria-label')).toContain('cleared — acknowledge to dismiss');
+  });
+
+  it('shows when manual observations are due, overdue in the low-priority cyan, nothing under continuous monitoring', async () => {
+    const withObs = (dueAt: number | null, interval: number | 'continuous') => {
+      const p = patient();
+      p.score = { ...p.score!, observations: { dueAt, interval } };
+      return p;
+    };
+    let root = (await mount(withObs(NOW + 42 * 60_000, 3600_000))).root;
+    expect(text(root, '.obs')).toBe('obs due 42m');
+    expect(root.querySelector('.obs')!.classList.contains('overdue')).toBe(false);
+    document.body.innerHTML = '';
+    root = (await mount(withObs(NOW - 5 * 60_000, 3600_000))).root;
+    expect(text(root, '.obs')).toBe('obs overdue 5m');
+    expect(root.querySelector('.obs')!.classList.contains('overdue')).toBe(true);
+    const css = (customElements.get('wp-bed-tile') as unknown as { elementStyles: { cssText: string }[] }).elementStyles.map((x) => x.cssText).join('\n');
+    expect(css).toMatch(/\.obs\.overdue\s*\{[^}]*#26c6da/);
+    document.body.innerHTML = '';
+    root = (await mount(withObs(null, 'continuous'))).root;
+    expect(root.querySelector('.obs')).toBeNull();
   });
 });

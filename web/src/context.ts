@@ -33,6 +33,7 @@ export function liveClient(): LiveClient {
       score: (e) => store.applyScore(e),
       alert: (e) => store.applyAlert(e),
       device: (e) => store.applyDevice(e),
+      escalation: (e) => store.applyEscalation(e),
       state: (s) => {
         state = s;
         for (const fn of stateListeners) fn(s);

@@ -6,6 +6,7 @@ import type {
   AlertEvent,
   ClientToServerEvents,
   DeviceStatusEvent,
+  EscalationEvent,
   ScoreEvent,
   ServerToClientEvents,
   SubscribeRequest,
@@ -21,10 +22,17 @@ export interface LiveHandlers {
   score(ev: ScoreEvent): void;
   alert(ev: AlertEvent): void;
   device(ev: DeviceStatusEvent): void;
+  /** An unacknowledged alarm re-notified one level up (its `alert` update comes separately too). */
+  escalation(ev: EscalationEvent): void;
   state(state: ConnectionState): void;
   /** After a reconnect and re-subscription: back-fill what happened since `since` (epoch ms). */
   reconnected(since: number): void;
 }
+
+export type AlarmAction = 'ack' | 'silence' | 'resolve';
+
+/** How long to wait for the server to answer an alarm command. */
+const ACT_TIMEOUT_MS = 10_000;
 
 export class LiveClient {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -49,6 +57,28 @@ export class LiveClient {
     this.socket.on('score', (e) => on.score(e));
     this.socket.on('alert', (e) => on.alert(e));
     this.socket.on('device', (e) => on.device(e));
+    this.socket.on('escalation', (e) => on.escalation(e));
+  }
+
+  /**
+   * Acknowledge, silence or resolve an alarm; resolves with the alarm as the server now has it
+   * (also applied at once, before the room's `alert` push arrives). Throws with the server's
+   * message when refused.
+   */
+  async act(action: AlarmAction, id: string, comment?: string): Promise<AlertEvent> {
+    // socket.io buffers emits while disconnected and sends them on reconnect: a silence that
+    // arrives minutes later is worse than a visible failure now.
+    if (!this.socket.connected) throw new Error('Not connected to the server: the alarm was not changed. Try again when the connection is back.');
+    const cmd = comment === undefined ? { id } : { id, comment };
+    let res;
+    try {
+      res = await this.socket.timeout(ACT_TIMEOUT_MS).emitWithAck(`alarm:${action}`, cmd);
+    } catch {
+      throw new Error('No answer from the server: check the alarm before trying again.');
+    }
+    if (!res.ok) throw new Error(res.error.message);
+    this.on.alert(res.data);
+    return res.data;
   }
 
   private async onConnect(): Promise<void> {

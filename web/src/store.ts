@@ -4,6 +4,7 @@
 import type {
   AlertEvent,
   DeviceStatusEvent,
+  EscalationEvent,
   PatientSnapshot,
   ScoreEvent,
   SubscribeResult,
@@ -44,6 +45,8 @@ type Listener = (changed: ReadonlySet<string>) => void;
 
 export class LiveStore {
   readonly patients = new Map<string, PatientView>();
+  /** The latest escalation per open alarm id: the level and the role it went to. */
+  readonly escalations = new Map<string, Pick<EscalationEvent, 'level' | 'role' | 'at'>>();
   private readonly listeners = new Set<Listener>();
   private readonly dirty = new Set<string>();
   private frame: number | null = null;
@@ -123,15 +126,29 @@ export class LiveStore {
 
   applyScore(ev: ScoreEvent): void {
     const prev = this.patients.get(ev.patientId);
-    if (prev && (!prev.score || prev.score.ts <= ev.ts)) this.touch(ev.patientId, { ...prev, score: ev });
+    if (!prev || (prev.score && prev.score.ts > ev.ts)) return;
+    // A score without the observations schedule keeps the last one known.
+    const score = ev.observations === undefined && prev.score?.observations ? { ...ev, observations: prev.score.observations } : ev;
+    this.touch(ev.patientId, { ...prev, score });
   }
 
   applyAlert(ev: AlertEvent): void {
     const prev = this.patients.get(ev.patientId);
     if (!prev) return;
+    // The answer to our own command and the room's push carry the same change; never step back.
+    const known = prev.alerts.find((a) => a.id === ev.id);
+    if (known && known.updatedAt > ev.updatedAt) return;
     const others = prev.alerts.filter((a) => a.id !== ev.id);
     const alerts = ev.state === 'resolved' ? others : [...others, ev];
+    if (ev.state === 'resolved') this.escalations.delete(ev.id);
     this.touch(ev.patientId, { ...prev, alerts });
+  }
+
+  applyEscalation(ev: EscalationEvent): void {
+    const { alarm, level, role, at } = ev;
+    if (alarm.state === 'resolved') return;
+    this.escalations.set(alarm.id, { level, role, at });
+    this.applyAlert(alarm);
   }
 
   applyDevice(ev: DeviceStatusEvent): void {
@@ -146,7 +163,10 @@ export class LiveStore {
   }
 
   forget(ids: Iterable<string>): void {
-    for (const id of ids) this.patients.delete(id);
+    for (const id of ids) {
+      for (const a of this.patients.get(id)?.alerts ?? []) this.escalations.delete(a.id);
+      this.patients.delete(id);
+    }
   }
 }
 

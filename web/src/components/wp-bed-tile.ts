@@ -1,12 +1,18 @@
 // One bed on the ward display: readable from across the room, never showing a stale number as
 // live, and standing out by IEC 60601-1-8 alarm priority.
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, svg } from 'lit';
 import type { PatientView, Stamped } from '../store.ts';
 import { formatAge, isStale, signalState } from '../logic/freshness.ts';
-import { highestPriority, sortAlarms, PRIORITY_STYLE } from '../logic/alarms.ts';
+import { CLEARED_TEXT, flashes, formatCountdown, formatObsDue, isLatchedCleared, silenceRemaining, topAlarm, PRIORITY_STYLE } from '../logic/alarms.ts';
 import { BAND_STYLE } from '../logic/bands.ts';
 import { theme } from '../styles.ts';
 import './wp-sparkline.ts';
+
+/** A bell struck through ("audio paused"), drawn: a wall display may have no emoji font (🔕 would show as a box). */
+const BELL_OFF = html`<svg class="bell-off" viewBox="0 0 24 24" aria-hidden="true">
+  ${svg`<path fill="currentColor" d="M12 22a2 2 0 0 0 2-2h-4a2 2 0 0 0 2 2zm6-6v-5c0-3.07-1.64-5.64-4.5-6.32V4a1.5 1.5 0 0 0-3 0v.68C7.63 5.36 6 7.92 6 11v5l-2 2v1h16v-1z"/>
+  <path d="M3.5 3.5l17 17" stroke="var(--panel)" stroke-width="4.5"/><path d="M3.5 3.5l17 17" stroke="currentColor" stroke-width="2"/>`}
+</svg>`;
 
 export class WpBedTile extends LitElement {
   static override properties = { patient: { attribute: false }, now: { type: Number }, kiosk: { type: Boolean } };
@@ -55,17 +61,24 @@ export class WpBedTile extends LitElement {
         position: absolute; inset: 30% 8% auto 8%; text-align: center; font-weight: 800; font-size: calc(12 * var(--u));
         background: rgba(11, 18, 32, 0.85); border: 0.5cqh dashed var(--stale); color: var(--text); border-radius: 1cqh; padding: 1cqh;
       }
-      /* IEC 60601-1-8: high red ~2 Hz, medium yellow ~0.5 Hz, low cyan steady. */
-      .tile.prio-high { border-color: #e53935; animation: flash-high 0.5s steps(1, end) infinite; }
-      .tile.prio-medium { border-color: #fdd835; animation: flash-medium 2s steps(1, end) infinite; }
+      /* IEC 60601-1-8: high red ~2 Hz, medium yellow ~0.5 Hz, low cyan steady. Flashing only while
+         nobody has responded; acknowledged or silenced stays steady in the priority colour. */
+      .tile.prio-high { border-color: #e53935; box-shadow: inset 0 0 0 0.6cqh #e53935; }
+      .tile.prio-medium { border-color: #fdd835; box-shadow: inset 0 0 0 0.6cqh #fdd835; }
       .tile.prio-low { border-color: #26c6da; box-shadow: inset 0 0 0 0.6cqh #26c6da; }
+      .tile.prio-high.flash { box-shadow: none; animation: flash-high 0.5s steps(1, end) infinite; }
+      .tile.prio-medium.flash { box-shadow: none; animation: flash-medium 2s steps(1, end) infinite; }
       @keyframes flash-high { 0% { background: #7f1010; } 50% { background: var(--panel); } }
       @keyframes flash-medium { 0% { background: #4d4300; } 50% { background: var(--panel); } }
-      .alarm-flag { font-weight: 800; padding: 0 1.5cqw; border-radius: 0.8cqh; }
+      .alarm-flag { font-weight: 800; padding: 0 1.5cqw; border-radius: 0.8cqh; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
+      .silenced { font-weight: 700; font-variant-numeric: tabular-nums; flex: none; display: inline-flex; align-items: center; gap: 0.8cqw; color: var(--text); }
+      .bell-off { width: 1.1em; height: 1.1em; }
+      .obs { margin-left: auto; flex: none; font-variant-numeric: tabular-nums; }
+      .obs.overdue { color: #26c6da; font-weight: 800; }
       @media (prefers-reduced-motion: reduce) {
-        .tile.prio-high, .tile.prio-medium { animation: none; border-width: 1.2cqh; }
-        .tile.prio-high { background: #4a0d0d; }
-        .tile.prio-medium { background: #3a3300; }
+        .tile.prio-high.flash, .tile.prio-medium.flash { animation: none; border-width: 1.2cqh; }
+        .tile.prio-high.flash { background: #4a0d0d; }
+        .tile.prio-medium.flash { background: #3a3300; }
       }
     `,
   ];
@@ -91,8 +104,11 @@ export class WpBedTile extends LitElement {
   override render() {
     const p = this.patient;
     if (!p) return nothing;
-    const prio = highestPriority(p.alerts);
-    const top = sortAlarms(p.alerts)[0];
+    const top = topAlarm(p.alerts);
+    const prio = top?.priority ?? null;
+    const silenced = top?.state === 'silenced' ? formatCountdown(silenceRemaining(top, this.now)) : null;
+    const cleared = top ? isLatchedCleared(top) : false;
+    const obs = formatObsDue(p.score?.observations, this.now);
     const signal = signalState(p.devices);
     const score = p.score?.news2;
     const band = score ? BAND_STYLE[score.band] : null;
@@ -103,7 +119,9 @@ export class WpBedTile extends LitElement {
       `Bed ${p.bed ?? '?'}`,
       p.name,
       score ? `NEWS2 ${score.total}, ${score.band} risk${score.partial ? ', partial' : ''}` : 'no score yet',
-      prio ? PRIORITY_STYLE[prio].label : null,
+      prio && top ? `${PRIORITY_STYLE[prio].label}${top.state === 'active' ? '' : `, ${top.state}`}${cleared ? `, ${CLEARED_TEXT}` : ''}` : null,
+      silenced ? `silence ends in ${silenced}` : null,
+      obs?.text ?? null,
       signal === 'no-signal' ? 'no signal' : null,
     ]
       .filter(Boolean)
@@ -137,12 +155,16 @@ export class WpBedTile extends LitElement {
         <span class="dev ${signal === 'live' ? 'online' : ''}" title="device ${signal}"></span>
         <span>${signal === 'live' ? 'monitoring' : signal === 'no-device' ? 'no device' : 'no signal'}</span>
         ${top && prio
-          ? html`<span class="alarm-flag" style="background:${PRIORITY_STYLE[prio].colour};color:${PRIORITY_STYLE[prio].text}">${top.message}</span>`
+          ? html`<span class="alarm-flag" style="background:${PRIORITY_STYLE[prio].colour};color:${PRIORITY_STYLE[prio].text}" title=${cleared ? `${top.message} — ${CLEARED_TEXT}` : top.message}
+              >${cleared ? `cleared: ${top.message}` : top.message}</span
+            >`
           : nothing}
+        ${silenced ? html`<span class="silenced" title="Silenced: the alarm sounds again in ${silenced}">${BELL_OFF}<span class="countdown">${silenced}</span></span>` : nothing}
+        ${obs ? html`<span class="obs ${obs.overdue ? 'overdue' : ''}">${obs.text}</span>` : nothing}
       </footer>
       ${signal === 'no-signal' ? html`<div class="nosignal" role="status">NO SIGNAL</div>` : nothing}
     `;
-    const cls = `tile ${prio ? `prio-${prio}` : ''}`;
+    const cls = `tile ${prio ? `prio-${prio}` : ''} ${top && flashes(top) ? 'flash' : ''}`;
     return this.kiosk
       ? html`<article class=${cls} aria-label=${label} data-priority=${prio ?? 'none'}>${body}</article>`
       : html`<a class=${cls} href="/patient/${p.id}" aria-label=${label} data-priority=${prio ?? 'none'}>${body}</a>`;

@@ -2,6 +2,7 @@
 // patient's alarm limits over a chosen range, the NEWS2 history and breakdown, the alerts, and
 // (for nurses and doctors) a manual observation form. Data comes from PatientDataController.
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import { session } from '../api.ts';
 import { PatientDataController } from '../controllers/patient-data-controller.ts';
 import { RANGES, RANGE_KEYS, type RangeKey } from '../logic/panel-range.ts';
@@ -10,12 +11,14 @@ import type { ChartVital } from '../logic/panel-series.ts';
 import { breakdownRows, readableText } from '../logic/panel-breakdown.ts';
 import { formatClock, formatSpan } from '../logic/panel-format.ts';
 import { BAND_STYLE } from '../logic/bands.ts';
-import { PRIORITY_STYLE, sortAlarms } from '../logic/alarms.ts';
+import { CLEARED_TEXT, escalationText, formatObsDue, isLatchedCleared, stateText, PRIORITY_STYLE, sortAlarms } from '../logic/alarms.ts';
+import { store } from '../context.ts';
 import { signalState } from '../logic/freshness.ts';
 import { theme } from '../styles.ts';
 import type { ChartSeries } from './wp-vital-chart.ts';
 import './wp-vital-chart.ts';
 import './wp-observation-form.ts';
+import './wp-alarm-actions.ts';
 
 const COLOURS: Record<ChartVital | 'news2', string> = {
   hr: '#69f0ae',
@@ -70,6 +73,8 @@ export class WpPatientPanel extends LitElement {
       .chip.nosignal { border: 2px dashed var(--danger); font-weight: 800; }
       .news2 { font-weight: 800; font-size: 1.25rem; padding: 0.2rem 0.8rem; border-radius: 8px; }
       .news2 .band { font-weight: 600; font-size: 0.95rem; margin-left: 0.4rem; }
+      .obs { font-weight: 600; padding: 0.2rem 0.6rem; border-radius: 8px; border: 1px solid var(--line); background: var(--panel); font-variant-numeric: tabular-nums; }
+      .obs.overdue { color: #26c6da; border-color: #26c6da; font-weight: 800; }
       .partial { font-size: 0.85rem; font-weight: 700; padding: 0.1rem 0.4rem; border-radius: 4px; background: var(--panel-2); color: var(--text); border: 1px solid var(--line); }
       .spacer { flex: 1; }
       .ranges { display: flex; gap: 0; }
@@ -97,6 +102,11 @@ export class WpPatientPanel extends LitElement {
       .msg { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
       .when { color: var(--muted); font-size: 0.82rem; white-space: nowrap; }
       .ended .msg { color: var(--muted); }
+      li.active-alarm { padding-bottom: 6px; border-bottom: 1px solid var(--line); }
+      li.active-alarm .detail { grid-column: 1 / -1; display: flex; flex-direction: column; gap: 4px; }
+      .state { font-weight: 700; font-variant-numeric: tabular-nums; }
+      .cleared { color: #26c6da; font-weight: 600; font-size: 0.85rem; }
+      .esc { color: #ffb74d; font-weight: 700; font-size: 0.85rem; }
       .none { color: var(--muted); margin: 0; font-size: 0.92rem; }
       h3 { margin: 8px 0 4px; font-size: 0.9rem; color: var(--muted); font-weight: 600; }
       .error { color: #ff8a80; font-size: 1.2rem; padding: 2rem; }
@@ -124,6 +134,7 @@ export class WpPatientPanel extends LitElement {
     const signal = signalState(view?.devices ?? rec?.devices ?? []);
     const score = view?.score?.news2;
     const band = score ? BAND_STYLE[score.band] : null;
+    const obs = formatObsDue(view?.score?.observations, d.window.to);
     return html`<div class="top">
       ${ward ? html`<a class="back" href="/ward/${encodeURIComponent(ward)}">← Ward ${ward}</a>` : nothing}
       <h1>${name}</h1>
@@ -139,6 +150,11 @@ export class WpPatientPanel extends LitElement {
               ? html`<span class="partial" title="A scored parameter is missing or stale: the total may be too low">partial</span>`
               : nothing}`
         : html`<span class="news2" style="background:var(--panel-2);color:var(--muted)">NEWS2 –</span>`}
+      ${obs
+        ? html`<span class="obs ${obs.overdue ? 'overdue' : ''}" data-obs=${obs.overdue ? 'overdue' : 'due'} title="Next manual observations (RCP NEWS2 minimum monitoring frequency)"
+            >${obs.text}</span
+          >`
+        : nothing}
       <span class="spacer"></span>
       <span class="status ${d.historyError ? 'err' : ''}" role="status"
         >${d.historyError || d.liveError || (d.loading ? 'Loading…' : d.truncated ? 'Showing the first readings only' : '')}</span
@@ -271,11 +287,21 @@ export class WpPatientPanel extends LitElement {
       ${active.length === 0
         ? html`<p class="none">No active alerts.</p>`
         : html`<ul aria-label="Active alerts">
-            ${active.map(
-              (a) => html`<li data-priority=${a.priority}>
-                ${chip(a.priority)}<span class="msg" title=${a.message}>${a.message}</span
-                ><span class="when">${a.state === 'active' ? '' : `${a.state} · `}${formatSpan(a.ts, null, now)}</span>
-              </li>`,
+            ${repeat(
+              active,
+              (a) => a.id,
+              (a) => {
+                const esc = escalationText(a.escalationLevel, store.escalations.get(a.id)?.role);
+                return html`<li class="active-alarm" data-alarm=${a.id} data-priority=${a.priority} data-state=${a.state}>
+                  ${chip(a.priority)}<span class="msg" title=${a.message}>${a.message}</span
+                  ><span class="when"><span class="state">${stateText(a, now)}</span> · ${formatSpan(a.ts, null, now)}</span>
+                  <div class="detail">
+                    ${isLatchedCleared(a) ? html`<span class="cleared">${CLEARED_TEXT}</span>` : nothing}
+                    ${esc ? html`<span class="esc">${esc}</span>` : nothing}
+                    <wp-alarm-actions .alarm=${a} .bed=${d.view?.bed ?? null}></wp-alarm-actions>
+                  </div>
+                </li>`;
+              },
             )}
           </ul>`}
       <h3>Recent</h3>

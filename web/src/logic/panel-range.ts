@@ -61,7 +61,7 @@ export function scoresPath(patientId: string, range: RangeKey, now: number): str
 }
 
 export function alertsPath(patientId: string, limit = 20): string {
-  return `/api/alerts?patientId=${encodeURIComponent(patientId)}&limit=${limit}`;
+  return `/api/alerts?patientId=${encodeURIComponent(patientId)}&order=recent&limit=${limit}`;
 }
 
 /** Start of the aggregate bucket holding `ts`: the server bins from 2000-01-03T00:00Z, a whole number of 15 min after the epoch. */
