@@ -99,7 +99,7 @@ export async function upsertAlerts(db: Queryable, batch: Alarm[]): Promise<numbe
        $18::timestamptz[], $19::uuid[], $20::timestamptz[], $21::int[], $22::text[])
      ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, limit_value = EXCLUDED.limit_value, rule = EXCLUDED.rule,
        priority = EXCLUDED.priority, state = EXCLUDED.state, message = EXCLUDED.message, ended_at = EXCLUDED.ended_at,
-       updated_at = EXCLUDED.updated_at, condition_active = EXCLUDED.condition_active, silenced_until = EXCLUDED.silenced_until,
+       updated_at = EXCLUDED.updated_at, condition_active = EXCLUDED.condition_active, latching = EXCLUDED.latching, silenced_until = EXCLUDED.silenced_until,
        acknowledged_by = EXCLUDED.acknowledged_by, acknowledged_at = EXCLUDED.acknowledged_at, escalation_level = EXCLUDED.escalation_level
      WHERE alerts.updated_at <= EXCLUDED.updated_at`,
     [

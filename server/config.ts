@@ -45,6 +45,13 @@ const schema = z.object({
 
 export type Config = Readonly<z.infer<typeof schema>>;
 
+/** Rules across variables. */
+function crossChecks(c: z.infer<typeof schema>): string[] {
+  const problems: string[] = [];
+  if (c.WEBHOOK_URL && !c.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET="": required when WEBHOOK_URL is set (escalations are signed with it)');
+  return problems;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -67,5 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(input[String(i.path[0])] ?? '')}: ${i.message}`),
     );
   }
+  const problems = crossChecks(parsed.data);
+  if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(parsed.data);
 }

@@ -140,11 +140,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ? createWebhook({ url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET ?? '', log, record: (a) => void attemptsWriter.push(a) })
     : null;
 
-  const ingest = (r: Reading, battery?: number) => {
+  const ingest = (r: Reading, battery?: number, backfill = false) => {
     metrics.readingsReceived.inc({ source: r.source });
     vitalsWriter.push(r);
     readings$.next(r);
-    monitor$.next({ type: 'reading', reading: r, battery });
+    monitor$.next({ type: 'reading', reading: r, battery, backfill });
   };
 
   /** The sinks of the monitoring engine: live state, database, dashboards, notifiers. */
@@ -221,7 +221,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
             stats.lastSeq = d.seq;
           }
           stats.readings++;
-          ingest({ ts: d.ts, values: d.values, seq: d.seq, deviceId, patientId, source: 'device', receivedAt }, d.battery);
+          ingest({ ts: d.ts, values: d.values, seq: d.seq, deviceId, patientId, source: 'device', receivedAt }, d.battery, readings.length > 1);
         }
         // The database is behind: hold this device's next packet until the buffer drains.
         return vitalsWriter.whenWritable();

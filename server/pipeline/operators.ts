@@ -48,7 +48,7 @@ export function mergeTick(batch: Reading[]): VitalsEvent[] {
 }
 
 export type MonitorInput =
-  | { type: 'reading'; reading: Reading; battery?: number }
+  | { type: 'reading'; reading: Reading; battery?: number; backfill?: boolean }
   | { type: 'device'; deviceId: string; patientId: string | null; status: 'online' | 'offline' }
   | { type: 'implausible'; deviceId: string; patientId: string | null; at: number };
 
@@ -65,7 +65,7 @@ export function monitorPatients(engine: AlarmEngine, tickMs: number, scheduler: 
       events.pipe(
         map((ev): EngineOutput | null => {
           const now = scheduler.now();
-          if (ev.type === 'reading') return engine.reading(ev.reading, now, ev.battery);
+          if (ev.type === 'reading') return engine.reading(ev.reading, now, ev.battery, ev.backfill);
           if (ev.type === 'device') return engine.deviceStatus(ev.deviceId, ev.patientId, ev.status, now);
           engine.implausible(ev.deviceId, ev.patientId, ev.at);
           return null;

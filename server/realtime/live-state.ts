@@ -64,7 +64,7 @@ export class LiveState {
       patientId,
       values: latest ? stampedValues(latest) : {},
       score: this.score(patientId),
-      alerts: this.activeAlerts(patientId),
+      alerts: this.activeAlerts(patientId).map(({ nextEscalationAt: _internal, ...a }) => ({ ...a, nextEscalationAt: null })),
       devices: deviceIds.map((id) => ({ id, status: this.deviceStatusOf(id) })),
     };
   }

@@ -1,4 +1,4 @@
-// Manual observations due, from the NEWS2 score: RCP NEWS2 chart 2 (minimum frequency of monitoring).
+// Manual observations due, from the NEWS2 score: RCP NEWS2 chart 4 (minimum frequency of monitoring).
 import { describe, expect, it } from 'vitest';
 import { obsDueCondition, observationDue, observationInterval } from '../../server/pipeline/alarms/obs-due.ts';
 import { scoreNews2, type News2Band } from '../../server/pipeline/score/news2.ts';
@@ -8,7 +8,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 describe('observationInterval', () => {
-  // RCP NEWS2 chart 2: minimum frequency of monitoring
+  // RCP NEWS2 chart 4: minimum frequency of monitoring
   const table: [total: number, band: News2Band, interval: number | 'continuous'][] = [
     [0, 'low', 12 * HOUR], // 0 → minimum 12-hourly
     [1, 'low', 4 * HOUR], // 1–4 → minimum 4–6-hourly (the stricter 4 h)
@@ -74,7 +74,7 @@ describe('obsDueCondition', () => {
       parameter: null,
       value: 25,
       limit: 60,
-      rule: 'observations every 1 h (RCP NEWS2 chart 2)',
+      rule: 'observations every 1 h (RCP NEWS2 chart 4)',
       message: 'Observations overdue by 25 min (due every 1 h)',
       delayMs: 0,
     });

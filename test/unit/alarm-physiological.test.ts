@@ -81,3 +81,27 @@ describe('news2Conditions', () => {
     expect(news2Conditions(scoreNews2(NORMAL), open)).toEqual([]); // a full low score clears it
   });
 });
+
+describe('no flapping at band and limit edges', () => {
+  it('holds a NEWS2 alarm until the total is 2 below its threshold', () => {
+    const openHigh = { 'news2:total': { limit: 7, value: 7, priority: 'high' as const } };
+    // total 6 (medium band) keeps the high alarm; total 5 lets it step down to medium
+    const six = scoreNews2({ ...NORMAL, rr: 26, spo2: 92, hr: 95 }); // 3 + 2 + 1
+    expect(six.total).toBe(6);
+    expect(news2Conditions(six, openHigh)[0]).toMatchObject({ priority: 'high' });
+    const five = scoreNews2({ ...NORMAL, rr: 26, spo2: 94, hr: 95 }); // 3 + 1 + 1
+    expect(news2Conditions(five, openHigh)[0]).toMatchObject({ priority: 'medium' });
+    const openMedium = { 'news2:total': { limit: 5, value: 5, priority: 'medium' as const } };
+    const four = scoreNews2({ ...NORMAL, rr: 22, spo2: 93 }); // 2 + 2
+    expect(four.total).toBe(4);
+    expect(news2Conditions(four, openMedium)[0]).toMatchObject({ priority: 'medium' });
+    expect(news2Conditions(scoreNews2({ ...NORMAL, rr: 22, spo2: 94 }), openMedium)).toEqual([]); // 3: clears
+  });
+
+  it('keeps an extreme limit alarm high until the value is back from the extreme by the margin', () => {
+    const openHigh = { 'limit:sbp': { limit: 90, value: 79, priority: 'high' as const } };
+    expect(limitConditions({ ...NORMAL, sbp: 84 }, null, openHigh)[0]).toMatchObject({ priority: 'high' });
+    expect(limitConditions({ ...NORMAL, sbp: 86 }, null, openHigh)[0]).toMatchObject({ priority: 'medium' });
+    expect(limitConditions({ ...NORMAL, sbp: 84 }, null, {})[0]).toMatchObject({ priority: 'medium' });
+  });
+});

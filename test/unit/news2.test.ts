@@ -260,7 +260,7 @@ describe('rounding before scoring (values are charted as integers, temperature t
 });
 
 describe('clinical-risk band', () => {
-  // RCP NEWS2 chart 2: aggregate 0–4 low; a score of 3 in any single parameter → low-medium;
+  // RCP NEWS2 chart 4: aggregate 0–4 low; a score of 3 in any single parameter → low-medium;
   // 5–6 medium (key threshold for urgent response); ≥7 high.
   it.each([
     [0, false, 'low'],

@@ -6,6 +6,7 @@ import type { Observable } from 'rxjs';
 import type { RunHelpers } from 'rxjs/internal/testing/TestScheduler';
 import { coalesceVitals, monitorPatients, type MonitorInput, type PatientContext } from '../../server/pipeline/operators.ts';
 import { AlarmEngine } from '../../server/pipeline/alarms/engine.ts';
+import type { Alarm } from '../../server/pipeline/alarms/model.ts';
 import type { Reading, VitalValues } from '../../server/pipeline/vitals.ts';
 
 const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -66,13 +67,19 @@ type Event = [at: number, what: string];
 /** Run the monitor under the TestScheduler; record what happened at which virtual ms. */
 function runMonitor(
   build: (h: RunHelpers, engine: AlarmEngine) => Observable<MonitorInput>,
-  opts: { context?: (id: string) => PatientContext | undefined; onError?: (err: unknown, id: string) => void; during?: (engine: AlarmEngine, at: (ms: number, fn: () => void) => void) => void } = {},
+  opts: {
+    context?: (id: string) => PatientContext | undefined;
+    onError?: (err: unknown, id: string) => void;
+    during?: (engine: AlarmEngine, at: (ms: number, fn: () => void) => void) => void;
+    restored?: Alarm[];
+  } = {},
 ): { events: Event[]; engine: AlarmEngine } {
   const scheduler = newScheduler();
   const events: Event[] = [];
   const keys = new Map<string, string>();
   let n = 0;
-  const engine = new AlarmEngine({ context: opts.context ?? (() => ({ spo2Scale: 1, limits: null })), newId: () => `a${++n}`, onError: opts.onError });
+  const engine = new AlarmEngine({ context: opts.context ?? (() => ({ spo2Scale: 1, limits: null })), newId: () => `a${++n}`, onError: opts.onError }, undefined, opts.restored);
+  for (const a of opts.restored ?? []) keys.set(a.id, a.key);
   scheduler.run((h) => {
     opts.during?.(engine, (ms, fn) => scheduler.schedule(fn, ms));
     build(h, engine)
@@ -165,6 +172,31 @@ describe('monitorPatients', () => {
   it('raises a technical alarm when a device goes quiet, by the clock alone', () => {
     const { events } = runMonitor((h) => h.cold('a 40s |', { a: { type: 'reading', reading: { ...reading('p1', 0, NORMAL), seq: 1 } } }));
     expect(events.filter(([, w]) => w.startsWith('device-offline'))).toEqual([[31_000, 'device-offline:d1 ∅→active']]);
+  });
+
+  it('holds alarms restored after a restart until data says otherwise (absent data is not recovery)', () => {
+    const restoredAlarm = (key: string, kind: Alarm['kind'], extra: Partial<Alarm>): Alarm => ({
+      id: `old-${key}`, patientId: 'p1', key, kind, category: 'physiological', priority: 'medium', parameter: null, value: null, limit: null,
+      rule: 'r', message: 'm', state: 'active', ts: -60_000, endedAt: null, updatedAt: -60_000, conditionActive: true, latching: false,
+      silencedUntil: null, acknowledgedBy: null, acknowledgedAt: null, escalationLevel: 0, nextEscalationAt: null, deviceId: null, ...extra,
+    });
+    const { events } = runMonitor(
+      (h) =>
+        h.cold('a 4999ms b 4999ms c |', {
+          // first reading carries no heart rate: the restored HR alarm and the device alarm stay
+          a: { type: 'reading', reading: reading('p1', 0, { spo2: 97, rr: 14 }, 'd7') },
+          b: { type: 'reading', reading: reading('p1', 5000, { spo2: 97, rr: 14 }, 'd7') },
+          // a normal heart rate clears the HR alarm
+          c: { type: 'reading', reading: reading('p1', 10_000, { hr: 72, spo2: 97, rr: 14 }, 'd7') },
+        }),
+      {
+        restored: [
+          restoredAlarm('limit:hr', 'limit', { parameter: 'hr', value: 140, limit: 120 }),
+          restoredAlarm('device-offline:d9', 'device-offline', { category: 'technical', deviceId: 'd9' }),
+        ],
+      },
+    );
+    expect(events.filter(([, w]) => w.includes('→'))).toEqual([[10_000, 'limit:hr active→resolved']]);
   });
 
   it('keeps monitoring the others when one patient’s evaluation throws', () => {

@@ -110,7 +110,7 @@ describe('topAlarm', () => {
   });
 });
 
-describe('formatObsDue (RCP NEWS2 chart 2 schedule, from the server)', () => {
+describe('formatObsDue (RCP NEWS2 chart 4 schedule, from the server)', () => {
   const H = 3600_000;
   it.each<[number | null, number | 'continuous', string | null, boolean]>([
     [NOW + 42 * 60_000, H, 'obs due 42m', false],

@@ -10,7 +10,7 @@ import type { Actor, Alarm, AlarmAction, Condition, Escalation, Transition } fro
 import { limitConditions, news2Conditions, DEFAULT_LIMIT_POLICY, type LimitPolicy, type OpenView } from './physiological.ts';
 import { applyAction, restore, stepLifecycle, DEFAULT_LIFECYCLE, EMPTY_PATIENT_ALARMS, type LifecycleConfig, type PatientAlarms } from './lifecycle.ts';
 import { trendConditions, updateTrends, DEFAULT_TREND_RULES, type TrendRule, type TrendState } from './trends.ts';
-import { emptyFacts, noteReading, technicalConditions, DEFAULT_TECHNICAL, type DeviceFacts, type TechnicalConfig } from './technical.ts';
+import { emptyFacts, noteBattery, noteReading, technicalConditions, DEFAULT_TECHNICAL, type DeviceFacts, type TechnicalConfig } from './technical.ts';
 import { obsDueCondition, observationDue } from './obs-due.ts';
 
 /** A `seq` this far below the last one means the device restarted its counter. */
@@ -134,22 +134,22 @@ export class AlarmEngine {
     return f;
   }
 
-  reading(r: Reading, now: number, battery?: number): EngineOutput {
+  /**
+   * `backfill`: the reading came in a batch (a device flushing what it buffered offline): its age
+   * says nothing about the device clock.
+   */
+  reading(r: Reading, now: number, battery?: number, backfill = false): EngineOutput {
     const out = emptyOutput();
-    if (r.deviceId && r.seq !== undefined) {
+    if (r.deviceId) {
       const prev = this.lastSeq.get(r.deviceId) ?? null;
       if (r.patientId) {
-        let f = noteReading(this.factsOf(r.deviceId, r.patientId, now), { ts: r.ts, receivedAt: r.receivedAt, values: r.values as Record<string, unknown>, seq: r.seq }, prev);
-        if (prev !== null && r.seq > prev + 1) f = { ...f, seqGaps: [...f.seqGaps, { at: r.receivedAt, missing: r.seq - prev - 1 }] };
-        if (battery !== undefined) f = { ...f, battery: { value: battery, at: r.receivedAt } };
+        const seen = { ts: backfill ? r.receivedAt : r.ts, receivedAt: r.receivedAt, values: r.values as Record<string, unknown>, seq: r.seq };
+        let f = noteReading(this.factsOf(r.deviceId, r.patientId, now), seen, prev);
+        if (battery !== undefined) f = noteBattery(f, battery, r.receivedAt);
         this.patients.get(r.patientId)!.devices.set(r.deviceId, f);
       }
       // Forward moves the counter; a late duplicate does not; a big step back is a device restart.
-      if (prev === null || r.seq > prev || r.seq < prev - SEQ_RESTART_DROP) this.lastSeq.set(r.deviceId, r.seq);
-    } else if (r.deviceId && r.patientId) {
-      let f = noteReading(this.factsOf(r.deviceId, r.patientId, now), { ts: r.ts, receivedAt: r.receivedAt, values: r.values as Record<string, unknown> }, null);
-      if (battery !== undefined) f = { ...f, battery: { value: battery, at: r.receivedAt } };
-      this.patients.get(r.patientId)!.devices.set(r.deviceId, f);
+      if (r.seq !== undefined && (prev === null || r.seq > prev || r.seq < prev - SEQ_RESTART_DROP)) this.lastSeq.set(r.deviceId, r.seq);
     }
     if (!r.patientId) return out;
     const m = this.monitor(r.patientId, now);
@@ -216,6 +216,30 @@ export class AlarmEngine {
     return m ? observationDue(m.lastManualAt, m.firstSeenAt, m.score) : null;
   }
 
+  /**
+   * Absence of data is not evidence of recovery: an open alarm whose rule has nothing to judge by
+   * (its parameter has no fresh value, its device has sent nothing since a restart, the sensor has
+   * not come back) is held as it is instead of being resolved.
+   */
+  private withoutEvidence(m: PatientMonitor, values: Record<string, unknown>, conditions: Condition[]): Condition[] {
+    const present = new Set(conditions.map((c) => c.key));
+    const held: Condition[] = [];
+    for (const a of Object.values(m.alarms.open)) {
+      if (present.has(a.key)) continue;
+      let hold = false;
+      if (a.kind === 'limit' || a.kind === 'trend') hold = a.parameter !== null && values[a.parameter] === undefined;
+      else if (a.category === 'technical' && a.deviceId) {
+        const f = m.devices.get(a.deviceId);
+        if (!f || f.lastSeenAt === null) hold = true; // nothing heard since a restart
+        else if (a.kind === 'sensor-off' && a.parameter) hold = (f.lastValueAt[a.parameter] ?? 0) < a.ts; // not back yet
+      }
+      if (hold) {
+        held.push({ key: a.key, kind: a.kind, category: a.category, priority: a.priority, parameter: a.parameter, value: a.value, limit: a.limit, rule: a.rule, message: a.message, delayMs: 0, deviceId: a.deviceId });
+      }
+    }
+    return held;
+  }
+
   private evaluate(patientId: string, m: PatientMonitor, now: number, out: EngineOutput): void {
     try {
       m.evaluatedAt = now;
@@ -241,6 +265,7 @@ export class AlarmEngine {
       ];
       const due = obsDueCondition(obs, now);
       if (due) conditions.push(due);
+      conditions.push(...this.withoutEvidence(m, values as Record<string, unknown>, conditions));
       const step = stepLifecycle(m.alarms, patientId, conditions, now, this.deps.newId, this.cfg.lifecycle);
       m.alarms = step.state;
       out.alarms.push(...step.changes);

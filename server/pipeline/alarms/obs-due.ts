@@ -1,4 +1,4 @@
-// Manual observations due: RCP NEWS2 (2017) chart 2, minimum frequency of monitoring.
+// Manual observations due: RCP NEWS2 (2017) chart 4, clinical response: minimum frequency of monitoring.
 // Pure: the time is passed in.
 import type { Condition } from './model.ts';
 import type { News2Band } from '../score/news2.ts';
@@ -15,7 +15,7 @@ export interface ObservationDue {
 }
 
 /**
- * Minimum monitoring frequency, in ms, from the latest NEWS2 score (RCP NEWS2 chart 2):
+ * Minimum monitoring frequency, in ms, from the latest NEWS2 score (RCP NEWS2 chart 4):
  * - total 0 → 12-hourly;
  * - total 1–4 → 4–6-hourly, here the stricter 4 h;
  * - a single parameter scoring 3 (band 'low-medium') or total 5–6 → hourly;
@@ -65,7 +65,7 @@ export function obsDueCondition(due: ObservationDue, now: number): Condition | n
     parameter: null,
     value: Math.floor(overdueMs / MIN),
     limit: due.interval / MIN,
-    rule: `observations every ${every} (RCP NEWS2 chart 2)`,
+    rule: `observations every ${every} (RCP NEWS2 chart 4)`,
     message: `Observations overdue by ${formatSpan(overdueMs)} (due every ${every})`,
     delayMs: 0,
   };

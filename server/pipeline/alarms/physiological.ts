@@ -52,7 +52,11 @@ export function limitConditions(values: VitalValues, overrides: AlarmLimits | nu
     if (!side) continue;
     const limit = side === 'low' ? low! : high!;
     const ext = policy.extreme[p];
-    const extreme = side === 'low' ? ext?.low !== undefined && value <= ext.low : ext?.high !== undefined && value >= ext.high;
+    // Once high, it stays high until the value is back from the extreme by the margin too:
+    // no flipping between medium and high on every reading of a value hovering at the edge.
+    const slack = was?.priority === 'high' ? margin : 0;
+    const extreme =
+      side === 'low' ? ext?.low !== undefined && value <= ext.low + slack : ext?.high !== undefined && value >= ext.high - slack;
     const delay = policy.delayMs[p];
     out.push({
       key,
@@ -90,6 +94,12 @@ export function news2Conditions(score: News2Result | null, open: OpenView): Cond
   if (!score) return was ? [hold(was)] : [];
   const priority = BAND_PRIORITY[score.band];
   if (score.partial && was && (!priority || PRIORITY_RANK[priority] < PRIORITY_RANK[was.priority])) return [hold(was, score)];
+  // Hysteresis: an open medium or high alarm steps down only once the total is 2 below its
+  // threshold (medium ≥ 5 holds at 4, high ≥ 7 holds at 6), so a score bouncing on a band edge
+  // does not open and close alarms, or restart escalation, on every reading.
+  if (was && (!priority || PRIORITY_RANK[priority] < PRIORITY_RANK[was.priority]) && was.limit !== null && was.priority !== 'low' && score.total >= was.limit - 1) {
+    return [hold({ ...was, value: score.total }, score, true)];
+  }
   if (!priority) return [];
   return [
     {
@@ -107,8 +117,9 @@ export function news2Conditions(score: News2Result | null, open: OpenView): Cond
   ];
 }
 
-function hold(was: OpenView[string], score?: News2Result): Condition {
+function hold(was: OpenView[string], score?: News2Result, full = false): Condition {
   const band: News2Band = was.priority === 'high' ? 'high' : was.priority === 'medium' ? 'medium' : 'low-medium';
+  const why = full && score ? `now ${score.total}, within 1 of the threshold` : score ? `now ${score.total} from partial data` : 'no current score';
   return {
     key: 'news2:total',
     kind: 'news2',
@@ -118,7 +129,7 @@ function hold(was: OpenView[string], score?: News2Result): Condition {
     value: was.value,
     limit: was.limit,
     rule: BAND_RULE[band],
-    message: `NEWS2 ${was.value} (${band}; ${score ? `now ${score.total} from partial data` : 'no current score'}): ${NEWS2_RESPONSE[band]}`,
+    message: `NEWS2 ${was.value} (${band}; ${why}): ${NEWS2_RESPONSE[band]}`,
     delayMs: 0,
   };
 }
