@@ -2,19 +2,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { type AppContext, allow, auditOf, authenticate, handler } from './context.ts';
-import { paging, parse, uuid } from './validate.ts';
+import { instant, paging, parse, uuid } from './validate.ts';
 import { getAlarm, listAlerts, listAudit, listIngestErrors, listNotificationAttempts, listTransitions, listWards } from '../../db/records.ts';
 import { Errors } from '../errors.ts';
 import type { AlarmAction } from '../pipeline/alarms/model.ts';
 
-const when = z.string().transform((s, ctx) => {
-  const ms = /^\d{11,15}$/.test(s) ? Number(s) : Date.parse(s);
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: 'custom', message: `must be epoch milliseconds or ISO 8601 with a zone, got ${JSON.stringify(s.slice(0, 40))}` });
-    return z.NEVER;
-  }
-  return new Date(ms);
-});
+const when = instant;
 const alertsQuery = z.strictObject({
   state: z.enum(['open', 'active', 'acknowledged', 'silenced', 'resolved']).optional(),
   priority: z.enum(['high', 'medium', 'low']).optional(),

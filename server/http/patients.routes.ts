@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type AppContext, allow, auditOf, handler } from './context.ts';
-import { paging, parse, uuid } from './validate.ts';
+import { instant, paging, parse, uuid } from './validate.ts';
 import { Errors } from '../errors.ts';
 import { getPatient, insertPatient, listPatients, setAlarmLimits } from '../../db/records.ts';
 import { bucketedVitals, latestScore, rawVitals, scoreHistory } from '../../db/vitals-store.ts';
@@ -28,15 +28,7 @@ const createSchema = z.strictObject({
 
 const listQuery = z.strictObject({ ward: z.string().min(1).max(64).optional(), ...paging });
 
-// Epoch milliseconds, or ISO 8601 with a zone (remember to URL-encode a '+' offset as %2B).
-const time = z.string().transform((s, ctx) => {
-  const ms = /^\d{11,15}$/.test(s) ? Number(s) : /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/.test(s) ? Date.parse(s) : NaN;
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: 'custom', message: `must be epoch milliseconds or ISO 8601 with a zone, got ${JSON.stringify(s.slice(0, 40))}` });
-    return z.NEVER;
-  }
-  return new Date(ms);
-});
+const time = instant;
 const BUCKET = /^(\d+)(s|m|h|d)$/;
 const UNIT_S = { s: 1, m: 60, h: 3600, d: 86400 } as const;
 const vitalsQuery = z

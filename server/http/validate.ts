@@ -14,6 +14,16 @@ export function parse<S extends z.ZodType>(schema: S, data: unknown, where: 'bod
 }
 
 export const uuid = z.uuid('must be a UUID');
+
+/** A point in time in a query: epoch milliseconds, or ISO 8601 with a zone (URL-encode '+' as %2B). */
+export const instant = z.string().transform((s, ctx) => {
+  const ms = /^\d{11,15}$/.test(s) ? Number(s) : /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/.test(s) ? Date.parse(s) : NaN;
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: `must be epoch milliseconds or ISO 8601 with a zone, got ${JSON.stringify(s.slice(0, 40))}` });
+    return z.NEVER;
+  }
+  return new Date(ms);
+});
 export const paging = {
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   offset: z.coerce.number().int().min(0).default(0),
