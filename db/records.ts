@@ -19,7 +19,8 @@ export interface UserWithHash extends User {
 export interface Patient {
   id: string;
   name: string;
-  ward: string;
+  /** Null while the patient is not on a ward (registered, outpatient). */
+  ward: string | null;
   bed: string | null;
   spo2Scale: 1 | 2;
   alarmLimits: AlarmLimits;
@@ -88,7 +89,7 @@ const patientCols = 'id, name, ward, bed, spo2_scale, alarm_limits, created_at, 
 const toPatient = (r: Record<string, unknown>): Patient => ({
   id: r.id as string,
   name: r.name as string,
-  ward: r.ward as string,
+  ward: (r.ward as string | null) ?? null,
   bed: (r.bed as string | null) ?? null,
   spo2Scale: Number(r.spo2_scale) as 1 | 2,
   alarmLimits: (json(r.alarm_limits) ?? {}) as AlarmLimits,
@@ -144,7 +145,7 @@ export async function listPatients(db: Queryable, f: PatientFilter): Promise<{ i
 
 export async function listWards(db: Queryable): Promise<{ ward: string; patients: number }[]> {
   const { rows } = await db.query<{ ward: string; n: number }>(
-    `SELECT ward, count(*)::int AS n FROM patients WHERE archived_at IS NULL GROUP BY ward ORDER BY ward`,
+    `SELECT ward, count(*)::int AS n FROM patients WHERE archived_at IS NULL AND ward IS NOT NULL GROUP BY ward ORDER BY ward`,
   );
   return rows.map((r) => ({ ward: r.ward, patients: Number(r.n) }));
 }

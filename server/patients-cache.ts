@@ -26,7 +26,7 @@ export class PatientsCache {
   }
 
   wardOf(id: string): string | undefined {
-    return this.byId.get(id)?.ward;
+    return this.byId.get(id)?.ward ?? undefined;
   }
 
   inWard(ward: string): Patient[] {

@@ -114,7 +114,8 @@ export function step(state: PatientState, tMs: number, rng: Rng): StepResult {
   for (const v of NUMERIC_VITALS) {
     const base = state.profile.baseline[v] + CIRCADIAN[v] * rhythm;
     const target = effect.targets[v];
-    const mean = target === undefined ? base : base + effect.severity * (target - base);
+    const severity = effect.severityOf?.[v] ?? effect.severity;
+    const mean = target === undefined ? base : base + severity * (target - base);
     const range = PHYSIOLOGICAL[v];
     raw[v] = clamp(mean + drift[v] + NOISE_SD[v] * rng.gaussian(), range.min, range.max);
   }

@@ -37,6 +37,8 @@ export interface ScenarioEffect {
   targets: Partial<Record<NumericVital, number>>;
   /** 0 = baseline, 1 = at the targets. */
   severity: number;
+  /** Per-vital severity, in place of `severity` for the vitals it lists (vitals that change at different times). */
+  severityOf?: Partial<Record<NumericVital, number>>;
   /** Vitals the device cannot measure right now (left out of the payload). */
   missing: readonly NumericVital[];
   o2: boolean;
@@ -103,6 +105,74 @@ export function episode(t: number, shape: EpisodeShape): number {
   return shape.fallMs > 0 ? 1 - smoothstep(x / shape.fallMs) : 0;
 }
 
+/** How one vital moves in sepsis's compensated phase. */
+interface CompensatedCourse {
+  /** The reading moves `share` of the way from the patient's own baseline towards `toward`… */
+  toward: number;
+  share: number;
+  /** …over `overMs`, starting `fromMs` after the onset (an S-curve), and stays there. */
+  fromMs: number;
+  overMs: number;
+}
+
+/**
+ * Sepsis in two phases, so the trend rules (20 min warm-up, then a change held 10 min) see it
+ * before NEWS2 and the limits do:
+ * 1. compensated, from the onset: HR rises first (within 6 min), then RR, then temperature, while
+ *    SBP sags; each reading moves a share of the way from the patient's own baseline towards a
+ *    compensated target, so a low baseline rises by more, in percent, than a high one. For the
+ *    baselines the simulator draws: HR ~85–112 (+20–50%), RR ~17–22 (+15–50%), temperature
+ *    ~37.5–38.0 °C, SBP 4–20 mmHg down, SpO2 unchanged — HR +20% (and RR +30% for RR baselines up
+ *    to ~15) from baseline, while NEWS2 stays ≤ 4 for most patients and no limit is crossed;
+ * 2. decompensation, `decompensateAtMs` after the onset: over `decompensateMs` every vital moves on
+ *    to SEVERE, which sits in NEWS2 scoring bands (RCP chart 1: HR 125 → 2, RR 28 → 3, T 39.4 → 2,
+ *    SBP 85 → 3, SpO2 90 → 3), with new confusion (C) at the peak. Targets rather than offsets, so
+ *    a patient with a high baseline SBP still becomes hypotensive.
+ */
+export const SEPSIS = {
+  /** Default onset (scenario ms): late enough for the trend baselines to be learned first. */
+  onsetMs: 25 * MIN,
+  compensated: {
+    hr: { toward: 200, share: 0.22, fromMs: 0, overMs: 4 * MIN },
+    rr: { toward: 24, share: 0.45, fromMs: 2 * MIN, overMs: 12 * MIN },
+    temp: { toward: 39.4, share: 0.25, fromMs: 5 * MIN, overMs: 20 * MIN },
+    sbp: { toward: 105, share: 0.3, fromMs: 8 * MIN, overMs: 20 * MIN },
+    dbp: { toward: 48, share: 0.2, fromMs: 8 * MIN, overMs: 20 * MIN },
+    spo2: { toward: 90, share: 0, fromMs: 0, overMs: MIN },
+  } satisfies Record<string, CompensatedCourse>,
+  decompensateAtMs: 28 * MIN,
+  decompensateMs: 9 * MIN,
+  severe: { hr: 125, rr: 28, temp: 39.4, sbp: 85, dbp: 48, spo2: 90 },
+} as const;
+
+type SepsisVital = keyof typeof SEPSIS.severe;
+const SEPSIS_VITALS = Object.keys(SEPSIS.severe) as SepsisVital[];
+
+/** The sepsis effect `x` ms after its onset. */
+function sepsisEffect(x: number): ScenarioEffect {
+  const targets: Partial<Record<NumericVital, number>> = {};
+  const severityOf: Partial<Record<NumericVital, number>> = {};
+  // Decompensation: 0 before it starts, 1 at the peak.
+  const u = smoothstep((x - SEPSIS.decompensateAtMs) / SEPSIS.decompensateMs);
+  for (const v of SEPSIS_VITALS) {
+    const c: CompensatedCourse = SEPSIS.compensated[v];
+    const severe = SEPSIS.severe[v];
+    if (u === 0) {
+      targets[v] = c.toward;
+      severityOf[v] = c.share * smoothstep((x - c.fromMs) / c.overMs);
+    } else {
+      // Blend the compensated reading, baseline + share·(toward − baseline), into the severe one.
+      // A reading is baseline + severity·(target − baseline), so with severity share + (1 − share)·u
+      // the target giving (1 − u)·compensated + u·severe is ((1 − u)·share·toward + u·severe) / severity.
+      const severity = c.share + (1 - c.share) * u;
+      targets[v] = ((1 - u) * c.share * c.toward + u * severe) / severity;
+      severityOf[v] = severity;
+    }
+  }
+  const severity = Math.max(...Object.values(severityOf));
+  return { ...BASELINE, targets, severity, severityOf, acvpu: u >= 0.97 ? 'C' : 'A' };
+}
+
 /** A window switch: true during [onset + k·period, onset + k·period + duration). */
 function inWindow(t: number, onsetMs: number, durationMs: number, periodMs: number): boolean {
   const x = t - onsetMs;
@@ -118,14 +188,8 @@ export function createScenario(name: ScenarioName, params: ScenarioParams = {}):
       return make(0, () => BASELINE);
 
     case 'sepsis': {
-      // Targets sit in NEWS2 scoring bands (RCP chart 1): HR 125 → 2, RR 28 → 3, T 39.4 → 2, SBP 85 → 3, SpO2 90 → 3.
-      // Targets rather than offsets, so a patient with a high baseline SBP still becomes hypotensive.
-      const shape: EpisodeShape = { onsetMs: onset(MIN), riseMs: 8 * MIN, holdMs: Infinity, fallMs: 0 };
-      const targets = { hr: 125, rr: 28, temp: 39.4, sbp: 85, dbp: 48, spo2: 90 };
-      return make(shape.onsetMs, (t) => {
-        const severity = episode(t, shape);
-        return { ...BASELINE, targets, severity, acvpu: severity >= 0.97 ? 'C' : 'A' };
-      });
+      const start = onset(SEPSIS.onsetMs);
+      return make(start, (t) => sepsisEffect(t - start));
     }
 
     case 'hypoxia': {
@@ -192,6 +256,8 @@ export function scenarioForBed(name: ScenarioName, rng: Rng, onsetMs?: number): 
       return createScenario(name, { onsetMs: at(0) });
     case 'offline':
       return createScenario(name, { onsetMs: at(45_000 + jitter) });
+    case 'sepsis':
+      return createScenario(name, { onsetMs: at(SEPSIS.onsetMs + jitter) });
     default:
       return createScenario(name, { onsetMs: at(MIN + jitter) });
   }

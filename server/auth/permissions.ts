@@ -5,7 +5,18 @@ export const PERMISSIONS = {
   'users:create': ['admin'],
   'audit:read': ['admin'],
   'patients:create': ['admin', 'front-desk', 'doctor', 'nurse'],
-  'patients:read': ['admin', 'front-desk', 'doctor', 'nurse', 'kiosk'],
+  // A patient account sees (and edits the contact details of) only its own record and linked family.
+  'patients:read': ['admin', 'front-desk', 'doctor', 'nurse', 'kiosk', 'pharmacist', 'lab', 'patient'],
+  'patients:update': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
+  'patients:archive': ['admin'],
+  'doctors:read': ['admin', 'front-desk', 'doctor', 'nurse', 'pharmacist', 'lab', 'patient'],
+  'doctors:manage': ['admin'],
+  'staff:read': ['admin', 'front-desk'],
+  'staff:manage': ['admin'],
+  'history:read': ['doctor', 'nurse', 'patient'],
+  'history:write': ['doctor', 'nurse'],
+  'stock:read': ['admin', 'pharmacist', 'doctor', 'nurse'],
+  'stock:manage': ['admin', 'pharmacist'],
   // Clinical data. The admin is included so a fresh install's bootstrap account can run a ward;
   // every read is audited.
   'vitals:read': ['admin', 'doctor', 'nurse', 'kiosk'],

@@ -9,6 +9,9 @@ import { authRoutes } from './auth.routes.ts';
 import { patientRoutes } from './patients.routes.ts';
 import { deviceRoutes } from './devices.routes.ts';
 import { opsRoutes } from './ops.routes.ts';
+import { resourceRoutes } from '../records/resource.ts';
+import { doctorSpec, historySpec, patientSpec, staffSpec, stockItemSpec } from '../records/specs.ts';
+import { buildOpenApi, docsPage } from './openapi.ts';
 import { AppError, Errors } from '../errors.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -33,7 +36,14 @@ export function buildApp(ctx: AppContext): express.Express {
 
   app.use(opsRoutes(ctx));
   app.use('/api/auth', authRoutes(ctx));
-  app.use('/api/patients', authenticate(ctx), patientRoutes(ctx));
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(buildOpenApi());
+  });
+  app.get('/api/docs', (_req, res) => {
+    res.type('html').send(docsPage());
+  });
+  app.use('/api/patients', authenticate(ctx), resourceRoutes(patientSpec, ctx), patientRoutes(ctx));
+  for (const spec of [doctorSpec, staffSpec, historySpec, stockItemSpec]) app.use(`/api/${spec.name}`, authenticate(ctx), resourceRoutes(spec, ctx));
   app.use('/api/devices', authenticate(ctx), deviceRoutes(ctx));
   app.use('/api', (req, _res, next) => next(Errors.notFound(`endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
 

@@ -1,15 +1,13 @@
 // Patients (minimal until the records layer) and their live data: vitals history, score,
 // manual observations. Every read of clinical data is audited.
-import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type AppContext, allow, auditOf, handler } from './context.ts';
-import { instant, paging, parse, uuid } from './validate.ts';
+import { instant, parse, uuid } from './validate.ts';
 import { Errors } from '../errors.ts';
-import { getPatient, insertPatient, listPatients, setAlarmLimits } from '../../db/records.ts';
+import { getPatient, setAlarmLimits } from '../../db/records.ts';
 import { bucketedVitals, latestScore, rawVitals, scoreHistory } from '../../db/vitals-store.ts';
 import { effectiveLimits } from '../pipeline/score/limits.ts';
-import { DbError } from '../../db/driver.ts';
 import { decodeTelemetry } from '../pipeline/decode.ts';
 import { NUMERIC_VITALS } from '../pipeline/vitals.ts';
 
@@ -17,16 +15,6 @@ const bound = z
   .strictObject({ low: z.number().finite().optional(), high: z.number().finite().optional() })
   .refine((b) => b.low === undefined || b.high === undefined || b.low < b.high, { message: 'low must be below high' });
 const limitsSchema = z.strictObject(Object.fromEntries(NUMERIC_VITALS.map((v) => [v, bound.optional()])) as Record<(typeof NUMERIC_VITALS)[number], z.ZodOptional<typeof bound>>);
-
-const createSchema = z.strictObject({
-  name: z.string().trim().min(1, 'required').max(200),
-  ward: z.string().trim().min(1, 'required').max(64),
-  bed: z.string().trim().min(1).max(32).nullable().optional(),
-  spo2Scale: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(1),
-  alarmLimits: limitsSchema.default({}),
-});
-
-const listQuery = z.strictObject({ ward: z.string().min(1).max(64).optional(), ...paging });
 
 const time = instant;
 const BUCKET = /^(\d+)(s|m|h|d)$/;
@@ -67,46 +55,6 @@ export function patientRoutes(ctx: AppContext): Router {
     if (!p) throw Errors.notFound('patient', id);
     return p;
   };
-
-  r.post(
-    '/',
-    allow('patients:create'),
-    handler(async (req, res) => {
-      const body = parse(createSchema, req.body, 'body');
-      try {
-        const p = await insertPatient(ctx.db.driver, { id: randomUUID(), ...body, bed: body.bed ?? null });
-        ctx.onPatientChanged(p);
-        ctx.audit(auditOf(req, 'create', 'patient', p.id, p.id));
-        res.status(201).json(p);
-      } catch (err) {
-        if (err instanceof DbError && err.code === '23505') throw Errors.conflict(`bed '${body.bed}' in ward '${body.ward}' is taken`);
-        throw err;
-      }
-    }),
-  );
-
-  r.get(
-    '/',
-    allow('patients:read'),
-    handler(async (req, res) => {
-      const q = parse(listQuery, req.query, 'query');
-      const page = await listPatients(ctx.db.driver, { ward: q.ward, limit: q.limit, offset: q.offset });
-      ctx.audit(auditOf(req, 'list', 'patient', null, null, { ward: q.ward ?? null, count: page.items.length }));
-      res.json({ ...page, limit: q.limit, offset: q.offset });
-    }),
-  );
-
-  r.get(
-    '/:id',
-    allow('patients:read'),
-    handler(async (req, res) => {
-      const id = idParam(req.params.id);
-      const p = await getPatient(ctx.db.driver, id);
-      if (!p) throw Errors.notFound('patient', id);
-      ctx.audit(auditOf(req, 'read', 'patient', id, id));
-      res.json({ ...p, effectiveLimits: effectiveLimits(p.alarmLimits), devices: ctx.registry.devicesOfPatient(id) });
-    }),
-  );
 
   r.get(
     '/:id/vitals',

@@ -35,7 +35,7 @@ export type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: string;
 export interface SubscribeResult {
   /** The room joined: `ward:{ward}` or `patient:{id}`. */
   room: string;
-  patients: (PatientSnapshot & { name: string; ward: string; bed: string | null })[];
+  patients: (PatientSnapshot & { name: string; ward: string | null; bed: string | null })[];
 }
 
 export interface ServerToClientEvents {

@@ -220,9 +220,9 @@ describe.each<DbKind>(['pglite', 'postgres'])('telemetry path on %s', (kind) => 
     expect(noAuth).toMatchObject({ status: 401, body: { error: { code: 'ERR_UNAUTHENTICATED' } } });
     const badJson = await stack.api('POST', '/api/patients', '{"name":');
     expect(badJson).toMatchObject({ status: 400, body: { error: { code: 'ERR_BAD_JSON' } } });
-    const missing = await stack.api('POST', '/api/patients', { name: 'X', spo2Scale: 3 });
+    const missing = await stack.api('POST', '/api/patients', { ward: 'X', spo2Scale: 3 });
     expect(missing.status).toBe(400);
-    expect(missing.body.error.message).toMatch(/body\.ward/);
+    expect(missing.body.error.message).toMatch(/body\.name/);
     expect(missing.body.error.message).toMatch(/body\.spo2Scale: must be 1 or 2/);
     const badId = await stack.api('GET', '/api/patients/not-a-uuid/vitals');
     expect(badId.body.error.message).toMatch(/params\.id: must be a UUID/);

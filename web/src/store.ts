@@ -76,7 +76,7 @@ export class LiveStore {
       const view: PatientView = {
         id: p.patientId,
         name: p.name,
-        ward: p.ward,
+        ward: p.ward ?? "",
         bed: p.bed,
         values: fromSnapshot(p.values),
         score: p.score,

@@ -1,0 +1,16 @@
+// Which patients' records a user may see: everyone's for staff roles (their permission decides),
+// only their own — and their linked family members' — for a patient account.
+import type { AppContext } from '../http/context.ts';
+import type { Principal } from '../auth/tokens.ts';
+
+/** null: no patient restriction; otherwise the patient ids this user may see. */
+export async function patientScope(ctx: AppContext, user: Principal): Promise<string[] | null> {
+  if (user.role !== 'patient') return null;
+  const { rows } = await ctx.db.driver.query<{ id: string }>(
+    `SELECT u.patient_id AS id FROM users u WHERE u.id = $1 AND u.patient_id IS NOT NULL
+     UNION
+     SELECT f.member_id FROM users u JOIN patient_family f ON f.patient_id = u.patient_id WHERE u.id = $1`,
+    [user.id],
+  );
+  return rows.map((r) => r.id);
+}

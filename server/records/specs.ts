@@ -1,0 +1,223 @@
+// The resources served by the generic mechanism: what each one stores, accepts and who may do what.
+import { z } from 'zod';
+import type { ResourceSpec } from './resource.ts';
+import type { Patient } from '../../db/records.ts';
+import { effectiveLimits, type AlarmLimits } from '../pipeline/score/limits.ts';
+
+const text = (max = 200) => z.string().trim().min(1, 'required').max(max);
+const date = z.iso.date('must be a date YYYY-MM-DD');
+const email = z.email('must be an e-mail address').max(254);
+const phone = z.string().trim().regex(/^\+?[0-9 ()-]{5,20}$/, 'must be a phone number');
+const address = z.strictObject({
+  line1: text().optional(),
+  line2: text().optional(),
+  city: text(100).optional(),
+  postcode: text(20).optional(),
+  country: text(100).optional(),
+});
+
+// ---------------------------------------------------------------- patients
+
+const patientBase = {
+  name: text(),
+  ward: text(64).nullable().optional(),
+  bed: text(32).nullable().optional(),
+  spo2Scale: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),
+  dateOfBirth: date.nullable().optional(),
+  sex: z.enum(['female', 'male', 'other', 'unknown']).nullable().optional(),
+  phone: phone.nullable().optional(),
+  email: email.nullable().optional(),
+  address: address.optional(),
+  allergies: z.array(text(100)).max(50).optional(),
+};
+
+export const patientSpec: ResourceSpec = {
+  name: 'patients',
+  title: 'patient',
+  table: 'patients',
+  fields: {
+    id: { column: 'id', type: 'uuid', readOnly: true },
+    name: { column: 'name', type: 'text' },
+    ward: { column: 'ward', type: 'text' },
+    bed: { column: 'bed', type: 'text' },
+    spo2Scale: { column: 'spo2_scale', type: 'int' },
+    alarmLimits: { column: 'alarm_limits', type: 'jsonb', readOnly: true },
+    dateOfBirth: { column: 'date_of_birth', type: 'date' },
+    sex: { column: 'sex', type: 'text' },
+    phone: { column: 'phone', type: 'text' },
+    email: { column: 'email', type: 'text' },
+    address: { column: 'address', type: 'jsonb' },
+    allergies: { column: 'allergies', type: 'jsonb' },
+    createdAt: { column: 'created_at', type: 'timestamptz', readOnly: true },
+    archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
+  },
+  create: z.strictObject(patientBase),
+  update: z.strictObject(patientBase).partial().refine((b) => Object.keys(b).length > 0, { message: 'nothing to update' }),
+  filters: ['ward', 'bed', 'sex'],
+  sortable: ['name', 'ward', 'bed', 'createdAt', 'dateOfBirth'],
+  search: ['name', 'phone', 'email'],
+  defaultSort: 'ward',
+  permissions: { read: 'patients:read', create: 'patients:create', update: 'patients:update', archive: 'patients:archive' },
+  patientField: 'id',
+  clinical: true,
+  afterWrite: (row, ctx) => ctx.onPatientChanged(row as unknown as Patient),
+  decorate: (row, ctx) => ({
+    ...row,
+    effectiveLimits: effectiveLimits(row.alarmLimits as AlarmLimits),
+    devices: ctx.registry.devicesOfPatient(row.id as string),
+  }),
+};
+
+// ---------------------------------------------------------------- doctors
+
+const doctorBase = {
+  name: text(),
+  specialities: z.array(text(100)).max(20).default([]),
+  languages: z.array(text(50)).max(20).default([]),
+  /** Consultation fee in minor units (cents). */
+  fee: z.number().int('must be an integer number of cents').min(0).max(10_000_000).default(0),
+  room: text(32).nullable().optional(),
+  phone: phone.nullable().optional(),
+  email: email.nullable().optional(),
+  slotMinutes: z.number().int().min(5).max(120).default(15),
+  userId: z.uuid('must be a UUID').nullable().optional(),
+};
+
+export const doctorSpec: ResourceSpec = {
+  name: 'doctors',
+  title: 'doctor',
+  table: 'doctors',
+  fields: {
+    id: { column: 'id', type: 'uuid', readOnly: true },
+    userId: { column: 'user_id', type: 'uuid' },
+    name: { column: 'name', type: 'text' },
+    specialities: { column: 'specialities', type: 'jsonb' },
+    languages: { column: 'languages', type: 'jsonb' },
+    fee: { column: 'fee', type: 'int' },
+    room: { column: 'room', type: 'text' },
+    phone: { column: 'phone', type: 'text' },
+    email: { column: 'email', type: 'text' },
+    slotMinutes: { column: 'slot_minutes', type: 'int' },
+    createdAt: { column: 'created_at', type: 'timestamptz', readOnly: true },
+    archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
+  },
+  create: z.strictObject(doctorBase),
+  update: z
+    .strictObject(Object.fromEntries(Object.entries(doctorBase).map(([k, v]) => [k, (v as z.ZodType).optional()])) as Record<string, z.ZodOptional<z.ZodType>>)
+    .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'nothing to update' }),
+  filters: ['room'],
+  sortable: ['name', 'fee', 'createdAt'],
+  search: ['name', 'specialities', 'languages'],
+  defaultSort: 'name',
+  permissions: { read: 'doctors:read', create: 'doctors:manage', update: 'doctors:manage', archive: 'doctors:manage' },
+};
+
+// ---------------------------------------------------------------- staff
+
+const staffBase = {
+  name: text(),
+  role: z.enum(['nurse', 'front-desk', 'pharmacist', 'lab', 'admin', 'kiosk']),
+  department: text(100).nullable().optional(),
+  phone: phone.nullable().optional(),
+  email: email.nullable().optional(),
+  userId: z.uuid('must be a UUID').nullable().optional(),
+};
+
+export const staffSpec: ResourceSpec = {
+  name: 'staff',
+  title: 'staff member',
+  table: 'staff',
+  fields: {
+    id: { column: 'id', type: 'uuid', readOnly: true },
+    userId: { column: 'user_id', type: 'uuid' },
+    name: { column: 'name', type: 'text' },
+    role: { column: 'role', type: 'text' },
+    department: { column: 'department', type: 'text' },
+    phone: { column: 'phone', type: 'text' },
+    email: { column: 'email', type: 'text' },
+    createdAt: { column: 'created_at', type: 'timestamptz', readOnly: true },
+    archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
+  },
+  create: z.strictObject(staffBase),
+  update: z.strictObject(staffBase).partial().refine((b) => Object.keys(b).length > 0, { message: 'nothing to update' }),
+  filters: ['role', 'department'],
+  sortable: ['name', 'role', 'createdAt'],
+  search: ['name', 'email'],
+  defaultSort: 'name',
+  permissions: { read: 'staff:read', create: 'staff:manage', update: 'staff:manage', archive: 'staff:manage' },
+};
+
+// ---------------------------------------------------------------- medical history
+
+const historyBase = {
+  patientId: z.uuid('must be a UUID'),
+  kind: z.enum(['visit', 'diagnosis', 'note', 'chronic-condition']),
+  title: text(),
+  details: z.string().trim().max(10_000).nullable().optional(),
+  occurredAt: z.iso.datetime({ offset: true, error: 'must be ISO 8601 with a zone' }).optional(),
+};
+
+export const historySpec: ResourceSpec = {
+  name: 'history',
+  title: 'medical history entry',
+  table: 'medical_history',
+  fields: {
+    id: { column: 'id', type: 'uuid', readOnly: true },
+    patientId: { column: 'patient_id', type: 'uuid' },
+    kind: { column: 'kind', type: 'text' },
+    title: { column: 'title', type: 'text' },
+    details: { column: 'details', type: 'text' },
+    occurredAt: { column: 'occurred_at', type: 'timestamptz' },
+    authorId: { column: 'author_id', type: 'uuid', readOnly: true },
+    createdAt: { column: 'created_at', type: 'timestamptz', readOnly: true },
+    archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
+  },
+  create: z.strictObject(historyBase),
+  update: z.strictObject(historyBase).omit({ patientId: true }).partial().refine((b) => Object.keys(b).length > 0, { message: 'nothing to update' }),
+  filters: ['patientId', 'kind'],
+  sortable: ['occurredAt', 'createdAt', 'kind'],
+  search: ['title', 'details'],
+  defaultSort: '-occurredAt',
+  permissions: { read: 'history:read', create: 'history:write', update: 'history:write', archive: 'history:write' },
+  patientField: 'patientId',
+  clinical: true,
+};
+
+// ---------------------------------------------------------------- stock items (movements: stock.routes.ts)
+
+const stockBase = {
+  itemName: text(),
+  unit: text(20),
+  batch: text(50).nullable().optional(),
+  expiryDate: date.nullable().optional(),
+  reorderLevel: z.number().int().min(0).max(1_000_000).default(0),
+  /** Unit price in minor units (cents). */
+  unitPrice: z.number().int('must be an integer number of cents').min(0).max(100_000_000).default(0),
+};
+
+export const stockItemSpec: ResourceSpec = {
+  name: 'stock',
+  title: 'stock item',
+  table: 'stock_items',
+  fields: {
+    id: { column: 'id', type: 'uuid', readOnly: true },
+    itemName: { column: 'item_name', type: 'text' },
+    unit: { column: 'unit', type: 'text' },
+    batch: { column: 'batch', type: 'text' },
+    expiryDate: { column: 'expiry_date', type: 'date' },
+    quantity: { column: 'quantity', type: 'int', readOnly: true },
+    reorderLevel: { column: 'reorder_level', type: 'int' },
+    unitPrice: { column: 'unit_price', type: 'bigint' },
+    createdAt: { column: 'created_at', type: 'timestamptz', readOnly: true },
+    archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
+  },
+  create: z.strictObject(stockBase),
+  update: z
+    .strictObject(Object.fromEntries(Object.entries(stockBase).map(([k, v]) => [k, (v as z.ZodType).optional()])) as Record<string, z.ZodOptional<z.ZodType>>)
+    .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'nothing to update' }),
+  filters: ['itemName', 'batch', 'unit'],
+  sortable: ['itemName', 'expiryDate', 'quantity', 'createdAt'],
+  search: ['itemName', 'batch'],
+  defaultSort: 'itemName',
+  permissions: { read: 'stock:read', create: 'stock:manage', update: 'stock:manage', archive: 'stock:manage' },
+};
