@@ -9,6 +9,7 @@ import { generateSecret, hashSecret } from '../auth/passwords.ts';
 import { getDevice, insertDevice, listDevices, publicDevice, updateDevice, type DeviceWithHash } from '../../db/records.ts';
 import { DbError } from '../../db/driver.ts';
 import { DEVICE_ID } from '../../broker/topics.ts';
+import { describeRoute } from './openapi.ts';
 
 const deviceId = z.string().regex(DEVICE_ID, 'must be 1–64 characters of A–Z, a–z, 0–9, _ . -');
 const createSchema = z.strictObject({
@@ -22,6 +23,11 @@ const updateSchema = z
 
 export function deviceRoutes(ctx: AppContext): Router {
   const r = Router();
+  const tag = 'devices';
+  describeRoute({ method: 'post', path: '/api/devices', tag, summary: 'Provision a device; its secret is returned once', permission: 'devices:manage', body: createSchema, status: 201 });
+  describeRoute({ method: 'get', path: '/api/devices', tag, summary: 'Devices with status and ingest statistics', permission: 'devices:read' });
+  describeRoute({ method: 'get', path: '/api/devices/{id}', tag, summary: 'One device', permission: 'devices:read' });
+  describeRoute({ method: 'put', path: '/api/devices/{id}', tag, summary: 'Assign to a patient (or null to unassign), relabel', permission: 'devices:assign', body: updateSchema });
 
   const withStats = (d: DeviceWithHash) => {
     const s = ctx.registry.statsOf(d.id);

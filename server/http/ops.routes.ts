@@ -6,6 +6,7 @@ import { instant, paging, parse, uuid } from './validate.ts';
 import { getAlarm, listAlerts, listAudit, listIngestErrors, listNotificationAttempts, listTransitions, listWards } from '../../db/records.ts';
 import { Errors } from '../errors.ts';
 import type { AlarmAction } from '../pipeline/alarms/model.ts';
+import { describeRoute } from './openapi.ts';
 
 const when = instant;
 const alertsQuery = z.strictObject({
@@ -22,6 +23,17 @@ const commandBody = z.strictObject({ comment: z.string().trim().max(1000).option
 
 export function opsRoutes(ctx: AppContext): Router {
   const r = Router();
+  describeRoute({ method: 'get', path: '/healthz', tag: 'operations', summary: 'Process is up', public: true });
+  describeRoute({ method: 'get', path: '/readyz', tag: 'operations', summary: 'Database and broker ready (503 otherwise)', public: true });
+  describeRoute({ method: 'get', path: '/metrics', tag: 'operations', summary: 'Prometheus metrics', public: true });
+  describeRoute({ method: 'get', path: '/api/alerts', tag: 'alerts', summary: 'Alarm history: filter by ward, patient, state, priority, time; paginated', permission: 'alerts:read', query: alertsQuery });
+  describeRoute({ method: 'get', path: '/api/alerts/{id}', tag: 'alerts', summary: 'One alarm with its transitions and notification attempts', permission: 'alerts:read' });
+  for (const a of ['ack', 'silence', 'resolve']) {
+    describeRoute({ method: 'post', path: `/api/alerts/{id}/${a}`, tag: 'alerts', summary: `${a === 'ack' ? 'Acknowledge' : a === 'silence' ? 'Silence (2 min)' : 'Resolve (latched, cleared)'} an alarm`, permission: 'alarms:act', body: commandBody });
+  }
+  describeRoute({ method: 'get', path: '/api/wards', tag: 'patients', summary: 'Wards with their number of current patients', permission: 'patients:read' });
+  describeRoute({ method: 'get', path: '/api/ingest-errors', tag: 'devices', summary: 'Refused telemetry with reasons', permission: 'ingest-errors:read' });
+  describeRoute({ method: 'get', path: '/api/audit', tag: 'audit', summary: 'Audit log: who read or changed what', permission: 'audit:read' });
 
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -8,6 +8,7 @@ import { Errors } from '../errors.ts';
 import { getPatient, setAlarmLimits } from '../../db/records.ts';
 import { bucketedVitals, latestScore, rawVitals, scoreHistory } from '../../db/vitals-store.ts';
 import { effectiveLimits } from '../pipeline/score/limits.ts';
+import { describeRoute } from './openapi.ts';
 import { decodeTelemetry } from '../pipeline/decode.ts';
 import { NUMERIC_VITALS } from '../pipeline/vitals.ts';
 
@@ -49,6 +50,12 @@ const historyQuery = z
 
 export function patientRoutes(ctx: AppContext): Router {
   const r = Router();
+  const tag = 'patients';
+  describeRoute({ method: 'get', path: '/api/patients/{id}/vitals', tag, summary: 'Vitals history: raw readings, or aggregates per bucket (1m and longer from the 1-minute rollup)', permission: 'vitals:read', query: vitalsQuery });
+  describeRoute({ method: 'get', path: '/api/patients/{id}/score', tag, summary: 'Latest NEWS2 score with its breakdown', permission: 'vitals:read' });
+  describeRoute({ method: 'get', path: '/api/patients/{id}/scores', tag, summary: 'NEWS2 score history', permission: 'vitals:read', query: historyQuery });
+  describeRoute({ method: 'put', path: '/api/patients/{id}/limits', tag, summary: 'Set the patient’s alarm limits (audited)', permission: 'limits:edit', body: limitsSchema });
+  describeRoute({ method: 'post', path: '/api/patients/{id}/observations', tag, summary: 'Record a manual observation (scored like device data)', permission: 'observations:create', status: 201 });
   const idParam = (id: unknown) => parse(z.strictObject({ id: uuid }), { id }, 'params').id;
   const mustExist = async (id: string) => {
     const p = ctx.patients.get(id) ?? (await getPatient(ctx.db.driver, id));
