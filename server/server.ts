@@ -35,7 +35,10 @@ import { LiveState } from './realtime/live-state.ts';
 import { createRealtime, type Realtime } from './realtime/io.ts';
 import type { AlertEvent } from './realtime/events.ts';
 import { buildApp } from './http/app.ts';
-import { createTokenService, loadJwtSecret } from './auth/tokens.ts';
+import { createTokenService, loadJwtSecret, ttlSeconds } from './auth/tokens.ts';
+import { SessionService } from './auth/sessions.ts';
+import { createLocalDiskStorage } from './storage/index.ts';
+import { join } from 'node:path';
 import { generateSecret, hashSecret } from './auth/passwords.ts';
 
 export interface RunningServer {
@@ -65,7 +68,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
   );
   const generatedAdminPassword = await bootstrapAdmin(db, config, log);
-  const tokens = createTokenService(loadJwtSecret(config.JWT_SECRET, config.DATA_DIR), config.TOKEN_TTL, config.KIOSK_TOKEN_TTL);
+  const sessions = new SessionService(db.driver, { accessTtlMaxMs: Math.max(ttlSeconds(config.TOKEN_TTL), ttlSeconds(config.KIOSK_TOKEN_TTL)) * 1000 });
+  await sessions.init();
+  const tokens = createTokenService(loadJwtSecret(config.JWT_SECRET, config.DATA_DIR), config.TOKEN_TTL, config.KIOSK_TOKEN_TTL, sessions.isRevoked);
 
   const patients = new PatientsCache();
   patients.load(await allActivePatients(db.driver));
@@ -251,6 +256,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     db,
     log,
     tokens,
+    sessions,
+    storage: createLocalDiskStorage(join(config.DATA_DIR, 'reports')),
     registry,
     patients,
     live,
@@ -263,6 +270,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   const http: HttpServer = createServer(app);
   realtime = createRealtime(http, { tokens, patients, live, registry, log, audit, actOnAlarm, onClientsChanged: (n) => metrics.socketClients.set(n) });
+  // A revoked session's live connections end with it.
+  sessions.onRevoke = (sids) => {
+    const ended = new Set(sids);
+    for (const s of realtime?.io.sockets.sockets.values() ?? []) if (s.data.user?.sid && ended.has(s.data.user.sid)) s.disconnect(true);
+  };
   http.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
     if (path === '/mqtt') broker.handleUpgrade(req, socket, head);

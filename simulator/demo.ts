@@ -11,6 +11,7 @@ import { startFleet } from './fleet.ts';
 import { loadFleetFile, provisionFleet, saveFleetFile } from './provision.ts';
 import { formatSummary } from './summary.ts';
 import { FLEET_SCENARIO_NAMES, type FleetScenarioName } from './scenarios.ts';
+import { restClient, seedHospital, type SeedAccounts } from './seed.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,6 +52,18 @@ if (fleetDevices.length === 0) {
 }
 const ward = args.ward!;
 
+// A small hospital around the ward (staff, doctors with schedules, stock, outpatients), once.
+const seedFile = join(dataDir, 'demo-hospital.json');
+let seeded: { accounts: SeedAccounts } | null = existsSync(seedFile) ? JSON.parse(readFileSync(seedFile, 'utf8')) : null;
+if (!seeded) {
+  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(creds) });
+  const { token } = (await login.json()) as { token: string };
+  const result = await seedHospital(restClient(base, token), () => generateSecret(9));
+  seeded = { accounts: result.accounts };
+  writeFileSync(seedFile, JSON.stringify(seeded, null, 2) + '\n', { mode: 0o600 });
+  console.log(`seeded: ${result.doctors.length} doctors with schedules, ${result.stockItems} stock items, ${result.outpatients} outpatients`);
+}
+
 const fleet = await startFleet({
   mqttUrl: `mqtt://127.0.0.1:${server.mqttPort}`,
   devices: fleetDevices.slice(0, beds),
@@ -64,6 +77,9 @@ console.log(
     '',
     `WardPulse demo — open http://localhost:${server.httpPort}/ward/${encodeURIComponent(ward)}`,
     `  log in as ${creds.email} / ${creds.password}   (kept in ${credsFile})`,
+    `  or as nurse ${seeded.accounts.nurse.email} / ${seeded.accounts.nurse.password}, doctor ${seeded.accounts.doctor.email} / ${seeded.accounts.doctor.password}`,
+    `  wall display (kiosk): ${seeded.accounts.kiosk.email} / ${seeded.accounts.kiosk.password} → /ward/${encodeURIComponent(ward)}?kiosk=1   (all in ${seedFile})`,
+    `  API documentation: http://localhost:${server.httpPort}/api/docs`,
     `  ${beds} simulated beds in ward ${ward}, scenario ${args.scenario}, speed ×${args.speed}; MQTT on port ${server.mqttPort}`,
     '  Ctrl-C stops the simulator and the server.',
     '',

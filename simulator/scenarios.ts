@@ -22,7 +22,7 @@ export type FleetScenarioName = (typeof FLEET_SCENARIO_NAMES)[number];
 
 export const SCENARIO_DESCRIPTIONS: Record<FleetScenarioName, string> = {
   stable: 'normal observations with noise, slow drift and a circadian rhythm',
-  sepsis: 'HR, RR and temperature rise, BP and SpO2 fall from ~1–2 min; NEWS2 ≥ 7 from ~5–7 min, new confusion (C) at ~9–10 min',
+  sepsis: 'from ~25–26 min HR, then RR and temperature rise and SBP sags with NEWS2 ≤ 4 (trend alarms first); decompensates from ~53 min: NEWS2 ≥ 7 from ~56–58 min, new confusion (C) at ~61–62 min',
   hypoxia: 'SpO2 falls to ~85% with RR and HR rising; oxygen is started at ~8 min and SpO2 partly recovers',
   bradycardia: 'HR drops to ~35–40/min with BP falling for ~5 min, then recovers; repeats every 20 min',
   fever: 'temperature climbs to ~39.6 °C with HR and RR following for ~30 min, then settles; repeats every 90 min',
@@ -117,26 +117,30 @@ interface CompensatedCourse {
 
 /**
  * Sepsis in two phases, so the trend rules (20 min warm-up, then a change held 10 min) see it
- * before NEWS2 and the limits do:
- * 1. compensated, from the onset: HR rises first (within 6 min), then RR, then temperature, while
- *    SBP sags; each reading moves a share of the way from the patient's own baseline towards a
- *    compensated target, so a low baseline rises by more, in percent, than a high one. For the
- *    baselines the simulator draws: HR ~85–112 (+20–50%), RR ~17–22 (+15–50%), temperature
- *    ~37.5–38.0 °C, SBP 4–20 mmHg down, SpO2 unchanged — HR +20% (and RR +30% for RR baselines up
- *    to ~15) from baseline, while NEWS2 stays ≤ 4 for most patients and no limit is crossed;
- * 2. decompensation, `decompensateAtMs` after the onset: over `decompensateMs` every vital moves on
- *    to SEVERE, which sits in NEWS2 scoring bands (RCP chart 1: HR 125 → 2, RR 28 → 3, T 39.4 → 2,
- *    SBP 85 → 3, SpO2 90 → 3), with new confusion (C) at the peak. Targets rather than offsets, so
- *    a patient with a high baseline SBP still becomes hypotensive.
+ * before NEWS2 does:
+ * 1. compensated, from the onset (default 25 min, after the trend baselines are learned): HR rises
+ *    first (over 4 min), then RR, then temperature, while SBP sags. Each vital moves a share of
+ *    the way from the patient's own baseline towards a compensated target, so a low baseline rises
+ *    more, in percent, than a high one. For the baselines createProfile draws: HR ~88–111
+ *    (+26–53%), RR ~17–21 (+12–45%), temperature +0.5–0.8 °C (≤ ~38.0), SBP 0–16 mmHg down, SpO2
+ *    unchanged. HR passes baseline +20% for everyone (RR +30% for RR baselines up to ~14), so the
+ *    HR trend alarm fires ~13–15 min after the onset, while NEWS2 stays ≤ 4 for most patients
+ *    (HR 1–2, RR 0–2) and no limit is crossed;
+ * 2. decompensation, from `decompensateAtMs` after the onset: over `decompensateMs` every vital
+ *    moves on to SEVERE, which sits in NEWS2 scoring bands (RCP chart 1: HR 125 → 2, RR 28 → 3,
+ *    T 39.4 → 2, SBP 85 → 3, SpO2 90 → 3), with new confusion (C) at the peak: NEWS2 medium ~30 min
+ *    and high ~31–32 min after the onset. Targets rather than offsets, so a patient with a high
+ *    baseline SBP still becomes hypotensive.
+ * Measured with the alarm engine: test/unit/simulator.test.ts, simulator/USAGE.md.
  */
 export const SEPSIS = {
   /** Default onset (scenario ms): late enough for the trend baselines to be learned first. */
   onsetMs: 25 * MIN,
   compensated: {
-    hr: { toward: 200, share: 0.22, fromMs: 0, overMs: 4 * MIN },
-    rr: { toward: 24, share: 0.45, fromMs: 2 * MIN, overMs: 12 * MIN },
+    hr: { toward: 180, share: 0.25, fromMs: 0, overMs: 4 * MIN },
+    rr: { toward: 24, share: 0.45, fromMs: 5 * MIN, overMs: 12 * MIN },
     temp: { toward: 39.4, share: 0.25, fromMs: 5 * MIN, overMs: 20 * MIN },
-    sbp: { toward: 105, share: 0.3, fromMs: 8 * MIN, overMs: 20 * MIN },
+    sbp: { toward: 112, share: 0.3, fromMs: 8 * MIN, overMs: 20 * MIN },
     dbp: { toward: 48, share: 0.2, fromMs: 8 * MIN, overMs: 20 * MIN },
     spo2: { toward: 90, share: 0, fromMs: 0, overMs: MIN },
   } satisfies Record<string, CompensatedCourse>,

@@ -9,10 +9,18 @@ import { authRoutes } from './auth.routes.ts';
 import { patientRoutes } from './patients.routes.ts';
 import { deviceRoutes } from './devices.routes.ts';
 import { opsRoutes } from './ops.routes.ts';
+import { familyRoutes } from '../records/family.routes.ts';
+import { admissionRoutes } from '../records/admissions.routes.ts';
+import { patientReportRoutes, reportRoutes } from '../records/reports.routes.ts';
 import { resourceRoutes } from '../records/resource.ts';
 import { doctorSpec, historySpec, patientSpec, staffSpec, stockItemSpec } from '../records/specs.ts';
 import { buildOpenApi, docsPage } from './openapi.ts';
 import { AppError, Errors } from '../errors.ts';
+import { appointmentRoutes, scheduleRoutes } from '../records/appointments.routes.ts';
+import { queueRoutes } from '../records/queue.routes.ts';
+import { stockRoutes } from '../records/stock.routes.ts';
+import { billingRoutes } from '../records/billing.routes.ts';
+import { prescriptionRoutes } from '../records/prescriptions.routes.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const WEB_PUBLIC = fileURLToPath(new URL('../../web/public/', import.meta.url));
@@ -43,8 +51,18 @@ export function buildApp(ctx: AppContext): express.Express {
     res.type('html').send(docsPage());
   });
   app.use('/api/patients', authenticate(ctx), resourceRoutes(patientSpec, ctx), patientRoutes(ctx));
+  app.use('/api/stock', stockRoutes(ctx)); // before the generic item CRUD: '/low' is not an id; authenticates per route
   for (const spec of [doctorSpec, staffSpec, historySpec, stockItemSpec]) app.use(`/api/${spec.name}`, authenticate(ctx), resourceRoutes(spec, ctx));
   app.use('/api/devices', authenticate(ctx), deviceRoutes(ctx));
+  app.use('/api/patients', authenticate(ctx), familyRoutes(ctx));
+  app.use('/api/patients', authenticate(ctx), patientReportRoutes(ctx));
+  app.use('/api/reports', authenticate(ctx), reportRoutes(ctx));
+  app.use('/api/admissions', authenticate(ctx), admissionRoutes(ctx));
+  app.use('/api/doctors', authenticate(ctx), scheduleRoutes(ctx));
+  app.use('/api/appointments', authenticate(ctx), appointmentRoutes(ctx));
+  app.use('/api/queue', authenticate(ctx), queueRoutes(ctx));
+  app.use('/api/billing', authenticate(ctx), billingRoutes(ctx));
+  app.use('/api/prescriptions', authenticate(ctx), prescriptionRoutes(ctx));
   app.use('/api', (req, _res, next) => next(Errors.notFound(`endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
 
   // The dashboard: the Vite build when present, otherwise the plain fallback page.

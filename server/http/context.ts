@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Database } from '../../db/index.ts';
 import type { DeviceRegistry } from '../../broker/device-registry.ts';
 import type { TokenService, Principal } from '../auth/tokens.ts';
+import type { SessionService } from '../auth/sessions.ts';
+import type { FileStorage } from '../storage/index.ts';
 import { can, type Permission } from '../auth/permissions.ts';
 import type { Metrics } from '../metrics.ts';
 import type { PatientsCache } from '../patients-cache.ts';
@@ -18,6 +20,9 @@ export interface AppContext {
   db: Database;
   log: Logger;
   tokens: TokenService;
+  sessions: SessionService;
+  /** Uploaded files (reports). */
+  storage: FileStorage;
   registry: DeviceRegistry;
   patients: PatientsCache;
   live: LiveState;

@@ -28,7 +28,31 @@ export interface DeviceStatusEvent {
   ts: number;
 }
 
-export type SubscribeRequest = { ward: string } | { patientId: string };
+/** `{ queue: doctorId }`: the waiting-room display of one doctor (room `queue:{doctorId}`). */
+export type SubscribeRequest = { ward: string } | { patientId: string } | { queue: string };
+
+/** A token called to the doctor's room: shown and announced by the queue display. */
+export interface QueueCalledEvent {
+  doctorId: string;
+  room: string | null;
+  /** The day of the queue, 'YYYY-MM-DD' on the hospital's clock. */
+  date: string;
+  tokenNumber: number;
+  /** First name and initial only: it is shown on a screen in a waiting room. */
+  patientName: string;
+  /** ISO 8601. */
+  calledAt: string;
+}
+
+/** The queue of one doctor today: the last call and how many are still waiting. */
+export interface QueueState {
+  doctorId: string;
+  doctorName: string;
+  room: string | null;
+  date: string;
+  current: QueueCalledEvent | null;
+  waiting: number;
+}
 
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
 
@@ -36,6 +60,8 @@ export interface SubscribeResult {
   /** The room joined: `ward:{ward}` or `patient:{id}`. */
   room: string;
   patients: (PatientSnapshot & { name: string; ward: string | null; bed: string | null })[];
+  /** For a `{ queue }` subscription (then `patients` is empty). */
+  queue?: QueueState;
 }
 
 export interface ServerToClientEvents {
@@ -45,6 +71,8 @@ export interface ServerToClientEvents {
   alert: (ev: AlertEvent) => void;
   escalation: (ev: EscalationEvent) => void;
   device: (ev: DeviceStatusEvent) => void;
+  /** To room `queue:{doctorId}`: the doctor called the next token. */
+  'queue:called': (ev: QueueCalledEvent) => void;
 }
 
 export interface ClientToServerEvents {

@@ -19,6 +19,8 @@ import type {
   DeviceStatusEvent,
   EscalationEvent,
   ScoreEvent,
+  QueueCalledEvent,
+  QueueState,
   ServerToClientEvents,
   SubscribeResult,
   VitalsEvent,
@@ -56,7 +58,30 @@ const commandSchema = z.strictObject({ id: z.uuid('must be a UUID'), comment: z.
 const subscribeSchema = z.union([
   z.strictObject({ ward: z.string().min(1).max(64) }),
   z.strictObject({ patientId: z.uuid('must be a UUID') }),
+  z.strictObject({ queue: z.uuid('must be a doctor id (UUID)') }),
 ]);
+
+/**
+ * How queue calls reach the sockets: the HTTP routes are built before Socket.IO exists and
+ * AppContext carries no realtime handle, so both sides meet on a channel owned by the server's
+ * LiveState (one per running server: two servers in one test process never cross).
+ */
+export interface QueueChannel {
+  publish(ev: QueueCalledEvent): void;
+  /** Set by the realtime layer. */
+  deliver: ((ev: QueueCalledEvent) => void) | null;
+  /** Set by the queue routes: the current state for a display's subscription ack. */
+  state: ((doctorId: string) => Promise<QueueState>) | null;
+}
+const queueChannels = new WeakMap<object, QueueChannel>();
+export function queueChannel(owner: object): QueueChannel {
+  let c = queueChannels.get(owner);
+  if (!c) {
+    const channel: QueueChannel = { deliver: null, state: null, publish: (ev) => channel.deliver?.(ev) };
+    queueChannels.set(owner, (c = channel));
+  }
+  return c;
+}
 
 export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   const { patients, live, registry, log } = deps;
@@ -73,7 +98,8 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined;
     const user = await deps.tokens.verify(token);
     if (!user) return next(new Error('unauthorized: a valid token is required (auth: { token })'));
-    if (!can(user.role, 'live:subscribe')) return next(new Error('forbidden: your role may not watch live data'));
+    // Any role that may watch a queue display connects; vitals rooms still need live:subscribe.
+    if (!can(user.role, 'live:subscribe') && !can(user.role, 'queue:watch')) return next(new Error('forbidden: your role may not watch live data'));
     socket.data.user = user;
     next();
   });
@@ -86,11 +112,30 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
 
   const roomOf = (req: unknown): string => {
     const r = parse(subscribeSchema, req, 'message');
-    return 'ward' in r ? `ward:${r.ward}` : `patient:${r.patientId}`;
+    return 'queue' in r ? `queue:${r.queue}` : 'ward' in r ? `ward:${r.ward}` : `patient:${r.patientId}`;
   };
 
-  function resolve(req: unknown): { room: string; ids: string[] } {
+  const queues = queueChannel(live);
+  queues.deliver = (ev) => io.to(`queue:${ev.doctorId}`).emit('queue:called', ev);
+
+  async function subscribeQueue(socket: Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>, req: unknown): Promise<SubscribeResult> {
     const r = parse(subscribeSchema, req, 'message');
+    if (!('queue' in r)) throw Errors.validation('message: expected { queue: doctorId }');
+    const doctorId = r.queue;
+    const user = socket.data.user;
+    if (!can(user.role, 'queue:watch')) throw Errors.forbidden(`role '${user.role}' lacks permission 'queue:watch'`);
+    if (!queues.state) throw Errors.unavailable('the queue service is not running');
+    const state = await queues.state(doctorId);
+    const room = `queue:${doctorId}`;
+    void socket.join(room);
+    deps.audit({ actorId: user.id, actorRole: user.role, action: 'subscribe', resource: 'queue', resourceId: room, patientId: null, ip: socket.handshake.address });
+    return { room, patients: [], queue: state };
+  }
+
+  function resolve(req: unknown, user: Principal): { room: string; ids: string[] } {
+    const r = parse(subscribeSchema, req, 'message');
+    if ('queue' in r) throw Errors.validation('message: a queue subscription is answered asynchronously');
+    if (!can(user.role, 'live:subscribe')) throw Errors.forbidden(`role '${user.role}' lacks permission 'live:subscribe'`);
     if ('ward' in r) return { room: `ward:${r.ward}`, ids: patients.inWard(r.ward).map((p) => p.id) };
     if (!patients.get(r.patientId)) throw Errors.notFound('patient', r.patientId);
     return { room: `patient:${r.patientId}`, ids: [r.patientId] };
@@ -102,8 +147,15 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
 
     socket.on('subscribe', (req, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
+      if (req && typeof req === 'object' && 'queue' in req) {
+        subscribeQueue(socket, req).then(
+          (data) => reply({ ok: true, data }),
+          (err: unknown) => reply(fail(err)),
+        );
+        return;
+      }
       try {
-        const { room, ids } = resolve(req);
+        const { room, ids } = resolve(req, socket.data.user);
         void socket.join(room);
         const data: SubscribeResult = {
           room,
@@ -201,6 +253,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
         // Closing the transports (not disconnecting the sockets) tells clients "come back later":
         // they reconnect by themselves once the server is up again. io.close() would also close
         // the HTTP server, which the composition root owns.
+        queues.deliver = null;
         io.engine.close();
         resolve();
       }),

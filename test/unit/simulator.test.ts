@@ -170,9 +170,9 @@ describe('scenarios', () => {
 
   it('sepsis: HR, RR and temperature rise; SpO2 and SBP fall', () => {
     for (const seed of [1, 2, 3, 4]) {
-      const r = simulate('sepsis', seed, 12 * MIN);
-      const before = (v: NumericVital) => meanOf(r, v, 0, MIN);
-      const after = (v: NumericVital) => meanOf(r, v, 10 * MIN, 12 * MIN);
+      const r = simulate('sepsis', seed, 68 * MIN, 5000); // onset 25 min, at the peak from 62 min
+      const before = (v: NumericVital) => meanOf(r, v, 0, 20 * MIN);
+      const after = (v: NumericVital) => meanOf(r, v, 63 * MIN, 68 * MIN);
       expect(after('hr')).toBeGreaterThan(before('hr') + 25);
       expect(after('rr')).toBeGreaterThan(before('rr') + 8);
       expect(after('temp')).toBeGreaterThan(before('temp') + 1.5);
@@ -181,24 +181,51 @@ describe('scenarios', () => {
     }
   });
 
-  it('sepsis reaches NEWS2 ≥ 7 within 10 min at speed 1, and within 1 min at speed 10', () => {
+  it('sepsis is compensated first: HR and RR up from baseline, NEWS2 ≤ 4, no limit crossed', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const scenario = scenarioForBed('sepsis', createRng(seed)); // onset 25–26 min
+      const r = simulate(scenario, seed, 55 * MIN, 5000);
+      const onset = scenario.onsetMs;
+      const before = (v: NumericVital) => meanOf(r, v, 0, onset);
+      // Late in the compensated phase (it decompensates 28 min after the onset).
+      const from = onset + 15 * MIN;
+      const to = onset + 28 * MIN;
+      const late = r.filter((x) => x.t >= from && x.t < to).map((x) => x.vitals);
+      expect(meanOf(r, 'hr', from, to)).toBeGreaterThan(1.2 * before('hr'));
+      expect(meanOf(r, 'rr', from, to)).toBeGreaterThan(1.1 * before('rr'));
+      expect(meanOf(r, 'temp', from, to)).toBeGreaterThan(before('temp') + 0.3);
+      expect(meanOf(r, 'spo2', from, to)).toBeGreaterThan(before('spo2') - 1);
+      expect(late.every((v) => scoreNews2(v).total <= 4)).toBe(true);
+      // Inside the default limits (score/limits.ts): HR ≤ 120, RR ≤ 25, SpO2 ≥ 90, SBP ≥ 90, T ≤ 38.5.
+      expect(Math.max(...late.map((v) => v.hr as number))).toBeLessThanOrEqual(118);
+      expect(Math.max(...late.map((v) => v.rr as number))).toBeLessThanOrEqual(24);
+      expect(Math.min(...late.map((v) => v.spo2 as number))).toBeGreaterThanOrEqual(94);
+      expect(Math.min(...late.map((v) => v.sbp as number))).toBeGreaterThanOrEqual(100);
+      expect(Math.max(...late.map((v) => v.temp as number))).toBeLessThanOrEqual(38.4);
+    }
+  });
+
+  it('sepsis reaches NEWS2 ≥ 7 within 65 min at speed 1, and within 7 min at speed 10', () => {
     // RCP NEWS2 (2017): 7 or more is the high-risk band that should trigger an emergency response.
     for (let seed = 0; seed < 10; seed++) {
       const rng = createRng(seed);
-      const scenario = scenarioForBed('sepsis', rng); // onset jittered 1–2 min
-      const scores = simulate(scenario, seed, 12 * MIN).map((r) => ({ t: r.t, news2: scoreNews2(r.vitals).total }));
-      const baseline = scores.filter((s) => s.t < MIN);
+      const scenario = scenarioForBed('sepsis', rng); // onset jittered 25–26 min
+      const scores = simulate(scenario, seed, 65 * MIN, 5000).map((r) => ({ t: r.t, news2: scoreNews2(r.vitals).total }));
+      const baseline = scores.filter((s) => s.t < 25 * MIN);
       expect(Math.max(...baseline.map((s) => s.news2))).toBeLessThan(5);
-      const late = scores.filter((s) => s.t >= 9 * MIN && s.t < 10 * MIN);
+      const late = scores.filter((s) => s.t >= 63 * MIN && s.t <= 65 * MIN);
       expect(late.every((s) => s.news2 >= 7)).toBe(true);
     }
-    const fast = simulate('sepsis', 1, 2 * MIN, 1000, 10).filter((r) => r.t >= 60_000 && r.t < 70_000);
+    // Scenario time runs 10× faster: the peak (~62 scenario min) is reached after ~6.2 wall minutes.
+    const fast = simulate('sepsis', 1, 7 * MIN, 1000, 10).filter((r) => r.t >= 6.5 * MIN && r.t < 7 * MIN);
     expect(fast.every((r) => scoreNews2(r.vitals).total >= 7)).toBe(true);
   });
 
   it('sepsis adds new confusion at its peak; hypoxia starts oxygen', () => {
-    expect(createScenario('sepsis').effect(0).acvpu).toBe('A');
-    expect(createScenario('sepsis').effect(12 * MIN).acvpu).toBe('C');
+    const sepsis = createScenario('sepsis');
+    expect(sepsis.effect(0).acvpu).toBe('A');
+    expect(sepsis.effect(50 * MIN).acvpu).toBe('A'); // compensated: still alert
+    expect(sepsis.effect(62 * MIN).acvpu).toBe('C');
     const hypoxia = createScenario('hypoxia', { onsetMs: MIN });
     expect(hypoxia.effect(5 * MIN).o2).toBe(false);
     expect(hypoxia.effect(9 * MIN).o2).toBe(true);
@@ -352,20 +379,25 @@ describe('fleet plan', () => {
     expect(at25[i]!.scenario.effect(25 * MIN + 1000).missing).toEqual(own[i]!.scenario.effect(own[i]!.scenario.onsetMs + 1000).missing);
     const sepsis = at25.find((d) => d.scenario.name === 'sepsis')!.scenario;
     expect(sepsis.effect(25 * MIN).severity).toBe(0);
-    expect(sepsis.effect(30 * MIN).severity).toBeGreaterThan(0.5);
+    expect(sepsis.effect(35 * MIN).severity).toBeGreaterThan(0); // compensated
+    expect(sepsis.effect(35 * MIN).severity).toBeLessThan(0.5);
+    expect(sepsis.effect(62 * MIN).severity).toBe(1); // decompensated
   });
 
-  it('sepsis with --onset 25 leaves the trend rules a baseline; with the default onset they never fire (simulator/USAGE.md)', () => {
-    /** First time (scenario minutes) each kind of alarm fires, feeding one bed's readings to the engine every 5 s. */
-    const firstAlarms = (scenario: Scenario) => {
+  describe('sepsis through the alarm engine (simulator/USAGE.md)', () => {
+    /**
+     * First time (scenario minutes) each kind of alarm fires, feeding one bed's readings to the
+     * engine every 5 s in simulated time. Nobody acts on the alarms, so a high one escalates.
+     */
+    const firstAlarms = (scenario: Scenario, seed: number, speed = 1, durationMs = 70 * MIN) => {
       let n = 0;
       const engine = new AlarmEngine({ context: () => ({ spo2Scale: 1, limits: null }), newId: () => `a${++n}` });
       const first = new Map<string, number>();
-      for (const r of simulate(scenario, 1, 45 * MIN, 5000)) {
+      for (const r of simulate(scenario, seed, durationMs, 5000, speed)) {
         const at = T0 + r.t;
         const out = engine.reading({ ts: at, deviceId: 'sim-0001', patientId: 'p1', values: r.vitals, source: 'device', receivedAt: at }, at);
         for (const a of out.alarms) {
-          const key = a.kind === 'news2' ? `news2-${a.priority}` : a.kind;
+          const key = a.kind === 'news2' ? `news2-${a.priority}` : a.kind === 'trend' ? `trend-${a.parameter}` : a.kind;
           if (a.state !== 'resolved' && !first.has(key)) first.set(key, r.t / MIN);
         }
         if (out.escalations.length > 0 && !first.has('escalation')) first.set('escalation', r.t / MIN);
@@ -373,19 +405,44 @@ describe('fleet plan', () => {
       return first;
     };
 
-    const late = firstAlarms(createScenario('sepsis', { onsetMs: 25 * MIN }));
-    expect(Math.min(...late.values())).toBeGreaterThan(25); // nothing before the onset
-    expect(late.get('news2-medium')!).toBeLessThan(late.get('news2-high')!);
-    expect(late.get('news2-high')!).toBeLessThan(late.get('escalation')!);
-    // A trend needs its change sustained 10 min (SpO2 15): it comes after the immediate NEWS2 alarms.
-    expect(late.get('trend')).toBeDefined();
-    expect(late.get('trend')!).toBeGreaterThan(late.get('escalation')!);
-    expect(late.get('trend')!).toBeGreaterThan(25 + 10);
+    /** trend (HR or RR) → NEWS2 medium → NEWS2 high → escalation 60 s or more later; nothing physiological before the trend. */
+    const expectTrendFirst = (first: Map<string, number>, onsetMin: number) => {
+      const trend = Math.min(first.get('trend-hr') ?? Infinity, first.get('trend-rr') ?? Infinity);
+      const medium = first.get('news2-medium')!;
+      const high = first.get('news2-high')!;
+      const escalation = first.get('escalation')!;
+      expect(Math.min(...first.values())).toBeGreaterThan(onsetMin); // nothing before the onset
+      expect(Math.min(...first.values())).toBe(trend);
+      // The baseline (20 min) is learned before the onset; the change is then held 10 min.
+      expect(trend).toBeGreaterThan(onsetMin + 10);
+      expect(trend).toBeLessThan(onsetMin + 20);
+      expect(trend).toBeLessThan(medium);
+      // NEWS2 stays ≤ 4 through the compensated phase (28 min), then decompensation takes a few minutes.
+      expect(medium).toBeGreaterThan(onsetMin + 28);
+      expect(medium).toBeLessThanOrEqual(high);
+      expect(high).toBeLessThan(onsetMin + 35);
+      expect(escalation).toBeGreaterThanOrEqual(high + 1); // ESCALATE_AFTER_S, unacknowledged
+      expect(escalation).toBeLessThan(high + 3);
+    };
 
-    // Default onset (1–2 min): the deterioration falls inside the 20-min warm-up and becomes the baseline.
-    const early = firstAlarms(scenarioForBed('sepsis', createRng(1)));
-    expect(early.get('news2-high')).toBeDefined();
-    expect(early.has('trend')).toBe(false);
+    it.each([1, 2, 3, 4, 5, 6])('default onset (25–26 min), seed %i: trend, then NEWS2 medium, NEWS2 high, escalation', (seed) => {
+      const scenario = scenarioForBed('sepsis', createRng(seed));
+      expect(scenario.onsetMs).toBeGreaterThanOrEqual(25 * MIN);
+      expect(scenario.onsetMs).toBeLessThan(26 * MIN);
+      expectTrendFirst(firstAlarms(scenario, seed), scenario.onsetMs / MIN);
+    });
+
+    it('--onset 25 gives the same order', () => {
+      for (const seed of [1, 2]) expectTrendFirst(firstAlarms(createScenario('sepsis', { onsetMs: 25 * MIN }), seed), 25);
+    });
+
+    it('with --speed 10 the deterioration falls inside the trend warm-up: NEWS2 first, no trend', () => {
+      // Trend rules run on wall-clock timestamps: 25 scenario minutes are 2.5 real ones.
+      const fast = firstAlarms(scenarioForBed('sepsis', createRng(1)), 1, 10, 12 * MIN);
+      expect(fast.get('news2-high')).toBeDefined();
+      expect(fast.get('news2-medium')!).toBeLessThan(7);
+      expect([...fast.keys()].some((k) => k.startsWith('trend'))).toBe(false);
+    });
   });
 
   it('keeps a bed the same patient whatever the ward size', () => {

@@ -9,8 +9,9 @@ import './wp-login.ts';
 import './wp-ward-board.ts';
 import './wp-alarm-list.ts';
 import './wp-patient-panel.ts';
+import './wp-queue-display.ts';
 
-type Route = { name: 'login' } | { name: 'home' } | { name: 'ward'; ward: string } | { name: 'alarms'; ward: string } | { name: 'patient'; id: string };
+type Route = { name: 'login' } | { name: 'home' } | { name: 'ward'; ward: string } | { name: 'alarms'; ward: string } | { name: 'patient'; id: string } | { name: 'queue'; doctorId: string };
 
 export function parseRoute(path: string): Route {
   let m = /^\/ward\/([^/]+)\/alarms\/?$/.exec(path);
@@ -19,6 +20,8 @@ export function parseRoute(path: string): Route {
   if (m) return { name: 'ward', ward: decodeURIComponent(m[1]!) };
   m = /^\/patient\/([0-9a-f-]{36})\/?$/.exec(path);
   if (m) return { name: 'patient', id: m[1]! };
+  m = /^\/queue\/([0-9a-f-]{36})\/?$/.exec(path);
+  if (m) return { name: 'queue', doctorId: m[1]! };
   if (path === '/login') return { name: 'login' };
   return { name: 'home' };
 }
@@ -121,7 +124,7 @@ export class WpApp extends LitElement {
   }
 
   private nav() {
-    if (this.kiosk) return nothing;
+    if (this.kiosk || this.route.name === 'queue') return nothing;
     const user = session.user;
     const r = this.route;
     const ward = r.name === 'ward' || r.name === 'alarms' ? r.ward : null;
@@ -146,6 +149,7 @@ export class WpApp extends LitElement {
     let body;
     if (r.name === 'ward') body = html`<wp-ward-board .ward=${r.ward} ?kiosk=${this.kiosk}></wp-ward-board>`;
     else if (r.name === 'alarms') body = html`<wp-alarm-list .ward=${r.ward}></wp-alarm-list>`;
+    else if (r.name === 'queue') return html`<wp-queue-display .doctorId=${r.doctorId}></wp-queue-display>`;
     else if (r.name === 'patient') body = html`<wp-patient-panel .patientId=${r.id}></wp-patient-panel>`;
     else
       body = html`<section class="home">

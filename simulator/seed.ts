@@ -1,0 +1,103 @@
+// Seed a small hospital for the demo through the REST API (as an admin): staff accounts, doctors
+// with weekly schedules, stock, and a few outpatients. Idempotent enough for a demo: it runs once
+// per data directory (the caller keeps a marker) and skips what already exists.
+
+export interface SeedAccounts {
+  doctor: { email: string; password: string };
+  nurse: { email: string; password: string };
+  frontDesk: { email: string; password: string };
+  pharmacist: { email: string; password: string };
+  kiosk: { email: string; password: string };
+}
+
+export interface SeedResult {
+  accounts: SeedAccounts;
+  doctors: { id: string; name: string }[];
+  stockItems: number;
+  outpatients: number;
+}
+
+type Api = <T = unknown>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
+
+export function restClient(base: string, token: string): Api {
+  return async (method, path, body) => {
+    const res = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as never };
+  };
+}
+
+const DOCTORS = [
+  { name: 'Dr Amara Okafor', specialities: ['Internal medicine'], languages: ['English', 'Igbo'], fee: 6000, room: '3' },
+  { name: 'Dr Lukas Becker', specialities: ['Cardiology'], languages: ['English', 'German'], fee: 9000, room: '5' },
+  { name: 'Dr Priya Raman', specialities: ['Respiratory medicine'], languages: ['English', 'Tamil'], fee: 8000, room: '7' },
+];
+
+const STOCK = [
+  { itemName: 'Paracetamol 500 mg tablets', unit: 'tablet', batch: 'PCM-2611', expiryDate: '2027-06-30', reorderLevel: 200, unitPrice: 5, receive: 1000 },
+  { itemName: 'Amoxicillin 500 mg capsules', unit: 'capsule', batch: 'AMX-2609', expiryDate: '2027-01-31', reorderLevel: 100, unitPrice: 20, receive: 300 },
+  { itemName: 'Salbutamol inhaler 100 µg', unit: 'inhaler', batch: 'SAL-2610', expiryDate: '2026-12-15', reorderLevel: 10, unitPrice: 450, receive: 12 },
+  { itemName: 'Sodium chloride 0.9% 1 L', unit: 'bag', batch: 'NACL-2611', expiryDate: '2028-03-31', reorderLevel: 40, unitPrice: 150, receive: 60 },
+  { itemName: 'Oxygen mask, adult', unit: 'piece', batch: 'OXM-2607', expiryDate: null, reorderLevel: 20, unitPrice: 120, receive: 15 },
+];
+
+const OUTPATIENTS = [
+  { name: 'Grace Mensah', dateOfBirth: '1958-03-14', sex: 'female', phone: '+44 20 7946 0011', allergies: ['penicillin'] },
+  { name: 'Tomás Silva', dateOfBirth: '1971-11-02', sex: 'male', phone: '+44 20 7946 0012', allergies: [] },
+  { name: 'Hana Suzuki', dateOfBirth: '1990-07-21', sex: 'female', phone: '+44 20 7946 0013', allergies: ['latex'] },
+];
+
+export async function seedHospital(api: Api, passwordFor: (who: string) => string): Promise<SeedResult> {
+  const accounts: SeedAccounts = {
+    doctor: { email: 'doctor@wardpulse.local', password: passwordFor('doctor') },
+    nurse: { email: 'nurse@wardpulse.local', password: passwordFor('nurse') },
+    frontDesk: { email: 'frontdesk@wardpulse.local', password: passwordFor('front-desk') },
+    pharmacist: { email: 'pharmacist@wardpulse.local', password: passwordFor('pharmacist') },
+    kiosk: { email: 'wall@wardpulse.local', password: passwordFor('kiosk') },
+  };
+  const users: Record<string, string | undefined> = {};
+  for (const [key, role, name] of [
+    ['doctor', 'doctor', DOCTORS[0]!.name],
+    ['nurse', 'nurse', 'Nora Nurse'],
+    ['frontDesk', 'front-desk', 'Frank Desk'],
+    ['pharmacist', 'pharmacist', 'Phil Pharmacist'],
+    ['kiosk', 'kiosk', 'Ward wall display'],
+  ] as const) {
+    const a = accounts[key];
+    const r = await api<{ id: string }>('POST', '/api/auth/register', { email: a.email, name, password: a.password, role });
+    if (r.status === 201) users[key] = r.body.id;
+  }
+
+  const doctors: SeedResult['doctors'] = [];
+  for (const [i, d] of DOCTORS.entries()) {
+    const r = await api<{ id: string }>('POST', '/api/doctors', { ...d, slotMinutes: 15, userId: i === 0 ? (users.doctor ?? null) : null });
+    if (r.status !== 201) continue;
+    doctors.push({ id: r.body.id, name: d.name });
+    // Weekdays 09:00–13:00 and 14:00–17:00; the third doctor also on Saturday mornings.
+    const shifts = [1, 2, 3, 4, 5].flatMap((dayOfWeek) => [
+      { dayOfWeek, startTime: '09:00', endTime: '13:00' },
+      { dayOfWeek, startTime: '14:00', endTime: '17:00' },
+    ]);
+    if (i === 2) shifts.push({ dayOfWeek: 6, startTime: '09:00', endTime: '12:00' });
+    await api('PUT', `/api/doctors/${r.body.id}/schedule`, { shifts, leave: [] });
+  }
+
+  let stockItems = 0;
+  for (const { receive, ...item } of STOCK) {
+    const r = await api<{ id: string }>('POST', '/api/stock', item);
+    if (r.status !== 201) continue;
+    stockItems++;
+    await api('POST', `/api/stock/${r.body.id}/receive`, { quantity: receive, reason: 'opening stock' });
+  }
+
+  let outpatients = 0;
+  for (const p of OUTPATIENTS) {
+    const r = await api('POST', '/api/patients', p);
+    if (r.status === 201) outpatients++;
+  }
+  return { accounts, doctors, stockItems, outpatients };
+}
