@@ -32,7 +32,7 @@ import { createWebhook } from './notify/webhook.ts';
 import { Errors } from './errors.ts';
 import { PatientsCache } from './patients-cache.ts';
 import { LiveState } from './realtime/live-state.ts';
-import { createRealtime, type Realtime } from './realtime/io.ts';
+import { createQueueChannel, createRealtime, type Realtime } from './realtime/io.ts';
 import type { AlertEvent } from './realtime/events.ts';
 import { buildApp } from './http/app.ts';
 import { createTokenService, loadJwtSecret, ttlSeconds } from './auth/tokens.ts';
@@ -252,7 +252,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
 
   // ---------------------------------------------------------------- http + live
+  const queue = createQueueChannel();
   const app = buildApp({
+    queue,
     db,
     log,
     tokens,
@@ -269,7 +271,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ready: async () => ({ database: await db.ready(), broker: !broker.aedes.closed && mqttListening }),
   });
   const http: HttpServer = createServer(app);
-  realtime = createRealtime(http, { tokens, patients, live, registry, log, audit, actOnAlarm, onClientsChanged: (n) => metrics.socketClients.set(n) });
+  realtime = createRealtime(http, { queue, tokens, patients, live, registry, log, audit, actOnAlarm, onClientsChanged: (n) => metrics.socketClients.set(n) });
   // A revoked session's live connections end with it.
   sessions.onRevoke = (sids) => {
     const ended = new Set(sids);

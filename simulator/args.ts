@@ -44,7 +44,7 @@ Options:
   --seed N              seed for patients, scenarios and readings (default 1)
   --speed X             run scenario time X times faster, e.g. 10 (default 1)
   --onset MINUTES       scenario onset in scenario minutes for every non-stable bed, e.g. 25
-                        (default: each scenario's own, 0–2 min, jittered per bed)
+                        (default: each scenario's own, jittered per bed: sepsis ~25 min, others 0–2 min)
   --mqtt URL            broker: mqtt://host:1883 or ws://host:8080/mqtt (default mqtt://127.0.0.1:1883)
   --qos 0|1             telemetry QoS (default 0)
   --anonymous           devices sim-0001… with no credentials (server in anonymous mode)

@@ -123,9 +123,10 @@ interface CompensatedCourse {
  *    the way from the patient's own baseline towards a compensated target, so a low baseline rises
  *    more, in percent, than a high one. For the baselines createProfile draws: HR ~88–111
  *    (+26–53%), RR ~17–21 (+12–45%), temperature +0.5–0.8 °C (≤ ~38.0), SBP 0–16 mmHg down, SpO2
- *    unchanged. HR passes baseline +20% for everyone (RR +30% for RR baselines up to ~14), so the
- *    HR trend alarm fires ~13–15 min after the onset, while NEWS2 stays ≤ 4 for most patients
- *    (HR 1–2, RR 0–2) and no limit is crossed;
+ *    unchanged. HR passes baseline +20% for nearly every patient (RR +30% for RR baselines up to
+ *    ~14), so the HR trend alarm fires ~13–15 min after the onset, while NEWS2 stays ≤ 4 for most
+ *    patients (HR 1–2, RR 0–2) and no limit is crossed. A high HR baseline (~85+ with the afternoon
+ *    peak of the 24 h rhythm) cannot rise 20% without nearing the HR limit: there NEWS2 may win;
  * 2. decompensation, from `decompensateAtMs` after the onset: over `decompensateMs` every vital
  *    moves on to SEVERE, which sits in NEWS2 scoring bands (RCP chart 1: HR 125 → 2, RR 28 → 3,
  *    T 39.4 → 2, SBP 85 → 3, SpO2 90 → 3), with new confusion (C) at the peak: NEWS2 medium ~30 min

@@ -9,7 +9,8 @@ export const PERMISSIONS = {
   'patients:read': ['admin', 'front-desk', 'doctor', 'nurse', 'kiosk', 'pharmacist', 'lab', 'patient'],
   'patients:update': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
   'patients:archive': ['admin'],
-  'doctors:read': ['admin', 'front-desk', 'doctor', 'nurse', 'pharmacist', 'lab', 'patient'],
+  // The kiosk too: a waiting-room display finds its doctor by room.
+  'doctors:read': ['admin', 'front-desk', 'doctor', 'nurse', 'pharmacist', 'lab', 'patient', 'kiosk'],
   'doctors:manage': ['admin'],
   'staff:read': ['admin', 'front-desk'],
   'staff:manage': ['admin'],

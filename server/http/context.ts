@@ -14,9 +14,12 @@ import type { Reading } from '../pipeline/vitals.ts';
 import type { AuditEntry, Patient } from '../../db/records.ts';
 import type { Actor, AlarmAction } from '../pipeline/alarms/model.ts';
 import type { AlertEvent } from '../realtime/events.ts';
+import type { QueueChannel } from '../realtime/io.ts';
 import { Errors } from '../errors.ts';
 
 export interface AppContext {
+  /** Queue calls for the display pages (Socket.IO room `queue:{doctorId}`). */
+  queue: QueueChannel;
   db: Database;
   log: Logger;
   tokens: TokenService;

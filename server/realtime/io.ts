@@ -33,6 +33,7 @@ interface SocketData {
 }
 
 export interface RealtimeDeps {
+  queue: QueueChannel;
   actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): AlertEvent;
   tokens: TokenService;
   patients: PatientsCache;
@@ -73,14 +74,10 @@ export interface QueueChannel {
   /** Set by the queue routes: the current state for a display's subscription ack. */
   state: ((doctorId: string) => Promise<QueueState>) | null;
 }
-const queueChannels = new WeakMap<object, QueueChannel>();
-export function queueChannel(owner: object): QueueChannel {
-  let c = queueChannels.get(owner);
-  if (!c) {
-    const channel: QueueChannel = { deliver: null, state: null, publish: (ev) => channel.deliver?.(ev) };
-    queueChannels.set(owner, (c = channel));
-  }
-  return c;
+/** One per server: made by the composition root, handed to the queue routes and to Socket.IO. */
+export function createQueueChannel(): QueueChannel {
+  const channel: QueueChannel = { deliver: null, state: null, publish: (ev) => channel.deliver?.(ev) };
+  return channel;
 }
 
 export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
@@ -115,7 +112,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     return 'queue' in r ? `queue:${r.queue}` : 'ward' in r ? `ward:${r.ward}` : `patient:${r.patientId}`;
   };
 
-  const queues = queueChannel(live);
+  const queues = deps.queue;
   queues.deliver = (ev) => io.to(`queue:${ev.doctorId}`).emit('queue:called', ev);
 
   async function subscribeQueue(socket: Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>, req: unknown): Promise<SubscribeResult> {

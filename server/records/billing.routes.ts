@@ -50,6 +50,8 @@ const iso = (v: unknown) => new Date(v as string).toISOString();
 const toBill = (r: Record<string, unknown>) => ({
   id: r.id as string,
   patientId: r.patient_id as string,
+  appointmentId: (r.appointment_id as string | null | undefined) ?? null,
+  taxRate: Number(r.tax_rate_bp ?? 0),
   subtotal: Number(r.subtotal),
   discount: Number(r.discount),
   tax: Number(r.tax),
@@ -178,8 +180,9 @@ export function billingRoutes(ctx: AppContext): Router {
           const b = priced.value;
           const id = randomUUID();
           const { rows } = await tx.query(
-            `INSERT INTO bills (id, patient_id, subtotal, tax, discount, total, paid, status, created_by) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8) RETURNING *`,
-            [id, body.patientId, b.subtotal, b.tax, b.discount, b.total, statusOf(b.total, 0), req.user!.id],
+            `INSERT INTO bills (id, patient_id, subtotal, tax, discount, total, paid, status, created_by, appointment_id, tax_rate_bp, discount_rule)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11::jsonb) RETURNING *`,
+            [id, body.patientId, b.subtotal, b.tax, b.discount, b.total, statusOf(b.total, 0), req.user!.id, body.appointmentId ?? null, body.taxRate ?? 0, body.discount ? JSON.stringify(body.discount) : null],
           );
           for (const l of b.lines) {
             await tx.query('INSERT INTO bill_items (bill_id, kind, description, quantity, unit_price, amount) VALUES ($1, $2, $3, $4, $5, $6)', [id, l.kind, l.description, l.quantity, l.unitPrice, l.amount]);

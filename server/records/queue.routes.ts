@@ -9,7 +9,6 @@ import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
 import { parse, uuid } from '../http/validate.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { Errors } from '../errors.ts';
-import { queueChannel } from '../realtime/io.ts';
 import type { QueueCalledEvent, QueueState } from '../realtime/events.ts';
 import { displayName, localNow } from './appointments.ts';
 import { assertOwnDoctor, findDoctor } from './appointments.routes.ts';
@@ -44,7 +43,7 @@ export async function queueState(db: Queryable, doctorId: string, day = localNow
 
 export function queueRoutes(ctx: AppContext): Router {
   const r = Router();
-  const channel = queueChannel(ctx.live);
+  const channel = ctx.queue;
   channel.state = (doctorId) => queueState(ctx.db.driver, doctorId);
 
   describeRoute({ method: 'get', path: '/api/queue/{doctorId}', tag: 'queue', summary: "Today's current call and how many are waiting", permission: 'queue:watch' });

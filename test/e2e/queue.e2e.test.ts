@@ -99,6 +99,14 @@ describe.skipIf(!haveBrowser)('queue display in headless Chromium', () => {
     expect(await page.locator('wp-queue-display footer').textContent()).toContain('0 waiting');
   });
 
+  it('can be set up by room number instead of doctor id', async () => {
+    await page.goto(`${stack.base}/queue/3?kiosk=1`);
+    await expect.poll(() => page.locator('wp-queue-display header').textContent().catch(() => ''), { timeout: 10_000 }).toContain('Room 3');
+    await expect.poll(() => page.locator('wp-queue-display .token').textContent().catch(() => ''), { timeout: 5000 }).toBe('2');
+    await page.goto(`${stack.base}/queue/${doctorId}?kiosk=1`);
+    await expect.poll(() => page.locator('wp-queue-display .token').textContent().catch(() => ''), { timeout: 5000 }).toBe('2');
+  });
+
   it('reconnects by itself after a server restart and keeps announcing', async () => {
     await stack.server.close();
     await expect.poll(() => page.locator('wp-queue-display .offline').count(), { timeout: 10_000 }).toBe(1);

@@ -20,8 +20,9 @@ export function parseRoute(path: string): Route {
   if (m) return { name: 'ward', ward: decodeURIComponent(m[1]!) };
   m = /^\/patient\/([0-9a-f-]{36})\/?$/.exec(path);
   if (m) return { name: 'patient', id: m[1]! };
-  m = /^\/queue\/([0-9a-f-]{36})\/?$/.exec(path);
-  if (m) return { name: 'queue', doctorId: m[1]! };
+  // /queue/{doctorId} or /queue/{room}: a waiting-room display may be set up by room number.
+  m = /^\/queue\/([^/]+)\/?$/.exec(path);
+  if (m) return { name: 'queue', doctorId: decodeURIComponent(m[1]!) };
   if (path === '/login') return { name: 'login' };
   return { name: 'home' };
 }

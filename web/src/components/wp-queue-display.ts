@@ -7,7 +7,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, QueueCalledEvent, QueueState, ServerToClientEvents } from '../../../server/realtime/events.ts';
-import { session } from '../api.ts';
+import { api, session } from '../api.ts';
 import { theme } from '../styles.ts';
 
 /** What is said aloud: "Token 12, Ada L., room 3". */
@@ -90,9 +90,26 @@ export class WpQueueDisplay extends LitElement {
     });
   }
 
+  /** A display set up by room (/queue/3) finds the doctor holding that room. */
+  private async resolveRoom(): Promise<boolean> {
+    if (/^[0-9a-f-]{36}$/.test(this.doctorId)) return true;
+    try {
+      const r = await api<{ items: { id: string }[] }>('GET', `/api/doctors?room=${encodeURIComponent(this.doctorId)}&limit=1`);
+      if (!r.items[0]) {
+        this.error = `no doctor holds room ${this.doctorId}`;
+        return false;
+      }
+      this.doctorId = r.items[0].id;
+      return true;
+    } catch (err) {
+      this.error = (err as Error).message;
+      return false;
+    }
+  }
+
   private async subscribe(): Promise<void> {
     const s = this.socket;
-    if (!s) return;
+    if (!s || !(await this.resolveRoom())) return;
     try {
       const res = await s.timeout(10_000).emitWithAck('subscribe', { queue: this.doctorId });
       if (!res.ok) {
