@@ -166,7 +166,18 @@ export async function assertOwnDoctor(req: Request, ctx: AppContext, doctorId: s
 }
 
 const nextToken = async (tx: Queryable, doctorId: string, day: string): Promise<number> =>
-  Number((await tx.query<{ n: number }>('SELECT coalesce(max(token_number), 0) + 1 AS n FROM appointments WHERE doctor_id = $1 AND date = $2', [doctorId, day])).rows[0]!.n);
+  // A counter per doctor and day: a number is never handed out twice, not even after the
+  // appointment holding it moved to another day (migration 005).
+  Number(
+    (
+      await tx.query<{ n: number }>(
+        `INSERT INTO queue_token_counters (doctor_id, date, last_token) VALUES ($1, $2, 1)
+         ON CONFLICT (doctor_id, date) DO UPDATE SET last_token = queue_token_counters.last_token + 1
+         RETURNING last_token AS n`,
+        [doctorId, day],
+      )
+    ).rows[0]!.n,
+  );
 
 /** Refuse a slot that is in the past or outside the doctor's schedule (read inside `tx`). */
 async function checkSlot(tx: Queryable, doctorId: string, slotMinutes: number, day: string, time: string): Promise<void> {
@@ -291,6 +302,8 @@ export function appointmentRoutes(ctx: AppContext): Router {
     allow('appointments:book'),
     handler(async (req, res) => {
       const b = parse(bookBody, req.body, 'body');
+      // Urgency jumps the queue: a clinician's call, not the patient's.
+      if (req.user!.role === 'patient' && b.priority === 'urgent') throw Errors.forbidden('only staff may book an urgent appointment');
       const scope = await patientScope(ctx, req.user!);
       if (scope && !scope.includes(b.patientId)) throw Errors.forbidden('a patient may only book for themselves or their family');
       const id = randomUUID();

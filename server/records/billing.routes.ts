@@ -125,8 +125,10 @@ async function findByKey(db: Queryable, key: string): Promise<Existing | null> {
 
 /** The same key with the same request is a replay; with anything else, a conflict. */
 function checkReplay(found: Existing, billId: string, body: z.infer<typeof payBody>): void {
-  if (found.bill_id !== billId || Number(found.amount) !== body.amount || found.method !== body.method) {
-    throw Errors.conflict(`idempotency key already used for a different payment (bill ${found.bill_id}, amount ${Number(found.amount)}, ${found.method})`);
+  // Says nothing about the other payment: a key may have been someone else's.
+  if (found.bill_id !== billId) throw Errors.conflict('idempotency key already used for another payment: use a new key');
+  if (Number(found.amount) !== body.amount || found.method !== body.method) {
+    throw Errors.conflict(`idempotency key already used on this bill with a different amount or method (${Number(found.amount)}, ${found.method})`);
   }
 }
 

@@ -13,6 +13,7 @@ import { Errors } from '../errors.ts';
 import type { Permission } from '../auth/permissions.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { patientScope } from './scope.ts';
+import type { Principal } from '../auth/tokens.ts';
 
 export type ColumnType = 'text' | 'int' | 'bigint' | 'bool' | 'date' | 'time' | 'timestamptz' | 'uuid' | 'jsonb';
 
@@ -44,6 +45,12 @@ export interface ResourceSpec {
   /** Clinical data: every read is audited. */
   clinical?: boolean;
   afterWrite?(row: Record<string, unknown>, ctx: AppContext): void;
+  /** Fields a patient account may change on its own records (contact details, not placement). */
+  patientWritable?: string[];
+  /** Fields the server fills in on create from who is asking (e.g. authorId). */
+  stamp?(user: Principal): Record<string, unknown>;
+  /** Further sort keys after the requested one (e.g. ward → bed → name). */
+  tieBreak?: string[];
   /** Extra, derived fields for a single-record response. */
   decorate?(row: Record<string, unknown>, ctx: AppContext): Record<string, unknown>;
 }
@@ -95,7 +102,7 @@ export function resourceStore(spec: ResourceSpec) {
 
     async list(
       db: Queryable,
-      q: { filters: Record<string, unknown>; sort: string; desc: boolean; limit: number; offset: number; includeArchived: boolean; search?: string; patientIds?: string[] },
+      q: { tieBreak?: string[]; filters: Record<string, unknown>; sort: string; desc: boolean; limit: number; offset: number; includeArchived: boolean; search?: string; patientIds?: string[] },
     ): Promise<{ items: Record<string, unknown>[]; total: number }> {
       const where: string[] = [];
       const params: unknown[] = [];
@@ -117,7 +124,8 @@ export function resourceStore(spec: ResourceSpec) {
       const sortCol = spec.fields[q.sort]!.column;
       const { rows } = await db.query(
         `SELECT ${cols}, count(*) OVER ()::int AS __total FROM ${spec.table} ${w}
-         ORDER BY ${sortCol} ${q.desc ? 'DESC' : 'ASC'} NULLS LAST, id LIMIT ${p(q.limit)} OFFSET ${p(q.offset)}`,
+         ORDER BY ${sortCol} ${q.desc ? 'DESC' : 'ASC'} NULLS LAST, ${(q.tieBreak ?? []).map((t) => `${spec.fields[t]!.column} NULLS LAST, `).join('')}id
+         LIMIT ${p(q.limit)} OFFSET ${p(q.offset)}`,
         params,
       );
       return { items: rows.map((r) => fromRow(spec, r)), total: Number(rows[0]?.__total ?? 0) };
@@ -164,6 +172,23 @@ export function dbConflict(err: unknown, what: string): never {
   throw err;
 }
 
+/** Query filters typed like their column: a malformed value is a 400, never a database error. */
+function filterSchema(type: ColumnType): z.ZodType {
+  switch (type) {
+    case 'uuid':
+      return z.uuid('must be a UUID');
+    case 'int':
+    case 'bigint':
+      return z.coerce.number({ error: 'must be a number' }).int('must be an integer');
+    case 'bool':
+      return z.stringbool();
+    case 'date':
+      return z.iso.date('must be a date YYYY-MM-DD');
+    default:
+      return z.string().min(1).max(200);
+  }
+}
+
 export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
   const r = Router();
   const store = resourceStore(spec);
@@ -171,7 +196,7 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
   const sortValues = spec.sortable.flatMap((s) => [s, `-${s}`]) as [string, ...string[]];
   const listQuery = listBase.extend({
     sort: z.enum(sortValues).default(spec.defaultSort),
-    ...Object.fromEntries(spec.filters.map((f) => [f, z.string().min(1).max(200).optional()])),
+    ...Object.fromEntries(spec.filters.map((f) => [f, filterSchema(spec.fields[f]!.type).optional()])),
   }).strict();
   const idOf = (v: unknown) => parse(z.strictObject({ id: uuid }), { id: v }, 'params').id;
   const patientOf = (row: Record<string, unknown>) => (spec.patientField ? (row[spec.patientField] as string | null) : null);
@@ -189,6 +214,7 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
         filters,
         sort: String(q.sort).replace(/^-/, ''),
         desc: String(q.sort).startsWith('-'),
+        tieBreak: spec.tieBreak,
         limit: q.limit,
         offset: q.offset,
         includeArchived: q.includeArchived,
@@ -221,7 +247,7 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
       '/',
       allow(spec.permissions.create),
       handler(async (req, res) => {
-        const body = parse(spec.create, req.body, 'body') as Record<string, unknown>;
+        const body = { ...(parse(spec.create, req.body, 'body') as Record<string, unknown>), ...(spec.stamp?.(req.user!) ?? {}) };
         const scope = spec.patientField ? await patientScope(ctx, req.user!) : null;
         if (scope && !scope.includes(String(body[spec.patientField!] ?? ''))) throw Errors.forbidden(`a patient may only create their own ${spec.title} records`);
         const row = await store.insert(ctx.db.driver, body).catch((e) => dbConflict(e, spec.title));
@@ -239,6 +265,10 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
     handler(async (req, res) => {
       const id = idOf(req.params.id);
       const patch = parse(spec.update, req.body, 'body') as Record<string, unknown>;
+      if (req.user!.role === 'patient' && spec.patientWritable) {
+        const refused = Object.keys(patch).filter((k) => patch[k] !== undefined && !spec.patientWritable!.includes(k));
+        if (refused.length > 0) throw Errors.forbidden(`a patient may only change their own ${spec.patientWritable.join(', ')} (not ${refused.join(', ')})`);
+      }
       const before = await store.get(ctx.db.driver, id);
       const scope = spec.patientField ? await patientScope(ctx, req.user!) : null;
       if (!before || (scope && !scope.includes(patientOf(before) ?? ''))) throw Errors.notFound(spec.title, id);

@@ -57,7 +57,9 @@ export const patientSpec: ResourceSpec = {
   sortable: ['name', 'ward', 'bed', 'createdAt', 'dateOfBirth'],
   search: ['name', 'phone', 'email'],
   defaultSort: 'ward',
+  tieBreak: ['bed', 'name'],
   permissions: { read: 'patients:read', create: 'patients:create', update: 'patients:update', archive: 'patients:archive' },
+  patientWritable: ['phone', 'email', 'address'],
   patientField: 'id',
   clinical: true,
   afterWrite: (row, ctx) => ctx.onPatientChanged(row as unknown as Patient),
@@ -179,6 +181,7 @@ export const historySpec: ResourceSpec = {
   search: ['title', 'details'],
   defaultSort: '-occurredAt',
   permissions: { read: 'history:read', create: 'history:write', update: 'history:write', archive: 'history:write' },
+  stamp: (user) => ({ authorId: user.id }),
   patientField: 'patientId',
   clinical: true,
 };

@@ -143,6 +143,26 @@ describe.each(['postgres', 'pglite'] as const)('appointments and queue on %s', (
     expect(results.map((r) => r.body.tokenNumber).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 
+  it('never hands out a token number twice, even after the holder moved to another day', async () => {
+    const doc = await doctor();
+    const p = await patient();
+    const first = (await book({ patientId: p, doctorId: doc, date: day(4), time: '09:00' })).body;
+    const second = (await book({ patientId: p, doctorId: doc, date: day(4), time: '09:15' })).body;
+    expect([first.tokenNumber, second.tokenNumber]).toEqual([1, 2]);
+    const moved = await stack.api('PUT', `/api/appointments/${second.id}/reschedule`, { date: day(6), time: '10:00' });
+    expect(moved.status).toBe(200);
+    const third = (await book({ patientId: p, doctorId: doc, date: day(4), time: '09:30' })).body;
+    expect(third.tokenNumber).toBe(3);
+  });
+
+  it('leaves urgency to staff: a patient may not book as urgent', async () => {
+    const doc = await doctor();
+    const me = await patient('Urgent Ursula');
+    const token = await patientAccount(me);
+    const r = await book({ patientId: me, doctorId: doc, date: day(3), time: '10:00', priority: 'urgent' }, token);
+    expect(r).toMatchObject({ status: 403, body: { error: { message: 'only staff may book an urgent appointment' } } });
+  });
+
   it('confirm, complete, cancel, reschedule: legal moves only', async () => {
     const doc = await doctor();
     const p = await patient();

@@ -92,3 +92,31 @@ describe('permission table on PostgreSQL', () => {
     expect(actions).toEqual(expect.arrayContaining(['create', 'read', 'archive']));
   });
 });
+
+describe('a patient account’s own record', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack('pglite');
+  });
+  afterAll(async () => stack?.close());
+
+  it('may change its contact details, not its placement or scoring', async () => {
+    const reg = await stack.api('POST', '/api/auth/register', { email: 'self@perm.test', name: 'Self Patient', password: 'patient-password-1' }, null);
+    expect(reg.status).toBe(201);
+    const token = await stack.login('self@perm.test', 'patient-password-1');
+    const ok = await stack.api('PUT', `/api/patients/${reg.body.patientId}`, { phone: '+44 20 7946 0999' }, token);
+    expect(ok).toMatchObject({ status: 200, body: { phone: '+44 20 7946 0999' } });
+    for (const patch of [{ ward: 'ICU', bed: '1' }, { spo2Scale: 2 }, { name: 'Someone Else' }]) {
+      const r = await stack.api('PUT', `/api/patients/${reg.body.patientId}`, patch, token);
+      expect(r.status).toBe(403);
+      expect(r.body.error.message).toMatch(/may only change their own phone, email, address/);
+    }
+  });
+
+  it('types list filters: a malformed id is a 400, not a database error', async () => {
+    await stack.api('POST', '/api/auth/register', { email: 'doc@perm.test', name: 'Doc', password: 'doctor-password-1', role: 'doctor' });
+    const r = await stack.api('GET', '/api/history?patientId=abc', undefined, await stack.login('doc@perm.test', 'doctor-password-1'));
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toMatch(/query\.patientId: must be a UUID/);
+  });
+});
