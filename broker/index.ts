@@ -8,6 +8,7 @@ import { Aedes, type Client, type AuthenticateError } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from './device-registry.ts';
+import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { DEVICE_ID, errorsTopic, maySubscribe, parseDeviceTopic, publishRefusal, statusTopic } from './topics.ts';
 
 export interface BrokerHooks {
@@ -20,6 +21,15 @@ export interface BrokerHooks {
   /** Something a device sent that is refused before decoding (bad status payload, …). */
   onRefused(deviceId: string, topic: string, reason: string, payload?: Buffer): void;
   onConnectionsChanged?(connected: number): void;
+  /**
+   * A device over its rate limit: `dropped` messages dropped since the last call (called at most
+   * once a second per device); `disconnected` when its connection was closed for flooding.
+   */
+  onRateLimited?(deviceId: string, topic: string, dropped: number, disconnected: boolean): void;
+  /** A connection closed for a malformed MQTT packet (`deviceId` null before CONNECT succeeded). */
+  onProtocolError?(deviceId: string | null, reason: string): void;
+  /** Every message dropped by the rate limit (a counter; must be cheap). */
+  onRateLimitDrop?(): void;
 }
 
 export interface BrokerOptions {
@@ -27,6 +37,8 @@ export interface BrokerOptions {
   allowAnonymous: boolean;
   log: Logger;
   hooks: BrokerHooks;
+  /** Per-device message rate limit (default 20 msg/s sustained, burst 100). */
+  rateLimit?: RateLimitOptions;
 }
 
 export interface Broker {
@@ -51,6 +63,9 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const deviceOf = new WeakMap<Client, string>();
   const connections = new Map<string, number>();
   let connectedCount = 0;
+  const limiter = new RateLimiter(opts.rateLimit ?? { ratePerS: 20, burst: 100 });
+  /** Devices already being disconnected for flooding (their in-flight packets are just dropped). */
+  const cutOff = new WeakSet<Client>();
 
   const aedes = await Aedes.createBroker({
     // Bound the time a stuck subscriber can hold delivery slots (see shared/PERFORMANCE.md).
@@ -120,6 +135,26 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         const deviceId = deviceOf.get(client);
         const t = parseDeviceTopic(packet.topic);
         if (deviceId && t) {
+          // Rate-limited messages are dropped after PUBACK (so a QoS 1 device does not resend
+          // them); the flood is reported at most once a second, and ends in a disconnect.
+          if (cutOff.has(client)) return callback(null);
+          const v = limiter.check(deviceId, Date.now());
+          if (!v.ok) {
+            hooks.onRateLimitDrop?.();
+            if (v.report > 0 || v.disconnect) {
+              const reason = v.disconnect
+                ? `rate limit exceeded for 10 s (${opts.rateLimit?.ratePerS ?? 20} msg/s): disconnected`
+                : `rate limit exceeded (${opts.rateLimit?.ratePerS ?? 20} msg/s, burst ${opts.rateLimit?.burst ?? 100}): ${v.report} message(s) dropped`;
+              hooks.onRateLimited?.(deviceId, packet.topic, v.report, v.disconnect);
+              publishError(deviceId, { topic: packet.topic, ts: Date.now(), issues: [{ reason, refused: true }] });
+              if (v.disconnect) {
+                cutOff.add(client);
+                log.warn({ deviceId }, 'device disconnected for flooding');
+                setImmediate(() => client.close());
+              }
+            }
+            return callback(null);
+          }
           try {
             if (t.kind === 'vitals') {
               const wait = hooks.onVitals(deviceId, packet.payload as Buffer, packet.topic, Date.now());
@@ -162,7 +197,10 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     const deviceId = deviceOf.get(client);
     if (!deviceId) return;
     const left = (connections.get(deviceId) ?? 1) - 1;
-    if (left <= 0) connections.delete(deviceId);
+    if (left <= 0) {
+      connections.delete(deviceId);
+      limiter.forget(deviceId);
+    }
     else connections.set(deviceId, left);
     connectedCount = Math.max(0, connectedCount - 1);
     hooks.onConnectionsChanged?.(connectedCount);
@@ -172,8 +210,30 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       if (!aedes.closed) aedes.publish({ cmd: 'publish', topic: statusTopic(deviceId), payload: Buffer.from('offline'), qos: 1, retain: true, dup: false }, () => undefined);
     }
   });
-  aedes.on('clientError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt client error'));
-  aedes.on('connectionError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt connection error'));
+  // Socket-level noise (resets, timeouts) is not the device's fault; anything else is a packet
+  // the parser or a handler refused, and the connection is closed for it ([MQTT-4.8.0-1]).
+  const socketNoise = /ECONNRESET|EPIPE|ETIMEDOUT|write after end|connection closed|keep ?alive timeout|connect timeout/i;
+  const protocolError = (client: Client | null | undefined, err: Error) => {
+    if (socketNoise.test(err.message) || (client && cutOff.has(client))) return;
+    const deviceId = client ? (deviceOf.get(client) ?? null) : null;
+    log.warn({ deviceId, remote: client ? remoteOf(client) : undefined, err: err.message }, 'malformed MQTT packet; connection closed');
+    hooks.onProtocolError?.(deviceId, `malformed MQTT packet: ${err.message}`);
+  };
+  aedes.on('clientError', (client, err) => {
+    log.debug({ client: client?.id, err: err.message }, 'mqtt client error');
+    protocolError(client, err);
+  });
+  aedes.on('connectionError', (client, err) => {
+    log.debug({ client: client?.id, err: err.message }, 'mqtt connection error');
+    protocolError(client, err);
+  });
+
+  function publishError(deviceId: string, body: object): void {
+    aedes.publish(
+      { cmd: 'publish', topic: errorsTopic(deviceId), payload: Buffer.from(JSON.stringify(body)), qos: 0, retain: false, dup: false },
+      () => undefined,
+    );
+  }
 
   const tcp: Server = createServer((socket: Socket) => {
     // Nagle's algorithm is where the p99 went (shared/PERFORMANCE.md).
@@ -201,12 +261,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         aedes.handle(stream, req);
       });
     },
-    publishError(deviceId, body) {
-      aedes.publish(
-        { cmd: 'publish', topic: errorsTopic(deviceId), payload: Buffer.from(JSON.stringify(body)), qos: 0, retain: false, dup: false },
-        () => undefined,
-      );
-    },
+    publishError,
     connectedDevices: () => connectedCount,
     async close() {
       // Stop accepting first; the listener's close callback fires only once every client is gone,

@@ -1,8 +1,11 @@
 // A bounded, batched, retrying writer. Rows wait in memory; one batch at a time is written;
 // while the database is unreachable rows keep waiting (up to `maxBuffered`) and are written
-// when it returns. What cannot be kept is counted and logged, never silently lost.
+// when it returns. With a `spill` option, rows that do not fit in memory go to append-only files
+// on disk and are replayed once the database accepts writes again (also after a restart).
+// What cannot be kept is counted and logged, never silently lost.
 import type { Logger } from 'pino';
 import { DbError } from './driver.ts';
+import { SpillStore, type SpillOptions } from './spill.ts';
 
 export interface BatchWriterOptions<T> {
   name: string;
@@ -16,6 +19,9 @@ export interface BatchWriterOptions<T> {
   onError?: (err: Error) => void;
   onDrop?: (count: number, reason: string) => void;
   onDepth?: (depth: number) => void;
+  /** Overflow to disk instead of dropping (rows must survive JSON.stringify/parse). */
+  spill?: SpillOptions;
+  onSpill?: (count: number) => void;
 }
 
 /**
@@ -42,8 +48,28 @@ export class BatchWriter<T> {
   /** After a refused batch, rows up to this index are written one by one to isolate the bad one. */
   private isolateUntil = 0;
   private waiters: (() => void)[] = [];
+  private readonly spill: SpillStore | null;
+  /** Rows waiting to be appended to the spill (written on the next tick, in one append). */
+  private spillPending: T[] = [];
+  /** The spill file being replayed and how far. */
+  private replay: { path: string; rows: T[]; done: number } | null = null;
+  private preferReplay = true;
 
-  constructor(private readonly opts: BatchWriterOptions<T>) {}
+  constructor(private readonly opts: BatchWriterOptions<T>) {
+    this.spill = opts.spill ? new SpillStore(opts.name, opts.spill) : null;
+    if (this.spill && this.spill.fileCount > 0) {
+      opts.log.warn({ writer: opts.name, files: this.spill.fileCount, bytes: this.spill.bytes }, 'spill files found; replaying them');
+    }
+  }
+
+  /** Rows on disk waiting for replay (bytes), 0 without a spill. */
+  get spilledBytes(): number {
+    return this.spill?.bytes ?? 0;
+  }
+
+  private get spillPendingWork(): boolean {
+    return this.spillPending.length > 0 || this.replay !== null || (this.spill?.fileCount ?? 0) > 0;
+  }
 
   /**
    * Back-pressure for producers: null while there is room, otherwise a promise that resolves
@@ -52,6 +78,8 @@ export class BatchWriter<T> {
    */
   whenWritable(maxWaitMs = 5000): Promise<void> | null {
     if (this.depth < this.opts.maxBuffered * 0.9 || this.closed) return null;
+    // The spill takes what memory cannot: no need to hold producers back while it has room.
+    if (this.spill && this.spill.bytes < this.opts.spill!.maxBytes * 0.9) return null;
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, maxWaitMs);
       const self = this;
@@ -85,6 +113,11 @@ export class BatchWriter<T> {
       return false;
     }
     if (this.depth >= this.opts.maxBuffered) {
+      if (this.spill) {
+        this.spillPending.push(row);
+        if (this.spillPending.length >= 1000) this.flushSpill();
+        return true;
+      }
       this.opts.onDrop?.(1, 'write buffer full');
       return false;
     }
@@ -93,13 +126,97 @@ export class BatchWriter<T> {
     return true;
   }
 
+  /** Append rows waiting for the spill; what does not fit is dropped, counted and logged. */
+  private flushSpill(): void {
+    if (!this.spill || this.spillPending.length === 0) return;
+    const rows = this.spillPending;
+    this.spillPending = [];
+    let kept = 0;
+    try {
+      kept = this.spill.append(rows.map((r) => JSON.stringify(r)));
+    } catch (err) {
+      this.opts.log.error({ writer: this.opts.name, err: (err as Error).message }, 'spill write failed');
+    }
+    if (kept > 0) this.opts.onSpill?.(kept);
+    if (kept < rows.length) {
+      this.opts.onDrop?.(rows.length - kept, 'write buffer and spill full');
+      this.opts.log.error({ writer: this.opts.name, rows: rows.length - kept, spillBytes: this.spill.bytes }, 'write buffer and spill full; rows dropped');
+    }
+  }
+
   private tick(): Promise<void> {
-    if (this.writing || this.depth === 0 || Date.now() < this.nextAttemptAt) return this.writing ?? Promise.resolve();
+    this.flushSpill();
+    if (this.writing || Date.now() < this.nextAttemptAt) return this.writing ?? Promise.resolve();
+    // Replay spilled rows only while the database is taking writes, alternating with live rows
+    // so that neither starves the other.
+    if (this.spill && (this.failures === 0 || this.depth === 0) && (this.replay || this.spill.fileCount > 0) && (this.preferReplay || this.depth === 0)) {
+      this.preferReplay = false;
+      this.writing = this.replayOne().finally(() => {
+        this.writing = null;
+      });
+      return this.writing;
+    }
+    this.preferReplay = true;
+    if (this.depth === 0) return Promise.resolve();
     this.writing = this.writeOne().finally(() => {
       this.writing = null;
       this.opts.onDepth?.(this.depth);
     });
     return this.writing;
+  }
+
+  private async replayOne(): Promise<void> {
+    if (!this.replay) {
+      const file = this.spill!.takeOldest();
+      if (!file) return;
+      const rows: T[] = [];
+      let bad = file.torn;
+      for (const line of file.lines) {
+        try {
+          rows.push(JSON.parse(line) as T);
+        } catch {
+          bad++;
+        }
+      }
+      if (bad > 0) {
+        this.opts.onDrop?.(bad, 'unreadable spill line');
+        this.opts.log.error({ writer: this.opts.name, file: file.path, lines: bad }, 'unreadable lines in spill file; dropped');
+      }
+      this.replay = { path: file.path, rows, done: 0 };
+    }
+    const r = this.replay;
+    const batch = r.rows.slice(r.done, r.done + this.opts.batchSize);
+    if (batch.length > 0) {
+      const started = process.hrtime.bigint();
+      try {
+        const stored = await this.opts.write(batch);
+        r.done += batch.length;
+        this.failures = 0;
+        this.backoffMs = 0;
+        this.nextAttemptAt = 0;
+        this.opts.onCommit?.(batch, stored, Number(process.hrtime.bigint() - started) / 1e9);
+      } catch (err) {
+        // The same rules as for live rows would need isolation bookkeeping per file; a replayed row
+        // was accepted once already, so a transient failure just waits and a refusal drops the batch.
+        this.failures++;
+        this.opts.onError?.(err as Error);
+        if (!isTransient(err)) {
+          r.done += batch.length;
+          this.opts.onDrop?.(batch.length, `write refused: ${(err as Error).message}`);
+          this.opts.log.error({ writer: this.opts.name, rows: batch.length, err: (err as Error).message }, 'spilled rows refused by the database; dropped');
+          this.failures = 0;
+        } else {
+          this.backoffMs = Math.min(5000, this.backoffMs ? this.backoffMs * 2 : 100);
+          this.nextAttemptAt = Date.now() + this.backoffMs;
+        }
+        return;
+      }
+    }
+    if (r.done >= r.rows.length) {
+      this.spill!.remove(r.path);
+      this.replay = null;
+      if (this.spill!.fileCount === 0) this.opts.log.info({ writer: this.opts.name }, 'spill replayed');
+    }
   }
 
   private async writeOne(): Promise<void> {
@@ -149,13 +266,13 @@ export class BatchWriter<T> {
   /** Write everything buffered, retrying until done or `deadlineMs` passes. */
   async flush(deadlineMs = 30_000): Promise<boolean> {
     const until = Date.now() + deadlineMs;
-    while (this.depth > 0 && Date.now() < until) {
+    while ((this.depth > 0 || this.spillPendingWork) && Date.now() < until) {
       if (this.writing) await this.writing;
       else if (Date.now() < this.nextAttemptAt) await new Promise((r) => setTimeout(r, Math.min(100, this.nextAttemptAt - Date.now())));
       else await this.tick();
     }
     if (this.writing) await this.writing;
-    return this.depth === 0;
+    return this.depth === 0 && !this.spillPendingWork;
   }
 
   async close(deadlineMs = 30_000): Promise<void> {
@@ -163,6 +280,20 @@ export class BatchWriter<T> {
     this.timer = null;
     const done = await this.flush(deadlineMs);
     this.closed = true;
+    if (!done && this.spill) {
+      // Keep what the database did not take for the next start instead of losing it.
+      if (this.replay) {
+        this.spill.shrink(this.replay.path, this.replay.rows.slice(this.replay.done).map((r) => JSON.stringify(r)));
+        this.replay = null;
+      }
+      this.spillPending.push(...this.buffer.slice(this.head));
+      const rows = this.depth;
+      this.buffer = [];
+      this.head = 0;
+      this.flushSpill();
+      this.opts.log.warn({ writer: this.opts.name, rows, spillBytes: this.spill.bytes }, 'shutting down with unwritten rows; kept in the spill for the next start');
+      return;
+    }
     if (!done) {
       this.opts.onDrop?.(this.depth, 'shutdown before the database accepted them');
       this.opts.log.error({ writer: this.opts.name, rows: this.depth }, 'shutting down with unwritten rows');

@@ -108,6 +108,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ...commonHooks('vitals'),
     name: 'vitals',
     maxBuffered: config.WRITE_BUFFER_MAX,
+    // Past the memory buffer, readings go to disk and are replayed when the database is back.
+    ...(config.SPILL_MAX_MB > 0 ? { spill: { dir: join(config.DATA_DIR, 'spill'), maxBytes: config.SPILL_MAX_MB * 1024 * 1024 } } : {}),
+    onSpill: (count) => metrics.readingsSpilled.inc(count),
     write: (rows) => insertVitals(db.driver, rows),
     onCommit: (rows, stored, s) => {
       metrics.readingsStored.inc(stored);
@@ -248,7 +251,21 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         recordErrors(deviceId, topic, payload, [{ reason, refused: true }]);
       },
       onConnectionsChanged: (n) => metrics.devicesConnected.set(n),
+      onProtocolError(deviceId, reason) {
+        metrics.readingsRefused.inc();
+        recordErrors(deviceId, '(mqtt)', undefined, [{ reason, refused: true }]);
+      },
+      onRateLimitDrop: () => metrics.rateLimited.inc(),
+      onRateLimited(deviceId, topic, dropped, disconnected) {
+        if (disconnected) metrics.devicesDisconnectedForFlooding.inc();
+        registry.statsOf(deviceId).refused += dropped;
+        const reason = disconnected
+          ? `rate limit exceeded for 10 s (${config.DEVICE_MAX_MSG_PER_S} msg/s): disconnected`
+          : `rate limit exceeded (${config.DEVICE_MAX_MSG_PER_S} msg/s, burst ${config.DEVICE_MSG_BURST}): ${dropped} message(s) dropped`;
+        recordErrors(deviceId, topic, undefined, [{ reason, refused: true }]);
+      },
     },
+    rateLimit: { ratePerS: config.DEVICE_MAX_MSG_PER_S, burst: config.DEVICE_MSG_BURST },
   });
 
   // ---------------------------------------------------------------- http + live
@@ -271,7 +288,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ready: async () => ({ database: await db.ready(), broker: !broker.aedes.closed && mqttListening }),
   });
   const http: HttpServer = createServer(app);
-  realtime = createRealtime(http, { queue, tokens, patients, live, registry, log, audit, actOnAlarm, onClientsChanged: (n) => metrics.socketClients.set(n) });
+  realtime = createRealtime(http, { queue, tokens, patients, live, registry, log, audit, actOnAlarm, onClientsChanged: (n) => metrics.socketClients.set(n), onSlowClientDropped: () => metrics.socketsDroppedSlow.inc(),
+    maxBufferedPackets: config.LIVE_CLIENT_MAX_BUFFER_PACKETS,
+    maxBufferedBytes: config.LIVE_CLIENT_MAX_BUFFER_KB * 1024,
+  });
   // A revoked session's live connections end with it.
   sessions.onRevoke = (sids) => {
     const ended = new Set(sids);

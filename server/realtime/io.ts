@@ -42,6 +42,11 @@ export interface RealtimeDeps {
   log: Logger;
   audit(entry: AuditEntry): void;
   onClientsChanged?(n: number): void;
+  /** A client whose outgoing buffer passed its bound was dropped. */
+  onSlowClientDropped?(): void;
+  /** Outgoing buffer bound per socket (defaults: 1000 packets, 8 MiB). */
+  maxBufferedPackets?: number;
+  maxBufferedBytes?: number;
 }
 
 export interface Realtime {
@@ -219,6 +224,26 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     } else io.to(room).volatile.emit('vitals', list);
   };
 
+  // A client that stops reading must not hold memory for ever nor slow the others: vitals are
+  // volatile (skipped while its transport is busy) but scores, alerts and device events queue up.
+  // Past the bound the client is cut off, buffer discarded; it can reconnect and re-subscribe.
+  const maxPackets = deps.maxBufferedPackets ?? 1000;
+  const maxBytes = deps.maxBufferedBytes ?? 8 * 1024 * 1024;
+  const sweep = setInterval(() => {
+    for (const socket of io.sockets.sockets.values()) {
+      const conn = socket.conn as unknown as { writeBuffer: unknown[]; transport: { socket?: { bufferedAmount?: number; terminate?: () => void } }; close(discard?: boolean): void };
+      const packets = conn.writeBuffer.length;
+      const bytes = conn.transport.socket?.bufferedAmount ?? 0;
+      if (packets <= maxPackets && bytes <= maxBytes) continue;
+      log.warn({ user: socket.data.user?.id, packets, bytes, ip: socket.handshake.address }, 'live client not reading; disconnected');
+      deps.onSlowClientDropped?.();
+      conn.writeBuffer.length = 0;
+      conn.close(true);
+      conn.transport.socket?.terminate?.();
+    }
+  }, 500);
+  sweep.unref();
+
   return {
     io,
     pushVitals(batch) {
@@ -251,6 +276,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
         // they reconnect by themselves once the server is up again. io.close() would also close
         // the HTTP server, which the composition root owns.
         queues.deliver = null;
+        clearInterval(sweep);
         io.engine.close();
         resolve();
       }),

@@ -43,6 +43,9 @@ export async function startStack(kind: DbKind, pgUrl?: string, env: Record<strin
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       WRITE_FLUSH_MS: '20',
       LIVE_TICK_MS: '50',
+      // Tests stream faster than a real monitor; the rate limit has its own tests (test/faults).
+      DEVICE_MAX_MSG_PER_S: '100000',
+      DEVICE_MSG_BURST: '100000',
       ...(database ? { DATABASE_URL: database.url } : {}),
       ...env,
     });

@@ -1,6 +1,9 @@
 // The bounded, retrying batch writer: order kept, transient failures retried, permanent ones
 // counted, overflow counted, back-pressure released when the buffer drains, flush on close.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { BatchWriter, isTransient } from '../../db/batch-writer.ts';
 import { DbError } from '../../db/driver.ts';
@@ -91,5 +94,95 @@ describe('BatchWriter', () => {
     expect(isTransient(new TypeError('x is undefined'))).toBe(false); // a bug, not the database
     expect(isTransient(new DbError('x', '23505'))).toBe(false);
     expect(isTransient(new DbError('x', '22003'))).toBe(false);
+  });
+});
+
+describe('BatchWriter spill to disk', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  function spillWriter(dir: string, opts: { up: () => boolean; maxBytes?: number; written: number[]; dropped: number[] }) {
+    return new BatchWriter<{ n: number }>({
+      name: 'vitals',
+      batchSize: 50,
+      flushMs: 5,
+      maxBuffered: 100,
+      log,
+      spill: { dir, maxBytes: opts.maxBytes ?? 1024 * 1024, fileBytes: 2048 },
+      write: async (batch) => {
+        if (!opts.up()) throw new DbError('connect ECONNREFUSED', 'ECONNREFUSED');
+        opts.written.push(...batch.map((r) => r.n));
+        return batch.length;
+      },
+      onDrop: (count) => opts.dropped.push(count),
+    });
+  }
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'spill-'));
+    dirs.push(d);
+    return d;
+  };
+
+  it('spills what does not fit in memory while the database is down, replays it when it returns, then deletes the files', async () => {
+    const dir = tmp();
+    let up = false;
+    const written: number[] = [];
+    const dropped: number[] = [];
+    const w = spillWriter(dir, { up: () => up, written, dropped });
+    w.start();
+    for (let i = 0; i < 1000; i++) expect(w.push({ n: i })).toBe(true);
+    expect(w.whenWritable()).toBeNull(); // the spill has room: no back-pressure
+    await new Promise((r) => setTimeout(r, 30));
+    expect(readdirSync(dir).length).toBeGreaterThan(1); // rotated
+    up = true;
+    expect(await w.flush()).toBe(true);
+    expect([...written].sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(dropped).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+    await w.close();
+  });
+
+  it('counts what exceeds the spill bound', async () => {
+    const dir = tmp();
+    const dropped: number[] = [];
+    const w = spillWriter(dir, { up: () => false, maxBytes: 1000, written: [], dropped });
+    for (let i = 0; i < 300; i++) w.push({ n: i });
+    await w.close(50);
+    expect(dropped.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(w.spilledBytes).toBeLessThanOrEqual(1000);
+  });
+
+  it('keeps unwritten rows on disk at shutdown and replays them after a restart', async () => {
+    const dir = tmp();
+    const dropped: number[] = [];
+    const first = spillWriter(dir, { up: () => false, written: [], dropped });
+    first.start();
+    for (let i = 0; i < 250; i++) first.push({ n: i });
+    await first.close(100);
+    expect(dropped).toEqual([]);
+    expect(readdirSync(dir).length).toBeGreaterThan(0);
+
+    const written: number[] = [];
+    const second = spillWriter(dir, { up: () => true, written, dropped });
+    second.start();
+    second.push({ n: 250 });
+    expect(await second.flush()).toBe(true);
+    expect([...written].sort((a, b) => a - b)).toEqual(Array.from({ length: 251 }, (_, i) => i));
+    expect(readdirSync(dir)).toEqual([]);
+    await second.close();
+  });
+
+  it('skips a torn last line left by a crash (counted) and replays the rest', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'vitals-000000000000001-000000.ndjson'), '{"n":1}\n{"n":2}\n{"n":');
+    const written: number[] = [];
+    const dropped: number[] = [];
+    const w = spillWriter(dir, { up: () => true, written, dropped });
+    w.start();
+    expect(await w.flush()).toBe(true);
+    expect(written).toEqual([1, 2]);
+    expect(dropped).toEqual([1]);
+    await w.close();
   });
 });

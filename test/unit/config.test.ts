@@ -9,6 +9,10 @@ describe('loadConfig', () => {
     expect(c.DATABASE_URL).toBeUndefined();
   });
 
+  it('has defaults for the fault bounds (spill, device rate limit, slow live clients)', () => {
+    expect(loadConfig({})).toMatchObject({ SPILL_MAX_MB: 1024, DEVICE_MAX_MSG_PER_S: 20, DEVICE_MSG_BURST: 100, LIVE_CLIENT_MAX_BUFFER_PACKETS: 1000, LIVE_CLIENT_MAX_BUFFER_KB: 8192 });
+  });
+
   it('accepts port 0 (any free port) and treats empty variables as unset', () => {
     expect(loadConfig({ HTTP_PORT: '0', MQTT_PORT: '', DATABASE_URL: '' })).toMatchObject({ HTTP_PORT: 0, MQTT_PORT: 1883 });
   });
