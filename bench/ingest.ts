@@ -1,0 +1,375 @@
+// Ingest capacity: B beds × R readings/s (six vitals each, publishes spread evenly over each
+// second), stepped up until the server falls behind; each step also through two baselines on the
+// same box — Mosquitto to a plain MQTT subscriber, and a bare aedes → Socket.IO relay — so our
+// figures read as ratios to them. Not part of `npm test`. Method and results: bench/README.md.
+//   npm run bench -- --db pglite|postgres --steps 500,1000,2000,5000 --seconds 20
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import pg from 'pg';
+import { io as ioClient } from 'socket.io-client';
+import { anonymousDevices, type FleetDevice } from '../simulator/fleet.ts';
+import { provisionFleet } from '../simulator/provision.ts';
+import { freePort, startEmbeddedPostgres, type EmbeddedPg } from '../test/helpers/postgres.ts';
+import { histogramQuantile, metric, percentiles, procSampler, scrape, sleep, startChild, type Metrics } from './ingest-lib.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    db: { type: 'string', default: 'pglite' },
+    steps: { type: 'string', default: '500,1000,2000,5000' },
+    seconds: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '1' },
+    /** Provisioned beds with a patient in ward BENCH: the dashboard latency is measured on these. */
+    probes: { type: 'string', default: '50' },
+    /** Comma-separated: relay, mosquitto; or 'none'. */
+    baselines: { type: 'string', default: 'relay,mosquitto' },
+    tick: { type: 'string', default: '250' },
+    'database-url': { type: 'string' },
+    /** Profile the server (--cpu-prof) at this step (beds); profiles go to bench/results/prof/. */
+    'cpu-prof-step': { type: 'string' },
+  },
+});
+const db = args.db === 'postgres' ? 'postgres' : 'pglite';
+const steps = args.steps.split(',').map(Number);
+const seconds = Number(args.seconds);
+const warmup = Number(args.warmup);
+const rate = Number(args.rate);
+const probes = Number(args.probes);
+const tickMs = Number(args.tick);
+const baselines = args.baselines === 'none' ? [] : args.baselines.split(',');
+const root = new URL('../', import.meta.url).pathname;
+const admin = { email: 'bench@wardpulse.local', password: 'bench-password-1' };
+
+/** Latencies (receive time − reading ts, same clock) recorded only inside the measured window. */
+class Watcher {
+  recording = false;
+  received = 0;
+  samples: number[] = [];
+  seen(ts: number, now = Date.now()) {
+    this.received++;
+    if (this.recording) this.samples.push(now - ts);
+  }
+}
+
+interface Window {
+  offered: number;
+  published: number;
+  publishedPerS: number;
+  loadConnectMs: number;
+  devicesConnected: number;
+  connectFailures: number;
+  cpu: { cpuPct: number; rssMb: number };
+  latency: ReturnType<typeof percentiles>;
+  elapsedS: number;
+}
+
+/**
+ * Connects B devices, warms up, measures for `seconds`, stops the fleet. `during` runs once a
+ * second inside the window; the watcher records latencies only inside it.
+ */
+async function driveLoad(mqttUrl: string, devices: FleetDevice[], pid: number, watcher: Watcher, during?: () => Promise<void>): Promise<Window & { publishedTotal: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'wardpulse-load-'));
+  const file = join(dir, 'devices.json');
+  writeFileSync(file, JSON.stringify(devices), { mode: 0o600 });
+  const t0 = Date.now();
+  const load = startChild('./load-proc.ts', [mqttUrl, file, String(rate)]);
+  const connected = await load.next<{ connected: number; devices: number; connectFailures: number }>('connected', 120_000).catch(async (err: Error) => {
+    await load.stop();
+    throw err;
+  });
+  const loadConnectMs = Date.now() - t0;
+  if (connected.connected < connected.devices) console.warn(`  only ${connected.connected}/${connected.devices} devices connected after 60 s (${connected.connectFailures} failed attempts)`);
+  await sleep(warmup * 1000);
+  const sampler = procSampler(pid);
+  sampler.reset();
+  const sent0 = (await load.next<{ sent: number }>('stats')).sent;
+  const w0 = performance.now();
+  watcher.recording = true;
+  for (let i = 0; i < seconds; i++) {
+    await sleep(1000);
+    await during?.();
+  }
+  const sent1 = (await load.next<{ sent: number }>('stats')).sent;
+  const elapsedS = (performance.now() - w0) / 1000;
+  watcher.recording = false;
+  const cpu = sampler.result();
+  sampler.stop();
+  const stopped = load.next<{ sent: number }>('stopped', 60_000);
+  load.proc.send({ type: 'stop' });
+  const publishedTotal = (await stopped).sent;
+  await load.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    offered: devices.length * rate,
+    devicesConnected: connected.connected,
+    connectFailures: connected.connectFailures,
+    published: sent1 - sent0,
+    publishedPerS: Math.round((sent1 - sent0) / elapsedS),
+    loadConnectMs,
+    cpu,
+    latency: percentiles(watcher.samples),
+    elapsedS: Math.round(elapsedS * 10) / 10,
+    publishedTotal,
+  };
+}
+
+// ------------------------------------------------------------------ baselines
+
+async function runRelay(beds: number) {
+  const relay = startChild('./relay-proc.ts', [String(tickMs)]);
+  const { mqttPort, httpPort } = await relay.next<{ mqttPort: number; httpPort: number }>('ready');
+  const watcher = new Watcher();
+  const socket = ioClient(`http://127.0.0.1:${httpPort}`, { transports: ['websocket'] });
+  socket.on('vitals', (batch: string[]) => {
+    const now = Date.now();
+    for (const p of batch) watcher.seen((JSON.parse(p) as { ts: number }).ts, now);
+  });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const w = await driveLoad(`mqtt://127.0.0.1:${mqttPort}`, anonymousDevices(beds), relay.pid, watcher);
+  await sleep(tickMs * 4);
+  socket.close();
+  await relay.stop();
+  const { publishedTotal, ...rest } = w;
+  return { system: 'relay', ...rest, delivered: watcher.received, loss: publishedTotal - watcher.received };
+}
+
+async function runMosquitto(beds: number) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'wardpulse-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'set_tcp_nodelay true', 'max_queued_messages 1000000', 'persistence false', 'log_type error', ''].join('\n'));
+  const broker = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const killBroker = () => broker.kill('SIGTERM');
+  process.once('exit', killBroker);
+  await sleep(500);
+  const watcher = new Watcher();
+  const sub = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: 'bench-subscriber', clean: true });
+  await new Promise<void>((resolve, reject) => {
+    sub.once('connect', () => resolve());
+    sub.once('error', reject);
+  });
+  (sub.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
+  sub.on('message', (_topic, payload) => watcher.seen((JSON.parse(payload.toString('utf8')) as { ts: number }).ts));
+  await sub.subscribeAsync('devices/+/vitals', { qos: 0 });
+  const w = await driveLoad(`mqtt://127.0.0.1:${port}`, anonymousDevices(beds), broker.pid!, watcher);
+  await sleep(1000);
+  await sub.endAsync();
+  process.off('exit', killBroker);
+  killBroker();
+  await new Promise((resolve) => broker.once('exit', resolve));
+  rmSync(dir, { recursive: true, force: true });
+  const { publishedTotal, ...rest } = w;
+  return { system: 'mosquitto', ...rest, delivered: watcher.received, loss: publishedTotal - watcher.received };
+}
+
+// ------------------------------------------------------------------ WardPulse
+
+async function runServer(beds: number, pgUrl: string | null) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wardpulse-ingest-'));
+  let databaseUrl: string | undefined;
+  if (pgUrl) {
+    // A fresh database per step: the counts below are this step's only.
+    const name = `bench_${beds}_${Date.now()}`;
+    const c = new pg.Client({ connectionString: pgUrl });
+    await c.connect();
+    await c.query(`CREATE DATABASE ${name}`);
+    await c.end();
+    const u = new URL(pgUrl);
+    u.pathname = `/${name}`;
+    databaseUrl = u.toString();
+  }
+  const profile = args['cpu-prof-step'] !== undefined && Number(args['cpu-prof-step']) === beds;
+  // One directory per step and no fixed name: tsx's loader thread writes a profile of its own.
+  const profDir = join(root, 'bench', 'results', 'prof', `server-${db}-${beds}`);
+  if (profile) mkdirSync(profDir, { recursive: true });
+  const server = startChild(
+    './server-proc.ts',
+    [],
+    {
+      ...process.env,
+      HTTP_PORT: '0',
+      MQTT_PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl ?? '',
+      ADMIN_EMAIL: admin.email,
+      ADMIN_PASSWORD: admin.password,
+      LOG_LEVEL: 'warn',
+      ALLOW_ANONYMOUS_DEVICES: 'true',
+      LIVE_TICK_MS: String(tickMs),
+    },
+    profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  );
+  const { httpPort, mqttPort } = await server.next<{ httpPort: number; mqttPort: number }>('ready');
+  const base = `http://127.0.0.1:${httpPort}`;
+
+  // Probe beds: provisioned patients in ward BENCH, whose devices authenticate with a secret
+  // (scrypt, cached once verified). The rest are anonymous devices with no patient: they load the
+  // broker, decoder and database exactly as the probes do, but do not reach a dashboard.
+  const nProbes = Math.min(probes, beds);
+  const fleetFile = await provisionFleet({ baseUrl: base, email: admin.email, password: admin.password, ward: 'BENCH', beds: nProbes, seed: 7 });
+  // Probes spaced evenly through the fleet: a device's index sets its phase within the second, so
+  // probes bunched at the front would all publish at the same point of the server's tick.
+  const devices: FleetDevice[] = anonymousDevices(beds - nProbes);
+  fleetFile.devices.forEach((d, i) => devices.splice(Math.floor((i * beds) / nProbes), 0, { deviceId: d.deviceId, secret: d.secret }));
+
+  const login = (await (
+    await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admin) })
+  ).json()) as { token: string };
+  const watcher = new Watcher();
+  const socket = ioClient(base, { transports: ['websocket'], auth: { token: login.token } });
+  socket.on('vitals', (batch: { ts: number }[]) => {
+    const now = Date.now();
+    for (const v of batch) watcher.seen(v.ts, now);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  await new Promise<void>((resolve, reject) =>
+    socket.emit('subscribe', { ward: 'BENCH' }, (res: { ok: boolean; error?: { message: string } }) => (res.ok ? resolve() : reject(new Error(res.error?.message)))),
+  );
+
+  const scrapeUrl = `${base}/metrics`;
+  let m0: Metrics | null = null;
+  let eventLoopP99Max = 0;
+  let backlogMax = 0;
+  const during = async () => {
+    const m = await scrape(scrapeUrl);
+    m0 ??= m;
+    eventLoopP99Max = Math.max(eventLoopP99Max, metric(m, 'wardpulse_event_loop_delay_p99_seconds'));
+    backlogMax = Math.max(backlogMax, metric(m, 'wardpulse_readings_received_total{source="device"}') - metric(m, 'wardpulse_readings_stored_total'));
+  };
+  const before = await scrape(scrapeUrl);
+  const w = await driveLoad(`mqtt://127.0.0.1:${mqttPort}`, devices, server.pid, watcher, during);
+  const mEnd = await scrape(scrapeUrl);
+
+  // Drain: how long after the fleet stops until every received reading is committed.
+  const stopAt = Date.now();
+  let mDrained = mEnd;
+  for (;;) {
+    mDrained = await scrape(scrapeUrl);
+    const received = metric(mDrained, 'wardpulse_readings_received_total{source="device"}');
+    if (metric(mDrained, 'wardpulse_readings_stored_total') + metric(mDrained, 'wardpulse_readings_dropped_total') >= received || Date.now() - stopAt > 60_000) break;
+    await sleep(50);
+  }
+  const drainMs = Date.now() - stopAt;
+  const received = metric(mDrained, 'wardpulse_readings_received_total{source="device"}');
+  const stored = metric(mDrained, 'wardpulse_readings_stored_total');
+
+  let sqlRows: number | null = null;
+  if (databaseUrl) {
+    const c = new pg.Client({ connectionString: databaseUrl });
+    await c.connect();
+    const r = await c.query<{ n: string }>(`SELECT count(DISTINCT (device_id, seq))::text AS n FROM vitals WHERE source = 'device'`);
+    sqlRows = Number(r.rows[0]?.n ?? 0);
+    await c.end();
+  }
+  const start = m0 ?? before;
+  const acceptedPerS = (metric(mEnd, 'wardpulse_readings_received_total{source="device"}') - metric(start, 'wardpulse_readings_received_total{source="device"}')) / (w.elapsedS - 1);
+  const storedPerS = (metric(mEnd, 'wardpulse_readings_stored_total') - metric(start, 'wardpulse_readings_stored_total')) / (w.elapsedS - 1);
+  const batchP99 = histogramQuantile(start, mEnd, 'wardpulse_write_batch_seconds', 'table="vitals"', 0.99);
+
+  socket.close();
+  await server.stop(60_000);
+  rmSync(dataDir, { recursive: true, force: true });
+  const { publishedTotal, ...rest } = w;
+  return {
+    system: `wardpulse-${db}`,
+    ...rest,
+    probes: nProbes,
+    acceptedPerS: Math.round(acceptedPerS),
+    storedPerS: Math.round(storedPerS),
+    publishedTotal,
+    receivedTotal: received,
+    storedTotal: stored,
+    sqlDistinctDeviceSeq: sqlRows,
+    loss: publishedTotal - stored,
+    refused: metric(mDrained, 'wardpulse_readings_refused_total'),
+    dropped: metric(mDrained, 'wardpulse_readings_dropped_total'),
+    commit: { batchP99Ms: batchP99 === null ? null : batchP99 * 1000, backlogMax, drainMsAfterStop: drainMs },
+    eventLoopP99Ms: Math.round(eventLoopP99Max * 1000),
+    dashboardMessages: watcher.received,
+  };
+}
+
+// ------------------------------------------------------------------ run
+
+let embedded: EmbeddedPg | null = null;
+let pgUrl: string | null = null;
+if (db === 'postgres') {
+  pgUrl = args['database-url'] ?? null;
+  if (!pgUrl) {
+    embedded = await startEmbeddedPostgres();
+    pgUrl = embedded.url;
+  }
+}
+
+const results: Record<string, unknown>[] = [];
+const started = new Date();
+try {
+  for (const beds of steps) {
+    console.log(`\n== ${beds} beds × ${rate}/s`);
+    const row: Record<string, unknown> = { beds, offered: beds * rate };
+    if (baselines.includes('relay')) {
+      row.relay = await runRelay(beds);
+      console.log('  relay', JSON.stringify(row.relay));
+    }
+    if (baselines.includes('mosquitto')) {
+      row.mosquitto = await runMosquitto(beds).catch((err: Error) => ({ system: 'mosquitto', error: err.message }));
+      console.log('  mosquitto', JSON.stringify(row.mosquitto));
+    }
+    row.server = await runServer(beds, pgUrl).catch((err: Error) => ({ system: `wardpulse-${db}`, error: err.message }));
+    console.log('  server', JSON.stringify(row.server));
+    results.push(row);
+  }
+} finally {
+  await embedded?.destroy();
+}
+
+type Lat = { latency?: { p50: number | null; p99: number | null; max: number | null } };
+const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? Math.round((a / b) * 100) / 100 : null);
+const table = results.map((r) => {
+  const s = r.server as Awaited<ReturnType<typeof runServer>> | { error: string };
+  const relay = r.relay as Lat | undefined;
+  const mosq = r.mosquitto as Lat | undefined;
+  if ('error' in s) return { beds: r.beds, offered: r.offered, error: s.error };
+  return {
+    beds: r.beds,
+    offered: r.offered,
+    'published/s': s.publishedPerS,
+    'accepted/s': s.acceptedPerS,
+    'stored/s': s.storedPerS,
+    loss: s.loss,
+    'p50/p99/max ms': `${s.latency.p50}/${s.latency.p99}/${s.latency.max}`,
+    'batch p99 ms': s.commit.batchP99Ms,
+    backlog: s.commit.backlogMax,
+    'drain ms': s.commit.drainMsAfterStop,
+    'cpu %': s.cpu.cpuPct,
+    'rss MB': s.cpu.rssMb,
+    'loop p99 ms': s.eventLoopP99Ms,
+    'relay p99': relay?.latency?.p99 ?? null,
+    '÷relay': ratio(s.latency.p99, relay?.latency?.p99),
+    'mosq p99': mosq?.latency?.p99 ?? null,
+  };
+});
+console.table(table);
+const out = {
+  bench: 'ingest',
+  db,
+  date: started.toISOString(),
+  command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) },
+  options: { steps, seconds, warmup, rate, probes, tickMs, baselines },
+  table,
+  steps: results,
+};
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+const file = join(root, 'bench', 'results', `ingest-${db}-${started.toISOString().slice(0, 16).replace(':', '')}.json`);
+writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+console.log(`written ${file}`);
+process.exit(0);
