@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
     probes: { type: 'string', default: '50' },
     /** Comma-separated: relay, mosquitto; or 'none'. */
     baselines: { type: 'string', default: 'relay,mosquitto' },
-    tick: { type: 'string', default: '250' },
+    tick: { type: 'string', default: '100' },
     'database-url': { type: 'string' },
     /** Profile the server (--cpu-prof) at this step (beds); profiles go to bench/results/prof/. */
     'cpu-prof-step': { type: 'string' },
