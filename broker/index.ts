@@ -8,6 +8,7 @@ import { Aedes, type Client, type AuthenticateError } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from './device-registry.ts';
+import { indexedMemoryPersistence } from './retained-index.ts';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { DEVICE_ID, errorsTopic, maySubscribe, parseDeviceTopic, publishRefusal, statusTopic } from './topics.ts';
 
@@ -68,6 +69,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const cutOff = new WeakSet<Client>();
 
   const aedes = await Aedes.createBroker({
+    // Retained messages indexed by topic: subscribing stays O(1) however large the fleet.
+    persistence: indexedMemoryPersistence(),
     // Bound the time a stuck subscriber can hold delivery slots (see shared/PERFORMANCE.md).
     drainTimeout: 10_000,
     concurrency: 1000,
