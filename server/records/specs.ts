@@ -16,6 +16,19 @@ const address = z.strictObject({
   country: text(100).optional(),
 });
 
+/**
+ * The update schema of a resource: every create field optional, without its default — a PUT that
+ * names one field must not reset the others to their defaults — and at least one field given.
+ */
+function updateOf(base: Record<string, z.ZodType>, omit: string[] = []) {
+  const fields = Object.fromEntries(
+    Object.entries(base)
+      .filter(([k]) => !omit.includes(k))
+      .map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : v).optional()]),
+  );
+  return z.strictObject(fields).refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'nothing to update' });
+}
+
 // ---------------------------------------------------------------- patients
 
 const patientBase = {
@@ -52,7 +65,7 @@ export const patientSpec: ResourceSpec = {
     archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
   },
   create: z.strictObject(patientBase),
-  update: z.strictObject(patientBase).partial().refine((b) => Object.keys(b).length > 0, { message: 'nothing to update' }),
+  update: updateOf(patientBase),
   filters: ['ward', 'bed', 'sex'],
   sortable: ['name', 'ward', 'bed', 'createdAt', 'dateOfBirth'],
   search: ['name', 'phone', 'email'],
@@ -104,9 +117,7 @@ export const doctorSpec: ResourceSpec = {
     archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
   },
   create: z.strictObject(doctorBase),
-  update: z
-    .strictObject(Object.fromEntries(Object.entries(doctorBase).map(([k, v]) => [k, (v as z.ZodType).optional()])) as Record<string, z.ZodOptional<z.ZodType>>)
-    .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'nothing to update' }),
+  update: updateOf(doctorBase),
   filters: ['room'],
   sortable: ['name', 'fee', 'createdAt'],
   search: ['name', 'specialities', 'languages'],
@@ -141,7 +152,7 @@ export const staffSpec: ResourceSpec = {
     archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
   },
   create: z.strictObject(staffBase),
-  update: z.strictObject(staffBase).partial().refine((b) => Object.keys(b).length > 0, { message: 'nothing to update' }),
+  update: updateOf(staffBase),
   filters: ['role', 'department'],
   sortable: ['name', 'role', 'createdAt'],
   search: ['name', 'email'],
@@ -175,7 +186,7 @@ export const historySpec: ResourceSpec = {
     archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
   },
   create: z.strictObject(historyBase),
-  update: z.strictObject(historyBase).omit({ patientId: true }).partial().refine((b) => Object.keys(b).length > 0, { message: 'nothing to update' }),
+  update: updateOf(historyBase, ['patientId']),
   filters: ['patientId', 'kind'],
   sortable: ['occurredAt', 'createdAt', 'kind'],
   search: ['title', 'details'],
@@ -215,9 +226,7 @@ export const stockItemSpec: ResourceSpec = {
     archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
   },
   create: z.strictObject(stockBase),
-  update: z
-    .strictObject(Object.fromEntries(Object.entries(stockBase).map(([k, v]) => [k, (v as z.ZodType).optional()])) as Record<string, z.ZodOptional<z.ZodType>>)
-    .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'nothing to update' }),
+  update: updateOf(stockBase),
   filters: ['itemName', 'batch', 'unit'],
   sortable: ['itemName', 'expiryDate', 'quantity', 'createdAt'],
   search: ['itemName', 'batch'],
