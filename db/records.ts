@@ -97,15 +97,6 @@ const toPatient = (r: Record<string, unknown>): Patient => ({
   archivedAt: isoOrNull(r.archived_at),
 });
 
-export async function insertPatient(db: Queryable, p: Omit<Patient, 'createdAt' | 'archivedAt'>): Promise<Patient> {
-  const { rows } = await db.query(
-    `INSERT INTO patients (id, name, ward, bed, spo2_scale, alarm_limits) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
-     RETURNING ${patientCols}`,
-    [p.id, p.name, p.ward, p.bed, p.spo2Scale, JSON.stringify(p.alarmLimits)],
-  );
-  return toPatient(rows[0]!);
-}
-
 export async function setAlarmLimits(db: Queryable, id: string, limits: AlarmLimits): Promise<Patient | null> {
   const { rows } = await db.query(
     `UPDATE patients SET alarm_limits = $2::jsonb, updated_at = now() WHERE id = $1 AND archived_at IS NULL RETURNING ${patientCols}`,
@@ -117,30 +108,6 @@ export async function setAlarmLimits(db: Queryable, id: string, limits: AlarmLim
 export async function getPatient(db: Queryable, id: string): Promise<Patient | null> {
   const { rows } = await db.query(`SELECT ${patientCols} FROM patients WHERE id = $1`, [id]);
   return rows[0] ? toPatient(rows[0]) : null;
-}
-
-export interface PatientFilter {
-  ward?: string;
-  includeArchived?: boolean;
-  limit: number;
-  offset: number;
-}
-
-export async function listPatients(db: Queryable, f: PatientFilter): Promise<{ items: Patient[]; total: number }> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (f.ward !== undefined) {
-    params.push(f.ward);
-    where.push(`ward = $${params.length}`);
-  }
-  if (!f.includeArchived) where.push('archived_at IS NULL');
-  const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const { rows } = await db.query(
-    `SELECT ${patientCols}, count(*) OVER ()::int AS total FROM patients ${w}
-     ORDER BY ward, bed NULLS LAST, name LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-    [...params, f.limit, f.offset],
-  );
-  return { items: rows.map(toPatient), total: Number(rows[0]?.total ?? 0) };
 }
 
 export async function listWards(db: Queryable): Promise<{ ward: string; patients: number }[]> {

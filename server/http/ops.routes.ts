@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { type AppContext, allow, auditOf, authenticate, handler } from './context.ts';
-import { instant, paging, parse, uuid } from './validate.ts';
+import { idParam, instant, paging, parse, uuid } from './validate.ts';
 import { getAlarm, listAlerts, listAudit, listIngestErrors, listNotificationAttempts, listTransitions, listWards } from '../../db/records.ts';
 import { Errors } from '../errors.ts';
 import type { AlarmAction } from '../pipeline/alarms/model.ts';
@@ -75,7 +75,7 @@ export function opsRoutes(ctx: AppContext): Router {
     authenticate(ctx),
     allow('alerts:read'),
     handler(async (req, res) => {
-      const id = parse(z.strictObject({ id: uuid }), { id: req.params.id }, 'params').id;
+      const id = idParam(req.params.id);
       const alarm = await getAlarm(ctx.db.driver, id);
       if (!alarm) throw Errors.notFound('alert', id);
       ctx.audit(auditOf(req, 'read', 'alert', id, alarm.patientId));
@@ -89,7 +89,7 @@ export function opsRoutes(ctx: AppContext): Router {
       authenticate(ctx),
       allow('alarms:act'),
       handler(async (req, res) => {
-        const id = parse(z.strictObject({ id: uuid }), { id: req.params.id }, 'params').id;
+        const id = idParam(req.params.id);
         const body = parse(commandBody, req.body ?? {}, 'body');
         const alarm = ctx.actOnAlarm(id, action, { id: req.user!.id, role: req.user!.role }, body.comment ?? null);
         ctx.audit(auditOf(req, action, 'alert', id, alarm.patientId, body.comment ? { comment: body.comment } : undefined));

@@ -3,7 +3,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { type AppContext, allow, auditOf, handler } from './context.ts';
-import { instant, parse, uuid } from './validate.ts';
+import { idParam, instant, parse } from './validate.ts';
 import { Errors } from '../errors.ts';
 import { getPatient, setAlarmLimits } from '../../db/records.ts';
 import { bucketedVitals, latestScore, rawVitals, scoreHistory } from '../../db/vitals-store.ts';
@@ -56,7 +56,6 @@ export function patientRoutes(ctx: AppContext): Router {
   describeRoute({ method: 'get', path: '/api/patients/{id}/scores', tag, summary: 'NEWS2 score history', permission: 'vitals:read', query: historyQuery });
   describeRoute({ method: 'put', path: '/api/patients/{id}/limits', tag, summary: 'Set the patient’s alarm limits (audited)', permission: 'limits:edit', body: limitsSchema });
   describeRoute({ method: 'post', path: '/api/patients/{id}/observations', tag, summary: 'Record a manual observation (scored like device data)', permission: 'observations:create', status: 201 });
-  const idParam = (id: unknown) => parse(z.strictObject({ id: uuid }), { id }, 'params').id;
   const mustExist = async (id: string) => {
     const p = ctx.patients.get(id) ?? (await getPatient(ctx.db.driver, id));
     if (!p) throw Errors.notFound('patient', id);

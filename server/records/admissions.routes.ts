@@ -9,12 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
-import { paging, parse, uuid } from '../http/validate.ts';
+import { idParam, paging, parse, uuid } from '../http/validate.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { Errors } from '../errors.ts';
 import { DbError, type Queryable } from '../../db/driver.ts';
 import { getPatient } from '../../db/records.ts';
-import { patientScope } from './scope.ts';
+import { assertVisible, patientScope } from './scope.ts';
 
 const text = (max: number) => z.string().trim().min(1, 'required').max(max);
 const admitSchema = z.strictObject({ patientId: uuid, ward: text(64), bed: text(32) });
@@ -62,7 +62,6 @@ function admissionConflict(err: unknown, ward: string, bed: string): never {
 
 export function admissionRoutes(ctx: AppContext): Router {
   const r = Router();
-  const idOf = (v: unknown) => parse(z.strictObject({ id: uuid }), { id: v }, 'params').id;
 
   describeRoute({ method: 'get', path: '/api/admissions', tag: 'admissions', summary: 'List admissions (current=true: patients in a bed now)', permission: 'admissions:read', query: listQuery });
   r.get(
@@ -95,10 +94,10 @@ export function admissionRoutes(ctx: AppContext): Router {
     '/:id',
     allow('admissions:read'),
     handler(async (req, res) => {
-      const id = idOf(req.params.id);
-      const a = await getAdmission(ctx.db.driver, id);
-      const scope = await patientScope(ctx, req.user!);
-      if (!a || (scope && !scope.includes(a.patientId))) throw Errors.notFound('admission', id);
+      const id = idParam(req.params.id);
+      const found = await getAdmission(ctx.db.driver, id);
+      await assertVisible(ctx, req.user!, found?.patientId, 'admission', id);
+      const a = found!;
       ctx.audit(auditOf(req, 'read', 'admission', id, a.patientId));
       res.json(a);
     }),
@@ -133,7 +132,7 @@ export function admissionRoutes(ctx: AppContext): Router {
     '/:id/discharge',
     allow('admissions:manage'),
     handler(async (req, res) => {
-      const id = idOf(req.params.id);
+      const id = idParam(req.params.id);
       const { admission, patient } = await ctx.db.driver.transaction(async (tx) => {
         const { rowCount } = await tx.query('UPDATE admissions SET discharged_at = now() WHERE id = $1 AND discharged_at IS NULL RETURNING id', [id]);
         const a = await getAdmission(tx, id);

@@ -9,11 +9,11 @@ import { z } from 'zod';
 import type { Queryable } from '../../db/driver.ts';
 import { DbError } from '../../db/driver.ts';
 import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
-import { parse, uuid } from '../http/validate.ts';
+import { idParam, parse, uuid } from '../http/validate.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { Errors } from '../errors.ts';
 import { dbConflict } from './resource.ts';
-import { patientScope } from './scope.ts';
+import { assertVisible, patientScope } from './scope.ts';
 import {
   TRANSITIONS,
   addDays,
@@ -71,7 +71,6 @@ const listQuery = z.strictObject({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-const idOf = (v: unknown) => parse(z.strictObject({ id: uuid }), { id: v }, 'params').id;
 
 // ---------------------------------------------------------------- storage
 
@@ -218,7 +217,7 @@ export function scheduleRoutes(ctx: AppContext): Router {
     '/:id/schedule',
     allow('doctors:read'),
     handler(async (req, res) => {
-      const id = idOf(req.params.id);
+      const id = idParam(req.params.id);
       const doctor = await findDoctor(ctx.db.driver, id);
       res.json({ doctorId: id, slotMinutes: doctor.slotMinutes, ...(await loadSchedule(ctx.db.driver, id)) });
     }),
@@ -229,7 +228,7 @@ export function scheduleRoutes(ctx: AppContext): Router {
     '/:id/schedule',
     allow('schedules:manage'),
     handler(async (req, res) => {
-      const id = idOf(req.params.id);
+      const id = idParam(req.params.id);
       const body = parse(scheduleBody, req.body, 'body');
       const problems = scheduleProblems(body.shifts, body.leave);
       if (problems.length > 0) throw Errors.validation(problems.map((p) => `body.${p}`).join('; '));
@@ -252,7 +251,7 @@ export function scheduleRoutes(ctx: AppContext): Router {
     '/:id/slots',
     allow('doctors:read'),
     handler(async (req, res) => {
-      const id = idOf(req.params.id);
+      const id = idParam(req.params.id);
       const q = parse(slotsQuery, req.query, 'query');
       const now = localNow();
       const from = q.from && q.from > now.date ? q.from : now.date;
@@ -291,9 +290,8 @@ export function appointmentRoutes(ctx: AppContext): Router {
   /** The appointment, or 404 when missing or outside a patient account's scope. */
   async function visible(req: Request, id: string): Promise<Appointment> {
     const a = await getAppointment(ctx.db.driver, id);
-    const scope = await patientScope(ctx, req.user!);
-    if (!a || (scope && !scope.includes(a.patientId))) throw Errors.notFound('appointment', id);
-    return a;
+    await assertVisible(ctx, req.user!, a?.patientId, 'appointment', id);
+    return a!;
   }
 
   describeRoute({ method: 'post', path: base, tag: 'appointments', summary: 'Book an appointment (a patient: for themselves or family)', permission: 'appointments:book', body: bookBody, status: 201 });
@@ -354,7 +352,7 @@ export function appointmentRoutes(ctx: AppContext): Router {
     '/:id',
     allow('appointments:read'),
     handler(async (req, res) => {
-      res.json(await visible(req, idOf(req.params.id)));
+      res.json(await visible(req, idParam(req.params.id)));
     }),
   );
 
@@ -363,7 +361,7 @@ export function appointmentRoutes(ctx: AppContext): Router {
     '/:id/reschedule',
     allow('appointments:change'),
     handler(async (req, res) => {
-      const id = idOf(req.params.id);
+      const id = idParam(req.params.id);
       const b = parse(rescheduleBody, req.body, 'body');
       const before = await visible(req, id);
       await withSlotGuard(ctx, b.date, b.time, async (tx) => {
@@ -391,7 +389,7 @@ export function appointmentRoutes(ctx: AppContext): Router {
       `/:id/${action}`,
       allow(permission),
       handler(async (req, res) => {
-        const id = idOf(req.params.id);
+        const id = idParam(req.params.id);
         const before = await visible(req, id);
         // The status check is in the UPDATE itself: two racing requests cannot both pass it.
         const { rows } = await ctx.db.driver.query(

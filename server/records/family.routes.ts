@@ -10,7 +10,7 @@ import { describeRoute } from '../http/openapi.ts';
 import { Errors } from '../errors.ts';
 import { getPatient } from '../../db/records.ts';
 import { dbConflict } from './resource.ts';
-import { patientScope } from './scope.ts';
+import { assertVisible } from './scope.ts';
 
 const linkSchema = z.strictObject({
   memberId: uuid,
@@ -33,9 +33,7 @@ export function familyRoutes(ctx: AppContext): Router {
     allow('patients:read'),
     handler(async (req, res) => {
       const { id } = params(req.params);
-      const scope = await patientScope(ctx, req.user!);
-      if (scope && !scope.includes(id)) throw Errors.notFound('patient', id);
-      if (!(await getPatient(ctx.db.driver, id))) throw Errors.notFound('patient', id);
+      await assertVisible(ctx, req.user!, (await getPatient(ctx.db.driver, id)) ? id : null, 'patient', id);
       const { rows } = await ctx.db.driver.query<{ member_id: string; relation: string; name: string }>(
         `SELECT f.member_id, f.relation, p.name FROM patient_family f JOIN patients p ON p.id = f.member_id
          WHERE f.patient_id = $1 ORDER BY p.name`,

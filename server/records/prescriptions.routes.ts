@@ -7,11 +7,11 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Queryable } from '../../db/driver.ts';
 import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
-import { paging, parse, uuid } from '../http/validate.ts';
+import { idParam, paging, parse, uuid } from '../http/validate.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { Errors } from '../errors.ts';
 import { dbConflict } from './resource.ts';
-import { patientScope } from './scope.ts';
+import { assertVisible, patientScope } from './scope.ts';
 import { moveStock } from './stock.routes.ts';
 
 const text = (max = 200) => z.string().trim().min(1, 'required').max(max);
@@ -100,7 +100,6 @@ async function prescriber(ctx: AppContext, req: Request, requested: string | und
 
 export function prescriptionRoutes(ctx: AppContext): Router {
   const r = Router();
-  const idOf = (v: unknown) => parse(z.strictObject({ id: uuid }), { id: v }, 'params').id;
 
   describeRoute({ method: 'post', path: '/api/prescriptions', tag: 'prescriptions', summary: 'Write a prescription: medicines (dose, frequency, duration), lab tests, revisit, refills', permission: 'prescriptions:create', body: createBody, status: 201 });
   r.post(
@@ -165,12 +164,10 @@ export function prescriptionRoutes(ctx: AppContext): Router {
     '/:id',
     allow('prescriptions:read'),
     handler(async (req, res) => {
-      const id = idOf(req.params.id);
+      const id = idParam(req.params.id);
       const { rows } = await ctx.db.driver.query('SELECT * FROM prescriptions WHERE id = $1', [id]);
-      const scope = await patientScope(ctx, req.user!);
-      // Someone else's prescription answers like a missing one.
-      if (!rows[0] || (scope && !scope.includes(rows[0].patient_id as string))) throw Errors.notFound('prescription', id);
-      const p = toPrescription(rows[0]);
+      await assertVisible(ctx, req.user!, rows[0]?.patient_id as string | undefined, 'prescription', id);
+      const p = toPrescription(rows[0]!);
       ctx.audit(auditOf(req, 'read', 'prescription', id, p.patientId));
       res.json({ ...p, dispensings: await dispensingsOf(ctx.db.driver, id) });
     }),
@@ -181,7 +178,7 @@ export function prescriptionRoutes(ctx: AppContext): Router {
     '/:id/dispense',
     allow('prescriptions:dispense'),
     handler(async (req, res) => {
-      const id = idOf(req.params.id);
+      const id = idParam(req.params.id);
       const body = parse(dispenseBody, req.body ?? {}, 'body');
       const out = await ctx.db.driver.transaction(async (tx) => {
         // Locked: two pharmacists filling the same prescription at once get fills 1 and 2, not 1 twice.

@@ -3,17 +3,15 @@
 // Order: urgent appointments first, then token order (the order of booking) — an urgent
 // patient is not made to wait behind routine ones, and among equals first booked is first seen.
 import { Router } from 'express';
-import { z } from 'zod';
 import type { Queryable } from '../../db/driver.ts';
 import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
-import { parse, uuid } from '../http/validate.ts';
+import { idParam } from '../http/validate.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { Errors } from '../errors.ts';
 import type { QueueCalledEvent, QueueState } from '../realtime/events.ts';
 import { displayName, localNow } from './appointments.ts';
 import { assertOwnDoctor, findDoctor } from './appointments.routes.ts';
 
-const idOf = (v: unknown) => parse(z.strictObject({ doctorId: uuid }), { doctorId: v }, 'params').doctorId;
 
 /** Still waiting: booked for that day, not cancelled or completed, not yet called. */
 const WAITING = `a.doctor_id = $1 AND a.date = $2 AND a.status IN ('pending', 'confirmed')
@@ -51,7 +49,7 @@ export function queueRoutes(ctx: AppContext): Router {
     '/:doctorId',
     allow('queue:watch'),
     handler(async (req, res) => {
-      res.json(await queueState(ctx.db.driver, idOf(req.params.doctorId)));
+      res.json(await queueState(ctx.db.driver, idParam(req.params.doctorId, 'doctorId')));
     }),
   );
 
@@ -60,7 +58,7 @@ export function queueRoutes(ctx: AppContext): Router {
     '/:doctorId/next',
     allow('queue:call'),
     handler(async (req, res) => {
-      const doctorId = idOf(req.params.doctorId);
+      const doctorId = idParam(req.params.doctorId, 'doctorId');
       await assertOwnDoctor(req, ctx, doctorId);
       const day = localNow().date;
       const called = await ctx.db.driver.transaction(async (tx) => {

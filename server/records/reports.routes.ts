@@ -8,12 +8,12 @@ import { pipeline } from 'node:stream/promises';
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
-import { paging, parse, uuid } from '../http/validate.ts';
+import { idParam, paging, parse } from '../http/validate.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { AppError, Errors } from '../errors.ts';
 import type { Queryable } from '../../db/driver.ts';
 import { getPatient } from '../../db/records.ts';
-import { patientScope } from './scope.ts';
+import { assertVisible } from './scope.ts';
 
 export const MAX_REPORT_BYTES = 10 * 1024 * 1024;
 
@@ -114,11 +114,8 @@ const rawBody: RequestHandler = (req, res, next) =>
 /** Routes under /api/patients. */
 export function patientReportRoutes(ctx: AppContext): Router {
   const r = Router();
-  const idOf = (v: unknown) => parse(z.strictObject({ id: uuid }), { id: v }, 'params').id;
-  const visiblePatient = async (req: express.Request, id: string) => {
-    const scope = await patientScope(ctx, req.user!);
-    if ((scope && !scope.includes(id)) || !(await getPatient(ctx.db.driver, id))) throw Errors.notFound('patient', id);
-  };
+  const visiblePatient = async (req: express.Request, id: string) =>
+    assertVisible(ctx, req.user!, (await getPatient(ctx.db.driver, id)) ? id : null, 'patient', id);
 
   describeRoute({
     method: 'post',
@@ -133,12 +130,12 @@ export function patientReportRoutes(ctx: AppContext): Router {
     allow('reports:upload'),
     checkUpload,
     handler(async (req, _res, next) => {
-      await visiblePatient(req, idOf(req.params.id));
+      await visiblePatient(req, idParam(req.params.id));
       next();
     }),
     rawBody,
     handler(async (req, res) => {
-      const patientId = idOf(req.params.id);
+      const patientId = idParam(req.params.id);
       const { type } = mediaType(req.headers['content-type']);
       const spec = TYPES[type]!;
       const data = req.body as unknown;
@@ -170,7 +167,7 @@ export function patientReportRoutes(ctx: AppContext): Router {
     '/:id/reports',
     allow('reports:read'),
     handler(async (req, res) => {
-      const patientId = idOf(req.params.id);
+      const patientId = idParam(req.params.id);
       const q = parse(listQuery, req.query, 'query');
       await visiblePatient(req, patientId);
       const { rows } = await ctx.db.driver.query(
@@ -187,13 +184,10 @@ export function patientReportRoutes(ctx: AppContext): Router {
 /** Routes under /api/reports. */
 export function reportRoutes(ctx: AppContext): Router {
   const r = Router();
-  const idOf = (v: unknown) => parse(z.strictObject({ id: uuid }), { id: v }, 'params').id;
   const visibleReport = async (req: express.Request, id: string) => {
     const row = await getReport(ctx.db.driver, id);
-    const scope = await patientScope(ctx, req.user!);
-    // Someone else's report answers exactly like a missing one.
-    if (!row || (scope && !scope.includes(row.patientId))) throw Errors.notFound('report', id);
-    return row;
+    await assertVisible(ctx, req.user!, row?.patientId, 'report', id);
+    return row!;
   };
 
   describeRoute({ method: 'get', path: '/api/reports/{id}', tag: 'reports', summary: "A report's details", permission: 'reports:read' });
@@ -201,7 +195,7 @@ export function reportRoutes(ctx: AppContext): Router {
     '/:id',
     allow('reports:read'),
     handler(async (req, res) => {
-      const row = await visibleReport(req, idOf(req.params.id));
+      const row = await visibleReport(req, idParam(req.params.id));
       ctx.audit(auditOf(req, 'read', 'report', row.id, row.patientId));
       res.json(publicReport(row));
     }),
@@ -212,7 +206,7 @@ export function reportRoutes(ctx: AppContext): Router {
     '/:id/content',
     allow('reports:read'),
     handler(async (req, res) => {
-      const row = await visibleReport(req, idOf(req.params.id));
+      const row = await visibleReport(req, idParam(req.params.id));
       const file = await ctx.storage.get(row.storageKey);
       if (!file) {
         req.log?.error({ reportId: row.id }, 'report file missing from storage');

@@ -3,16 +3,16 @@
 // update, archive — never erase), the patient scoping, the audit and the OpenAPI entries.
 // Per-entity code only where behaviour differs (booking, billing, stock: their own modules).
 import { randomUUID } from 'node:crypto';
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Queryable } from '../../db/driver.ts';
 import { DbError } from '../../db/driver.ts';
 import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
-import { parse, uuid } from '../http/validate.ts';
+import { idParam, parse } from '../http/validate.ts';
 import { Errors } from '../errors.ts';
 import type { Permission } from '../auth/permissions.ts';
 import { describeRoute } from '../http/openapi.ts';
-import { patientScope } from './scope.ts';
+import { assertVisible, patientScope } from './scope.ts';
 import type { Principal } from '../auth/tokens.ts';
 
 export type ColumnType = 'text' | 'int' | 'bigint' | 'bool' | 'date' | 'time' | 'timestamptz' | 'uuid' | 'jsonb';
@@ -198,8 +198,13 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
     sort: z.enum(sortValues).default(spec.defaultSort),
     ...Object.fromEntries(spec.filters.map((f) => [f, filterSchema(spec.fields[f]!.type).optional()])),
   }).strict();
-  const idOf = (v: unknown) => parse(z.strictObject({ id: uuid }), { id: v }, 'params').id;
   const patientOf = (row: Record<string, unknown>) => (spec.patientField ? (row[spec.patientField] as string | null) : null);
+  /** The row exists and, for patient records, this user may see it; else 404 as if missing. */
+  const visibleRow = async (req: Request, row: Record<string, unknown> | null, id: string): Promise<Record<string, unknown>> => {
+    if (!row) throw Errors.notFound(spec.title, id);
+    if (spec.patientField) await assertVisible(ctx, req.user!, patientOf(row), spec.title, id);
+    return row;
+  };
 
   describeRoute({ method: 'get', path: base, tag: spec.name, summary: `List ${spec.name}`, permission: spec.permissions.read, query: listQuery });
   r.get(
@@ -231,11 +236,8 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
     '/:id',
     allow(spec.permissions.read),
     handler(async (req, res) => {
-      const id = idOf(req.params.id);
-      const row = await store.get(ctx.db.driver, id);
-      const scope = spec.patientField ? await patientScope(ctx, req.user!) : null;
-      // A patient asking for someone else's record gets the same answer as for a missing one.
-      if (!row || (scope && !scope.includes(patientOf(row) ?? ''))) throw Errors.notFound(spec.title, id);
+      const id = idParam(req.params.id);
+      const row = await visibleRow(req, await store.get(ctx.db.driver, id), id);
       if (spec.clinical) ctx.audit(auditOf(req, 'read', spec.title, id, patientOf(row)));
       res.json(spec.decorate ? spec.decorate(row, ctx) : row);
     }),
@@ -263,15 +265,13 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
     '/:id',
     allow(spec.permissions.update),
     handler(async (req, res) => {
-      const id = idOf(req.params.id);
+      const id = idParam(req.params.id);
       const patch = parse(spec.update, req.body, 'body') as Record<string, unknown>;
       if (req.user!.role === 'patient' && spec.patientWritable) {
         const refused = Object.keys(patch).filter((k) => patch[k] !== undefined && !spec.patientWritable!.includes(k));
         if (refused.length > 0) throw Errors.forbidden(`a patient may only change their own ${spec.patientWritable.join(', ')} (not ${refused.join(', ')})`);
       }
-      const before = await store.get(ctx.db.driver, id);
-      const scope = spec.patientField ? await patientScope(ctx, req.user!) : null;
-      if (!before || (scope && !scope.includes(patientOf(before) ?? ''))) throw Errors.notFound(spec.title, id);
+      await visibleRow(req, await store.get(ctx.db.driver, id), id);
       const row = await store.update(ctx.db.driver, id, patch).catch((e) => dbConflict(e, spec.title));
       if (!row) throw Errors.conflict(`${spec.title} '${id}' is archived`);
       spec.afterWrite?.(row, ctx);
@@ -285,7 +285,7 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
     '/:id',
     allow(spec.permissions.archive),
     handler(async (req, res) => {
-      const id = idOf(req.params.id);
+      const id = idParam(req.params.id);
       const row = await store.archive(ctx.db.driver, id);
       if (!row) {
         const exists = await store.get(ctx.db.driver, id);

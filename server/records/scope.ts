@@ -2,6 +2,7 @@
 // only their own — and their linked family members' — for a patient account.
 import type { AppContext } from '../http/context.ts';
 import type { Principal } from '../auth/tokens.ts';
+import { Errors } from '../errors.ts';
 
 /** null: no patient restriction; otherwise the patient ids this user may see. */
 export async function patientScope(ctx: AppContext, user: Principal): Promise<string[] | null> {
@@ -13,4 +14,14 @@ export async function patientScope(ctx: AppContext, user: Principal): Promise<st
     [user.id],
   );
   return rows.map((r) => r.id);
+}
+
+/**
+ * A record that belongs to `patientId` (null or undefined: no such record). A patient account
+ * asking for someone else's gets the same 404 as for a record that does not exist.
+ */
+export async function assertVisible(ctx: AppContext, user: Principal, patientId: string | null | undefined, what: string, id: string): Promise<void> {
+  if (!patientId) throw Errors.notFound(what, id);
+  const scope = await patientScope(ctx, user);
+  if (scope && !scope.includes(patientId)) throw Errors.notFound(what, id);
 }

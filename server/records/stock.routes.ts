@@ -6,7 +6,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Queryable } from '../../db/driver.ts';
 import { type AppContext, allow, auditOf, authenticate, handler } from '../http/context.ts';
-import { paging, parse, uuid } from '../http/validate.ts';
+import { idParam, paging, parse } from '../http/validate.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { AppError, Errors } from '../errors.ts';
 
@@ -114,7 +114,6 @@ const pageQuery = z.strictObject({ ...paging });
 
 export function stockRoutes(ctx: AppContext): Router {
   const r = Router();
-  const idOf = (v: unknown) => parse(z.strictObject({ id: uuid }), { id: v }, 'params').id;
   const read = [authenticate(ctx), allow('stock:read')];
   const manage = [authenticate(ctx), allow('stock:manage')];
 
@@ -154,7 +153,7 @@ export function stockRoutes(ctx: AppContext): Router {
     '/:id/movements',
     ...read,
     handler(async (req, res) => {
-      const id = idOf(req.params.id);
+      const id = idParam(req.params.id);
       const q = parse(pageQuery, req.query, 'query');
       const exists = await ctx.db.driver.query('SELECT 1 FROM stock_items WHERE id = $1', [id]);
       if (!exists.rows[0]) throw Errors.notFound('stock item', id);
@@ -172,7 +171,7 @@ export function stockRoutes(ctx: AppContext): Router {
       `/:id/${kind}`,
       ...manage,
       handler(async (req, res) => {
-        const id = idOf(req.params.id);
+        const id = idParam(req.params.id);
         const body = parse(schema, req.body, 'body') as z.infer<typeof adjustBody>;
         const delta = kind === 'dispense' ? -body.quantity : body.quantity;
         const out = await ctx.db.driver.transaction((tx) =>
