@@ -12,8 +12,8 @@ import mqtt from 'mqtt';
 import pg from 'pg';
 import { io as ioClient } from 'socket.io-client';
 import { anonymousDevices, type FleetDevice } from '../simulator/fleet.ts';
-import { provisionFleet } from '../simulator/provision.ts';
 import { freePort, startEmbeddedPostgres, type EmbeddedPg } from '../test/helpers/postgres.ts';
+import { Watcher, probeFleet, watchWard } from './probes.ts';
 import { histogramQuantile, metric, percentiles, procSampler, scrape, sleep, startChild, type Metrics } from './ingest-lib.ts';
 
 const { values: args } = parseArgs({
@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
     /** Comma-separated: relay, mosquitto; or 'none'. */
     baselines: { type: 'string', default: 'relay,mosquitto' },
     tick: { type: 'string', default: '100' },
+    /** Load generator processes (devices dealt round-robin); one core saturates near 8,000 devices/s. */
+    'load-procs': { type: 'string', default: '1' },
     'database-url': { type: 'string' },
     /** Profile the server (--cpu-prof) at this step (beds); profiles go to bench/results/prof/. */
     'cpu-prof-step': { type: 'string' },
@@ -40,20 +42,11 @@ const warmup = Number(args.warmup);
 const rate = Number(args.rate);
 const probes = Number(args.probes);
 const tickMs = Number(args.tick);
+const loadProcs = Math.max(1, Number(args['load-procs']));
 const baselines = args.baselines === 'none' ? [] : args.baselines.split(',');
 const root = new URL('../', import.meta.url).pathname;
+const ms = (s: number | null) => (s === null ? null : Math.round(s * 1000));
 const admin = { email: 'bench@wardpulse.local', password: 'bench-password-1' };
-
-/** Latencies (receive time − reading ts, same clock) recorded only inside the measured window. */
-class Watcher {
-  recording = false;
-  received = 0;
-  samples: number[] = [];
-  seen(ts: number, now = Date.now()) {
-    this.received++;
-    if (this.recording) this.samples.push(now - ts);
-  }
-}
 
 interface Window {
   offered: number;
@@ -73,12 +66,21 @@ interface Window {
  */
 async function driveLoad(mqttUrl: string, devices: FleetDevice[], pid: number, watcher: Watcher, during?: () => Promise<void>): Promise<Window & { publishedTotal: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'wardpulse-load-'));
-  const file = join(dir, 'devices.json');
-  writeFileSync(file, JSON.stringify(devices), { mode: 0o600 });
+  // Device i goes to load process i mod N, so each process's slice is itself spread over the second.
+  const slices = Array.from({ length: Math.min(loadProcs, devices.length) }, (_, k) => devices.filter((_d, i) => i % loadProcs === k));
   const t0 = Date.now();
-  const load = startChild('./load-proc.ts', [mqttUrl, file, String(rate)]);
-  const connected = await load.next<{ connected: number; devices: number; connectFailures: number }>('connected', 120_000).catch(async (err: Error) => {
-    await load.stop();
+  const loads = slices.map((slice, k) => {
+    const file = join(dir, `devices-${k}.json`);
+    writeFileSync(file, JSON.stringify(slice), { mode: 0o600 });
+    return startChild('./load-proc.ts', [mqttUrl, file, String(rate)]);
+  });
+  const stopAll = () => Promise.all(loads.map((l) => l.stop()));
+  const sum = async (type: string, timeoutMs?: number) => {
+    const all = await Promise.all(loads.map((l) => l.next<{ sent: number; connected: number; devices: number; connectFailures: number }>(type, timeoutMs)));
+    return all.reduce((a, x) => ({ sent: a.sent + x.sent, connected: a.connected + x.connected, devices: a.devices + x.devices, connectFailures: a.connectFailures + x.connectFailures }));
+  };
+  const connected = await sum('connected', 120_000).catch(async (err: Error) => {
+    await stopAll();
     throw err;
   });
   const loadConnectMs = Date.now() - t0;
@@ -86,22 +88,22 @@ async function driveLoad(mqttUrl: string, devices: FleetDevice[], pid: number, w
   await sleep(warmup * 1000);
   const sampler = procSampler(pid);
   sampler.reset();
-  const sent0 = (await load.next<{ sent: number }>('stats')).sent;
+  const sent0 = (await sum('stats')).sent;
   const w0 = performance.now();
   watcher.recording = true;
   for (let i = 0; i < seconds; i++) {
     await sleep(1000);
     await during?.();
   }
-  const sent1 = (await load.next<{ sent: number }>('stats')).sent;
+  const sent1 = (await sum('stats')).sent;
   const elapsedS = (performance.now() - w0) / 1000;
   watcher.recording = false;
   const cpu = sampler.result();
   sampler.stop();
-  const stopped = load.next<{ sent: number }>('stopped', 60_000);
-  load.proc.send({ type: 'stop' });
+  const stopped = sum('stopped', 60_000);
+  for (const l of loads) l.proc.send({ type: 'stop' });
   const publishedTotal = (await stopped).sent;
-  await load.stop();
+  await stopAll();
   rmSync(dir, { recursive: true, force: true });
   return {
     offered: devices.length * rate,
@@ -210,38 +212,21 @@ async function runServer(beds: number, pgUrl: string | null) {
   // Probe beds: provisioned patients in ward BENCH, whose devices authenticate with a secret
   // (scrypt, cached once verified). The rest are anonymous devices with no patient: they load the
   // broker, decoder and database exactly as the probes do, but do not reach a dashboard.
+  const devices = await probeFleet(base, admin, 'BENCH', beds, probes);
   const nProbes = Math.min(probes, beds);
-  const fleetFile = await provisionFleet({ baseUrl: base, email: admin.email, password: admin.password, ward: 'BENCH', beds: nProbes, seed: 7 });
-  // Probes spaced evenly through the fleet: a device's index sets its phase within the second, so
-  // probes bunched at the front would all publish at the same point of the server's tick.
-  const devices: FleetDevice[] = anonymousDevices(beds - nProbes);
-  fleetFile.devices.forEach((d, i) => devices.splice(Math.floor((i * beds) / nProbes), 0, { deviceId: d.deviceId, secret: d.secret }));
-
-  const login = (await (
-    await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admin) })
-  ).json()) as { token: string };
   const watcher = new Watcher();
-  const socket = ioClient(base, { transports: ['websocket'], auth: { token: login.token } });
-  socket.on('vitals', (batch: { ts: number }[]) => {
-    const now = Date.now();
-    for (const v of batch) watcher.seen(v.ts, now);
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  await new Promise<void>((resolve, reject) =>
-    socket.emit('subscribe', { ward: 'BENCH' }, (res: { ok: boolean; error?: { message: string } }) => (res.ok ? resolve() : reject(new Error(res.error?.message)))),
-  );
+  const socket = await watchWard(base, admin, 'BENCH', watcher);
 
   const scrapeUrl = `${base}/metrics`;
   let m0: Metrics | null = null;
   let eventLoopP99Max = 0;
   let backlogMax = 0;
+  let commitMaxS = 0;
   const during = async () => {
     const m = await scrape(scrapeUrl);
     m0 ??= m;
     eventLoopP99Max = Math.max(eventLoopP99Max, metric(m, 'wardpulse_event_loop_delay_p99_seconds'));
+    if (m0 !== m) commitMaxS = Math.max(commitMaxS, metric(m, 'wardpulse_reading_commit_delay_max_seconds'));
     backlogMax = Math.max(backlogMax, metric(m, 'wardpulse_readings_received_total{source="device"}') - metric(m, 'wardpulse_readings_stored_total'));
   };
   const before = await scrape(scrapeUrl);
@@ -273,6 +258,9 @@ async function runServer(beds: number, pgUrl: string | null) {
   const acceptedPerS = (metric(mEnd, 'wardpulse_readings_received_total{source="device"}') - metric(start, 'wardpulse_readings_received_total{source="device"}')) / (w.elapsedS - 1);
   const storedPerS = (metric(mEnd, 'wardpulse_readings_stored_total') - metric(start, 'wardpulse_readings_stored_total')) / (w.elapsedS - 1);
   const batchP99 = histogramQuantile(start, mEnd, 'wardpulse_write_batch_seconds', 'table="vitals"', 0.99);
+  // Publish → commit per reading: the server's histogram of commit time − reading ts (the load
+  // generator's ts is its publish time, same clock), as bucket upper bounds; max from receipt.
+  const commitQ = (q: number) => ms(histogramQuantile(start, mEnd, 'wardpulse_reading_commit_delay_seconds', 'from="measurement"', q));
 
   socket.close();
   await server.stop(60_000);
@@ -291,7 +279,7 @@ async function runServer(beds: number, pgUrl: string | null) {
     loss: publishedTotal - stored,
     refused: metric(mDrained, 'wardpulse_readings_refused_total'),
     dropped: metric(mDrained, 'wardpulse_readings_dropped_total'),
-    commit: { batchP99Ms: batchP99 === null ? null : batchP99 * 1000, backlogMax, drainMsAfterStop: drainMs },
+    commit: { p50Ms: commitQ(0.5), p99Ms: commitQ(0.99), maxFromReceiptMs: Math.round(commitMaxS * 1000), batchP99Ms: ms(batchP99), backlogMax, drainMsAfterStop: drainMs },
     eventLoopP99Ms: Math.round(eventLoopP99Max * 1000),
     dashboardMessages: watcher.received,
   };
@@ -346,7 +334,8 @@ const table = results.map((r) => {
     'stored/s': s.storedPerS,
     loss: s.loss,
     'p50/p99/max ms': `${s.latency.p50}/${s.latency.p99}/${s.latency.max}`,
-    'batch p99 ms': s.commit.batchP99Ms,
+    'commit p50/p99 ≤ ms': `${s.commit.p50Ms}/${s.commit.p99Ms}`,
+    'commit max ms': s.commit.maxFromReceiptMs,
     backlog: s.commit.backlogMax,
     'drain ms': s.commit.drainMsAfterStop,
     'cpu %': s.cpu.cpuPct,
@@ -364,7 +353,7 @@ const out = {
   date: started.toISOString(),
   command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) },
-  options: { steps, seconds, warmup, rate, probes, tickMs, baselines },
+  options: { steps, seconds, warmup, rate, probes, tickMs, baselines, loadProcs },
   table,
   steps: results,
 };

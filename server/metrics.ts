@@ -8,6 +8,7 @@ export function createMetrics() {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
 
+  let commitDelayMax = 0;
   const m = {
     registry,
     devicesConnected: new Gauge({ name: 'wardpulse_devices_connected', help: 'MQTT device connections open now', registers: [registry] }),
@@ -18,6 +19,22 @@ export function createMetrics() {
     fieldsRefused: new Counter({ name: 'wardpulse_fields_refused_total', help: 'Single fields dropped from otherwise accepted readings', registers: [registry] }),
     readingsDropped: new Counter({ name: 'wardpulse_readings_dropped_total', help: 'Readings that could not be kept (write buffer full or write failed for good)', registers: [registry] }),
     writeBatchSeconds: new Histogram({ name: 'wardpulse_write_batch_seconds', help: 'Database write batch latency', labelNames: ['table'] as const, buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
+    commitDelay: new Histogram({
+      name: 'wardpulse_reading_commit_delay_seconds',
+      help: 'Device readings: time from measurement (the reading ts; includes the device clock offset) or from receipt by the server until the database commit',
+      labelNames: ['from'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    commitDelayMax: new Gauge({
+      name: 'wardpulse_reading_commit_delay_max_seconds',
+      help: 'Device readings: longest receipt → commit delay since the previous scrape',
+      registers: [registry],
+      collect() {
+        this.set(commitDelayMax);
+        commitDelayMax = 0;
+      },
+    }),
     readingsSpilled: new Counter({ name: 'wardpulse_readings_spilled_total', help: 'Readings written to the disk spill because the write buffer was full (replayed later)', registers: [registry] }),
     rateLimited: new Counter({ name: 'wardpulse_device_messages_rate_limited_total', help: 'MQTT messages dropped because the device exceeded its rate limit', registers: [registry] }),
     devicesDisconnectedForFlooding: new Counter({ name: 'wardpulse_devices_disconnected_flooding_total', help: 'Device connections closed after sustained flooding', registers: [registry] }),
@@ -35,6 +52,19 @@ export function createMetrics() {
         loopDelay.reset();
       },
     }),
+    /** Commit delays of a batch of device readings (receipt and measurement → now). */
+    observeCommitted(rows: readonly { ts: number; receivedAt: number; source: string }[]) {
+      const now = Date.now();
+      const fromReceiptH = m.commitDelay.labels('receipt');
+      const fromMeasurementH = m.commitDelay.labels('measurement');
+      for (const r of rows) {
+        if (r.source !== 'device') continue;
+        const fromReceipt = (now - r.receivedAt) / 1000;
+        if (fromReceipt > commitDelayMax) commitDelayMax = fromReceipt;
+        fromReceiptH.observe(fromReceipt);
+        fromMeasurementH.observe(Math.max(0, (now - r.ts) / 1000));
+      }
+    },
     close() {
       loopDelay.disable();
       registry.clear();

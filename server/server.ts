@@ -116,6 +116,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       metrics.readingsStored.inc(stored);
       if (stored < rows.length) metrics.readingsDuplicate.inc(rows.length - stored);
       metrics.writeBatchSeconds.observe({ table: 'vitals' }, s);
+      metrics.observeCommitted(rows);
       metrics.bufferDepth.set({ table: 'vitals' }, vitalsWriter.depth);
     },
   });

@@ -267,6 +267,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('telemetry path on %s', (kind) => 
       'wardpulse_readings_stored_total',
       'wardpulse_readings_refused_total',
       'wardpulse_write_batch_seconds',
+      'wardpulse_reading_commit_delay_seconds',
       'wardpulse_write_buffer_depth',
       'wardpulse_event_loop_delay_p99_seconds',
       'wardpulse_socketio_clients',
@@ -274,6 +275,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('telemetry path on %s', (kind) => 
       expect(text).toContain(name);
     }
     expect(Number(/wardpulse_readings_stored_total (\d+)/.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/wardpulse_reading_commit_delay_seconds_count{from="receipt"} (\d+)/.exec(text)?.[1])).toBeGreaterThan(0);
   });
 
   it('audits reads of patient data', async () => {
