@@ -28,6 +28,10 @@ const { values: args } = parseArgs({
     /** Comma-separated: relay, mosquitto; or 'none'. */
     baselines: { type: 'string', default: 'relay,mosquitto' },
     tick: { type: 'string', default: '100' },
+    /** After the listed steps, keep adding `step-by` beds until a step misses a bar (or max-beds). */
+    'until-behind': { type: 'boolean', default: false },
+    'step-by': { type: 'string', default: '1000' },
+    'max-beds': { type: 'string', default: '20000' },
     /** Load generator processes (devices dealt round-robin); one core saturates near 8,000 devices/s. */
     'load-procs': { type: 'string', default: '1' },
     'database-url': { type: 'string' },
@@ -299,8 +303,27 @@ if (db === 'postgres') {
 
 const results: Record<string, unknown>[] = [];
 const started = new Date();
+
+/**
+ * The issue's bars for one step: nothing lost, everything offered stored, dashboard p99 under
+ * 250 ms and within 1.5× of the bare relay's p99 when the relay ran. Returns the failed bars.
+ */
+function missedBars(row: Record<string, unknown>): string[] {
+  const s = row.server as Awaited<ReturnType<typeof runServer>> | { error: string };
+  if ('error' in s) return [`error: ${s.error}`];
+  const missed: string[] = [];
+  if (s.loss !== 0) missed.push(`loss ${s.loss}`);
+  if (s.storedPerS < 0.98 * (row.offered as number)) missed.push(`stored ${s.storedPerS}/s of ${String(row.offered)}/s offered`);
+  if (s.publishedPerS < 0.98 * (row.offered as number)) missed.push(`load generator short: ${s.publishedPerS}/s published`);
+  if (s.latency.p99 === null || s.latency.p99 >= 250) missed.push(`dashboard p99 ${s.latency.p99} ms ≥ 250`);
+  const relayP99 = (row.relay as Lat | undefined)?.latency?.p99;
+  if (relayP99 && s.latency.p99 !== null && s.latency.p99 > 1.5 * relayP99) missed.push(`p99 ${s.latency.p99} > 1.5 × relay ${relayP99}`);
+  return missed;
+}
+
 try {
-  for (const beds of steps) {
+  const queue = [...steps];
+  for (let beds = queue.shift(); beds !== undefined; beds = queue.shift()) {
     console.log(`\n== ${beds} beds × ${rate}/s`);
     const row: Record<string, unknown> = { beds, offered: beds * rate };
     if (baselines.includes('relay')) {
@@ -313,7 +336,11 @@ try {
     }
     row.server = await runServer(beds, pgUrl).catch((err: Error) => ({ system: `wardpulse-${db}`, error: err.message }));
     console.log('  server', JSON.stringify(row.server));
+    row.missed = missedBars(row);
+    console.log(`  bars: ${(row.missed as string[]).length === 0 ? 'all met' : `missed — ${(row.missed as string[]).join('; ')}`}`);
     results.push(row);
+    const next = beds + Number(args['step-by']);
+    if (args['until-behind'] && queue.length === 0 && (row.missed as string[]).length === 0 && next <= Number(args['max-beds'])) queue.push(next);
   }
 } finally {
   await embedded?.destroy();
@@ -344,9 +371,18 @@ const table = results.map((r) => {
     'relay p99': relay?.latency?.p99 ?? null,
     '÷relay': ratio(s.latency.p99, relay?.latency?.p99),
     'mosq p99': mosq?.latency?.p99 ?? null,
+    '÷mosq': ratio(s.latency.p99, mosq?.latency?.p99),
+    bars: (r.missed as string[]).length === 0 ? 'met' : 'missed',
   };
 });
 console.table(table);
+const passing = results.filter((r) => (r.missed as string[]).length === 0).map((r) => r.beds as number);
+const highest = passing.length ? Math.max(...passing) : null;
+console.log(
+  highest === null
+    ? 'No step met every bar (zero loss, stored ≥ 98 % of offered, dashboard p99 < 250 ms and ≤ 1.5× the relay).'
+    : `Highest load meeting every bar: ${highest} beds × ${rate}/s (${highest * rate * 6} vital values/s).`,
+);
 const out = {
   bench: 'ingest',
   db,
@@ -355,6 +391,7 @@ const out = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) },
   options: { steps, seconds, warmup, rate, probes, tickMs, baselines, loadProcs },
   table,
+  highestPassingBeds: highest,
   steps: results,
 };
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });

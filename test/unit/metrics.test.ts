@@ -13,12 +13,13 @@ describe('commit delay metrics', () => {
       { ts: now - 60, receivedAt: now - 40, source: 'device' },
       { ts: now - 5000, receivedAt: now - 5000, source: 'manual' },
     ]);
-    const h = (await m.registry.getSingleMetric('wardpulse_reading_commit_delay_seconds')!.get()).values;
+    type Value = { metricName?: string; labels: Record<string, string | number>; value: number };
+    const h = (await m.registry.getSingleMetric('wardpulse_reading_commit_delay_seconds')!.get()).values as Value[];
     const count = (from: string) => h.find((v) => v.metricName === 'wardpulse_reading_commit_delay_seconds_count' && v.labels.from === from)?.value;
     expect(count('receipt')).toBe(2);
     expect(count('measurement')).toBe(2);
     // Both device readings from receipt are under 0.25 s; from measurement one is about 1 s.
-    const bucket = (from: string, le: number) => h.find((v) => v.metricName.endsWith('_bucket') && v.labels.from === from && v.labels.le === le)?.value;
+    const bucket = (from: string, le: number) => h.find((v) => v.metricName?.endsWith('_bucket') && v.labels.from === from && v.labels.le === le)?.value;
     expect(bucket('receipt', 0.25)).toBe(2);
     expect(bucket('measurement', 0.25)).toBe(1);
 
