@@ -28,6 +28,7 @@ import { coalesceVitals, monitorPatients, type MonitorInput } from './pipeline/o
 import type { Reading } from './pipeline/vitals.ts';
 import type { Actor, Alarm, AlarmAction, Transition } from './pipeline/alarms/model.ts';
 import { AlarmEngine, DEFAULT_ENGINE, type EngineOutput } from './pipeline/alarms/engine.ts';
+import { seqMissing } from './pipeline/alarms/technical.ts';
 import { createWebhook } from './notify/webhook.ts';
 import { Errors } from './errors.ts';
 import { PatientsCache } from './patients-cache.ts';
@@ -226,7 +227,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         for (const i of issues) if (i.implausible) monitor$.next({ type: 'implausible', deviceId, patientId, at: receivedAt });
         for (const d of readings) {
           if (d.seq !== undefined) {
-            if (stats.lastSeq !== null && d.seq > stats.lastSeq + 1) stats.seqGaps += d.seq - stats.lastSeq - 1;
+            stats.seqGaps += seqMissing(stats.lastSeq, d.seq);
             stats.lastSeq = d.seq;
           }
           stats.readings++;

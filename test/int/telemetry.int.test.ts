@@ -94,6 +94,19 @@ describe.each<DbKind>(['pglite', 'postgres'])('telemetry path on %s', (kind) => 
     expect(total).toBe(3);
   });
 
+  it('counts readings skipped by a device (seq gaps) in its stats, not a reboot', async () => {
+    const { deviceId, secret } = await stack.provision('W2', '2');
+    const c = await device(stack.mqttTcp, deviceId, secret);
+    const t0 = Date.now() - 10_000;
+    // 1, 2, then 5 (3 and 4 missing), then 0 (a reboot: not a gap), then 1.
+    for (const [i, seq] of [1, 2, 5, 0, 1].entries()) await publish(c, `devices/${deviceId}/vitals`, { ts: t0 + i * 1000, seq, hr: 70 });
+    const stats = await eventually(async () => {
+      const r = await stack.api('GET', `/api/devices/${deviceId}`);
+      return r.body.stats?.readings === 5 ? r.body.stats : null;
+    }, 5000, 'five readings');
+    expect(stats.seqGaps).toBe(2);
+  });
+
   it('refuses an unknown device and a wrong secret with CONNACK "not authorized"', async () => {
     const { deviceId } = await stack.provision('W3', '1');
     await expect(connectDevice(stack.mqttTcp, deviceId, 'wrong-secret')).rejects.toMatchObject({ code: 5 });

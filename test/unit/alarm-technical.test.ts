@@ -7,6 +7,7 @@ import {
   noteBattery,
   noteImplausible,
   noteReading,
+  seqMissing,
   technicalConditions,
   type DeviceFacts,
 } from '../../server/pipeline/alarms/technical.ts';
@@ -221,6 +222,15 @@ describe('noteReading', () => {
     f = noteReading(f, { ts: NOW + 3, receivedAt: NOW + 3, values: { hr: 70 }, seq: 11 }, 11);
     f = noteReading(f, { ts: NOW + 4, receivedAt: NOW + 4, values: { hr: 70 } }, 11);
     expect(f.seqGaps).toHaveLength(1);
+  });
+
+  it('counts the seq numbers skipped, nothing for a first reading, a reboot, a resend or no seq', () => {
+    expect(seqMissing(4, 10)).toBe(5);
+    expect(seqMissing(4, 5)).toBe(0);
+    expect(seqMissing(null, 10)).toBe(0);
+    expect(seqMissing(11, 0)).toBe(0);
+    expect(seqMissing(11, 11)).toBe(0);
+    expect(seqMissing(11, undefined)).toBe(0);
   });
 
   it('keeps the last 20 skew samples and drops events older than 10 min', () => {

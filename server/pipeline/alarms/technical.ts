@@ -203,6 +203,14 @@ export function emptyFacts(deviceId: string): DeviceFacts {
 const VITAL_SET: ReadonlySet<string> = new Set(NUMERIC_VITALS);
 
 /**
+ * Readings missing between two seq values of one device: a jump forward counts the numbers
+ * skipped; a seq at or below the previous one (reboot, resend) or no seq counts nothing.
+ */
+export function seqMissing(prevSeq: number | null, seq: number | undefined): number {
+  return seq !== undefined && prevSeq !== null && seq > prevSeq + 1 ? seq - prevSeq - 1 : 0;
+}
+
+/**
  * Fold one accepted reading into a device's facts. Times are server receipt times (`receivedAt`),
  * the clock `now` is measured against; the device's own `ts` only feeds the skew estimate.
  * Only finite numeric vitals count as "a parameter the device sends" (not seq, o2, acvpu).
@@ -219,10 +227,8 @@ export function noteReading(
   for (const [k, v] of Object.entries(reading.values)) {
     if (VITAL_SET.has(k) && typeof v === 'number' && Number.isFinite(v)) lastValueAt[k] = Math.max(lastValueAt[k] ?? at, at);
   }
-  let seqGaps = facts.seqGaps;
-  if (reading.seq !== undefined && prevSeq !== null && reading.seq > prevSeq + 1) {
-    seqGaps = [...seqGaps, { at, missing: reading.seq - prevSeq - 1 }];
-  }
+  const missing = seqMissing(prevSeq, reading.seq);
+  const seqGaps = missing > 0 ? [...facts.seqGaps, { at, missing }] : facts.seqGaps;
   const latest = Math.max(facts.lastSeenAt ?? at, at);
   const fresh = (t: number) => latest - t <= FACTS_RETENTION_MS;
   return {
