@@ -42,18 +42,10 @@ export interface Condition {
   deviceId?: string | null;
 }
 
-export interface Alarm {
+/** An alarm carries the description of the condition that raised it, and its lifecycle. */
+export interface Alarm extends Pick<Condition, 'key' | 'kind' | 'category' | 'priority' | 'parameter' | 'value' | 'limit' | 'rule' | 'message'> {
   id: string;
   patientId: string;
-  key: string;
-  kind: AlarmKind;
-  category: AlarmCategory;
-  priority: AlarmPriority;
-  parameter: string | null;
-  value: number | null;
-  limit: number | null;
-  rule: string;
-  message: string;
   state: AlarmState;
   /** Start (when it fired), epoch ms. */
   ts: number;
