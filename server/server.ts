@@ -34,7 +34,7 @@ import { Errors } from './errors.ts';
 import { PatientsCache } from './patients-cache.ts';
 import { LiveState } from './realtime/live-state.ts';
 import { createQueueChannel, createRealtime, type Realtime } from './realtime/io.ts';
-import type { AlertEvent } from './realtime/events.ts';
+import { toAlertEvent, type AlertEvent } from './realtime/events.ts';
 import { buildApp } from './http/app.ts';
 import { createTokenService, loadJwtSecret, ttlSeconds } from './auth/tokens.ts';
 import { SessionService } from './auth/sessions.ts';
@@ -55,11 +55,6 @@ export interface RunningServer {
 export interface StartOptions {
   logDestination?: Parameters<typeof createLogger>[1];
 }
-
-const toAlertEvent = (a: Alarm): AlertEvent => {
-  const { nextEscalationAt: _internal, ...ev } = a;
-  return ev;
-};
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = createLogger(config.LOG_LEVEL, opts.logDestination);

@@ -5,6 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Escalation } from '../pipeline/alarms/model.ts';
+import { toAlertEvent } from '../realtime/events.ts';
 import type { NotificationAttempt } from '../../db/vitals-store.ts';
 
 export function signPayload(secret: string, timestamp: string, body: string): string {
@@ -46,7 +47,7 @@ export function createWebhook(opts: WebhookOptions): Webhook {
       level: e.level,
       role: e.role,
       at: new Date(e.at).toISOString(),
-      alarm: { ...e.alarm, nextEscalationAt: undefined },
+      alarm: toAlertEvent(e.alarm),
     });
     for (let attempt = 1; attempt <= maxAttempts && !closed; attempt++) {
       const timestamp = String(Math.floor(Date.now() / 1000));

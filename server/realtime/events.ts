@@ -5,8 +5,14 @@ import type { Alarm } from '../pipeline/alarms/model.ts';
 
 export type { VitalsEvent, ScoreEvent, PatientSnapshot };
 
-/** An alarm as the dashboard sees it (see server/pipeline/alarms/model.ts). */
+/** An alarm as the dashboard (and a webhook) sees it (see server/pipeline/alarms/model.ts). */
 export type AlertEvent = Omit<Alarm, 'nextEscalationAt'>;
+
+/** Drops the engine's internal escalation timer before an alarm leaves the server. */
+export function toAlertEvent(a: Alarm): AlertEvent {
+  const { nextEscalationAt: _internal, ...ev } = a;
+  return ev;
+}
 
 export interface EscalationEvent {
   alarm: AlertEvent;

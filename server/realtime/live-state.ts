@@ -3,6 +3,7 @@
 import type { VitalKey } from '../pipeline/vitals.ts';
 import type { News2Result } from '../pipeline/score/news2.ts';
 import type { Alarm } from '../pipeline/alarms/model.ts';
+import { toAlertEvent, type AlertEvent } from './events.ts';
 import { stampedValues, type LatestValues } from '../pipeline/latest.ts';
 
 export interface ScoreEvent {
@@ -17,7 +18,7 @@ export interface PatientSnapshot {
   patientId: string;
   values: Partial<Record<VitalKey, { value: unknown; ts: number; source: string }>>;
   score: ScoreEvent | null;
-  alerts: Alarm[];
+  alerts: AlertEvent[];
   devices: { id: string; status: 'online' | 'offline' | 'unknown' }[];
 }
 
@@ -64,7 +65,7 @@ export class LiveState {
       patientId,
       values: latest ? stampedValues(latest) : {},
       score: this.score(patientId),
-      alerts: this.activeAlerts(patientId).map(({ nextEscalationAt: _internal, ...a }) => ({ ...a, nextEscalationAt: null })),
+      alerts: this.activeAlerts(patientId).map(toAlertEvent),
       devices: deviceIds.map((id) => ({ id, status: this.deviceStatusOf(id) })),
     };
   }

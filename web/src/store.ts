@@ -80,7 +80,7 @@ export class LiveStore {
         bed: p.bed,
         values: fromSnapshot(p.values),
         score: p.score,
-        alerts: p.alerts.map((a) => toAlertEvent(a)),
+        alerts: p.alerts,
         devices: p.devices,
         recent: prev?.recent ?? {},
         rev: prev?.rev ?? 0,
@@ -176,11 +176,6 @@ function fromSnapshot(values: PatientSnapshot['values']): PatientView['values'] 
     out[k] = { value: v.value as Stamped['value'], ts: v.ts, source: v.source };
   }
   return out;
-}
-
-function toAlertEvent(a: PatientSnapshot['alerts'][number]): AlertEvent {
-  const { nextEscalationAt: _internal, ...ev } = a;
-  return ev;
 }
 
 /** Insert in time order, drop duplicates and what fell out of the window. */
