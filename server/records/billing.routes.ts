@@ -2,16 +2,16 @@
 // list a patient's bills, take payments (idempotent, partial, never above the total) and list
 // transactions. The arithmetic is in billing.ts; this file prices, stores and wires.
 import { randomUUID } from 'node:crypto';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { Queryable } from '../../db/driver.ts';
 import { DbError } from '../../db/driver.ts';
 import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
-import { instant, paging, parse, uuid } from '../http/validate.ts';
+import { idParam, instant, paging, parse, uuid } from '../http/validate.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { Errors } from '../errors.ts';
 import { dbConflict } from './resource.ts';
-import { patientScope } from './scope.ts';
+import { assertPatientVisible, assertVisible } from './scope.ts';
 import { applyPayment, computeBill, statusOf, type BillItemInput, type BillStatus } from './billing.ts';
 
 const KINDS = ['consultation', 'lab', 'medicine', 'other'] as const;
@@ -157,11 +157,6 @@ async function priceItems(tx: Queryable, items: ItemIn[], appointmentDoctor: str
 
 export function billingRoutes(ctx: AppContext): Router {
   const r = Router();
-  const inScope = async (req: Request, patientId: string) => {
-    const scope = await patientScope(ctx, req.user!);
-    return !scope || scope.includes(patientId);
-  };
-
   describeRoute({ method: 'post', path: '/api/billing', tag: 'billing', summary: 'Generate a bill: consultation fees, lab tests, medicines; tax and discount (integer minor units)', permission: 'billing:create', body: createBody, status: 201 });
   r.post(
     '/',
@@ -231,12 +226,10 @@ export function billingRoutes(ctx: AppContext): Router {
     '/:patientId',
     allow('billing:read'),
     handler(async (req, res) => {
-      const patientId = parse(z.strictObject({ patientId: uuid }), { patientId: req.params.patientId }, 'params').patientId;
+      const patientId = idParam(req.params.patientId, 'patientId');
       const q = parse(listQuery, req.query, 'query');
       // Someone else's bills answer like a missing patient.
-      if (!(await inScope(req, patientId))) throw Errors.notFound('patient', patientId);
-      const exists = await ctx.db.driver.query('SELECT 1 FROM patients WHERE id = $1', [patientId]);
-      if (!exists.rows[0]) throw Errors.notFound('patient', patientId);
+      await assertPatientVisible(ctx, req.user!, patientId);
       const params: unknown[] = [patientId, q.limit, q.offset];
       if (q.status) params.push(q.status);
       const { rows } = await ctx.db.driver.query(
@@ -255,7 +248,7 @@ export function billingRoutes(ctx: AppContext): Router {
     '/pay/:billingId',
     allow('billing:pay'),
     handler(async (req, res) => {
-      const billId = parse(z.strictObject({ billingId: uuid }), { billingId: req.params.billingId }, 'params').billingId;
+      const billId = idParam(req.params.billingId, 'billingId');
       const rawKey = req.get('Idempotency-Key');
       if (rawKey === undefined) throw Errors.validation('header Idempotency-Key is required (a unique value per payment attempt, reused on retry)');
       const keyCheck = idempotencyKey.safeParse(rawKey);
@@ -264,7 +257,7 @@ export function billingRoutes(ctx: AppContext): Router {
       const body = parse(payBody, req.body, 'body');
 
       const owner = await ctx.db.driver.query<{ patient_id: string }>('SELECT patient_id FROM bills WHERE id = $1', [billId]);
-      if (!owner.rows[0] || !(await inScope(req, owner.rows[0].patient_id))) throw Errors.notFound('bill', billId);
+      await assertVisible(ctx, req.user!, owner.rows[0]?.patient_id, 'bill', billId);
       if (req.user!.role === 'patient' && body.method !== 'online') throw Errors.forbidden('a patient account may only pay online');
 
       let replayed = false;

@@ -10,7 +10,7 @@ import { describeRoute } from '../http/openapi.ts';
 import { Errors } from '../errors.ts';
 import { getPatient } from '../../db/records.ts';
 import { dbConflict } from './resource.ts';
-import { assertVisible } from './scope.ts';
+import { assertPatientVisible } from './scope.ts';
 
 const linkSchema = z.strictObject({
   memberId: uuid,
@@ -33,7 +33,7 @@ export function familyRoutes(ctx: AppContext): Router {
     allow('patients:read'),
     handler(async (req, res) => {
       const { id } = params(req.params);
-      await assertVisible(ctx, req.user!, (await getPatient(ctx.db.driver, id)) ? id : null, 'patient', id);
+      await assertPatientVisible(ctx, req.user!, id);
       const { rows } = await ctx.db.driver.query<{ member_id: string; relation: string; name: string }>(
         `SELECT f.member_id, f.relation, p.name FROM patient_family f JOIN patients p ON p.id = f.member_id
          WHERE f.patient_id = $1 ORDER BY p.name`,

@@ -12,8 +12,7 @@ import { idParam, paging, parse } from '../http/validate.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { AppError, Errors } from '../errors.ts';
 import type { Queryable } from '../../db/driver.ts';
-import { getPatient } from '../../db/records.ts';
-import { assertVisible } from './scope.ts';
+import { assertPatientVisible, assertVisible } from './scope.ts';
 
 export const MAX_REPORT_BYTES = 10 * 1024 * 1024;
 
@@ -114,8 +113,7 @@ const rawBody: RequestHandler = (req, res, next) =>
 /** Routes under /api/patients. */
 export function patientReportRoutes(ctx: AppContext): Router {
   const r = Router();
-  const visiblePatient = async (req: express.Request, id: string) =>
-    assertVisible(ctx, req.user!, (await getPatient(ctx.db.driver, id)) ? id : null, 'patient', id);
+  const visiblePatient = (req: express.Request, id: string) => assertPatientVisible(ctx, req.user!, id);
 
   describeRoute({
     method: 'post',

@@ -3,6 +3,7 @@
 import type { AppContext } from '../http/context.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { Errors } from '../errors.ts';
+import { getPatient } from '../../db/records.ts';
 
 /** null: no patient restriction; otherwise the patient ids this user may see. */
 export async function patientScope(ctx: AppContext, user: Principal): Promise<string[] | null> {
@@ -24,4 +25,10 @@ export async function assertVisible(ctx: AppContext, user: Principal, patientId:
   if (!patientId) throw Errors.notFound(what, id);
   const scope = await patientScope(ctx, user);
   if (scope && !scope.includes(patientId)) throw Errors.notFound(what, id);
+}
+
+/** A patient who exists and whom this user may see; otherwise the same 404 as a missing patient. */
+export async function assertPatientVisible(ctx: AppContext, user: Principal, patientId: string): Promise<void> {
+  const exists = await getPatient(ctx.db.driver, patientId);
+  await assertVisible(ctx, user, exists ? patientId : null, 'patient', patientId);
 }
