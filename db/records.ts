@@ -204,6 +204,7 @@ export function toAlarm(r: Record<string, unknown>): Alarm {
     silencedUntil: ms(r.silenced_until),
     acknowledgedBy: (r.acknowledged_by as string | null) ?? null,
     acknowledgedAt: ms(r.acknowledged_at),
+    acknowledgedValue: r.acknowledged_value === null || r.acknowledged_value === undefined ? null : Number(r.acknowledged_value),
     escalationLevel: Number(r.escalation_level ?? 0),
     nextEscalationAt: null,
     deviceId: (r.device_id as string | null) ?? null,

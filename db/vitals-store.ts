@@ -3,7 +3,7 @@
 import type { Queryable } from './driver.ts';
 import type { Capabilities } from './migrate.ts';
 import { NUMERIC_VITALS, type Reading, type VitalValues } from '../server/pipeline/vitals.ts';
-import type { News2Result } from '../server/pipeline/score/news2.ts';
+import { NEWS2_PARAMETERS, type News2Result } from '../server/pipeline/score/news2.ts';
 import type { Alarm, Transition } from '../server/pipeline/alarms/model.ts';
 
 export interface ScoreRow {
@@ -93,14 +93,15 @@ export async function upsertAlerts(db: Queryable, batch: Alarm[]): Promise<numbe
   const t = (v: number | null) => (v === null ? null : iso(v));
   const r = await db.query(
     `INSERT INTO alerts (id, patient_id, key, kind, category, parameter, value, limit_value, rule, priority, state, message,
-       started_at, ended_at, updated_at, latching, condition_active, silenced_until, acknowledged_by, acknowledged_at, escalation_level, device_id)
+       started_at, ended_at, updated_at, latching, condition_active, silenced_until, acknowledged_by, acknowledged_at, escalation_level, device_id, acknowledged_value)
      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::text[],
        $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::boolean[], $17::boolean[],
-       $18::timestamptz[], $19::uuid[], $20::timestamptz[], $21::int[], $22::text[])
+       $18::timestamptz[], $19::uuid[], $20::timestamptz[], $21::int[], $22::text[], $23::float8[])
      ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, limit_value = EXCLUDED.limit_value, rule = EXCLUDED.rule,
        priority = EXCLUDED.priority, state = EXCLUDED.state, message = EXCLUDED.message, ended_at = EXCLUDED.ended_at,
        updated_at = EXCLUDED.updated_at, condition_active = EXCLUDED.condition_active, latching = EXCLUDED.latching, silenced_until = EXCLUDED.silenced_until,
-       acknowledged_by = EXCLUDED.acknowledged_by, acknowledged_at = EXCLUDED.acknowledged_at, escalation_level = EXCLUDED.escalation_level
+       acknowledged_by = EXCLUDED.acknowledged_by, acknowledged_at = EXCLUDED.acknowledged_at, escalation_level = EXCLUDED.escalation_level,
+       acknowledged_value = EXCLUDED.acknowledged_value
      WHERE alerts.updated_at <= EXCLUDED.updated_at`,
     [
       col(rows, (a) => a.id),
@@ -125,6 +126,7 @@ export async function upsertAlerts(db: Queryable, batch: Alarm[]): Promise<numbe
       col(rows, (a) => t(a.acknowledgedAt)),
       col(rows, (a) => a.escalationLevel),
       col(rows, (a) => a.deviceId),
+      col(rows, (a) => a.acknowledgedValue),
     ],
   );
   return r.rowCount;
@@ -285,6 +287,12 @@ export async function bucketedVitals(
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
+/** A stored score row as the API shows it; `missing` is derived from the null sub-scores. */
+function news2Of(r: { total: number; band: string; partial: boolean; parameters: unknown }): News2Result {
+  const parameters = (typeof r.parameters === 'string' ? JSON.parse(r.parameters) : r.parameters) as News2Result['parameters'];
+  return { total: Number(r.total), band: r.band as News2Result['band'], partial: r.partial, missing: NEWS2_PARAMETERS.filter((p) => parameters[p] === null), parameters };
+}
+
 /** Score history, oldest first: the NEWS2 total changes only when a sub-score changes. */
 export async function scoreHistory(db: Queryable, patientId: string, from: Date, to: Date, limit: number): Promise<ScoreRow[]> {
   const { rows } = await db.query<{ time: Date; total: number; band: string; partial: boolean; parameters: unknown }>(
@@ -295,12 +303,7 @@ export async function scoreHistory(db: Queryable, patientId: string, from: Date,
   return rows.map((r) => ({
     patientId,
     ts: new Date(r.time).getTime(),
-    news2: {
-      total: Number(r.total),
-      band: r.band as News2Result['band'],
-      partial: r.partial,
-      parameters: typeof r.parameters === 'string' ? JSON.parse(r.parameters) : (r.parameters as News2Result['parameters']),
-    },
+    news2: news2Of(r),
   }));
 }
 
@@ -311,10 +314,77 @@ export async function latestScore(db: Queryable, patientId: string): Promise<Sco
   );
   const r = rows[0];
   if (!r) return null;
-  const parameters = typeof r.parameters === 'string' ? JSON.parse(r.parameters) : r.parameters;
   return {
     patientId,
     ts: new Date(r.time).getTime(),
-    news2: { total: Number(r.total), band: r.band as News2Result['band'], partial: r.partial, parameters },
+    news2: news2Of(r),
   };
+}
+
+/** How far back a restart looks for each kind of value (its freshness windows). */
+export interface RestoreWindows {
+  /** Streamed device values (HR, SpO2, RR): every row of this last span (the median window too). */
+  continuousMs: number;
+  /** Intermittent device values (BP, temperature, O2, ACVPU): the newest of each within this span. */
+  intermittentMs: number;
+  /** Manual observations: every one within this span. */
+  manualMs: number;
+}
+
+/**
+ * What the monitoring engine needs after a restart, per active patient, oldest first: the device
+ * rows of the last `continuousMs`, the newest device value of each intermittent parameter within
+ * `intermittentMs`, and every manual observation within `manualMs`. The receipt time is not
+ * stored: a restored value counts as received at its measurement time (never later than `now`).
+ */
+export async function readingsToRestore(db: Queryable, now: number, w: RestoreWindows): Promise<Map<string, Reading[]>> {
+  const out = new Map<string, Reading[]>();
+  const add = (r: VitalsDbRow & { patient_id: string }, only?: readonly string[]) => {
+    const values: Record<string, unknown> = {};
+    for (const k of only ?? [...NUMERIC_VITALS, 'o2', 'acvpu']) {
+      const v = (r as unknown as Record<string, unknown>)[k];
+      if (v !== null && v !== undefined) values[k] = typeof v === 'string' ? v.trim() : v;
+    }
+    if (Object.keys(values).length === 0) return;
+    const ts = new Date(r.time).getTime();
+    const reading: Reading = {
+      ts,
+      receivedAt: Math.min(ts, now),
+      deviceId: r.device_id,
+      patientId: r.patient_id,
+      source: r.source === 'manual' ? 'manual' : 'device',
+      values: values as VitalValues,
+      ...(r.seq === null ? {} : { seq: Number(r.seq) }),
+    };
+    const list = out.get(r.patient_id) ?? [];
+    list.push(reading);
+    out.set(r.patient_id, list);
+  };
+  const since = (ms: number) => new Date(now - ms).toISOString();
+  const cols = 'time, device_id, source, seq, hr, spo2, rr, temp, sbp, dbp, o2, acvpu';
+  const active = 'patient_id IN (SELECT id FROM patients WHERE archived_at IS NULL)';
+
+  const intermittent = ['temp', 'sbp', 'dbp', 'o2', 'acvpu'] as const;
+  for (const k of intermittent) {
+    const { rows } = await db.query<VitalsDbRow & { patient_id: string }>(
+      `SELECT p.id AS patient_id, v.* FROM patients p CROSS JOIN LATERAL (
+         SELECT ${cols} FROM vitals WHERE patient_id = p.id AND source = 'device' AND ${k} IS NOT NULL AND time > $1
+         ORDER BY time DESC LIMIT 1) v
+       WHERE p.archived_at IS NULL`,
+      [since(w.intermittentMs)],
+    );
+    for (const r of rows) add(r, [k]);
+  }
+  const { rows: recent } = await db.query<VitalsDbRow & { patient_id: string }>(
+    `SELECT patient_id, ${cols} FROM vitals WHERE source = 'device' AND time > $1 AND ${active} ORDER BY time`,
+    [since(w.continuousMs)],
+  );
+  for (const r of recent) add(r, ['hr', 'spo2', 'rr']);
+  const { rows: manual } = await db.query<VitalsDbRow & { patient_id: string }>(
+    `SELECT patient_id, ${cols} FROM vitals WHERE source = 'manual' AND time > $1 AND ${active} ORDER BY time`,
+    [since(w.manualMs)],
+  );
+  for (const r of manual) add(r);
+  for (const list of out.values()) list.sort((a, b) => a.ts - b.ts);
+  return out;
 }

@@ -39,10 +39,17 @@ const schema = z.object({
   LIVE_CLIENT_MAX_BUFFER_KB: z.coerce.number().int().min(16).max(1_048_576).default(8192),
   // 100 ms: at 5,000 beds the dashboard p99 was 108 ms against 290 ms with 250 ms (bench/README.md).
   LIVE_TICK_MS: z.coerce.number().int().min(10).max(5000).default(100),
-  FRESHNESS_DEVICE_S: z.coerce.number().int().min(5).default(300),
-  FRESHNESS_MANUAL_S: z.coerce.number().int().min(60).default(12 * 3600),
+  // How long a value counts for scoring and shows as live (docs/alarms.md, "Freshness"):
+  // streamed device values (HR, SpO2, RR), intermittent device values (cuff BP, temperature),
+  // and at most this long for a manual observation (narrowed to the RCP monitoring interval).
+  FRESHNESS_DEVICE_S: z.coerce.number().int().min(5).max(3600).default(30),
+  FRESHNESS_INTERMITTENT_S: z.coerce.number().int().min(60).max(24 * 3600).default(1800),
+  FRESHNESS_MANUAL_S: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(12 * 3600),
   SILENCE_S: z.coerce.number().int().min(10).max(3600).default(120),
   ESCALATE_AFTER_S: z.coerce.number().int().min(5).max(3600).default(60),
+  ESCALATE_MEDIUM_AFTER_S: z.coerce.number().int().min(5).max(24 * 3600).default(900),
+  NEWS2_SINGLE_THREE_PRIORITY: z.enum(['low', 'medium', 'high']).default('medium'),
+  MONITOR_STATE_SAVE_S: z.coerce.number().int().min(1).max(3600).default(10),
   ESCALATION_ROLES: z.string().regex(/^[a-z-]+(,[a-z-]+)*$/, "must be roles separated by commas, e.g. 'nurse,doctor'").default('nurse,doctor'),
   DEVICE_SILENCE_S: z.coerce.number().int().min(5).max(3600).default(30),
   WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),

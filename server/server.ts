@@ -15,6 +15,7 @@ import {
   insertScores,
   insertTransitions,
   insertVitals,
+  readingsToRestore,
   upsertAlerts,
   type IngestErrorRow,
   type NotificationAttempt,
@@ -27,8 +28,11 @@ import { decodeTelemetry } from './pipeline/decode.ts';
 import { coalesceVitals, monitorPatients, type MonitorInput } from './pipeline/operators.ts';
 import type { Reading } from './pipeline/vitals.ts';
 import type { Actor, Alarm, AlarmAction, Transition } from './pipeline/alarms/model.ts';
-import { AlarmEngine, DEFAULT_ENGINE, type EngineOutput } from './pipeline/alarms/engine.ts';
+import { AlarmEngine, DEFAULT_ENGINE, type EngineOutput, type MonitorSnapshot } from './pipeline/alarms/engine.ts';
 import { seqMissing } from './pipeline/alarms/technical.ts';
+import { takeNoSignal } from './pipeline/no-signal.ts';
+import { MEDIAN_WINDOW_MS } from './pipeline/latest.ts';
+import { loadMonitorStates, saveMonitorStates } from '../db/monitor-state.ts';
 import { createWebhook } from './notify/webhook.ts';
 import { Errors } from './errors.ts';
 import { PatientsCache } from './patients-cache.ts';
@@ -72,21 +76,43 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   patients.load(await allActivePatients(db.driver));
   const registry = new DeviceRegistry();
   registry.load((await listDevices(db.driver)).map((d) => ({ id: d.id, secretHash: d.secretHash, patientId: d.patientId })));
-  const live = new LiveState();
+  const freshness = { deviceMs: config.FRESHNESS_DEVICE_S * 1000, intermittentMs: config.FRESHNESS_INTERMITTENT_S * 1000, manualMs: config.FRESHNESS_MANUAL_S * 1000 };
+  const live = new LiveState(freshness);
 
-  // Alarms left open by a previous run resume their lifecycle instead of being orphaned.
+  // A restart forgets nothing clinical (docs/alarms.md §7): alarms left open resume their
+  // lifecycle; the latest values, the last full observation set, pending alarm delays, device
+  // facts and trend baselines are restored, so scores, timers and alarms continue where they were.
   const restored = (await listAlerts(db.driver, { state: 'open', limit: 100_000, offset: 0 })).items;
   for (const a of restored) live.applyAlert(a);
+  const startedAt = Date.now();
   const engine = new AlarmEngine(
     { context: (id) => patients.context(id), newId: randomUUID, onError: (err, patientId) => log.error({ err, patientId }, 'monitoring failed for a patient') },
     {
       ...DEFAULT_ENGINE,
-      freshness: { deviceMs: config.FRESHNESS_DEVICE_S * 1000, manualMs: config.FRESHNESS_MANUAL_S * 1000 },
-      lifecycle: { silenceMs: config.SILENCE_S * 1000, escalateAfterMs: config.ESCALATE_AFTER_S * 1000, escalationRoles: config.ESCALATION_ROLES.split(',').map((r) => r.trim()) },
+      freshness,
+      lifecycle: {
+        silenceMs: config.SILENCE_S * 1000,
+        escalateAfterMs: config.ESCALATE_AFTER_S * 1000,
+        escalateMediumAfterMs: config.ESCALATE_MEDIUM_AFTER_S * 1000,
+        escalationRoles: config.ESCALATION_ROLES.split(',').map((r) => r.trim()),
+      },
       technical: { ...DEFAULT_ENGINE.technical, expectedIntervalMs: config.DEVICE_SILENCE_S * 1000 },
+      news2: { singleThreePriority: config.NEWS2_SINGLE_THREE_PRIORITY },
     },
     restored,
+    await loadMonitorStates<MonitorSnapshot>(db.driver),
+    startedAt,
   );
+  const toRestore = await readingsToRestore(db.driver, startedAt, {
+    continuousMs: Math.max(freshness.deviceMs, MEDIAN_WINDOW_MS),
+    intermittentMs: freshness.intermittentMs,
+    manualMs: freshness.manualMs,
+  });
+  for (const [patientId, readings] of toRestore) {
+    if (!patients.get(patientId)) continue;
+    engine.restoreReadings(patientId, readings, startedAt);
+  }
+  if (toRestore.size > 0) log.info({ patients: toRestore.size }, 'latest values restored');
 
   // ---------------------------------------------------------------- writers (the db sink)
   const writerOpts = { batchSize: config.WRITE_BATCH_SIZE, flushMs: config.WRITE_FLUSH_MS, log };
@@ -145,18 +171,27 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ? createWebhook({ url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET ?? '', log, record: (a) => void attemptsWriter.push(a) })
     : null;
 
-  const ingest = (r: Reading, battery?: number, backfill = false) => {
+  const ingest = (r: Reading, battery?: number, backfill = false, noSignal: readonly string[] = []) => {
     metrics.readingsReceived.inc({ source: r.source });
     vitalsWriter.push(r);
     readings$.next(r);
-    monitor$.next({ type: 'reading', reading: r, battery, backfill });
+    monitor$.next({ type: 'reading', reading: r, battery, backfill, noSignal });
   };
 
   /** The sinks of the monitoring engine: live state, database, dashboards, notifiers. */
   const publish = (o: EngineOutput) => {
     for (const l of o.latest) live.setLatest(l.patientId, l.latest);
     for (const s of o.scores) {
-      const ev = { patientId: s.patientId, ts: s.ts, news2: s.news2, observations: s.observations };
+      const ev = {
+        patientId: s.patientId,
+        ts: s.ts,
+        news2: s.news2,
+        observations: s.observations,
+        freshUntil: s.freshUntil,
+        dataAt: s.dataAt,
+        manualWindowMs: s.manualWindowMs,
+        lastFullSetAt: s.lastFullSetAt,
+      };
       live.setScore(ev);
       scoresWriter.push(ev);
       realtime?.pushScore(ev);
@@ -194,6 +229,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     monitor$.pipe(monitorPatients(engine, 1000)).subscribe(publish),
   ];
 
+  // The engine's state beyond readings and alarms, saved every MONITOR_STATE_SAVE_S and at shutdown.
+  let saving: Promise<void> = Promise.resolve();
+  const saveMonitorState = (all = false) => {
+    const rows = engine.snapshots(all).map((x) => ({ patientId: x.patientId, state: x.snapshot }));
+    if (rows.length === 0) return saving;
+    saving = saving
+      .then(() => saveMonitorStates(db.driver, rows, Date.now()))
+      .catch((err: Error) => log.warn({ err: err.message, patients: rows.length }, 'monitor state not saved (retried at the next save)'));
+    return saving;
+  };
+  const stateTimer = setInterval(() => void saveMonitorState(), config.MONITOR_STATE_SAVE_S * 1000);
+  stateTimer.unref();
+
   // ---------------------------------------------------------------- broker
   const recordErrors = (deviceId: string | null, topic: string, payload: Buffer | undefined, issues: Omit<IngestErrorRow, 'ts' | 'deviceId' | 'topic' | 'payload'>[]) => {
     const ts = Date.now();
@@ -226,7 +274,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
             stats.lastSeq = d.seq;
           }
           stats.readings++;
-          ingest({ ts: d.ts, values: d.values, seq: d.seq, deviceId, patientId, source: 'device', receivedAt }, d.battery, readings.length > 1);
+          // SpO2 0 is "no signal", not a measurement: neither stored nor scored (no-signal.ts).
+          const { values, noSignal } = takeNoSignal(d.values);
+          ingest({ ts: d.ts, values, seq: d.seq, deviceId, patientId, source: 'device', receivedAt }, d.battery, readings.length > 1, noSignal);
         }
         // The database is behind: hold this device's next packet until the buffer drains.
         return vitalsWriter.whenWritable();
@@ -329,6 +379,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         // 2. drain the pipeline and write everything buffered
         readings$.complete();
         monitor$.complete();
+        clearInterval(stateTimer);
+        await saveMonitorState(true);
         await webhook?.close();
         for (const s of subscriptions) s.unsubscribe();
         await Promise.all(writers.map((w) => w.close(20_000)));

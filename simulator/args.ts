@@ -10,6 +10,8 @@ export interface CliOptions {
   scenario: FleetScenarioName;
   seed: number;
   url: string;
+  /** --url was given (else the nurse uses the fleet file's baseUrl, if any). */
+  urlGiven: boolean;
   mqtt: string;
   ward: string;
   provision: boolean;
@@ -24,6 +26,13 @@ export interface CliOptions {
   fleetFile: string;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
+  /** Devices send o2 and ACVPU themselves (default: numeric vitals only). */
+  deviceAssessments: boolean;
+  /** The simulated nurse's login (--nurse-email/--nurse-password or NURSE_EMAIL/NURSE_PASSWORD). */
+  nurseEmail: string | undefined;
+  nursePassword: string | undefined;
+  /** --no-nurse: no nurse, even with credentials in the environment. */
+  noNurse: boolean;
   help: boolean;
 }
 
@@ -49,11 +58,18 @@ Options:
   --qos 0|1             telemetry QoS (default 0)
   --anonymous           devices sim-0001… with no credentials (server in anonymous mode)
   --provision           create patients and devices through the REST API, save them to the fleet file
-  --url URL             REST API base for --provision (default http://127.0.0.1:8080)
+  --url URL             REST API base for --provision and the nurse
+                        (default: the fleet file's, else http://127.0.0.1:8080)
   --ward NAME           ward for --provision and the fleet file name (default A)
   --fleet-file PATH     credentials file (default .simulator/fleet-<ward>.json)
   --admin-email EMAIL   admin login for --provision (or env ADMIN_EMAIL)
   --admin-password PW   admin password for --provision (or env ADMIN_PASSWORD)
+  --nurse-email EMAIL   a nurse's (or doctor's) login: she charts full observation sets, oxygen and
+                        ACVPU included, through the REST API (or env NURSE_EMAIL)
+  --nurse-password PW   (or env NURSE_PASSWORD)
+  --no-nurse            no nurse, even with NURSE_EMAIL/NURSE_PASSWORD set
+  --device-assessments  devices also send o2 and acvpu from the scenario (default: numeric vitals
+                        only; oxygen and consciousness are the nurse's assessments)
   --duration SECONDS    stop after this long (default: until Ctrl-C)
   --quiet               no live summary, only the final one
   -h, --help            show this help
@@ -78,6 +94,10 @@ const OPTIONS = {
   'fleet-file': { type: 'string' },
   'admin-email': { type: 'string' },
   'admin-password': { type: 'string' },
+  'nurse-email': { type: 'string' },
+  'nurse-password': { type: 'string' },
+  'no-nurse': { type: 'boolean' },
+  'device-assessments': { type: 'boolean' },
   duration: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -131,6 +151,7 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
       speed: number('speed', values.speed, 1, { min: 0.01, max: 1000 }),
       onset: values.onset === undefined ? undefined : number('onset', values.onset, 0, { min: 0, max: MAX_ONSET_MIN }),
       url: url('url', values.url ?? 'http://127.0.0.1:8080', ['http:', 'https:']),
+      urlGiven: values.url !== undefined,
       mqtt: url('mqtt', values.mqtt ?? 'mqtt://127.0.0.1:1883', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
       ward,
       provision: values.provision ?? false,
@@ -141,10 +162,21 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
       fleetFile: values['fleet-file'] ?? defaultFleetFilePath(ward),
       adminEmail: values['admin-email'] ?? env.ADMIN_EMAIL,
       adminPassword: values['admin-password'] ?? env.ADMIN_PASSWORD,
+      deviceAssessments: values['device-assessments'] ?? false,
+      nurseEmail: values['nurse-email'] ?? (env.NURSE_EMAIL || undefined),
+      nursePassword: values['nurse-password'] ?? (env.NURSE_PASSWORD || undefined),
+      noNurse: values['no-nurse'] ?? false,
       help: values.help ?? false,
     };
     if (options.provision && !options.help && (!options.adminEmail || !options.adminPassword)) {
       throw new OptionError('--provision needs --admin-email and --admin-password (or ADMIN_EMAIL and ADMIN_PASSWORD)');
+    }
+    if (!options.noNurse && !options.help && (options.nurseEmail === undefined) !== (options.nursePassword === undefined)) {
+      throw new OptionError(
+        options.nurseEmail === undefined
+          ? '--nurse-password needs --nurse-email (or NURSE_EMAIL)'
+          : '--nurse-email needs --nurse-password (or NURSE_PASSWORD)',
+      );
     }
     return { ok: true, options };
   } catch (err) {

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { parseCliArgs, DEFAULT_BEDS, USAGE, type CliOptions } from './args.ts';
 import { anonymousDevices, startFleet, type FleetDevice } from './fleet.ts';
+import { noNurseNote, nurseBeds, nurseLogger, startNurse, type Nurse } from './nurse-runner.ts';
 import { ApiError, loadFleetFile, provisionFleet, saveFleetFile } from './provision.ts';
 import { fitToWidth, formatSummary } from './summary.ts';
 
@@ -11,8 +12,9 @@ class UsageError extends Error {}
 const out = process.stdout;
 const log = (line: string) => out.write(line + '\n');
 
-async function resolveDevices(options: CliOptions): Promise<FleetDevice[]> {
-  if (options.anonymous) return anonymousDevices(options.beds ?? DEFAULT_BEDS);
+/** The devices to run, and the REST API base the fleet file was provisioned against. */
+async function resolveDevices(options: CliOptions): Promise<{ devices: FleetDevice[]; baseUrl?: string }> {
+  if (options.anonymous) return { devices: anonymousDevices(options.beds ?? DEFAULT_BEDS) };
 
   if (options.provision) {
     const beds = options.beds ?? DEFAULT_BEDS;
@@ -28,7 +30,7 @@ async function resolveDevices(options: CliOptions): Promise<FleetDevice[]> {
     });
     await saveFleetFile(options.fleetFile, file);
     log(`saved ${file.devices.length} device credentials to ${options.fleetFile}`);
-    return file.devices;
+    return { devices: file.devices, baseUrl: file.baseUrl };
   }
 
   if (!existsSync(options.fleetFile)) {
@@ -39,7 +41,7 @@ async function resolveDevices(options: CliOptions): Promise<FleetDevice[]> {
   if (beds > file.devices.length) {
     throw new UsageError(`${options.fleetFile} holds ${file.devices.length} devices, --beds asks for ${beds}: run with --provision`);
   }
-  return file.devices.slice(0, beds);
+  return { devices: file.devices.slice(0, beds), baseUrl: file.baseUrl };
 }
 
 async function main(): Promise<number> {
@@ -51,7 +53,7 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const devices = await resolveDevices(options);
+  const { devices, baseUrl } = await resolveDevices(options);
   const tty = out.isTTY === true;
   let liveLine = false;
   function endLiveLine() {
@@ -68,6 +70,7 @@ async function main(): Promise<number> {
     speed: options.speed,
     ...(options.onset === undefined ? {} : { onsetMs: options.onset * 60_000 }),
     qos: options.qos,
+    deviceAssessments: options.deviceAssessments,
     onEvent(event) {
       // One line for the first refusal: the summary counts the rest.
       if (event.type === 'connect-failed' && event.fatal && !refusalReported) {
@@ -82,8 +85,31 @@ async function main(): Promise<number> {
   for (const d of fleet.devices) mix.set(d.scenario.name, (mix.get(d.scenario.name) ?? 0) + 1);
   log(
     `simulating ${devices.length} devices → ${options.mqtt} · ${options.rate}/s each · qos ${options.qos} · ` +
-      `seed ${options.seed} · speed ×${options.speed}${options.onset === undefined ? '' : ` · onset ${options.onset} min`} · ${[...mix].map(([name, n]) => `${name} ${n}`).join(', ')}`,
+      `seed ${options.seed} · speed ×${options.speed}${options.onset === undefined ? '' : ` · onset ${options.onset} min`} · ${[...mix].map(([name, n]) => `${name} ${n}`).join(', ')}` +
+      (options.deviceAssessments ? ' · devices send o2/acvpu' : ''),
   );
+
+  // The nurse: full observation sets (o2 and ACVPU included) through the REST API.
+  let nurse: Nurse | null = null;
+  const nurseLog = nurseLogger((line) => {
+    endLiveLine();
+    log(line);
+  }, { quiet: options.quiet });
+  const beds = nurseBeds(fleet);
+  if (options.noNurse) log(noNurseNote('nurse off (--no-nurse)', options.deviceAssessments));
+  else if (options.nurseEmail === undefined || options.nursePassword === undefined) {
+    log(noNurseNote('no nurse credentials (--nurse-email/--nurse-password or NURSE_EMAIL/NURSE_PASSWORD)', options.deviceAssessments));
+  } else if (beds.length === 0) {
+    log(noNurseNote('the devices belong to no patient (--anonymous)', options.deviceAssessments));
+  } else {
+    const url = options.urlGiven ? options.url : (baseUrl ?? options.url);
+    try {
+      nurse = await startNurse({ baseUrl: url, email: options.nurseEmail, password: options.nursePassword, beds, seed: options.seed, onEvent: nurseLog });
+      log(`nurse ${options.nurseEmail} → ${url}: a first round over ${beds.length} beds, then full sets per RCP NEWS2 chart 4 in scenario time`);
+    } catch (err) {
+      log(noNurseNote(`nurse: cannot log in as ${options.nurseEmail} at ${url} (${(err as Error).message})`, options.deviceAssessments));
+    }
+  }
 
   const startedAt = Date.now();
   let last = { at: startedAt, sent: 0 };
@@ -97,7 +123,7 @@ async function main(): Promise<number> {
     const rate = ((stats.sent - last.sent) * 1000) / Math.max(1, now - last.at);
     last = { at: now, sent: stats.sent };
     if (options.quiet) return;
-    const text = formatSummary(stats, rate, now - startedAt);
+    const text = formatSummary(stats, rate, now - startedAt, nurse?.stats());
     if (tty) {
       out.write(`\r${fitToWidth(text, out.columns)}\x1b[K`);
       liveLine = true;
@@ -117,8 +143,9 @@ async function main(): Promise<number> {
     stopping = true;
     clearInterval(ticker);
     endLiveLine();
+    await nurse?.stop();
     await fleet.stop();
-    log(`stopped (${why}): ${formatSummary(fleet.stats(), null, Date.now() - startedAt)}`);
+    log(`stopped (${why}): ${formatSummary(fleet.stats(), null, Date.now() - startedAt, nurse?.stats())}`);
     finish(code);
   }
   process.on('SIGINT', () => void stop('SIGINT', 0));

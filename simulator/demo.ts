@@ -1,6 +1,8 @@
 // `npm run demo`: the server on the embedded database plus a simulated ward, in one command.
 // Its own data directory (./data/demo) and admin credentials, kept between runs.
 //   npm run demo -- --beds 24 --scenario mixed --seed 7 --speed 4
+//   --no-nurse              no simulated nurse (NEWS2 then lacks acvpu and o2: partial)
+//   --device-assessments    devices send o2/acvpu themselves
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,6 +10,7 @@ import { loadConfig } from '../server/config.ts';
 import { startServer } from '../server/server.ts';
 import { generateSecret } from '../server/auth/passwords.ts';
 import { startFleet } from './fleet.ts';
+import { noNurseNote, nurseBeds, nurseLogger, startNurse, type Nurse } from './nurse-runner.ts';
 import { loadFleetFile, provisionFleet, saveFleetFile } from './provision.ts';
 import { formatSummary } from './summary.ts';
 import { FLEET_SCENARIO_NAMES, type FleetScenarioName } from './scenarios.ts';
@@ -20,6 +23,8 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '7' },
     speed: { type: 'string', default: '4' },
     ward: { type: 'string', default: 'A' },
+    'no-nurse': { type: 'boolean', default: false },
+    'device-assessments': { type: 'boolean', default: false },
   },
 });
 const beds = Number(args.beds);
@@ -70,7 +75,35 @@ const fleet = await startFleet({
   scenario: args.scenario as FleetScenarioName,
   seed: Number(args.seed),
   speed: Number(args.speed),
+  deviceAssessments: args['device-assessments'],
 });
+
+// The seeded nurse charts full observation sets (o2 and ACVPU included) for every bed.
+const newLine = () => {
+  if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
+};
+let nurse: Nurse | null = null;
+let nurseNote: string;
+if (args['no-nurse']) nurseNote = noNurseNote('nurse off (--no-nurse)', args['device-assessments']!);
+else {
+  const { email, password } = seeded.accounts.nurse;
+  try {
+    nurse = await startNurse({
+      baseUrl: base,
+      email,
+      password,
+      beds: nurseBeds(fleet),
+      seed: Number(args.seed),
+      onEvent: nurseLogger((line) => {
+        newLine();
+        console.log(line);
+      }),
+    });
+    nurseNote = `nurse ${email} charts full observation sets: a first round now, then per RCP NEWS2 chart 4 (scenario time; --no-nurse to turn off)`;
+  } catch (err) {
+    nurseNote = noNurseNote(`nurse: cannot log in as ${email} (${(err as Error).message})`, args['device-assessments']!);
+  }
+}
 
 console.log(
   [
@@ -81,6 +114,7 @@ console.log(
     `  wall display (kiosk): ${seeded.accounts.kiosk.email} / ${seeded.accounts.kiosk.password} → /ward/${encodeURIComponent(ward)}?kiosk=1   (all in ${seedFile})`,
     `  API documentation: http://localhost:${server.httpPort}/api/docs`,
     `  ${beds} simulated beds in ward ${ward}, scenario ${args.scenario}, speed ×${args.speed}; MQTT on port ${server.mqttPort}`,
+    `  ${nurseNote}`,
     '  Ctrl-C stops the simulator and the server.',
     '',
   ].join('\n'),
@@ -95,7 +129,7 @@ const ticker = setInterval(() => {
   const rate = ((s.sent - last) * 1000) / Math.max(1, now - lastAt);
   last = s.sent;
   lastAt = now;
-  if (process.stdout.isTTY) process.stdout.write(`\r${formatSummary(s, rate, now - started)}   `);
+  if (process.stdout.isTTY) process.stdout.write(`\r${formatSummary(s, rate, now - started, nurse?.stats())}\x1b[K`);
 }, 1000);
 
 let stopping = false;
@@ -104,6 +138,7 @@ const stop = async () => {
   stopping = true;
   clearInterval(ticker);
   process.stdout.write('\nstopping …\n');
+  await nurse?.stop();
   await fleet.stop();
   await server.close();
   process.exit(0);

@@ -16,6 +16,8 @@ export interface DeviceOptions {
   anchorMs: number;
   patient: PatientState;
   rng: Rng;
+  /** Send o2 and ACVPU from the scenario (a monitor that reports them); default numeric vitals only. */
+  assessments?: boolean;
   /** Wait before reconnecting after a dropped or failed connection. */
   reconnectMs?: number;
   onEvent?: (event: DeviceEvent) => void;
@@ -52,6 +54,8 @@ export interface Device {
   /** Publish `offline` (retained), disconnect cleanly and stop ticking. */
   stop(): Promise<void>;
   stats(): DeviceStats;
+  /** The simulated patient as of the latest reading (the nurse observes the same patient). */
+  patient(): PatientState;
 }
 
 // MQTT 3.1.1 CONNACK return codes after which retrying cannot help.
@@ -106,7 +110,7 @@ export function createDevice(options: DeviceOptions): Device {
     c.on('connect', () => {
       sessionUp = true;
       stats.connected = true;
-      memo = null; // the server may have restarted: send o2 and ACVPU again in the first reading
+      memo = null; // the server may have restarted: with assessments, send o2 and ACVPU again in the first reading
       // Readings are small and latency matters more than packet count.
       (c.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
       c.publish(statusTopic(deviceId), 'online', { qos: 1, retain: true });
@@ -181,7 +185,7 @@ export function createDevice(options: DeviceOptions): Device {
     }
 
     if (client?.connected) {
-      const { payload, memo: nextMemo } = buildPayload(now, seq, result.vitals, memo);
+      const { payload, memo: nextMemo } = buildPayload(now, seq, result.vitals, memo, { assessments: options.assessments ?? false });
       memo = nextMemo;
       seq++;
       client.publish(vitalsTopic(deviceId), JSON.stringify(payload), { qos }, (err) => {
@@ -233,6 +237,7 @@ export function createDevice(options: DeviceOptions): Device {
       if (outcome !== 'ok') c.end(true);
     },
     stats: () => ({ ...stats }),
+    patient: () => patient,
   };
 }
 

@@ -1,6 +1,6 @@
 // A ward of simulated devices: plans who gets which patient and scenario (pure), then runs them.
 import { createDevice, type Device, type DeviceEvent, type DeviceStats } from './device.ts';
-import { createPatient, createProfile, type PatientProfile } from './physiology.ts';
+import { createPatient, createProfile, type PatientProfile, type PatientState } from './physiology.ts';
 import { createRng, deriveSeed } from './rng.ts';
 import { assignScenarios, scenarioForBed, type FleetScenarioName, type Scenario, type ScenarioName } from './scenarios.ts';
 import { spreadOffsets } from './telemetry.ts';
@@ -10,6 +10,8 @@ export interface FleetDevice {
   /** Absent when the server runs in anonymous mode. */
   secret?: string;
   bed?: string;
+  /** The patient the device is assigned to (from the fleet file); the nurse charts for this patient. */
+  patientId?: string;
 }
 
 export interface FleetOptions {
@@ -28,6 +30,11 @@ export interface FleetOptions {
    */
   onsetMs?: number;
   qos?: 0 | 1;
+  /**
+   * Devices send o2 and ACVPU from the scenario (--device-assessments), as a monitor with an O2 flow
+   * sensor might. Default off: numeric vitals only; a nurse charts oxygen and consciousness.
+   */
+  deviceAssessments?: boolean;
   /** Connections are opened evenly over this window so a big ward does not storm the broker. */
   connectWindowMs?: number;
   /** Minutes east of UTC for the circadian rhythm; default the host's zone. */
@@ -60,6 +67,12 @@ export interface FleetStats {
 
 export interface Fleet {
   readonly devices: readonly PlannedDevice[];
+  /** Epoch ms at which scenario time is 0 (the first readings). */
+  readonly startMs: number;
+  /** Scenario time runs this many times faster than wall time. */
+  readonly speed: number;
+  /** The simulated patient of plan entry `index`, as of its device's latest reading. */
+  patientState(index: number): PatientState;
   stats(): FleetStats;
   perDevice(): DeviceStats[];
   /** Resolves true once every device that has not been refused is connected, false on timeout. */
@@ -68,7 +81,7 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-export const DEFAULTS = { scenario: 'mixed', seed: 1, rate: 1, speed: 1, qos: 0, connectWindowMs: 1000 } as const;
+export const DEFAULTS = { scenario: 'mixed', seed: 1, rate: 1, speed: 1, qos: 0, connectWindowMs: 1000, deviceAssessments: false } as const;
 
 /** Device ids for a server in anonymous mode: sim-0001, sim-0002, … */
 export function anonymousDevices(count: number): FleetDevice[] {
@@ -139,6 +152,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       anchorMs: firstTickMs + p.phaseMs,
       patient: createPatient({ profile: p.profile, scenario: p.scenario, startMs: firstTickMs, speed: options.speed ?? DEFAULTS.speed, utcOffsetMin }),
       rng,
+      assessments: options.deviceAssessments ?? DEFAULTS.deviceAssessments,
       // Jittered so a ward does not reconnect in one burst after a broker restart.
       reconnectMs: Math.round(rng.uniform(1500, 2500)),
       onEvent,
@@ -175,6 +189,13 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
 
   return {
     devices: plan,
+    startMs: firstTickMs,
+    speed: options.speed ?? DEFAULTS.speed,
+    patientState(index) {
+      const device = devices[index];
+      if (!device) throw new RangeError(`no device ${index} in this fleet`);
+      return device.patient();
+    },
     stats,
     perDevice,
     async waitConnected(timeoutMs) {

@@ -2,7 +2,7 @@
 // measurement noise, and the scenario's pull towards its targets. Pure apart from the Rng.
 import { NUMERIC_VITALS, type NumericVital, type VitalValues } from '../server/pipeline/vitals.ts';
 import type { Rng } from './rng.ts';
-import type { Scenario } from './scenarios.ts';
+import type { ArtifactEpisode, ArtifactKind, Scenario, ScenarioEffect } from './scenarios.ts';
 
 export type Vitals = Record<NumericVital, number>;
 
@@ -29,8 +29,13 @@ export interface PatientState {
 
 export interface StepResult {
   state: PatientState;
-  /** Rounded as charted (integers; temperature to one decimal), missing sensors left out. */
+  /**
+   * Rounded as charted (integers; temperature to one decimal), missing sensors left out; with the
+   * patient's o2 and acvpu from the scenario (a device sends these only with --device-assessments).
+   */
   vitals: VitalValues;
+  /** The kind of artifact that corrupted this reading, or null for a clean one. */
+  artifact: ArtifactKind | null;
   /** The scenario has taken the device off the network. */
   offline: boolean;
   scenarioMs: number;
@@ -97,7 +102,20 @@ export function circadianPhase(tMs: number, utcOffsetMin: number, shiftH: number
   return Math.sin((2 * Math.PI * (hour - 11 - shiftH)) / 24);
 }
 
-/** Take one reading at epoch ms `tMs`. Draws a fixed number of values from `rng` per call, plus a few on an artifact. */
+/** The patient's mean value of `v` (no drift, no noise) at `tMs`, given the scenario's effect. */
+function meanOf(state: PatientState, v: NumericVital, effect: ScenarioEffect, rhythm: number): number {
+  const base = state.profile.baseline[v] + CIRCADIAN[v] * rhythm;
+  const target = effect.targets[v];
+  const severity = effect.severityOf?.[v] ?? effect.severity;
+  return target === undefined ? base : base + severity * (target - base);
+}
+
+const round = (v: NumericVital, x: number) => (v === 'temp' ? Math.round(x * 10) / 10 : Math.round(x));
+
+/**
+ * Take one reading at epoch ms `tMs`. Draws a fixed number of values from `rng` per call
+ * (12 gaussians and 2 uniforms), plus a few when an artifact corrupts the reading.
+ */
 export function step(state: PatientState, tMs: number, rng: Rng): StepResult {
   const dtS = state.lastMs === null ? 0 : Math.max(0, tMs - state.lastMs) / 1000;
   // Exact Ornstein–Uhlenbeck update, so the walk is the same whatever the reading rate.
@@ -112,59 +130,109 @@ export function step(state: PatientState, tMs: number, rng: Rng): StepResult {
 
   const raw = {} as Vitals;
   for (const v of NUMERIC_VITALS) {
-    const base = state.profile.baseline[v] + CIRCADIAN[v] * rhythm;
-    const target = effect.targets[v];
-    const severity = effect.severityOf?.[v] ?? effect.severity;
-    const mean = target === undefined ? base : base + severity * (target - base);
     const range = PHYSIOLOGICAL[v];
-    raw[v] = clamp(mean + drift[v] + NOISE_SD[v] * rng.gaussian(), range.min, range.max);
+    raw[v] = clamp(meanOf(state, v, effect, rhythm) + drift[v] + NOISE_SD[v] * rng.gaussian(), range.min, range.max);
   }
   raw.dbp = Math.min(raw.dbp, raw.sbp - 10);
 
-  if (rng.chance(effect.artifactRate)) addArtifact(raw, rng);
-  if (rng.chance(effect.implausibleRate)) addImplausible(raw, rng);
+  // Both chances are drawn on every reading (with chance 0 outside an episode), so a scenario
+  // without artifact draws the same stream as before artifact episodes existed.
+  const episode = effect.artifact;
+  const corrupt = rng.chance(episode?.corruptRate ?? 0);
+  const implausible = rng.chance(episode?.implausibleRate ?? 0);
+  if (episode && corrupt) addArtifact(raw, episode, rng);
+  if (episode && implausible) addImplausible(raw, episode, rng);
 
   const vitals: VitalValues = {};
   for (const v of NUMERIC_VITALS) {
-    if (!effect.missing.includes(v)) vitals[v] = v === 'temp' ? Math.round(raw[v] * 10) / 10 : Math.round(raw[v]);
+    if (!effect.missing.includes(v)) vitals[v] = round(v, raw[v]);
   }
   vitals.o2 = effect.o2;
   vitals.acvpu = effect.acvpu;
 
-  return { state: { ...state, lastMs: tMs, drift }, vitals, offline: effect.offline, scenarioMs };
+  return {
+    state: { ...state, lastMs: tMs, drift },
+    vitals,
+    artifact: episode && (corrupt || implausible) ? episode.kind : null,
+    offline: effect.offline,
+    scenarioMs,
+  };
 }
 
-/** A wrong but plausible reading: the kind a real ward monitor shows when a patient moves. */
-function addArtifact(raw: Vitals, rng: Rng): void {
-  switch (rng.int(0, 4)) {
-    case 0: // motion: pulse counter double-counts
-      raw.hr = Math.min(300, raw.hr * rng.uniform(1.5, 2.2));
+/** What a nurse's own measurement adds (manual cuff, thermometer, RR counted over a minute). */
+const MANUAL_NOISE_SD: Vitals = { hr: 1.5, spo2: 0.5, rr: 1, temp: 0.1, sbp: 4, dbp: 3 };
+
+export interface Observation {
+  /** All six numeric vitals, rounded as charted. */
+  vitals: Record<NumericVital, number>;
+  o2: boolean;
+  acvpu: ScenarioEffect['acvpu'];
+  scenarioMs: number;
+}
+
+/**
+ * A full set of observations as a nurse takes it at `tMs`: the same patient the monitor watches
+ * (baseline, 24 h rhythm, scenario, and the slow drift in `state`, decayed to `tMs`) measured with
+ * the nurse's own small error — never an artifact or a missing sensor, and with o2 and ACVPU as
+ * the scenario has them. Without `rng`, the noise-free values (what the nurse sees at a glance).
+ * Draws 6 gaussians from `rng`.
+ */
+export function observe(state: PatientState, tMs: number, rng?: Rng): Observation {
+  const dtS = state.lastMs === null ? 0 : Math.max(0, tMs - state.lastMs) / 1000;
+  const keep = Math.exp(-dtS / DRIFT_TAU_S);
+  const scenarioMs = Math.max(0, (tMs - state.startMs) * state.speed);
+  const effect = state.scenario.effect(scenarioMs);
+  const rhythm = circadianPhase(tMs, state.utcOffsetMin, state.profile.circadianShiftH);
+  const raw = {} as Vitals;
+  for (const v of NUMERIC_VITALS) {
+    const range = PHYSIOLOGICAL[v];
+    const noise = rng ? MANUAL_NOISE_SD[v] * rng.gaussian() : 0;
+    raw[v] = clamp(meanOf(state, v, effect, rhythm) + state.drift[v] * keep + noise, range.min, range.max);
+  }
+  raw.dbp = Math.min(raw.dbp, raw.sbp - 10);
+  const vitals = {} as Vitals;
+  for (const v of NUMERIC_VITALS) vitals[v] = round(v, raw[v]);
+  return { vitals, o2: effect.o2, acvpu: effect.acvpu, scenarioMs };
+}
+
+/** A wrong but plausible reading of the signals the episode affects. */
+function addArtifact(raw: Vitals, episode: ArtifactEpisode, rng: Rng): void {
+  switch (episode.kind) {
+    case 'motion':
+      // The pleth is full of movement: SpO2 reads low and jumps about, the pulse count goes wrong.
+      raw.spo2 = Math.max(50, raw.spo2 - rng.uniform(4, 25));
+      if (episode.hr === 'double') raw.hr = Math.min(300, raw.hr * rng.uniform(1.8, 2.2));
+      else if (episode.hr === 'half') raw.hr = raw.hr * rng.uniform(0.45, 0.6);
+      else raw.hr = Math.max(20, raw.hr + (rng.chance(0.5) ? 1 : -1) * rng.uniform(20, 50));
       break;
-    case 1: // probe slipping: SpO2 dips
-      raw.spo2 = Math.max(50, raw.spo2 - rng.uniform(10, 30));
+    case 'probe': // slipping off the finger
+      raw.spo2 = Math.max(50, raw.spo2 - rng.uniform(8, 30));
       break;
-    case 2: // arm moved during the cuff cycle
+    case 'cuff': // arm moved during the cuff cycle
       raw.sbp = Math.min(280, raw.sbp + rng.uniform(30, 60));
       raw.dbp = Math.min(raw.sbp - 10, raw.dbp + rng.uniform(10, 25));
       break;
-    default: // talking or coughing
-      raw.rr = rng.uniform(35, 50);
+    case 'talking': // talking or coughing over the impedance signal
+      raw.rr = rng.uniform(32, 50);
+      break;
   }
 }
 
 /** A value outside the server's PLAUSIBLE range, which it must refuse (field dropped, error published). */
-function addImplausible(raw: Vitals, rng: Rng): void {
-  switch (rng.int(0, 4)) {
-    case 0:
-      raw.hr = rng.uniform(360, 450);
+function addImplausible(raw: Vitals, episode: ArtifactEpisode, rng: Rng): void {
+  switch (episode.kind) {
+    case 'motion':
+      if (rng.chance(0.5)) raw.hr = rng.uniform(360, 450);
+      else raw.spo2 = rng.uniform(101, 130);
       break;
-    case 1:
+    case 'probe':
       raw.spo2 = rng.uniform(101, 130);
       break;
-    case 2:
-      raw.temp = rng.uniform(46, 55);
-      break;
-    default:
+    case 'cuff':
       raw.sbp = rng.uniform(310, 400);
+      break;
+    case 'talking':
+      raw.rr = rng.uniform(125, 180);
+      break;
   }
 }

@@ -1,8 +1,10 @@
 // Scenario definitions: what happens to a patient (and their device) over scenario time.
-// Pure: an effect is a function of scenario time only; randomness lives in physiology.ts.
+// Pure: an effect is a function of scenario time only; reading-to-reading randomness lives in
+// physiology.ts (the artifact episodes are drawn from a seeded stream per time window, so they
+// too are a function of scenario time and the scenario's seed).
 // Scenario time is wall time × --speed, so `--speed 10` plays a 10-minute deterioration in one.
 import type { Acvpu, NumericVital } from '../server/pipeline/vitals.ts';
-import type { Rng } from './rng.ts';
+import { createRng, deriveSeed, type Rng } from './rng.ts';
 
 export const SCENARIO_NAMES = [
   'stable',
@@ -27,7 +29,7 @@ export const SCENARIO_DESCRIPTIONS: Record<FleetScenarioName, string> = {
   bradycardia: 'HR drops to ~35–40/min with BP falling for ~5 min, then recovers; repeats every 20 min',
   fever: 'temperature climbs to ~39.6 °C with HR and RR following for ~30 min, then settles; repeats every 90 min',
   'sensor-off': 'a sensor (SpO2 usually, else BP or RR) stops reporting for 2 min every 6 min',
-  artifact: 'motion/probe spikes in ~3% of readings; ~0.5% carry a physically implausible value the server refuses',
+  artifact: 'motion artifact in episodes (~4 an hour, 3 s–2 min, most under 30 s): SpO2 drops, HR doubled, halved or erratic, now and then a cuff or talking spike; ~6% of readings in an episode carry a physically implausible value the server refuses',
   offline: 'the device drops off the network (no DISCONNECT, so its will fires) for 60 s every 5 min',
   mixed: 'a deterministic mix per bed: about 70% stable, the rest spread over the other scenarios',
 };
@@ -41,14 +43,42 @@ export interface ScenarioEffect {
   severityOf?: Partial<Record<NumericVital, number>>;
   /** Vitals the device cannot measure right now (left out of the payload). */
   missing: readonly NumericVital[];
+  /**
+   * The patient's oxygen and consciousness: clinical assessments a nurse charts (simulator/nurse.ts),
+   * sent by a device only with --device-assessments.
+   */
   o2: boolean;
   acvpu: Acvpu;
-  /** Chance per reading of a spike that is wrong but plausible (motion, probe, cuff). */
-  artifactRate: number;
-  /** Chance per reading of a value outside the plausible range (exercises server refusals). */
-  implausibleRate: number;
+  /** The motion-artifact episode in progress, or null. */
+  artifact: ArtifactEpisode | null;
   /** The device is off the network. */
   offline: boolean;
+}
+
+/** Which signals an artifact episode corrupts. */
+export type ArtifactKind =
+  /** the patient moves: SpO2 drops erratically and the pulse counter goes wrong */
+  | 'motion'
+  /** the finger probe slips: SpO2 drops */
+  | 'probe'
+  /** the arm moves during the cuff cycle: BP reads high */
+  | 'cuff'
+  /** talking or coughing: RR reads high */
+  | 'talking';
+
+/** How a motion episode corrupts HR: the counter doubles, halves, or jumps about. */
+export type HrArtifact = 'double' | 'half' | 'erratic';
+
+/** One episode of artifact, in scenario time. */
+export interface ArtifactEpisode {
+  kind: ArtifactKind;
+  hr: HrArtifact;
+  startMs: number;
+  durationMs: number;
+  /** Chance per reading during the episode that the affected signals are corrupted (most readings). */
+  corruptRate: number;
+  /** Chance per reading during the episode of a physically implausible value the server refuses. */
+  implausibleRate: number;
 }
 
 export interface Scenario {
@@ -62,6 +92,8 @@ export interface ScenarioParams {
   onsetMs?: number;
   /** sensor-off: which vitals go missing (default spo2). */
   sensors?: readonly NumericVital[];
+  /** artifact: seed of the episode stream (default 0). */
+  seed?: number;
 }
 
 const MIN = 60_000;
@@ -72,8 +104,7 @@ const BASELINE: ScenarioEffect = {
   missing: [],
   o2: false,
   acvpu: 'A',
-  artifactRate: 0,
-  implausibleRate: 0,
+  artifact: null,
   offline: false,
 };
 
@@ -184,6 +215,78 @@ function inWindow(t: number, onsetMs: number, durationMs: number, periodMs: numb
   return x >= 0 && x % periodMs < durationMs;
 }
 
+/**
+ * Motion artifact comes in episodes, as at a real bedside: a patient moves, a probe slips, a cuff
+ * cycles while the arm bends — for seconds to a couple of minutes, during which most readings of
+ * the affected signals are wrong. Episodes start at random, on average `perHour` an hour of
+ * scenario time: scenario time after the onset is cut into windows of `windowMs`, and each window
+ * holds one episode with chance `startChance`, starting anywhere in it. Durations are log-uniform
+ * between `minMs` and `maxMs` (median ~19 s, mean ~32 s: most short, a fifth over a minute). Each
+ * window draws from its own seeded stream, so an episode is a pure function of the scenario's seed
+ * and the time, whichever readings were taken before.
+ */
+export const ARTIFACT = {
+  windowMs: 5 * MIN,
+  startChance: 1 / 3,
+  /** windows per hour × startChance */
+  perHour: 4,
+  minMs: 3_000,
+  maxMs: 120_000,
+  corruptRate: 0.85,
+  implausibleRate: 0.06,
+  /** Relative frequency of each kind. */
+  kinds: { motion: 0.55, probe: 0.25, cuff: 0.1, talking: 0.1 } satisfies Record<ArtifactKind, number>,
+  hr: ['double', 'half', 'erratic'] as const satisfies readonly HrArtifact[],
+} as const;
+
+const ARTIFACT_KINDS = Object.entries(ARTIFACT.kinds) as [ArtifactKind, number][];
+
+/** The episode of window `window` (0 = the first `windowMs` after the onset), or null. */
+export function artifactEpisodeIn(seed: number, onsetMs: number, window: number): ArtifactEpisode | null {
+  if (window < 0) return null;
+  const rng = createRng(deriveSeed(seed, 'artifact', window));
+  if (!rng.chance(ARTIFACT.startChance)) return null;
+  const startMs = onsetMs + (window + rng.next()) * ARTIFACT.windowMs;
+  const durationMs = Math.round(ARTIFACT.minMs * (ARTIFACT.maxMs / ARTIFACT.minMs) ** rng.next());
+  let u = rng.next();
+  let kind: ArtifactKind = 'motion';
+  for (const [k, weight] of ARTIFACT_KINDS) {
+    kind = k;
+    if ((u -= weight) < 0) break;
+  }
+  return {
+    kind,
+    hr: rng.pick(ARTIFACT.hr),
+    startMs,
+    durationMs,
+    corruptRate: ARTIFACT.corruptRate,
+    implausibleRate: ARTIFACT.implausibleRate,
+  };
+}
+
+/** The artifact episode in progress at scenario time `t`, or null. */
+export function artifactAt(seed: number, onsetMs: number, t: number): ArtifactEpisode | null {
+  if (t < onsetMs) return null;
+  const window = Math.floor((t - onsetMs) / ARTIFACT.windowMs);
+  // An episode lasts at most maxMs < windowMs, so only this window's and the previous one's can cover t.
+  for (const w of [window, window - 1]) {
+    const e = artifactEpisodeIn(seed, onsetMs, w);
+    if (e && t >= e.startMs && t < e.startMs + e.durationMs) return e;
+  }
+  return null;
+}
+
+/** Every episode starting in [fromMs, toMs) of scenario time, in order. */
+export function artifactEpisodes(seed: number, onsetMs: number, fromMs: number, toMs: number): ArtifactEpisode[] {
+  const out: ArtifactEpisode[] = [];
+  const first = Math.max(0, Math.floor((fromMs - onsetMs) / ARTIFACT.windowMs));
+  for (let w = first; onsetMs + w * ARTIFACT.windowMs < toMs; w++) {
+    const e = artifactEpisodeIn(seed, onsetMs, w);
+    if (e && e.startMs >= fromMs && e.startMs < toMs) out.push(e);
+  }
+  return out;
+}
+
 export function createScenario(name: ScenarioName, params: ScenarioParams = {}): Scenario {
   const make = (onsetMs: number, effect: (t: number) => ScenarioEffect): Scenario => ({ name, onsetMs, effect });
   const onset = (fallback: number) => params.onsetMs ?? fallback;
@@ -230,8 +333,11 @@ export function createScenario(name: ScenarioName, params: ScenarioParams = {}):
 
     case 'artifact': {
       const start = onset(0);
-      const noisy: ScenarioEffect = { ...BASELINE, artifactRate: 0.03, implausibleRate: 0.005 };
-      return make(start, (t) => (t >= start ? noisy : BASELINE));
+      const seed = params.seed ?? 0;
+      return make(start, (t) => {
+        const artifact = artifactAt(seed, start, t);
+        return artifact === null ? BASELINE : { ...BASELINE, artifact };
+      });
     }
 
     case 'offline': {
@@ -258,7 +364,8 @@ export function scenarioForBed(name: ScenarioName, rng: Rng, onsetMs?: number): 
     case 'sensor-off':
       return createScenario(name, { onsetMs: at(30_000 + jitter), sensors: rng.pick(SENSOR_CHOICES) });
     case 'artifact':
-      return createScenario(name, { onsetMs: at(0) });
+      // One more draw from this bed's stream, after the jitter: nothing else uses it afterwards.
+      return createScenario(name, { onsetMs: at(0), seed: rng.int(0, 2 ** 32) });
     case 'offline':
       return createScenario(name, { onsetMs: at(45_000 + jitter) });
     case 'sepsis':

@@ -9,8 +9,14 @@ export function formatDuration(ms: number): string {
   return `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
 }
 
-/** `msgsPerSecond` null leaves the rate out (final summary). */
-export function formatSummary(stats: FleetStats, msgsPerSecond: number | null, elapsedMs: number): string {
+/** What the simulated nurse has done (simulator/nurse-runner.ts). */
+export interface NurseSummary {
+  recorded: number;
+  refused: number;
+}
+
+/** `msgsPerSecond` null leaves the rate out (final summary); `nurse` only when a nurse runs. */
+export function formatSummary(stats: FleetStats, msgsPerSecond: number | null, elapsedMs: number, nurse?: NurseSummary | null): string {
   const parts = [formatDuration(elapsedMs), `${stats.connected}/${stats.devices} connected`];
   if (msgsPerSecond !== null) parts.push(`${msgsPerSecond.toFixed(1)} msg/s`);
   parts.push(
@@ -20,6 +26,7 @@ export function formatSummary(stats: FleetStats, msgsPerSecond: number | null, e
   );
   if (stats.simulatedOffline > 0) parts.push(`${stats.simulatedOffline} simulated offline`);
   if (stats.refused > 0) parts.push(`${stats.refused} refused by broker`);
+  if (nurse) parts.push(`${count.format(nurse.recorded)} obs sets${nurse.refused > 0 ? ` (${count.format(nurse.refused)} refused)` : ''}`);
   if (stats.lastServerError !== undefined) parts.push(`last error ${stats.lastServerError}`);
   return parts.join(' · ');
 }

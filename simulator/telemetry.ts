@@ -17,24 +17,36 @@ export interface CategoricalMemo {
   ts: number;
 }
 
-/** How often o2 and ACVPU are repeated when unchanged, so the server never holds them stale. */
+/** How often a device with assessments repeats o2 and ACVPU when unchanged. */
 export const CATEGORICAL_REFRESH_MS = 30_000;
 
+export interface PayloadOptions {
+  /**
+   * The device reports o2 and ACVPU itself (--device-assessments: e.g. a monitor with an O2 flow
+   * sensor and a gateway relaying the chart). Off by default: oxygen and consciousness are clinical
+   * assessments a nurse records through the observations API, never a device's silent default.
+   */
+  assessments?: boolean;
+  /** With assessments: repeat them at least this often (ms). */
+  refreshMs?: number;
+}
+
 /**
- * One telemetry message. Numeric vitals go in every message; o2 and acvpu only in the first,
- * when they change, and every CATEGORICAL_REFRESH_MS — as a bedside monitor would chart them.
+ * One telemetry message. Numeric vitals go in every message; o2 and acvpu never, unless the device
+ * reports assessments: then in the first message, when they change, and every `refreshMs`.
  */
 export function buildPayload(
   ts: number,
   seq: number,
   vitals: VitalValues,
   last: CategoricalMemo | null,
-  refreshMs = CATEGORICAL_REFRESH_MS,
+  options: PayloadOptions = {},
 ): { payload: TelemetryPayload; memo: CategoricalMemo | null } {
   const { o2, acvpu, ...numeric } = vitals;
   const payload: TelemetryPayload = { ts, seq, ...numeric };
+  if (!options.assessments) return { payload, memo: last };
   if (o2 === undefined || acvpu === undefined) return { payload: { ...payload, ...pick(o2, acvpu) }, memo: last };
-  const due = last === null || last.o2 !== o2 || last.acvpu !== acvpu || ts - last.ts >= refreshMs;
+  const due = last === null || last.o2 !== o2 || last.acvpu !== acvpu || ts - last.ts >= (options.refreshMs ?? CATEGORICAL_REFRESH_MS);
   if (!due) return { payload, memo: last };
   return { payload: { ...payload, o2, acvpu }, memo: { o2, acvpu, ts } };
 }

@@ -104,7 +104,7 @@ export function patientRoutes(ctx: AppContext): Router {
       const before = await mustExist(id);
       const limits = parse(limitsSchema, req.body, 'body');
       for (const [p, b] of Object.entries(limits)) {
-        const eff = effectiveLimits({ [p]: b })[p as keyof typeof limits];
+        const eff = effectiveLimits({ [p]: b }, before.spo2Scale)[p as keyof typeof limits];
         if (eff.low !== undefined && eff.high !== undefined && eff.low >= eff.high) {
           throw Errors.validation(`body.${p}: low ${eff.low} must be below high ${eff.high} (defaults fill what is not given)`);
         }
@@ -113,7 +113,7 @@ export function patientRoutes(ctx: AppContext): Router {
       if (!p) throw Errors.conflict('patient is archived');
       ctx.onPatientChanged(p);
       ctx.audit(auditOf(req, 'update', 'alarm-limits', id, id, { before: before.alarmLimits, after: limits }));
-      res.json({ patientId: id, alarmLimits: p.alarmLimits, effectiveLimits: effectiveLimits(p.alarmLimits) });
+      res.json({ patientId: id, alarmLimits: p.alarmLimits, effectiveLimits: effectiveLimits(p.alarmLimits, p.spo2Scale) });
     }),
   );
 

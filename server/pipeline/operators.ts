@@ -12,6 +12,10 @@ export interface VitalsEvent {
   deviceId: string | null;
   /** Measurement time of the newest reading in the tick, epoch ms. */
   ts: number;
+  /** min(ts, receipt time) of that reading: its age counts from here (a fast device clock cannot keep it fresh). */
+  at: number;
+  /** Device readings and manual observations are coalesced apart: they age differently. */
+  source: Reading['source'];
   values: VitalValues;
 }
 
@@ -33,12 +37,15 @@ export function mergeTick(batch: Reading[]): VitalsEvent[] {
   const byPatient = new Map<string, VitalsEvent>();
   for (const r of batch) {
     const id = r.patientId!;
-    const ev = byPatient.get(id);
+    const key = r.source === 'manual' ? `${id}|m` : id;
+    const ev = byPatient.get(key);
+    const at = Math.min(r.ts, r.receivedAt);
     if (!ev) {
-      byPatient.set(id, { patientId: id, deviceId: r.deviceId, ts: r.ts, values: { ...r.values } });
+      byPatient.set(key, { patientId: id, deviceId: r.deviceId, ts: r.ts, at, source: r.source, values: { ...r.values } });
     } else if (r.ts >= ev.ts) {
       ev.values = { ...ev.values, ...r.values };
       ev.ts = r.ts;
+      ev.at = at;
       ev.deviceId = r.deviceId;
     } else {
       ev.values = { ...r.values, ...ev.values };
@@ -48,7 +55,7 @@ export function mergeTick(batch: Reading[]): VitalsEvent[] {
 }
 
 export type MonitorInput =
-  | { type: 'reading'; reading: Reading; battery?: number; backfill?: boolean }
+  | { type: 'reading'; reading: Reading; battery?: number; backfill?: boolean; noSignal?: readonly string[] }
   | { type: 'device'; deviceId: string; patientId: string | null; status: 'online' | 'offline' }
   | { type: 'implausible'; deviceId: string; patientId: string | null; at: number };
 
@@ -65,7 +72,7 @@ export function monitorPatients(engine: AlarmEngine, tickMs: number, scheduler: 
       events.pipe(
         map((ev): EngineOutput | null => {
           const now = scheduler.now();
-          if (ev.type === 'reading') return engine.reading(ev.reading, now, ev.battery, ev.backfill);
+          if (ev.type === 'reading') return engine.reading(ev.reading, now, ev.battery, ev.backfill, ev.noSignal);
           if (ev.type === 'device') return engine.deviceStatus(ev.deviceId, ev.patientId, ev.status, now);
           engine.implausible(ev.deviceId, ev.patientId, ev.at);
           return null;

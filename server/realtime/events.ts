@@ -2,6 +2,7 @@
 import type { VitalsEvent } from '../pipeline/operators.ts';
 import type { ScoreEvent, PatientSnapshot } from './live-state.ts';
 import type { Alarm } from '../pipeline/alarms/model.ts';
+import type { Freshness } from '../pipeline/latest.ts';
 
 export type { VitalsEvent, ScoreEvent, PatientSnapshot };
 
@@ -65,6 +66,13 @@ export type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: string;
 export interface SubscribeResult {
   /** The room joined: `ward:{ward}` or `patient:{id}`. */
   room: string;
+  /**
+   * The server's freshness windows (ms): a display greys a value exactly when the server stops
+   * scoring it — streamed device values after `deviceMs`, intermittent ones after
+   * `intermittentMs`, manual ones after the patient's `ScoreEvent.manualWindowMs` (at most
+   * `manualMs`). Ages count from a value's `at`.
+   */
+  freshness?: Freshness;
   patients: (PatientSnapshot & { name: string; ward: string | null; bed: string | null })[];
   /** For a `{ queue }` subscription (then `patients` is empty). */
   queue?: QueueState;

@@ -161,6 +161,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
         void socket.join(room);
         const data: SubscribeResult = {
           room,
+          freshness: live.windows,
           patients: ids.map((id) => {
             const p = patients.get(id)!;
             return { ...live.snapshot(id, registry.devicesOfPatient(id)), name: p.name, ward: p.ward, bed: p.bed };

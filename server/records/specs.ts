@@ -78,7 +78,7 @@ export const patientSpec: ResourceSpec = {
   afterWrite: (row, ctx) => ctx.onPatientChanged(row as unknown as Patient),
   decorate: (row, ctx) => ({
     ...row,
-    effectiveLimits: effectiveLimits(row.alarmLimits as AlarmLimits),
+    effectiveLimits: effectiveLimits(row.alarmLimits as AlarmLimits, row.spo2Scale === 2 ? 2 : 1),
     devices: ctx.registry.devicesOfPatient(row.id as string),
   }),
 };

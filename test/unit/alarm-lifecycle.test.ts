@@ -163,6 +163,7 @@ describe('alarm condition delay (spec rule 1)', () => {
       silencedUntil: null,
       acknowledgedBy: null,
       acknowledgedAt: null,
+      acknowledgedValue: null,
       escalationLevel: 0,
       nextEscalationAt: T0 + 60 * S,
       deviceId: 'dev-7',
@@ -175,9 +176,16 @@ describe('alarm condition delay (spec rule 1)', () => {
     ]);
   });
 
-  it('a medium alarm has no escalation deadline; a missing deviceId becomes null', () => {
+  it('a medium physiological alarm escalates after 15 min; a missing deviceId becomes null', () => {
     const [a] = stepLifecycle(EMPTY_PATIENT_ALARMS, 'p1', [cond()], T0, newId).changes;
-    expect(a).toMatchObject({ priority: 'medium', latching: false, nextEscalationAt: null, deviceId: null });
+    expect(a).toMatchObject({ priority: 'medium', latching: false, nextEscalationAt: T0 + 15 * 60 * S, deviceId: null });
+  });
+
+  it('medium technical and low alarms never escalate', () => {
+    const offline = cond({ key: 'device-offline:d', kind: 'device-offline', category: 'technical', deviceId: 'd' });
+    const low = cond({ key: 'obs-due', kind: 'obs-due', priority: 'low' });
+    const out = stepLifecycle(EMPTY_PATIENT_ALARMS, 'p1', [offline, low], T0, newId);
+    expect(out.changes.map((a) => a.nextEscalationAt)).toEqual([null, null]);
   });
 });
 
@@ -206,24 +214,85 @@ describe('deduplication and updates (spec rule 2)', () => {
     expect(state.open[then.key]).toMatchObject({ value: then.value, limit: then.limit, priority: then.priority, message: then.message, rule: then.rule });
   });
 
-  it('NEWS2 medium → high starts escalation (and latches); high → medium stops it', () => {
+  it('NEWS2 medium → high restarts the escalation clock at the high delay (and latches); high → medium at the medium one', () => {
     const up = play([{ at: 0, step: [news2(5, 'medium')] }, { at: 10 * S, step: [news2(7, 'high')] }]);
     expect(up.changes[1]).toEqual([expect.objectContaining({ id: 'a1', priority: 'high', value: 7, nextEscalationAt: T0 + 70 * S, latching: true })]);
     const down = stepLifecycle(up.state, 'p1', [news2(6, 'medium')], T0 + 20 * S, newId);
-    expect(down.changes).toEqual([expect.objectContaining({ priority: 'medium', nextEscalationAt: null })]);
-    // Nothing escalates a medium alarm, even past the old deadline.
+    expect(down.changes).toEqual([expect.objectContaining({ priority: 'medium', nextEscalationAt: T0 + 20 * S + 15 * 60 * S })]);
+    // The old high deadline no longer applies.
     expect(stepLifecycle(down.state, 'p1', [news2(6, 'medium')], T0 + 120 * S, newId).escalations).toEqual([]);
+    expect(stepLifecycle(down.state, 'p1', [news2(6, 'medium')], T0 + 20 * S + 15 * 60 * S, newId).escalations).toEqual([
+      expect.objectContaining({ level: 1, role: 'doctor' }),
+    ]);
   });
 
-  it('a priority rise on an acknowledged alarm starts no escalation (no re-alarm)', () => {
-    const { state, changes, escalations } = play([
+  // IEC 60601-1-8 §6.8: acknowledgement (and audio paused) applies to the alarm condition as it was.
+  it('a priority rise on an acknowledged alarm re-activates it: flashing, escalating from level 0, with the reason in the trail', () => {
+    const { state, transitions, escalations } = play([
       { at: 0, step: [cond()] },
       { at: S, act: 'ack' },
-      ...every(2 * S, 300 * S, [cond({ priority: 'high' })]),
+      { at: 2 * S, step: [cond({ priority: 'high', value: 155 })] },
+      ...every(3 * S, 62 * S, [cond({ priority: 'high', value: 155 })]),
     ]);
-    expect(state.open['limit:hr']).toMatchObject({ state: 'acknowledged', priority: 'high', nextEscalationAt: null });
-    expect(changes.flat().filter((a) => a.state !== 'acknowledged')).toHaveLength(1); // only the firing
-    expect(escalations).toEqual([]);
+    expect(state.open['limit:hr']).toMatchObject({
+      state: 'active',
+      priority: 'high',
+      acknowledgedBy: null,
+      acknowledgedAt: null,
+      escalationLevel: 1,
+      nextEscalationAt: T0 + 62 * S + 60 * S,
+    });
+    expect(transitions.map((t) => [t.from, t.to, t.by, t.comment])).toEqual([
+      [null, 'active', null, 'condition met: hr > 120'],
+      ['active', 'acknowledged', 'u-nurse', null],
+      ['acknowledged', 'active', null, 'priority rose: medium → high'],
+    ]);
+    expect(escalations).toEqual([expect.objectContaining({ level: 1, at: T0 + 62 * S })]);
+  });
+
+  it('a priority rise on a silenced alarm ends the silence at once', () => {
+    const { state, transitions } = play([
+      { at: 0, step: [cond()] },
+      { at: S, act: 'silence' },
+      { at: 5 * S, step: [cond({ priority: 'high' })] },
+    ]);
+    expect(state.open['limit:hr']).toMatchObject({ state: 'active', silencedUntil: null, nextEscalationAt: T0 + 65 * S });
+    expect(transitions.at(-1)).toMatchObject({ from: 'silenced', to: 'active', comment: 'priority rose: medium → high' });
+  });
+
+  it('the same or a lower priority leaves an acknowledgement alone', () => {
+    const { state, transitions } = play([
+      { at: 0, step: [cond({ priority: 'high' })] },
+      { at: S, act: 'ack' },
+      { at: 2 * S, step: [cond({ priority: 'high', value: 160 })] },
+      { at: 3 * S, step: [cond({ priority: 'medium' })] },
+    ]);
+    expect(state.open['limit:hr']).toMatchObject({ state: 'acknowledged', priority: 'medium', nextEscalationAt: null });
+    expect(transitions).toHaveLength(2);
+  });
+
+  it('a NEWS2 total rising by 2 within its band after an acknowledgement is news; crossing into a higher band re-alarms', () => {
+    const { state, changes, transitions } = play([
+      { at: 0, step: [news2(7, 'high')] },
+      { at: S, act: 'ack' },
+      { at: 2 * S, step: [news2(8, 'high')] },
+      { at: 3 * S, step: [news2(9, 'high')] },
+      { at: 4 * S, step: [news2(10, 'high')] },
+      { at: 5 * S, step: [news2(11, 'high')] },
+    ]);
+    expect(state.open['news2:total']).toMatchObject({ state: 'acknowledged', value: 11, acknowledgedValue: 11 });
+    expect(transitions.slice(2).map((t) => [t.from, t.to, t.comment])).toEqual([
+      ['acknowledged', 'acknowledged', 'NEWS2 rose 7 → 9 since acknowledged'],
+      ['acknowledged', 'acknowledged', 'NEWS2 rose 9 → 11 since acknowledged'],
+    ]);
+    expect(changes[2]!.length + changes[3]!.length).toBe(2); // every new total is pushed
+    const realarm = play([
+      { at: 0, step: [news2(5, 'medium')] },
+      { at: S, act: 'ack', id: 'a2' },
+      { at: 2 * S, step: [news2(9, 'high')] },
+    ]);
+    expect(realarm.state.open['news2:total']).toMatchObject({ state: 'active', priority: 'high' });
+    expect(realarm.transitions.at(-1)).toMatchObject({ from: 'acknowledged', to: 'active', comment: 'priority rose: medium → high' });
   });
 });
 
@@ -312,9 +381,9 @@ describe('operator actions (spec action rules)', () => {
     ]);
   });
 
-  it('silence expiry of a medium alarm sets no escalation deadline', () => {
+  it('silence expiry restarts a medium physiological alarm\'s escalation clock (15 min)', () => {
     const { state } = play([{ at: 0, step: [cond()] }, { at: S, act: 'silence' }, { at: 121 * S, step: [cond()] }]);
-    expect(state.open['limit:hr']).toMatchObject({ state: 'active', silencedUntil: null, nextEscalationAt: null });
+    expect(state.open['limit:hr']).toMatchObject({ state: 'active', silencedUntil: null, nextEscalationAt: T0 + 121 * S + 15 * 60 * S });
   });
 
   it.each([

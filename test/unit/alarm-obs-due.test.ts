@@ -75,17 +75,17 @@ describe('obsDueCondition', () => {
       value: 25,
       limit: 60,
       rule: 'observations every 1 h (RCP NEWS2 chart 4)',
-      message: 'Observations overdue by 25 min (due every 1 h)',
+      message: 'Observations overdue by 25 min (full set due every 1 h)',
       delayMs: 0,
     });
   });
 
   it('formats short and long overdue spans', () => {
-    expect(obsDueCondition(hourly, T0 + HOUR + 1)!.message).toBe('Observations overdue by < 1 min (due every 1 h)');
+    expect(obsDueCondition(hourly, T0 + HOUR + 1)!.message).toBe('Observations overdue by < 1 min (full set due every 1 h)');
     const fourHourly = observationDue(T0, T0, { total: 1, band: 'low' });
-    expect(obsDueCondition(fourHourly, T0 + 6 * HOUR + 5 * MIN)!.message).toBe('Observations overdue by 2 h 5 min (due every 4 h)');
+    expect(obsDueCondition(fourHourly, T0 + 6 * HOUR + 5 * MIN)!.message).toBe('Observations overdue by 2 h 5 min (full set due every 4 h)');
     const twelveHourly = observationDue(T0, T0, { total: 0, band: 'low' });
-    expect(obsDueCondition(twelveHourly, T0 + 15 * HOUR)!.message).toBe('Observations overdue by 3 h (due every 12 h)');
+    expect(obsDueCondition(twelveHourly, T0 + 15 * HOUR)!.message).toBe('Observations overdue by 3 h (full set due every 12 h)');
   });
 
   it('never under continuous monitoring', () => {

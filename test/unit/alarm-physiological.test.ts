@@ -53,13 +53,16 @@ describe('limitConditions', () => {
   });
 });
 
+/** Every NEWS2 parameter assessed (air, alert): a complete score. */
+const FULL = { ...NORMAL, o2: false, acvpu: 'A' } as const;
+
 describe('news2Conditions', () => {
   // RCP NEWS2 chart 4: low-medium → urgent ward-based response; medium → urgent; high → emergency.
   it.each([
-    [{ ...NORMAL }, null],
-    [{ ...NORMAL, rr: 26 }, 'low'],
-    [{ ...NORMAL, rr: 22, spo2: 93, hr: 95 }, 'medium'],
-    [{ ...NORMAL, rr: 26, spo2: 91, hr: 95 }, 'high'],
+    [{ ...FULL }, null],
+    [{ ...FULL, rr: 26 }, 'medium'], // a single 3: medium by default (urgent ward-based response)
+    [{ ...FULL, rr: 22, spo2: 93, hr: 95 }, 'medium'],
+    [{ ...FULL, rr: 26, spo2: 91, hr: 95 }, 'high'],
   ] as const)('%o → %s priority', (values, priority) => {
     const c = news2Conditions(scoreNews2(values), {});
     if (priority === null) expect(c).toEqual([]);
@@ -67,7 +70,7 @@ describe('news2Conditions', () => {
   });
 
   it('carries the RCP recommended response', () => {
-    const [c] = news2Conditions(scoreNews2({ ...NORMAL, rr: 26, spo2: 91, hr: 95 }), {});
+    const [c] = news2Conditions(scoreNews2({ ...FULL, rr: 26, spo2: 91, hr: 95 }), {});
     expect(c!.message).toContain(NEWS2_RESPONSE.high);
     expect(c!.rule).toBe('NEWS2 ≥ 7');
   });
@@ -78,7 +81,7 @@ describe('news2Conditions', () => {
     expect(partialLow.partial).toBe(true);
     expect(news2Conditions(partialLow, open)[0]).toMatchObject({ priority: 'high', value: 8 });
     expect(news2Conditions(null, open)[0]).toMatchObject({ priority: 'high' });
-    expect(news2Conditions(scoreNews2(NORMAL), open)).toEqual([]); // a full low score clears it
+    expect(news2Conditions(scoreNews2(FULL), open)).toEqual([]); // a full low score clears it
   });
 });
 
@@ -86,22 +89,47 @@ describe('no flapping at band and limit edges', () => {
   it('holds a NEWS2 alarm until the total is 2 below its threshold', () => {
     const openHigh = { 'news2:total': { limit: 7, value: 7, priority: 'high' as const } };
     // total 6 (medium band) keeps the high alarm; total 5 lets it step down to medium
-    const six = scoreNews2({ ...NORMAL, rr: 26, spo2: 92, hr: 95 }); // 3 + 2 + 1
+    const six = scoreNews2({ ...FULL, rr: 26, spo2: 92, hr: 95 }); // 3 + 2 + 1
     expect(six.total).toBe(6);
     expect(news2Conditions(six, openHigh)[0]).toMatchObject({ priority: 'high' });
-    const five = scoreNews2({ ...NORMAL, rr: 26, spo2: 94, hr: 95 }); // 3 + 1 + 1
+    const five = scoreNews2({ ...FULL, rr: 26, spo2: 94, hr: 95 }); // 3 + 1 + 1
+    // Hysteresis for high: holds at 6, steps down at 5.
     expect(news2Conditions(five, openHigh)[0]).toMatchObject({ priority: 'medium' });
     const openMedium = { 'news2:total': { limit: 5, value: 5, priority: 'medium' as const } };
-    const four = scoreNews2({ ...NORMAL, rr: 22, spo2: 93 }); // 2 + 2
+    const four = scoreNews2({ ...FULL, rr: 22, spo2: 93 }); // 2 + 2
     expect(four.total).toBe(4);
     expect(news2Conditions(four, openMedium)[0]).toMatchObject({ priority: 'medium' });
-    expect(news2Conditions(scoreNews2({ ...NORMAL, rr: 22, spo2: 94 }), openMedium)).toEqual([]); // 3: clears
+    expect(news2Conditions(scoreNews2({ ...FULL, rr: 22, spo2: 94 }), openMedium)).toEqual([]); // 3: clears
   });
 
   it('keeps an extreme limit alarm high until the value is back from the extreme by the margin', () => {
     const openHigh = { 'limit:sbp': { limit: 90, value: 79, priority: 'high' as const } };
-    expect(limitConditions({ ...NORMAL, sbp: 84 }, null, openHigh)[0]).toMatchObject({ priority: 'high' });
-    expect(limitConditions({ ...NORMAL, sbp: 86 }, null, openHigh)[0]).toMatchObject({ priority: 'medium' });
-    expect(limitConditions({ ...NORMAL, sbp: 84 }, null, {})[0]).toMatchObject({ priority: 'medium' });
+    expect(limitConditions({ ...FULL, sbp: 84 }, null, openHigh)[0]).toMatchObject({ priority: 'high' });
+    expect(limitConditions({ ...FULL, sbp: 86 }, null, openHigh)[0]).toMatchObject({ priority: 'medium' });
+    expect(limitConditions({ ...FULL, sbp: 84 }, null, {})[0]).toMatchObject({ priority: 'medium' });
+  });
+});
+
+describe('NEWS2: a single parameter scoring 3, hysteresis of the low-medium band, partial scores', () => {
+  it('a single 3 raises a medium alarm by default, low when configured', () => {
+    const single = scoreNews2({ ...FULL, acvpu: 'C' });
+    expect(single.band).toBe('low-medium');
+    expect(news2Conditions(single, {})[0]).toMatchObject({ priority: 'medium', limit: 3, rule: 'a single NEWS2 parameter scores 3' });
+    expect(news2Conditions(single, {}, { singleThreePriority: 'low' })[0]).toMatchObject({ priority: 'low' });
+  });
+
+  it('an open single-3 alarm holds while the parameter still scores 2, and clears below', () => {
+    const open = { 'news2:total': { limit: 3, value: 3, priority: 'medium' as const } };
+    const two = scoreNews2({ ...FULL, rr: 22 }); // rr 22 → 2
+    expect(news2Conditions(two, open)[0]).toMatchObject({ priority: 'medium', limit: 3 });
+    expect(news2Conditions(scoreNews2({ ...FULL, rr: 20 }), open)).toEqual([]);
+  });
+
+  it('a partial score opens an alarm from what it knows (a lower bound), and says what is missing', () => {
+    const partial = scoreNews2({ rr: 26, spo2: 91, hr: 95, sbp: 120, temp: 37 }); // 3 + 3 + 1, no o2/acvpu
+    const [c] = news2Conditions(partial, {});
+    expect(c).toMatchObject({ priority: 'high', value: 7 });
+    expect(c!.message).toContain('NEWS2 ≥ 7');
+    expect(c!.message).toContain('missing o2, acvpu');
   });
 });

@@ -8,6 +8,10 @@ import {
   latestOf,
   mergeReading,
   stampedValues,
+  addSample,
+  freshUntil,
+  windowMedian,
+  type SampleWindow,
   type Freshness,
   type LatestValues,
 } from '../../server/pipeline/latest.ts';
@@ -16,7 +20,7 @@ import type { Reading, ReadingSource, VitalValues } from '../../server/pipeline/
 const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const F: Freshness = { deviceMs: 5 * MIN, manualMs: 12 * HOUR };
+const F: Freshness = { deviceMs: 5 * MIN, intermittentMs: 5 * MIN, manualMs: 12 * HOUR };
 
 function reading(ts: number, values: VitalValues, deviceId: string | null = 'mon-1', source: ReadingSource = 'device'): Reading {
   return { ts, values, deviceId, patientId: 'p1', source, receivedAt: ts + 50 };
@@ -41,8 +45,8 @@ describe('mergeReading', () => {
     const latest = mergeReading(EMPTY_LATEST, reading(T0, { hr: 72, spo2: 97 }));
     expect(latest).toEqual({
       device: {
-        hr: { value: 72, ts: T0, source: 'device', deviceId: 'mon-1' },
-        spo2: { value: 97, ts: T0, source: 'device', deviceId: 'mon-1' },
+        hr: { value: 72, ts: T0, at: T0, source: 'device', deviceId: 'mon-1' },
+        spo2: { value: 97, ts: T0, at: T0, source: 'device', deviceId: 'mon-1' },
       },
       manual: {},
     });
@@ -53,8 +57,8 @@ describe('mergeReading', () => {
     expect(latest).toEqual({
       device: {},
       manual: {
-        temp: { value: 37.2, ts: T0, source: 'manual', deviceId: null },
-        acvpu: { value: 'A', ts: T0, source: 'manual', deviceId: null },
+        temp: { value: 37.2, ts: T0, at: T0, source: 'manual', deviceId: null },
+        acvpu: { value: 'A', ts: T0, at: T0, source: 'manual', deviceId: null },
       },
     });
   });
@@ -97,8 +101,8 @@ describe('mergeReading', () => {
 
   it('keeps sources apart: an older manual value is kept next to a newer device value', () => {
     const latest = mergeAll([reading(T0 + 1000, { spo2: 97 }), manual(T0, { spo2: 94 })]);
-    expect(latest.device.spo2).toMatchObject({ value: 97, ts: T0 + 1000, source: 'device' });
-    expect(latest.manual.spo2).toMatchObject({ value: 94, ts: T0, source: 'manual' });
+    expect(latest.device.spo2).toMatchObject({ value: 97, ts: T0 + 1000, at: T0 + 1000, source: 'device' });
+    expect(latest.manual.spo2).toMatchObject({ value: 94, ts: T0, at: T0, source: 'manual' });
     // ... and a newer manual value does not wipe the device one either.
     const later = mergeReading(latest, manual(T0 + 2000, { spo2: 92 }));
     expect(later.device.spo2).toMatchObject({ value: 97, ts: T0 + 1000 });
@@ -146,8 +150,8 @@ describe('mergeReading', () => {
     expect(after.manual).toEqual({});
     expect(after2).not.toBe(after);
     expect(after.device).toEqual({
-      hr: { value: 80, ts: T0 + 1000, source: 'device', deviceId: 'mon-1' },
-      spo2: { value: 97, ts: T0 + 1000, source: 'device', deviceId: 'mon-1' },
+      hr: { value: 80, ts: T0 + 1000, at: T0 + 1000, source: 'device', deviceId: 'mon-1' },
+      spo2: { value: 97, ts: T0 + 1000, at: T0 + 1000, source: 'device', deviceId: 'mon-1' },
     });
     expect(EMPTY_LATEST).toEqual({ device: {}, manual: {} });
   });
@@ -162,8 +166,8 @@ describe('mergeReading', () => {
 });
 
 describe('isFresh', () => {
-  it('defaults: 5 minutes for device values, 12 hours for manual observations', () => {
-    expect(DEFAULT_FRESHNESS).toEqual(F);
+  it('defaults: 30 s for streamed device values, 30 min for intermittent ones, 12 hours for manual observations', () => {
+    expect(DEFAULT_FRESHNESS).toEqual({ deviceMs: 30_000, intermittentMs: 30 * MIN, manualMs: 12 * HOUR });
   });
 
   it.each<[string, ReadingSource, number, boolean]>([
@@ -177,17 +181,19 @@ describe('isFresh', () => {
     ['manual, exactly at the window', 'manual', 12 * HOUR, true],
     ['manual, 1 ms past the window', 'manual', 12 * HOUR + 1, false],
   ])('%s → fresh %s', (_name, source, age, fresh) => {
-    expect(isFresh({ value: 1, ts: T0, source, deviceId: null }, T0 + age, F)).toBe(fresh);
+    expect(isFresh({ value: 1, ts: T0, at: T0, source, deviceId: null }, 'hr', T0 + age, F)).toBe(fresh);
   });
 
   it('honours a custom freshness per source', () => {
-    const strict: Freshness = { deviceMs: 1000, manualMs: 2000 };
-    const dev = { value: 1, ts: T0, source: 'device' as const, deviceId: 'mon-1' };
-    const man = { value: 1, ts: T0, source: 'manual' as const, deviceId: null };
-    expect(isFresh(dev, T0 + 1000, strict)).toBe(true);
-    expect(isFresh(dev, T0 + 1001, strict)).toBe(false);
-    expect(isFresh(man, T0 + 2000, strict)).toBe(true);
-    expect(isFresh(man, T0 + 2001, strict)).toBe(false);
+    const strict: Freshness = { deviceMs: 1000, intermittentMs: 1500, manualMs: 2000 };
+    const dev = { value: 1, ts: T0, at: T0, source: 'device' as const, deviceId: 'mon-1' };
+    const man = { value: 1, ts: T0, at: T0, source: 'manual' as const, deviceId: null };
+    expect(isFresh(dev, 'hr', T0 + 1000, strict)).toBe(true);
+    expect(isFresh(dev, 'hr', T0 + 1001, strict)).toBe(false);
+    expect(isFresh(dev, 'sbp', T0 + 1500, strict)).toBe(true);
+    expect(isFresh(dev, 'sbp', T0 + 1501, strict)).toBe(false);
+    expect(isFresh(man, 'hr', T0 + 2000, strict)).toBe(true);
+    expect(isFresh(man, 'hr', T0 + 2001, strict)).toBe(false);
   });
 });
 
@@ -200,9 +206,9 @@ describe('latestOf', () => {
 
   it('without a freshness filter: the newest value across sources, however old', () => {
     const deviceNewer = mergeAll([manual(T0, { spo2: 94 }), reading(T0 + MIN, { spo2: 97 })]);
-    expect(latestOf(deviceNewer, 'spo2')).toEqual({ value: 97, ts: T0 + MIN, source: 'device', deviceId: 'mon-1' });
+    expect(latestOf(deviceNewer, 'spo2')).toEqual({ value: 97, ts: T0 + MIN, at: T0 + MIN, source: 'device', deviceId: 'mon-1' });
     const manualNewer = mergeAll([reading(T0, { spo2: 97 }), manual(T0 + MIN, { spo2: 94 })]);
-    expect(latestOf(manualNewer, 'spo2')).toEqual({ value: 94, ts: T0 + MIN, source: 'manual', deviceId: null });
+    expect(latestOf(manualNewer, 'spo2')).toEqual({ value: 94, ts: T0 + MIN, at: T0 + MIN, source: 'manual', deviceId: null });
   });
 
   it('when both are fresh, the newer one wins (either way round)', () => {
@@ -230,7 +236,7 @@ describe('latestOf', () => {
   });
 
   it('a stale manual value never beats a fresh device value, even if the manual one is newer', () => {
-    const strict: Freshness = { deviceMs: 10 * MIN, manualMs: MIN };
+    const strict: Freshness = { deviceMs: 10 * MIN, intermittentMs: 10 * MIN, manualMs: MIN };
     const latest = mergeAll([reading(T0, { hr: 72 }), manual(T0 + MIN, { hr: 90 })]);
     expect(latestOf(latest, 'hr', { now: T0 + 2 * MIN, freshness: strict })).toMatchObject({ value: 90, source: 'manual' });
     expect(latestOf(latest, 'hr', { now: T0 + 2 * MIN + 1, freshness: strict })).toMatchObject({ value: 72, source: 'device' });
@@ -296,7 +302,7 @@ describe('freshValues', () => {
 
   it('honours a custom freshness', () => {
     const latest = mergeAll([reading(T0, { hr: 72 }), manual(T0, { temp: 37.0 })]);
-    const strict: Freshness = { deviceMs: 1000, manualMs: 2000 };
+    const strict: Freshness = { deviceMs: 1000, intermittentMs: 1000, manualMs: 2000 };
     expect(freshValues(latest, T0 + 1000, strict)).toEqual({ hr: 72, temp: 37.0 });
     expect(freshValues(latest, T0 + 1001, strict)).toEqual({ temp: 37.0 });
     expect(freshValues(latest, T0 + 2000, strict)).toEqual({ temp: 37.0 });
@@ -309,20 +315,84 @@ describe('stampedValues', () => {
     const latest = mergeAll([reading(T0, { hr: 72 }), manual(T0, { o2: false })]);
     expect(freshValues(latest, T0 + 13 * HOUR, F)).toEqual({});
     expect(stampedValues(latest)).toEqual({
-      hr: { value: 72, ts: T0, source: 'device' },
-      o2: { value: false, ts: T0, source: 'manual' },
+      hr: { value: 72, ts: T0, at: T0, source: 'device' },
+      o2: { value: false, ts: T0, at: T0, source: 'manual' },
     });
   });
 
   it('gives the newest value across sources, even a stale one over an older fresh one', () => {
     const latest = mergeAll([manual(T0, { spo2: 94 }), reading(T0 + HOUR, { spo2: 97 })]);
-    expect(stampedValues(latest)).toEqual({ spo2: { value: 97, ts: T0 + HOUR, source: 'device' } });
+    expect(stampedValues(latest)).toEqual({ spo2: { value: 97, ts: T0 + HOUR, at: T0 + HOUR, source: 'device' } });
     const manualNewer = mergeReading(latest, manual(T0 + 2 * HOUR, { spo2: 92 }));
-    expect(stampedValues(manualNewer)).toEqual({ spo2: { value: 92, ts: T0 + 2 * HOUR, source: 'manual' } });
+    expect(stampedValues(manualNewer)).toEqual({ spo2: { value: 92, ts: T0 + 2 * HOUR, at: T0 + 2 * HOUR, source: 'manual' } });
   });
 
   it('does not expose the device id', () => {
     const latest = mergeReading(EMPTY_LATEST, reading(T0, { hr: 72 }, 'mon-9'));
     expect(stampedValues(latest).hr).not.toHaveProperty('deviceId');
+  });
+});
+
+describe('clinical assessments (ACVPU, air/oxygen): a nurse\'s fresh value wins', () => {
+  it('over a newer device value, until it goes stale', () => {
+    const latest = mergeAll([manual(T0, { acvpu: 'C', o2: true }), reading(T0 + MIN, { acvpu: 'A', o2: false })]);
+    expect(freshValues(latest, T0 + 2 * MIN, F)).toMatchObject({ acvpu: 'C', o2: true });
+    // The manual window over, the device value counts again (if still fresh itself).
+    const short: Freshness = { ...F, manualMs: 90_000 };
+    expect(freshValues(latest, T0 + 2 * MIN, short)).toMatchObject({ acvpu: 'A', o2: false });
+  });
+
+  it('a numeric parameter still goes by the newest fresh value', () => {
+    const latest = mergeAll([manual(T0, { hr: 90 }), reading(T0 + MIN, { hr: 72 })]);
+    expect(freshValues(latest, T0 + 2 * MIN, F)).toMatchObject({ hr: 72 });
+  });
+
+  it('stampedValues shows the assessment the score uses', () => {
+    const latest = mergeAll([manual(T0, { acvpu: 'V' }), reading(T0 + MIN, { acvpu: 'A' })]);
+    expect(stampedValues(latest).acvpu).toMatchObject({ value: 'A', source: 'device' });
+    expect(stampedValues(latest, T0 + 2 * MIN, F).acvpu).toMatchObject({ value: 'V', source: 'manual' });
+  });
+});
+
+describe('age counts from receipt when the device clock runs fast', () => {
+  it('a reading stamped 4 min in the future goes stale 30 s after it arrived', () => {
+    const arrived = T0;
+    const r: Reading = { ts: arrived + 4 * MIN, receivedAt: arrived, values: { hr: 70 }, deviceId: 'd', patientId: 'p1', source: 'device' };
+    const latest = mergeReading(EMPTY_LATEST, r);
+    expect(latest.device.hr).toMatchObject({ ts: arrived + 4 * MIN, at: arrived });
+    expect(freshValues(latest, arrived + 30_000, DEFAULT_FRESHNESS)).toEqual({ hr: 70 });
+    expect(freshValues(latest, arrived + 30_001, DEFAULT_FRESHNESS)).toEqual({});
+    expect(freshUntil(latest.device.hr!, 'hr', DEFAULT_FRESHNESS)).toBe(arrived + 30_000);
+  });
+
+  it('back-filled history is as old as it says', () => {
+    const r: Reading = { ts: T0 - 10 * MIN, receivedAt: T0, values: { hr: 70 }, deviceId: 'd', patientId: 'p1', source: 'device' };
+    expect(freshValues(mergeReading(EMPTY_LATEST, r), T0, DEFAULT_FRESHNESS)).toEqual({});
+  });
+});
+
+describe('the persistence filter (median of the last minute)', () => {
+  it('one artefact does not move the median', () => {
+    const w: SampleWindow = {};
+    for (let i = 0; i < 30; i++) addSample(w, 'spo2', T0 + i * 1000, 97);
+    addSample(w, 'spo2', T0 + 30_000, 62);
+    expect(windowMedian(w, 'spo2', T0 + 30_000)).toBe(97);
+  });
+
+  it('a sustained change moves it within half the window', () => {
+    const w: SampleWindow = {};
+    for (let i = 0; i < 60; i++) addSample(w, 'hr', T0 + i * 1000, 70);
+    for (let i = 60; i < 91; i++) addSample(w, 'hr', T0 + i * 1000, 130);
+    expect(windowMedian(w, 'hr', T0 + 90_000)).toBe(130);
+  });
+
+  it('forgets what is older than the window, keeps time order for late samples', () => {
+    const w: SampleWindow = {};
+    addSample(w, 'rr', T0, 30);
+    addSample(w, 'rr', T0 + 61_000, 14);
+    expect(windowMedian(w, 'rr', T0 + 61_000)).toBe(14);
+    addSample(w, 'rr', T0 + 60_500, 16);
+    expect(w.rr).toEqual([T0 + 60_500, 16, T0 + 61_000, 14]);
+    expect(windowMedian(w, 'rr', T0 + 200_000)).toBeUndefined();
   });
 });

@@ -7,6 +7,7 @@ import {
   news2Band,
   scoreConsciousness,
   scoreNews2,
+  maxSubScore,
   scoreOxygen,
   scorePulse,
   scoreRespiration,
@@ -116,16 +117,21 @@ describe('air or oxygen', () => {
     expect(scoreNews2({ ...NORMAL, o2 }).parameters.o2).toBe(score);
   });
 
-  it('defaults to air when never given, and is never counted as missing', () => {
+  it('is missing when never given: no silent default to air (a clinical assessment)', () => {
     const { o2: _o2, ...rest } = NORMAL;
     const r = scoreNews2(rest);
-    expect(r.parameters.o2).toBe(0);
-    expect(r.partial).toBe(false);
+    expect(r.parameters.o2).toBeNull();
+    expect(r.partial).toBe(true);
+    expect(r.missing).toEqual(['o2']);
   });
 
-  it('scale 2 treats a missing o2 as air', () => {
+  it('scale 2 with o2 not assessed scores SpO2 ≥ 93 on the air row: a lower bound of a partial score', () => {
     const { o2: _o2, ...rest } = NORMAL;
-    expect(scoreNews2({ ...rest, spo2: 97 }, 2).parameters.spo2).toBe(0);
+    const r = scoreNews2({ ...rest, spo2: 97 }, 2);
+    expect(r.parameters.spo2).toBe(0);
+    expect(r.partial).toBe(true);
+    // Assessed: on oxygen the same saturation scores 3 (+2 for the oxygen).
+    expect(scoreNews2({ ...rest, spo2: 97, o2: true }, 2).total).toBe(5);
   });
 });
 
@@ -186,11 +192,12 @@ describe('consciousness', () => {
     expect([...ACVPU].sort()).toEqual(['A', 'C', 'P', 'U', 'V']);
   });
 
-  it('defaults to A when never given, and is never counted as missing', () => {
+  it('is missing when never given: nobody assessed consciousness, so nothing says "alert"', () => {
     const { acvpu: _acvpu, ...rest } = NORMAL;
     const r = scoreNews2(rest);
-    expect(r.parameters.acvpu).toBe(0);
-    expect(r.partial).toBe(false);
+    expect(r.parameters.acvpu).toBeNull();
+    expect(r.partial).toBe(true);
+    expect(r.missing).toEqual(['acvpu']);
   });
 });
 
@@ -213,43 +220,50 @@ describe('temperature', () => {
   });
 });
 
-describe('rounding before scoring (values are charted as integers, temperature to one decimal)', () => {
-  // hr, rr, spo2, sbp: Math.round, so .5 rounds up.
+describe('values between two charted bands score on the worse side (no rounding)', () => {
+  // The chart lists integers (temperature in tenths); a value in the gap between two rows takes
+  // the row with the higher score, so measurement resolution never makes a patient look better.
   it.each([
-    ['hr', 90.4, 0], // → 90
-    ['hr', 90.5, 1], // → 91
-    ['hr', 40.4, 3], // → 40
-    ['hr', 40.5, 1], // → 41
-    ['hr', 130.49, 2], // → 130
-    ['hr', 130.5, 3], // → 131
-    ['rr', 20.4, 0], // → 20
-    ['rr', 20.5, 2], // → 21
-    ['rr', 8.4, 3], // → 8
-    ['rr', 8.5, 1], // → 9
-    ['spo2', 95.4, 1], // → 95
-    ['spo2', 95.5, 0], // → 96
-    ['spo2', 91.49, 3], // → 91
-    ['spo2', 91.5, 2], // → 92
-    ['sbp', 90.4, 3], // → 90
-    ['sbp', 90.5, 2], // → 91
-    ['sbp', 219.4, 0], // → 219
-    ['sbp', 219.5, 3], // → 220
+    ['hr', 90.4, 1], // between 90 (0) and 91 (1)
+    ['hr', 90.0, 0],
+    ['hr', 40.5, 3], // between 40 (3) and 41 (1)
+    ['hr', 41, 1],
+    ['hr', 50.5, 1], // between 50 (1) and 51 (0)
+    ['hr', 130.49, 3], // between 130 (2) and 131 (3)
+    ['hr', 130, 2],
+    ['rr', 20.4, 2], // between 20 (0) and 21 (2)
+    ['rr', 8.5, 3], // between 8 (3) and 9 (1)
+    ['rr', 11.5, 1], // between 11 (1) and 12 (0)
+    ['rr', 24.5, 3], // between 24 (2) and 25 (3)
+    ['spo2', 95.5, 1], // between 95 (1) and 96 (0)
+    ['spo2', 91.5, 3], // between 91 (3) and 92 (2)
+    ['spo2', 93.5, 2], // between 93 (2) and 94 (1)
+    ['sbp', 90.5, 3], // between 90 (3) and 91 (2)
+    ['sbp', 100.5, 2],
+    ['sbp', 110.5, 1],
+    ['sbp', 219.5, 3], // between 219 (0) and 220 (3)
   ] as const)('%s %d → %d', (param, value, score) => {
     expect(scoreNews2({ ...NORMAL, [param]: value }).parameters[param]).toBe(score);
   });
 
-  // Temperature: Math.round(x * 10) / 10. Values chosen well clear of the .x5 floating-point edge.
   it.each([
-    [35.04, 3], // → 35.0
-    [35.06, 1], // → 35.1
-    [36.04, 1], // → 36.0
-    [36.06, 0], // → 36.1
-    [38.04, 0], // → 38.0
-    [38.06, 1], // → 38.1
-    [39.04, 1], // → 39.0
-    [39.06, 2], // → 39.1
+    [35.05, 3], // between 35.0 (3) and 35.1 (1)
+    [35.1, 1],
+    [36.05, 1], // between 36.0 (1) and 36.1 (0)
+    [36.1, 0],
+    [38.0, 0],
+    [38.04, 1], // between 38.0 (0) and 38.1 (1)
+    [39.0, 1],
+    [39.05, 2], // between 39.0 (1) and 39.1 (2)
   ])('temp %d → %d', (temp, score) => {
     expect(scoreNews2({ ...NORMAL, temp }).parameters.temp).toBe(score);
+  });
+
+  it('scale 2 gaps: 87.5 → 1, 83.5 → 3, 92.5 on oxygen → 1, 92.5 on air → 0', () => {
+    expect(scoreNews2({ ...NORMAL, spo2: 87.5 }, 2).parameters.spo2).toBe(1);
+    expect(scoreNews2({ ...NORMAL, spo2: 83.5 }, 2).parameters.spo2).toBe(3);
+    expect(scoreNews2({ ...NORMAL, spo2: 92.5, o2: true }, 2).parameters.spo2).toBe(1);
+    expect(scoreNews2({ ...NORMAL, spo2: 92.5, o2: false }, 2).parameters.spo2).toBe(0);
   });
 
   it('does not mutate the caller input', () => {
@@ -336,12 +350,13 @@ describe('scoreNews2 totals and bands', () => {
 });
 
 describe('missing parameters', () => {
-  // rr, spo2, sbp, hr and temp must be measured; o2 and acvpu have defaults.
-  it.each(['rr', 'spo2', 'sbp', 'hr', 'temp'] as const)('missing %s → partial, sub-score null', (param) => {
+  // Every one of the seven parameters must be observed: nothing is defaulted.
+  it.each(['rr', 'spo2', 'o2', 'sbp', 'hr', 'acvpu', 'temp'] as const)('missing %s → partial, sub-score null, listed', (param) => {
     const input: News2Input = { ...NORMAL };
     delete input[param];
     const r = scoreNews2(input);
     expect(r.partial).toBe(true);
+    expect(r.missing).toEqual([param]);
     expect(r.parameters[param]).toBeNull();
     for (const other of NEWS2_PARAMETERS) {
       if (other !== param) expect(r.parameters[other]).not.toBeNull();
@@ -351,17 +366,23 @@ describe('missing parameters', () => {
   it('a missing parameter contributes nothing to the total', () => {
     const { hr: _hr, ...rest } = NORMAL;
     const r = scoreNews2({ ...rest, rr: 25 });
-    expect(r).toMatchObject({ total: 3, band: 'low-medium', partial: true });
+    expect(r).toMatchObject({ total: 3, band: 'low-medium', partial: true, missing: ['hr'] });
   });
 
-  it('an empty input: partial, defaults only', () => {
+  it('an empty input: partial, nothing defaulted, all seven missing', () => {
     const r = scoreNews2({});
     expect(r).toEqual({
       total: 0,
       band: 'low',
       partial: true,
-      parameters: { rr: null, spo2: null, o2: 0, sbp: null, hr: null, acvpu: 0, temp: null },
+      missing: ['rr', 'spo2', 'o2', 'sbp', 'hr', 'acvpu', 'temp'],
+      parameters: { rr: null, spo2: null, o2: null, sbp: null, hr: null, acvpu: null, temp: null },
     });
+  });
+
+  it('device data without a nurse assessment: 5 of 7, missing acvpu and o2', () => {
+    const r = scoreNews2({ rr: 16, spo2: 97, sbp: 125, hr: 72, temp: 37 });
+    expect(r).toMatchObject({ total: 0, partial: true, missing: ['o2', 'acvpu'] });
   });
 
   it('a partial score still reaches high when the present values say so', () => {
@@ -372,6 +393,12 @@ describe('missing parameters', () => {
   it('a value of 0 is present, not missing', () => {
     const r = scoreNews2({ ...NORMAL, rr: 0 });
     expect(r.partial).toBe(false);
+    expect(r.missing).toEqual([]);
     expect(r.parameters.rr).toBe(3);
+  });
+
+  it('maxSubScore: the highest known sub-score', () => {
+    expect(maxSubScore(scoreNews2({ ...NORMAL, rr: 22 }))).toBe(2);
+    expect(maxSubScore(scoreNews2({}))).toBe(0);
   });
 });

@@ -34,10 +34,10 @@ describe('coalesceVitals', () => {
       });
       expectObservable(src.pipe(coalesceVitals(10, undefined))).toBe('10ms x 1ms (y|)', {
         x: [
-          { patientId: 'p1', deviceId: 'd1', ts: 2, values: { hr: 70, spo2: 96 } },
-          { patientId: 'p2', deviceId: 'd1', ts: 4, values: { hr: 90 } },
+          { patientId: 'p1', deviceId: 'd1', ts: 2, at: 2, source: 'device', values: { hr: 70, spo2: 96 } },
+          { patientId: 'p2', deviceId: 'd1', ts: 4, at: 4, source: 'device', values: { hr: 90 } },
         ],
-        y: [{ patientId: 'p1', deviceId: 'd1', ts: 11, values: { hr: 72 } }],
+        y: [{ patientId: 'p1', deviceId: 'd1', ts: 11, at: 11, source: 'device', values: { hr: 72 } }],
       });
     });
   });
@@ -54,7 +54,7 @@ describe('coalesceVitals', () => {
     newScheduler().run(({ cold, expectObservable }) => {
       const src = cold('ab|', { a: reading('p1', 5, { hr: 80 }), b: reading('p1', 3, { hr: 60, spo2: 95 }) });
       expectObservable(src.pipe(coalesceVitals(10))).toBe('--(x|)', {
-        x: [{ patientId: 'p1', deviceId: 'd1', ts: 5, values: { hr: 80, spo2: 95 } }],
+        x: [{ patientId: 'p1', deviceId: 'd1', ts: 5, at: 5, source: 'device', values: { hr: 80, spo2: 95 } }],
       });
     });
   });
@@ -117,9 +117,10 @@ describe('monitorPatients', () => {
         c: { type: 'reading', reading: reading('p1', 2, NORMAL) },
       }),
     );
+    // Device data alone: consciousness and oxygen are not assessed, so the scores are partial.
     expect(events).toEqual([
-      [0, 'score p1 0 low'],
-      [1, 'score p2 1 low'],
+      [0, 'score p1 0 low partial'],
+      [1, 'score p2 1 low partial'],
     ]);
   });
 
@@ -178,7 +179,7 @@ describe('monitorPatients', () => {
     const restoredAlarm = (key: string, kind: Alarm['kind'], extra: Partial<Alarm>): Alarm => ({
       id: `old-${key}`, patientId: 'p1', key, kind, category: 'physiological', priority: 'medium', parameter: null, value: null, limit: null,
       rule: 'r', message: 'm', state: 'active', ts: -60_000, endedAt: null, updatedAt: -60_000, conditionActive: true, latching: false,
-      silencedUntil: null, acknowledgedBy: null, acknowledgedAt: null, escalationLevel: 0, nextEscalationAt: null, deviceId: null, ...extra,
+      silencedUntil: null, acknowledgedBy: null, acknowledgedAt: null, acknowledgedValue: null, escalationLevel: 0, nextEscalationAt: null, deviceId: null, ...extra,
     });
     const { events } = runMonitor(
       (h) =>
@@ -215,7 +216,7 @@ describe('monitorPatients', () => {
         onError: (err, id) => errors.push(`${id}: ${(err as Error).message}`),
       },
     );
-    expect(events).toEqual([[1, 'score p1 0 low']]);
+    expect(events).toEqual([[1, 'score p1 0 low partial']]);
     expect(errors).toEqual(['boom: corrupt context']);
   });
 });

@@ -4,17 +4,36 @@ import { describe, expect, it } from 'vitest';
 import { decodeTelemetry } from '../../server/pipeline/decode.ts';
 import { AlarmEngine } from '../../server/pipeline/alarms/engine.ts';
 import { scoreNews2 } from '../../server/pipeline/score/news2.ts';
-import { NUMERIC_VITALS, PLAUSIBLE, type NumericVital, type VitalValues } from '../../server/pipeline/vitals.ts';
+import { NUMERIC_VITALS, PLAUSIBLE, type Acvpu, type NumericVital, type VitalValues } from '../../server/pipeline/vitals.ts';
 import { parseCliArgs } from '../../simulator/args.ts';
 import { anonymousDevices, planFleet } from '../../simulator/fleet.ts';
 import { patientNames } from '../../simulator/names.ts';
-import { createPatient, createProfile, step, type PatientState } from '../../simulator/physiology.ts';
+import { createPatient, createProfile, observe, step, type PatientState } from '../../simulator/physiology.ts';
+import {
+  NURSE,
+  afterFailure,
+  charted,
+  describeSet,
+  dryRun,
+  failureAction,
+  firstRound,
+  observationBody,
+  observationIntervalMs,
+  review,
+  scheduleMs,
+  type BedChart,
+} from '../../simulator/nurse.ts';
+import type { News2Band } from '../../server/pipeline/score/news2.ts';
+import { noNurseNote, nurseLogger, type NurseEvent } from '../../simulator/nurse-runner.ts';
 import { ApiError, bedLabel, provisionFleet } from '../../simulator/provision.ts';
 import { createRng, deriveSeed, mulberry32 } from '../../simulator/rng.ts';
 import {
+  ARTIFACT,
   FLEET_SCENARIO_NAMES,
   SCENARIO_DESCRIPTIONS,
   SCENARIO_NAMES,
+  artifactAt,
+  artifactEpisodes,
   assignScenarios,
   createScenario,
   episode,
@@ -37,11 +56,11 @@ function simulate(scenario: Scenario | ScenarioName, seed: number, durationMs: n
     startMs: T0,
     speed,
   });
-  const readings: { t: number; vitals: VitalValues; offline: boolean }[] = [];
+  const readings: { t: number; vitals: VitalValues; offline: boolean; artifact: string | null }[] = [];
   for (let t = 0; t <= durationMs; t += stepMs) {
     const result = step(state, T0 + t, rng);
     state = result.state;
-    readings.push({ t, vitals: result.vitals, offline: result.offline });
+    readings.push({ t, vitals: result.vitals, offline: result.offline, artifact: result.artifact });
   }
   return readings;
 }
@@ -134,16 +153,85 @@ describe('physiology', () => {
     },
   );
 
-  it('artifact: mostly plausible spikes, occasionally an implausible value', () => {
-    const readings = simulate('artifact', 5, 12 * 60 * MIN, 1000);
-    const implausible = readings.filter(({ vitals }) =>
-      NUMERIC_VITALS.some((v) => vitals[v] !== undefined && (vitals[v] < PLAUSIBLE[v].min || vitals[v] > PLAUSIBLE[v].max)),
-    ).length;
-    expect(implausible / readings.length).toBeGreaterThan(0.002);
-    expect(implausible / readings.length).toBeLessThan(0.01);
-    const spikes = readings.filter(({ vitals }) => (vitals.hr ?? 0) > 130 || (vitals.spo2 ?? 100) < 88).length;
-    expect(spikes / readings.length).toBeGreaterThan(0.005);
-    expect(spikes / readings.length).toBeLessThan(0.05);
+  describe('artifact episodes', () => {
+    const DAY = 24 * 60 * MIN;
+
+    it('last 3 s to 2 min, mostly short, a few an hour, the same for the same seed', () => {
+      const durations: number[] = [];
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const episodes = artifactEpisodes(seed, 0, 0, DAY);
+        expect(artifactEpisodes(seed, 0, 0, DAY)).toEqual(episodes);
+        expect(episodes.length / 24).toBeGreaterThan(2.5); // ARTIFACT.perHour = 4
+        expect(episodes.length / 24).toBeLessThan(5.5);
+        for (const e of episodes) {
+          expect(e.durationMs).toBeGreaterThanOrEqual(3_000);
+          expect(e.durationMs).toBeLessThanOrEqual(120_000);
+        }
+        durations.push(...episodes.map((e) => e.durationMs));
+      }
+      durations.sort((a, b) => a - b);
+      const median = durations[Math.floor(durations.length / 2)]!;
+      expect(median).toBeGreaterThan(10_000); // log-uniform 3 s–2 min: median ~19 s
+      expect(median).toBeLessThan(30_000);
+      expect(durations.filter((d) => d < 30_000).length / durations.length).toBeGreaterThan(0.5);
+      expect(durations.filter((d) => d > 60_000).length / durations.length).toBeGreaterThan(0.08);
+      expect(artifactEpisodes(2, 0, 0, DAY)).not.toEqual(artifactEpisodes(1, 0, 0, DAY));
+      // Every kind occurs.
+      const kinds = new Set([1, 2, 3, 4, 5].flatMap((seed) => artifactEpisodes(seed, 0, 0, DAY).map((e) => e.kind)));
+      expect([...kinds].sort()).toEqual(Object.keys(ARTIFACT.kinds).sort());
+    });
+
+    it('the scenario is a pure function of time: the effect holds the episode in progress, and nothing before the onset', () => {
+      const scenario = createScenario('artifact', { onsetMs: 10 * MIN, seed: 9 });
+      const episodes = artifactEpisodes(9, 10 * MIN, 0, 6 * 60 * MIN);
+      expect(episodes.length).toBeGreaterThan(5);
+      expect(episodes[0]!.startMs).toBeGreaterThanOrEqual(10 * MIN);
+      for (let t = 0; t < 10 * MIN; t += 1000) expect(scenario.effect(t).artifact).toBeNull();
+      for (const e of episodes) {
+        expect(scenario.effect(e.startMs).artifact).toEqual(e);
+        expect(scenario.effect(e.startMs + e.durationMs - 1).artifact).toEqual(e);
+        expect(scenario.effect(e.startMs - 1).artifact).toBeNull();
+        expect(artifactAt(9, 10 * MIN, e.startMs + e.durationMs)).toBeNull();
+      }
+      // Time in episodes ≈ 4/h × ~32 s: a few percent.
+      let inEpisode = 0;
+      for (let t = 10 * MIN; t < 6 * 60 * MIN; t += 1000) if (scenario.effect(t).artifact) inEpisode++;
+      expect(inEpisode / ((6 * 60 * MIN - 10 * MIN) / 1000)).toBeLessThan(0.1);
+      // Per bed: a seed from the bed's stream, so beds differ and the plan is reproducible.
+      const a = scenarioForBed('artifact', createRng(1));
+      const b = scenarioForBed('artifact', createRng(2));
+      const firstEpisode = (sc: Scenario) => {
+        for (let t = 0; t < 4 * 60 * MIN; t += 1000) if (sc.effect(t).artifact) return t;
+        return null;
+      };
+      expect(firstEpisode(a)).not.toBeNull();
+      expect(firstEpisode(a)).toBe(firstEpisode(scenarioForBed('artifact', createRng(1))));
+      expect(firstEpisode(a)).not.toBe(firstEpisode(b));
+    });
+
+    it('corrupts most readings during an episode, none outside; now and then an implausible value', () => {
+      const seed = 5;
+      const readings = simulate(createScenario('artifact', { seed }), seed, 12 * 60 * MIN, 1000);
+      const episodes = artifactEpisodes(seed, 0, 0, 12 * 60 * MIN);
+      const during = (t: number) => episodes.find((e) => t >= e.startMs && t < e.startMs + e.durationMs);
+      const inside = readings.filter((r) => during(r.t));
+      const outside = readings.filter((r) => !during(r.t));
+      expect(outside.every((r) => r.artifact === null)).toBe(true);
+      expect(inside.filter((r) => r.artifact !== null).length / inside.length).toBeGreaterThan(0.75);
+      const implausible = (v: VitalValues) => NUMERIC_VITALS.some((k) => v[k] !== undefined && (v[k] < PLAUSIBLE[k].min || v[k] > PLAUSIBLE[k].max));
+      expect(outside.some((r) => implausible(r.vitals))).toBe(false);
+      const bad = inside.filter((r) => implausible(r.vitals)).length;
+      expect(bad).toBeGreaterThan(0);
+      expect(bad / inside.length).toBeLessThan(0.15);
+      // A corrupted motion/probe reading is far off: SpO2 down by several points, or HR off by 15+.
+      const clean = outside.filter((r) => r.t < 60 * MIN);
+      const spo2 = meanOf(clean, 'spo2', 0, 60 * MIN);
+      const hr = meanOf(clean, 'hr', 0, 60 * MIN);
+      const motion = inside.filter((r) => r.artifact === 'motion' && !implausible(r.vitals) && r.t < 60 * MIN);
+      for (const r of motion) {
+        expect((r.vitals.spo2 as number) < spo2 - 2 || Math.abs((r.vitals.hr as number) - hr) > 15).toBe(true);
+      }
+    });
   });
 
   it('stable patients mostly score NEWS2 0–1', () => {
@@ -285,26 +373,44 @@ describe('scenarios', () => {
 describe('telemetry payload', () => {
   const vitals: VitalValues = { hr: 72, spo2: 97, rr: 14, temp: 36.8, sbp: 122, dbp: 78, o2: false, acvpu: 'A' };
 
-  it('carries ts, seq and the vitals, with o2 and ACVPU first, on change and every 30 s', () => {
+  it('carries ts, seq and the numeric vitals only: o2 and ACVPU are the nurse’s', () => {
     const first = buildPayload(T0, 0, vitals, null);
+    expect(JSON.stringify(first.payload)).toBe(`{"ts":${T0},"seq":0,"hr":72,"spo2":97,"rr":14,"temp":36.8,"sbp":122,"dbp":78}`);
+    expect(first.memo).toBeNull();
+    expect(buildPayload(T0 + 1000, 1, { ...vitals, o2: true, acvpu: 'C' }, null).payload).not.toHaveProperty('o2');
+    expect(buildPayload(T0 + 1000, 1, { ...vitals, o2: true, acvpu: 'C' }, null).payload).not.toHaveProperty('acvpu');
+    // Every scenario's readings, as a device sends them.
+    for (const name of SCENARIO_NAMES) {
+      for (const { t, vitals: v } of simulate(name, 3, 70 * MIN, 60_000)) {
+        const { payload } = buildPayload(T0 + t, 0, v, null);
+        expect(payload).not.toHaveProperty('o2');
+        expect(payload).not.toHaveProperty('acvpu');
+      }
+    }
+  });
+
+  it('with --device-assessments: o2 and ACVPU first, on change and every 30 s', () => {
+    const on = { assessments: true };
+    const first = buildPayload(T0, 0, vitals, null, on);
     expect(JSON.stringify(first.payload)).toBe(
       `{"ts":${T0},"seq":0,"hr":72,"spo2":97,"rr":14,"temp":36.8,"sbp":122,"dbp":78,"o2":false,"acvpu":"A"}`,
     );
     const memo = first.memo as CategoricalMemo;
-    const second = buildPayload(T0 + 1000, 1, vitals, memo);
+    const second = buildPayload(T0 + 1000, 1, vitals, memo, on);
     expect(second.payload).not.toHaveProperty('o2');
     expect(second.payload).not.toHaveProperty('acvpu');
     expect(second.memo).toBe(memo);
-    expect(buildPayload(T0 + 2000, 2, { ...vitals, o2: true }, memo).payload.o2).toBe(true);
-    expect(buildPayload(T0 + 2000, 2, { ...vitals, acvpu: 'C' }, memo).payload.acvpu).toBe('C');
-    expect(buildPayload(T0 + 30_000, 30, vitals, memo).payload.acvpu).toBe('A');
+    expect(buildPayload(T0 + 2000, 2, { ...vitals, o2: true }, memo, on).payload.o2).toBe(true);
+    expect(buildPayload(T0 + 2000, 2, { ...vitals, acvpu: 'C' }, memo, on).payload.acvpu).toBe('C');
+    expect(buildPayload(T0 + 30_000, 30, vitals, memo, on).payload.acvpu).toBe('A');
+    expect(buildPayload(T0 + 10_000, 30, vitals, memo, { ...on, refreshMs: 10_000 }).payload.acvpu).toBe('A');
   });
 
   it('decodes without issues on the server, for every scenario but artifact', () => {
     for (const name of SCENARIO_NAMES.filter((n) => n !== 'artifact')) {
       let memo: CategoricalMemo | null = null;
       simulate(name, 9, 10 * MIN, 5000).forEach(({ t, vitals: v }, seq) => {
-        const built = buildPayload(T0 + t, seq, v, memo);
+        const built = buildPayload(T0 + t, seq, v, memo, { assessments: seq % 2 === 0 });
         memo = built.memo;
         const decoded = decodeTelemetry(JSON.stringify(built.payload), T0 + t);
         expect(decoded.issues).toEqual([]);
@@ -400,7 +506,8 @@ describe('fleet plan', () => {
           const key = a.kind === 'news2' ? `news2-${a.priority}` : a.kind === 'trend' ? `trend-${a.parameter}` : a.kind;
           if (a.state !== 'resolved' && !first.has(key)) first.set(key, r.t / MIN);
         }
-        if (out.escalations.length > 0 && !first.has('escalation')) first.set('escalation', r.t / MIN);
+        // The NEWS2-high alarm's escalation (an unacknowledged medium alarm, e.g. the trend, escalates later on its own).
+        if (out.escalations.some((e) => e.alarm.priority === 'high') && !first.has('escalation')) first.set('escalation', r.t / MIN);
       }
       return first;
     };
@@ -449,6 +556,223 @@ describe('fleet plan', () => {
     const small = planFleet(anonymousDevices(5), 'stable', 7, 1000);
     const large = planFleet(anonymousDevices(50), 'stable', 7, 1000);
     expect(small[3]?.profile).toEqual(large[3]?.profile);
+  });
+});
+
+describe('nurse', () => {
+  const HOUR = 60 * MIN;
+  const SEVEN = ['ts', 'hr', 'spo2', 'rr', 'temp', 'sbp', 'dbp', 'o2', 'acvpu'];
+
+  it('observes at the RCP NEWS2 chart 4 frequency (scenario time)', () => {
+    expect(observationIntervalMs({ total: 0, band: 'low' })).toBe(12 * HOUR);
+    expect(observationIntervalMs({ total: 1, band: 'low' })).toBe(4 * HOUR);
+    expect(observationIntervalMs({ total: 4, band: 'low' })).toBe(4 * HOUR);
+    expect(observationIntervalMs({ total: 3, band: 'low-medium' })).toBe(HOUR); // a single parameter 3
+    expect(observationIntervalMs({ total: 5, band: 'medium' })).toBe(HOUR);
+    expect(observationIntervalMs({ total: 6, band: 'medium' })).toBe(HOUR);
+    expect(observationIntervalMs({ total: 7, band: 'high' })).toBe(NURSE.continuousMs);
+    expect(observationIntervalMs({ total: 12, band: 'high' })).toBe(30 * MIN);
+  });
+
+  it('starts with a round spread over the beds, one bed at a time', () => {
+    const round = firstRound(6, T0);
+    expect(round.map((c) => c.dueAt - T0)).toEqual([3000, 4000, 5000, 6000, 7000, 8000]);
+    expect(round.every((c) => c.reason === 'round' && c.last === null && c.active)).toBe(true);
+    const big = firstRound(500, T0);
+    expect(big[499]!.dueAt - T0).toBeLessThan(NURSE.roundDelayMs + NURSE.roundMaxMs);
+    expect(new Set(big.map((c) => Math.floor(c.dueAt / 1000))).size).toBeGreaterThan(50);
+  });
+
+  it('takes a full set from the patient the monitor measures, without artifact, with o2 and ACVPU from the scenario', () => {
+    const profile = createProfile(createRng(3));
+    const rng = createRng(4);
+    let state = createPatient({ profile, scenario: createScenario('hypoxia', { onsetMs: MIN }), startMs: T0 });
+    for (let t = 0; t <= 10 * MIN; t += 5000) state = step(state, T0 + t, rng).state;
+    const truth = observe(state, T0 + 10 * MIN);
+    const a = observe(state, T0 + 10 * MIN, createRng(8));
+    expect(observe(state, T0 + 10 * MIN, createRng(8))).toEqual(a); // deterministic by seed
+    expect(a.o2).toBe(true); // oxygen started at 8 min
+    expect(a.acvpu).toBe('A');
+    expect(Object.keys(a.vitals).sort()).toEqual([...NUMERIC_VITALS].sort());
+    expect(Math.abs(a.vitals.hr - truth.vitals.hr)).toBeLessThanOrEqual(6);
+    expect(Math.abs(a.vitals.spo2 - truth.vitals.spo2)).toBeLessThanOrEqual(2);
+    // Close to what the monitor reads at the same moment (noise and artifact aside).
+    const monitor = step(state, T0 + 10 * MIN, createRng(1)).vitals;
+    expect(Math.abs(a.vitals.hr - (monitor.hr as number))).toBeLessThan(10);
+    expect(Math.abs(a.vitals.spo2 - (monitor.spo2 as number))).toBeLessThan(4);
+    // In an artifact episode the nurse still charts what is there.
+    const art = createScenario('artifact', { seed: 5 });
+    const e = artifactEpisodes(5, 0, 0, 12 * HOUR).find((x) => x.kind === 'motion')!;
+    const p = createPatient({ profile, scenario: art, startMs: T0 });
+    const during = observe(p, T0 + e.startMs + 1000, createRng(2));
+    const calm = observe({ ...p, scenario: createScenario('stable') }, T0 + e.startMs + 1000, createRng(2));
+    expect(during).toEqual(calm);
+  });
+
+  it('posts the device payload format with all seven NEWS2 parameters, accepted by the server decoder', () => {
+    const body = observationBody(T0, { vitals: { hr: 88, spo2: 95, rr: 19, temp: 37.9, sbp: 118, dbp: 70 }, o2: true, acvpu: 'C' });
+    expect(Object.keys(body)).toEqual(SEVEN);
+    const decoded = decodeTelemetry(JSON.stringify(body), T0);
+    expect(decoded.issues).toEqual([]);
+    expect(decoded.readings[0]).toMatchObject({ ts: T0, values: { hr: 88, spo2: 95, rr: 19, temp: 37.9, sbp: 118, dbp: 70, o2: true, acvpu: 'C' } });
+  });
+
+  it('reassesses at once when oxygen or consciousness changes, sooner when the score calls for it', () => {
+    const set = { vitals: { hr: 80, spo2: 97, rr: 16, temp: 37, sbp: 125, dbp: 75 }, o2: false, acvpu: 'A' as const };
+    const after = charted(firstRound(1, T0)[0]!, T0, set, 1);
+    // Due in 12 h, a minute early (the server counts her o2/ACVPU until the next set is due).
+    expect(scheduleMs(12 * HOUR, 1)).toBe(12 * HOUR - MIN);
+    expect(scheduleMs(30 * MIN, 100)).toBe(0.95 * 18_000);
+    expect(after).toMatchObject({ dueAt: T0 + 12 * HOUR - MIN, reason: 'routine', last: { at: T0, reason: 'round', o2: false, acvpu: 'A', total: 0, band: 'low' } });
+    const now = T0 + 10 * MIN;
+    const seen = (total: number, band: News2Band, o2 = false, acvpu: Acvpu = 'A') => ({ o2, acvpu, total, band });
+    expect(review(after, now, seen(0, 'low'), 1)).toBe(after);
+    expect(review(after, now, seen(0, 'low', true), 1)).toMatchObject({ dueAt: now, reason: 'assessment' });
+    expect(review(after, now, seen(3, 'low-medium', false, 'C'), 1)).toMatchObject({ dueAt: now, reason: 'assessment' });
+    // Score 1–4 on the monitor: 4-hourly from her last set, no rush.
+    expect(review(after, now, seen(2, 'low'), 1)).toMatchObject({ dueAt: T0 + 4 * HOUR - MIN, reason: 'deterioration' });
+    // A band risen: she comes within 5 min (scenario time), or at once when the interval has passed.
+    expect(review(after, now, seen(5, 'medium'), 1)).toMatchObject({ dueAt: now + NURSE.responseMs, reason: 'deterioration' });
+    expect(review(after, now, seen(5, 'medium'), 10)).toMatchObject({ dueAt: now, reason: 'deterioration' });
+    const moved = review(after, now, seen(2, 'low'), 1);
+    expect(review(moved, now + MIN, seen(7, 'high'), 1)).toMatchObject({ dueAt: now + MIN + NURSE.responseMs });
+    // After a response she comes again for a higher band, but not within 15 min of it.
+    const responded = charted({ ...after, reason: 'deterioration' }, now, { ...set, vitals: { ...set.vitals, rr: 22 } }, 1);
+    expect(responded.last).toMatchObject({ reason: 'deterioration', total: 2, band: 'low' });
+    expect(review(responded, now + MIN, seen(5, 'medium'), 1)).toMatchObject({ dueAt: now + NURSE.minGapMs, reason: 'deterioration' });
+    // A falling score waits for the routine set; the first round and a retry are not moved.
+    const high = charted(firstRound(1, T0)[0]!, T0, { ...set, vitals: { ...set.vitals, rr: 30, sbp: 88, hr: 135 } }, 1);
+    expect(high.last?.band).toBe('high');
+    expect(high.dueAt).toBe(T0 + 29 * MIN);
+    expect(review(high, now, seen(0, 'low'), 1)).toBe(high);
+    const round = firstRound(1, T0)[0]!;
+    expect(review(round, T0, seen(9, 'high', true, 'V'), 1)).toBe(round);
+    const retry: BedChart = { ...after, reason: 'retry', dueAt: now + 30_000 };
+    expect(review(retry, now, seen(9, 'high', true), 1)).toBe(retry);
+  });
+
+  it('handles refusals: retries failures, logs in again on 401, drops a gone patient, stops on 403', () => {
+    expect([0, 500, 503, 429, 401, 403, 404, 409, 400, 422].map(failureAction)).toEqual([
+      'retry', 'retry', 'retry', 'retry', 'relogin', 'stop', 'drop', 'drop', 'skip', 'skip',
+    ]);
+    const chart: BedChart = { index: 0, dueAt: T0, reason: 'routine', last: null, active: true };
+    expect(afterFailure(chart, T0, 'retry', 1)).toMatchObject({ dueAt: T0 + NURSE.retryMs, reason: 'retry', active: true });
+    expect(afterFailure(chart, T0, 'retry', 1, 5000)).toMatchObject({ dueAt: T0 + 5000 });
+    expect(afterFailure({ ...chart, reason: 'round' }, T0, 'retry', 1)).toMatchObject({ reason: 'round' });
+    expect(afterFailure(chart, T0, 'skip', 4)).toMatchObject({ dueAt: T0 + NURSE.skipMs / 4, reason: 'retry' });
+    expect(afterFailure(chart, T0, 'drop', 1).active).toBe(false);
+  });
+
+  /** Beds whose patients a monitor steps every 30 s; the nurse looks every 10 s. */
+  const ward = (scenarios: Scenario[], speed: number) => {
+    const states = scenarios.map((scenario, i) => createPatient({ profile: createProfile(createRng(100 + i)), scenario, startMs: T0, speed }));
+    const rngs = scenarios.map((_, i) => createRng(200 + i));
+    return (bed: number, t: number) => {
+      let s = states[bed]!;
+      while ((s.lastMs ?? T0 - 30_000) + 30_000 <= t) s = step(s, (s.lastMs ?? T0 - 30_000) + 30_000, rngs[bed]!).state;
+      states[bed] = s;
+      return s;
+    };
+  };
+  const nurseRngs = (n: number) => Array.from({ length: n }, (_, i) => createRng(300 + i));
+
+  it('plans a ward: first round, chart-4 intervals, an extra set when oxygen starts or confusion appears', () => {
+    const scenarios = [createScenario('stable'), createScenario('hypoxia', { onsetMs: MIN }), createScenario('sepsis', { onsetMs: 25 * MIN })];
+    const sets = dryRun(3, ward(scenarios, 1), nurseRngs(3), T0, T0 + 13 * HOUR, 1000);
+    expect(dryRun(3, ward(scenarios, 1), nurseRngs(3), T0, T0 + 13 * HOUR, 1000)).toEqual(sets); // deterministic
+
+    // The first round: each bed once, a second apart, before anything else.
+    expect(sets.slice(0, 3).map((s) => [s.bed, s.reason, s.at - T0])).toEqual([
+      [0, 'round', 3000],
+      [1, 'round', 4000],
+      [2, 'round', 5000],
+    ]);
+    // Always a full set, timed at the moment it was taken.
+    for (const s of sets) {
+      expect(Object.keys(s.body)).toEqual(SEVEN);
+      expect(s.body.ts).toBe(s.at);
+    }
+    const ofBed = (bed: number) => sets.filter((s) => s.bed === bed);
+    // Never later than the chart-4 interval of the set before; a routine set exactly then (within one look).
+    for (const bed of [0, 1, 2]) {
+      const mine = ofBed(bed);
+      for (let i = 1; i < mine.length; i++) {
+        const gap = mine[i]!.at - mine[i - 1]!.at;
+        const every = scheduleMs(observationIntervalMs(mine[i - 1]!), 1);
+        expect(gap).toBeLessThan(every + 1000);
+        if (mine[i]!.reason === 'routine') expect(gap).toBeGreaterThanOrEqual(every);
+      }
+    }
+    // The stable bed: the round, then sets 4–12 h apart (4 h once the monitor shows a score of
+    // 1–4), on air and alert throughout.
+    const stable = ofBed(0);
+    expect(stable[0]!.reason).toBe('round');
+    expect(stable.slice(1).every((s) => s.reason === 'routine' || s.reason === 'deterioration')).toBe(true);
+    expect(stable.length).toBeGreaterThanOrEqual(2);
+    expect(stable.length).toBeLessThanOrEqual(5);
+    for (let i = 1; i < stable.length; i++) expect(stable[i]!.at - stable[i - 1]!.at).toBeGreaterThanOrEqual(scheduleMs(4 * HOUR, 1));
+    expect(stable.every((s) => !s.body.o2 && s.body.acvpu === 'A')).toBe(true);
+
+    // Hypoxia: oxygen is started at 8 min; the nurse charts it at once; from then on on O2.
+    const hypoxia = ofBed(1);
+    const o2Set = hypoxia.find((s) => s.body.o2)!;
+    expect(o2Set.reason).toBe('assessment');
+    expect(o2Set.at - T0).toBeGreaterThanOrEqual(8 * MIN);
+    expect(o2Set.at - T0).toBeLessThanOrEqual(8 * MIN + 1000);
+    expect(hypoxia.filter((s) => s.at < o2Set.at).every((s) => !s.body.o2)).toBe(true);
+    expect(hypoxia.filter((s) => s.at > o2Set.at).every((s) => s.body.o2)).toBe(true);
+    // SpO2 falling before the oxygen: she responded to the rising score (within 5 min).
+    expect(hypoxia.some((s) => s.reason === 'deterioration' && s.at < o2Set.at)).toBe(true);
+    // On oxygen NEWS2 ≥ 1, so never the 12 h interval again.
+    for (const s of hypoxia.filter((x) => x.at >= o2Set.at)) expect(observationIntervalMs(s)).toBeLessThanOrEqual(4 * HOUR);
+
+    // Sepsis: new confusion (~61–62 min) charted at once, as C; then at least hourly while it lasts.
+    const sepsis = ofBed(2);
+    const confused = sepsis.find((s) => s.body.acvpu === 'C')!;
+    expect(confused.reason).toBe('assessment');
+    expect((confused.at - T0) / MIN).toBeGreaterThan(60);
+    expect((confused.at - T0) / MIN).toBeLessThan(63);
+    expect(confused.total).toBeGreaterThanOrEqual(7);
+    expect(sepsis.some((s) => s.reason === 'deterioration' && s.at < confused.at)).toBe(true);
+    const later = sepsis.filter((s) => s.at > confused.at);
+    expect(later.length).toBeGreaterThan(20); // every 30 min while NEWS2 ≥ 7
+    for (let i = 1; i < later.length; i++) expect(later[i]!.at - later[i - 1]!.at).toBeLessThanOrEqual(HOUR + 1000);
+  });
+
+  it('runs on scenario time: at --speed 10 a 12-hour interval is 72 wall minutes, 4 hours 24', () => {
+    const sets = dryRun(1, ward([createScenario('stable')], 10), nurseRngs(1), T0, T0 + 3 * HOUR, 1000);
+    expect(sets[0]!.reason).toBe('round');
+    // 12 h (or 4 h once the monitor shows 1–4) of scenario time, a minute early.
+    const gap = sets[1]!.at - sets[0]!.at;
+    const near = (ms: number) => gap >= ms && gap < ms + 1000;
+    expect(near(12 * HOUR / 10 - MIN) || near(4 * HOUR / 10 - MIN)).toBe(true);
+    expect(sets.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('logs sets, the end of the round, refusals (the first few) and why it stopped', () => {
+    const lines: string[] = [];
+    const log = nurseLogger((l) => lines.push(l), { maxRefusals: 2 });
+    const set = { vitals: { hr: 80, spo2: 97, rr: 16, temp: 37, sbp: 125, dbp: 75 }, o2: true, acvpu: 'A' as const };
+    const recorded = (reason: 'round' | 'assessment'): NurseEvent => ({
+      type: 'recorded', bed: 'A-02', patientId: 'p', scenario: 'hypoxia', reason, body: observationBody(T0, set), total: 2, band: 'low',
+      line: describeSet('A-02', 'hypoxia', reason, set, 10),
+    });
+    log(recorded('round'));
+    log(recorded('assessment'));
+    log({ type: 'round-done', beds: 3, recorded: 3 });
+    for (let i = 0; i < 4; i++) log({ type: 'refused', bed: 'A-01', patientId: 'p', status: 409, code: 'CONFLICT', message: 'patient is archived', action: 'drop' });
+    log({ type: 'stopped', reason: 'x may not record observations' });
+    log({ type: 'stopped', reason: 'stopped' });
+    expect(lines).toEqual([
+      'nurse: A-02 (hypoxia) oxygen/consciousness changed: on O2, ACVPU A, NEWS2 2 low → next in 4 h (24 min at ×10)',
+      'nurse: first round done, 3 of 3 beds charted (all seven NEWS2 parameters)',
+      'nurse: A-01: refused 409 CONFLICT: patient is archived (no more sets for this bed)',
+      'nurse: A-01: refused 409 CONFLICT: patient is archived (no more sets for this bed)',
+      'nurse: further refusals are only counted',
+      'nurse: stopped: x may not record observations',
+    ]);
+    expect(noNurseNote('no nurse credentials', false)).toMatch(/scores will be partial \(missing acvpu and o2\)/);
+    expect(noNurseNote('nurse off', true)).toMatch(/devices send o2 and acvpu themselves/);
   });
 });
 
@@ -505,6 +829,22 @@ describe('cli options', () => {
     const r = parseCliArgs(['--provision'], { ADMIN_EMAIL: 'a@b.c', ADMIN_PASSWORD: 'pw' });
     expect(r).toMatchObject({ ok: true, options: { adminEmail: 'a@b.c', adminPassword: 'pw' } });
   });
+
+  it('takes the nurse from flags or the environment; --no-nurse and --device-assessments', () => {
+    expect(parseCliArgs([])).toMatchObject({ ok: true, options: { nurseEmail: undefined, nursePassword: undefined, noNurse: false, deviceAssessments: false, urlGiven: false } });
+    expect(parseCliArgs(['--nurse-email', 'n@w.l', '--nurse-password', 'pw', '--url', 'http://h:1'])).toMatchObject({
+      ok: true,
+      options: { nurseEmail: 'n@w.l', nursePassword: 'pw', url: 'http://h:1', urlGiven: true },
+    });
+    expect(parseCliArgs([], { NURSE_EMAIL: 'e@w.l', NURSE_PASSWORD: 'x' })).toMatchObject({ ok: true, options: { nurseEmail: 'e@w.l', nursePassword: 'x' } });
+    expect(parseCliArgs(['--nurse-email', 'f@w.l'], { NURSE_EMAIL: 'e@w.l', NURSE_PASSWORD: 'x' })).toMatchObject({ ok: true, options: { nurseEmail: 'f@w.l' } });
+    expect(parseCliArgs(['--no-nurse', '--device-assessments'])).toMatchObject({ ok: true, options: { noNurse: true, deviceAssessments: true } });
+    const half = parseCliArgs(['--nurse-email', 'n@w.l']);
+    expect(half.ok).toBe(false);
+    if (!half.ok) expect(half.message).toMatch(/--nurse-email needs --nurse-password/);
+    expect(parseCliArgs(['--nurse-password', 'pw']).ok).toBe(false);
+    expect(parseCliArgs(['--nurse-email', 'n@w.l', '--no-nurse']).ok).toBe(true);
+  });
 });
 
 describe('summary line', () => {
@@ -514,6 +854,11 @@ describe('summary line', () => {
     expect(line).toBe('00:01:23 · 23/24 connected · 24.0 msg/s · 12,345 sent · 2 errors · 1 conn failures · 1 simulated offline');
     expect(line).not.toContain('\n');
     expect(fitToWidth(line, 40)).toHaveLength(39);
+  });
+
+  it('adds the nurse’s sets when a nurse runs', () => {
+    expect(formatSummary(stats, null, 1000, { recorded: 1234, refused: 0 })).toContain(' · 1,234 obs sets');
+    expect(formatSummary(stats, null, 1000, { recorded: 3, refused: 2 })).toContain(' · 3 obs sets (2 refused)');
   });
 });
 

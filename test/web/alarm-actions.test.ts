@@ -32,6 +32,7 @@ function alarm(over: Partial<AlertEvent> = {}): AlertEvent {
     silencedUntil: null,
     acknowledgedBy: null,
     acknowledgedAt: null,
+    acknowledgedValue: null,
     escalationLevel: 0,
     deviceId: null,
     ...over,

@@ -17,7 +17,7 @@ function patient(over: Partial<PatientView> = {}): PatientView {
     ward: 'A',
     bed: '7',
     values: { hr: at(72), spo2: at(97), rr: at(14), sbp: at(121), dbp: at(79), temp: at(36.8), o2: at(false), acvpu: at('A') },
-    score: { patientId: 'p', ts: NOW, news2: { total: 0, band: 'low', partial: false, parameters: { rr: 0, spo2: 0, o2: 0, sbp: 0, hr: 0, acvpu: 0, temp: 0 } } },
+    score: { patientId: 'p', ts: NOW, news2: { total: 0, band: 'low', partial: false, missing: [], parameters: { rr: 0, spo2: 0, o2: 0, sbp: 0, hr: 0, acvpu: 0, temp: 0 } } },
     alerts: [],
     devices: [{ id: 'd1', status: 'online' }],
     recent: {},
@@ -48,6 +48,7 @@ function alert(priority: AlertEvent['priority'], ts: number, message = `${priori
     silencedUntil: null,
     acknowledgedBy: null,
     acknowledgedAt: null,
+    acknowledgedValue: null,
     escalationLevel: 0,
     deviceId: null,
     ...over,
@@ -101,12 +102,47 @@ describe('<wp-bed-tile>', () => {
     expect(root.querySelector('.v.spo2')!.classList.contains('stale')).toBe(true);
   });
 
-  it('colours the NEWS2 badge by band and marks a partial score', async () => {
-    const p = patient({ score: { patientId: 'p', ts: NOW, news2: { total: 7, band: 'high', partial: true, parameters: { rr: 3, spo2: 3, o2: 0, sbp: null, hr: 1, acvpu: 0, temp: 0 } } } });
+  it('colours a complete NEWS2 score by its band', async () => {
+    const p = patient({ score: { patientId: 'p', ts: NOW, freshUntil: NOW + 30_000, news2: { total: 7, band: 'high', partial: false, missing: [], parameters: { rr: 3, spo2: 3, o2: 0, sbp: 0, hr: 1, acvpu: 0, temp: 0 } } } });
     const { root } = await mount(p);
     const badge = root.querySelector<HTMLElement>('.news2')!;
-    expect(badge.textContent).toContain('NEWS2 7*');
+    expect(badge.textContent!.trim()).toBe('NEWS2 7');
     expect(badge.getAttribute('style')).toContain('#c62828');
+  });
+
+  it('shows an incomplete score as a lower bound with its coverage, never in a band colour', async () => {
+    const p = patient({
+      score: { patientId: 'p', ts: NOW, freshUntil: NOW + 30_000, news2: { total: 2, band: 'low', partial: true, missing: ['o2', 'acvpu'], parameters: { rr: 2, spo2: 0, o2: null, sbp: 0, hr: 0, acvpu: null, temp: 0 } } },
+    });
+    const { root } = await mount(p);
+    const badge = root.querySelector<HTMLElement>('.news2')!;
+    expect(badge.textContent!.trim()).toBe('NEWS2 ≥ 2 · 5/7');
+    expect(badge.getAttribute('style') ?? '').not.toContain('#2e7d32'); // not the green of "low risk"
+    expect(badge.getAttribute('data-state')).toBe('partial');
+    expect(badge.getAttribute('title')).toContain('missing air or oxygen, consciousness (ACVPU)');
+  });
+
+  it('greys the score with its age once every value it came from is stale', async () => {
+    const p = patient({
+      score: { patientId: 'p', ts: NOW - 600_000, freshUntil: NOW - 60_000, dataAt: NOW - 12 * 60_000, news2: { total: 1, band: 'low', partial: false, missing: [], parameters: { rr: 0, spo2: 1, o2: 0, sbp: 0, hr: 0, acvpu: 0, temp: 0 } } },
+    });
+    const badge = (await mount(p)).root.querySelector<HTMLElement>('.news2')!;
+    expect(badge.getAttribute('data-state')).toBe('stale');
+    expect(badge.textContent!.trim()).toBe('NEWS2 1 · 12m ago');
+    expect(badge.getAttribute('style') ?? '').not.toContain('#2e7d32');
+  });
+
+  it('never shows "Air A" for a patient nobody assessed', async () => {
+    const { o2: _o2, acvpu: _a, ...values } = patient().values;
+    const { root } = await mount(patient({ values }));
+    const cell = root.querySelector('[aria-label="Oxygen and consciousness"] .num')!;
+    expect(cell.textContent!.trim()).toBe('– –');
+  });
+
+  it('shows the highest-priority alarm and how many others are open (+2)', async () => {
+    const { root } = await mount(patient({ alerts: [alert('low', NOW - 10), alert('high', NOW - 5_000, 'SpO2 low 84 %'), alert('medium', NOW)] }));
+    expect(text(root, '.alarm-flag')).toBe('SpO2 low 84 %');
+    expect(text(root, '.more')).toBe('+2');
   });
 
   it('stands out by the highest active alarm priority, showing that alarm', async () => {

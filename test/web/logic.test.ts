@@ -25,10 +25,18 @@ describe('gridFor', () => {
 describe('freshness', () => {
   const now = 1_000_000_000;
   it('greys streamed values after 30 s and manual ones after 12 h', () => {
-    expect(isStale(now - 30_000, 'device', now)).toBe(false);
-    expect(isStale(now - 30_001, 'device', now)).toBe(true);
-    expect(isStale(now - 12 * 3600_000, 'manual', now)).toBe(false);
-    expect(isStale(now - 12 * 3600_000 - 1, 'manual', now)).toBe(true);
+    const at = (ms: number, source: string) => ({ ts: now - ms, source });
+    expect(isStale(at(30_000, 'device'), 'hr', now)).toBe(false);
+    expect(isStale(at(30_001, 'device'), 'hr', now)).toBe(true);
+    // Intermittent device values (cuff BP, temperature) count for 30 min, as on the server.
+    expect(isStale(at(30 * 60_000, 'device'), 'sbp', now)).toBe(false);
+    expect(isStale(at(30 * 60_000 + 1, 'device'), 'temp', now)).toBe(true);
+    expect(isStale(at(12 * 3600_000, 'manual'), 'temp', now)).toBe(false);
+    expect(isStale(at(12 * 3600_000 + 1, 'manual'), 'temp', now)).toBe(true);
+    // The patient's monitoring interval narrows the manual window (RCP NEWS2 chart 4).
+    expect(isStale(at(3600_000 + 1, 'manual'), 'acvpu', now, undefined, 3600_000)).toBe(true);
+    // Age counts from receipt when the device clock runs fast: ts in the future, at = receipt.
+    expect(isStale({ ts: now + 60_000, at: now - 31_000, source: 'device' }, 'hr', now)).toBe(true);
   });
   it('formats ages for a tile corner', () => {
     expect([0, 59_999, 60_000, 3599_000, 3600_000, 47 * 3600_000, 48 * 3600_000].map(formatAge)).toEqual(['0s', '59s', '1m', '59m', '1h', '47h', '2d']);

@@ -13,14 +13,14 @@ function alarm(over: Partial<AlertEvent> = {}): AlertEvent {
   return {
     id: 'a1', patientId: P, key: 'news2:total', kind: 'news2', category: 'physiological', priority: 'high', parameter: null, value: 7, limit: 7,
     rule: 'NEWS2 ≥ 7', message: 'NEWS2 7', state: 'active', ts: T, endedAt: null, updatedAt: T, conditionActive: true, latching: true,
-    silencedUntil: null, acknowledgedBy: null, acknowledgedAt: null, escalationLevel: 0, deviceId: null, ...over,
+    silencedUntil: null, acknowledgedBy: null, acknowledgedAt: null, acknowledgedValue: null, escalationLevel: 0, deviceId: null, ...over,
   };
 }
 
 const score = (ts: number, observations?: ScoreEvent['observations']): ScoreEvent => ({
   patientId: P,
   ts,
-  news2: { total: 3, band: 'low-medium', partial: false, parameters: { rr: 3, spo2: 0, o2: 0, sbp: 0, hr: 0, acvpu: 0, temp: 0 } },
+  news2: { total: 3, band: 'low-medium', partial: false, missing: [], parameters: { rr: 3, spo2: 0, o2: 0, sbp: 0, hr: 0, acvpu: 0, temp: 0 } },
   ...(observations ? { observations } : {}),
 });
 

@@ -11,10 +11,15 @@ import type {
   VitalsEvent,
 } from '../../server/realtime/events.ts';
 import type { VitalKey } from '../../server/pipeline/vitals.ts';
+import { DISPLAY_FRESHNESS, isStale, type DisplayFreshness } from './logic/freshness.ts';
+
+const ASSESSMENTS: ReadonlySet<string> = new Set(['o2', 'acvpu']);
 
 export interface Stamped {
   value: number | string | boolean;
   ts: number;
+  /** min(measurement, receipt) time: the value's age counts from here. */
+  at?: number;
   source: string;
 }
 
@@ -47,6 +52,8 @@ export class LiveStore {
   readonly patients = new Map<string, PatientView>();
   /** The latest escalation per open alarm id: the level and the role it went to. */
   readonly escalations = new Map<string, Pick<EscalationEvent, 'level' | 'role' | 'at'>>();
+  /** The server's freshness windows (from the last subscription): values grey out when the server stops scoring them. */
+  freshness: DisplayFreshness = DISPLAY_FRESHNESS;
   private readonly listeners = new Set<Listener>();
   private readonly dirty = new Set<string>();
   private frame: number | null = null;
@@ -71,6 +78,7 @@ export class LiveStore {
   }
 
   applySnapshot(result: SubscribeResult): void {
+    if (result.freshness) this.freshness = result.freshness;
     for (const p of result.patients) {
       const prev = this.patients.get(p.patientId);
       const view: PatientView = {
@@ -98,10 +106,14 @@ export class LiveStore {
       const prev = this.patients.get(ev.patientId);
       if (!prev) continue;
       const values = { ...prev.values };
+      const source = ev.source ?? 'device';
+      const now = Date.now();
       for (const [k, v] of Object.entries(ev.values) as [VitalKey, number | string | boolean][]) {
         const cur = values[k];
-        if (cur && cur.ts > ev.ts) continue;
-        values[k] = { value: v, ts: ev.ts, source: 'device' };
+        // Consciousness and oxygen are assessments: a nurse's fresh value wins over a device's, as in the score.
+        const assessed = cur && ASSESSMENTS.has(k) && cur.source === 'manual' && source !== 'manual' && !isStale(cur, k, now, this.freshness, prev.score?.manualWindowMs);
+        if (assessed || (cur && cur.ts > ev.ts && !(ASSESSMENTS.has(k) && source === 'manual' && cur.source !== 'manual'))) continue;
+        values[k] = { value: v, ts: ev.ts, at: ev.at ?? ev.ts, source };
         if (typeof v === 'number') pushPoint(prev.recent, k, ev.ts, v);
       }
       // A reading proves its device is sending.
@@ -172,8 +184,8 @@ export class LiveStore {
 
 function fromSnapshot(values: PatientSnapshot['values']): PatientView['values'] {
   const out: PatientView['values'] = {};
-  for (const [k, v] of Object.entries(values) as [VitalKey, { value: unknown; ts: number; source: string }][]) {
-    out[k] = { value: v.value as Stamped['value'], ts: v.ts, source: v.source };
+  for (const [k, v] of Object.entries(values) as [VitalKey, { value: unknown; ts: number; at?: number; source: string }][]) {
+    out[k] = { value: v.value as Stamped['value'], ts: v.ts, at: v.at ?? v.ts, source: v.source };
   }
   return out;
 }

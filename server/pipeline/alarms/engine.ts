@@ -2,16 +2,36 @@
 // condition (limits, NEWS2 bands, trends, technical, observations due) and run the alarm
 // lifecycle. Deterministic: all time comes in as `now`; wiring and I/O live at the edge
 // (operators.ts for the streams, server.ts for the sinks).
-import type { Reading } from '../vitals.ts';
-import { EMPTY_LATEST, freshValues, mergeReading, type Freshness, type LatestValues } from '../latest.ts';
-import { scoreNews2, type News2Result } from '../score/news2.ts';
+import { NUMERIC_VITALS, type Reading, type VitalKey, type VitalValues } from '../vitals.ts';
+import {
+  addSample,
+  CONTINUOUS,
+  DEFAULT_FRESHNESS,
+  EMPTY_LATEST,
+  freshStamps,
+  freshUntil,
+  mergeReading,
+  windowMedian,
+  type Freshness,
+  type LatestValues,
+  type SampleWindow,
+} from '../latest.ts';
+import { NEWS2_PARAMETERS, scoreNews2, type News2Result } from '../score/news2.ts';
 import type { AlarmLimits } from '../score/limits.ts';
 import type { Actor, Alarm, AlarmAction, Condition, Escalation, Transition } from './model.ts';
-import { limitConditions, news2Conditions, DEFAULT_LIMIT_POLICY, type LimitPolicy, type OpenView } from './physiological.ts';
+import {
+  limitConditions,
+  news2Conditions,
+  DEFAULT_LIMIT_POLICY,
+  DEFAULT_NEWS2_POLICY,
+  type LimitPolicy,
+  type News2Policy,
+  type OpenView,
+} from './physiological.ts';
 import { applyAction, restore, stepLifecycle, DEFAULT_LIFECYCLE, EMPTY_PATIENT_ALARMS, type LifecycleConfig, type PatientAlarms } from './lifecycle.ts';
-import { trendConditions, updateTrends, DEFAULT_TREND_RULES, type TrendRule, type TrendState } from './trends.ts';
+import { trendConditions, updateTrends, DEFAULT_TREND_RULES, EMPTY_TREND_STATE, type TrendContext, type TrendRule, type TrendState } from './trends.ts';
 import { emptyFacts, noteBattery, noteReading, technicalConditions, DEFAULT_TECHNICAL, type DeviceFacts, type TechnicalConfig } from './technical.ts';
-import { obsDueCondition, observationDue } from './obs-due.ts';
+import { intervalMs, obsDueCondition, observationDue } from './obs-due.ts';
 
 /** A `seq` this far below the last one means the device restarted its counter. */
 const SEQ_RESTART_DROP = 1000;
@@ -27,16 +47,18 @@ export interface EngineConfig {
   technical: TechnicalConfig;
   trends: TrendRule[];
   limits: LimitPolicy;
+  news2: News2Policy;
   /** A patient is re-evaluated on the clock when nothing else did it for this long. */
   evaluateEveryMs: number;
 }
 
 export const DEFAULT_ENGINE: EngineConfig = {
-  freshness: { deviceMs: 5 * 60_000, manualMs: 12 * 3600_000 },
+  freshness: DEFAULT_FRESHNESS,
   lifecycle: DEFAULT_LIFECYCLE,
   technical: DEFAULT_TECHNICAL,
   trends: DEFAULT_TREND_RULES,
   limits: DEFAULT_LIMIT_POLICY,
+  news2: DEFAULT_NEWS2_POLICY,
   evaluateEveryMs: 1000,
 };
 
@@ -50,6 +72,33 @@ export interface ScoreUpdate {
   ts: number;
   news2: News2Result;
   observations: ObservationsDue;
+  /** When the last of the values this score was computed from goes stale (epoch ms). */
+  freshUntil: number;
+  /** The newest `at` (min of measurement and receipt time) among those values: the score's age counts from here. */
+  dataAt: number;
+  /** How long a manual observation counts for this patient now (the RCP monitoring interval). */
+  manualWindowMs: number;
+  /** Time of the last full set of manual observations (all seven parameters), if any. */
+  lastFullSetAt: number | null;
+}
+
+/**
+ * What the engine saves of a patient beyond what the database already holds (readings, alarms),
+ * so a restart continues where it stopped: plain JSON.
+ */
+export interface MonitorSnapshot {
+  v: 1;
+  firstSeenAt: number;
+  lastFullSetAt: number | null;
+  manualWindowMs: number;
+  pending: Record<string, number>;
+  trends: TrendState;
+  devices: DeviceFacts[];
+}
+
+/** The seven NEWS2 parameters in one manual observation: a full set (resets the due timer). */
+function isFullSet(values: VitalValues): boolean {
+  return NEWS2_PARAMETERS.every((p) => values[p] !== undefined);
 }
 
 export interface EngineOutput {
@@ -67,15 +116,25 @@ export const isEmpty = (o: EngineOutput) =>
 
 interface PatientMonitor {
   latest: LatestValues;
+  /** The last minute of each continuous device parameter (NEWS2 scores its median). */
+  samples: SampleWindow;
   score: News2Result | null;
   scoreKey: string;
   obsKey: string;
   trends: TrendState;
   alarms: PatientAlarms;
-  lastManualAt: number | null;
+  /** Last manual observation holding all seven NEWS2 parameters (its measurement time). */
+  lastFullSetAt: number | null;
+  /**
+   * How long manual values count: the strictest RCP monitoring interval the patient has needed
+   * since the last manual observation (narrowing only, so a value that went stale stays stale).
+   */
+  manualWindowMs: number;
   firstSeenAt: number;
   devices: Map<string, DeviceFacts>;
   evaluatedAt: number;
+  /** Changed since the last snapshot was taken. */
+  dirty: boolean;
 }
 
 export interface EngineDeps {
@@ -93,14 +152,72 @@ export class AlarmEngine {
     private readonly deps: EngineDeps,
     private readonly cfg: EngineConfig = DEFAULT_ENGINE,
     restored: Alarm[] = [],
+    snapshots: ReadonlyMap<string, MonitorSnapshot> = new Map(),
+    now: number = Date.now(),
   ) {
     const byPatient = new Map<string, Alarm[]>();
     for (const a of restored) byPatient.set(a.patientId, [...(byPatient.get(a.patientId) ?? []), a]);
-    for (const [patientId, alarms] of byPatient) {
-      const m = this.monitor(patientId, Math.min(...alarms.map((a) => a.ts)));
-      m.alarms = restore(alarms);
+    for (const id of new Set([...byPatient.keys(), ...snapshots.keys()])) {
+      const alarms = byPatient.get(id) ?? [];
+      const snap = snapshots.get(id);
+      const m = this.monitor(id, snap?.firstSeenAt ?? Math.min(now, ...alarms.map((a) => a.ts)));
+      m.alarms = restore(alarms, snap?.pending ?? {}, now, cfg.lifecycle);
       for (const a of alarms) if (a.deviceId) m.devices.set(a.deviceId, emptyFacts(a.deviceId));
+      if (snap) {
+        m.lastFullSetAt = snap.lastFullSetAt;
+        m.manualWindowMs = Math.min(snap.manualWindowMs, cfg.freshness.manualMs);
+        m.trends = snap.trends;
+        // The connection is gone with the old process: what the device last did is known, its status is not.
+        for (const f of snap.devices) {
+          m.devices.set(f.deviceId, { ...emptyFacts(f.deviceId), ...f, status: 'unknown' });
+          this.deviceOwner.set(f.deviceId, id);
+        }
+      }
+      m.dirty = false;
     }
+  }
+
+  /**
+   * Restore the latest values of a patient after a restart (the newest value of each parameter
+   * from the database, manual observations of the last hours): merged without evaluating, so the
+   * first evaluation scores them with their original times and freshness. A manual full set among
+   * them dates the observations-due timer.
+   */
+  restoreReadings(patientId: string, readings: Reading[], now: number): void {
+    const m = this.monitor(patientId, now);
+    for (const r of readings) {
+      m.latest = mergeReading(m.latest, r);
+      if (r.source === 'manual' && isFullSet(r.values)) m.lastFullSetAt = Math.max(m.lastFullSetAt ?? 0, r.ts);
+      if (r.source === 'device') {
+        const at = Math.min(r.ts, r.receivedAt);
+        for (const k of CONTINUOUS) {
+          const v = r.values[k as 'hr'];
+          if (typeof v === 'number') addSample(m.samples, k, at, v);
+        }
+      }
+    }
+  }
+
+  /** Snapshots of the patients that changed since the last call (or of all of them). */
+  snapshots(all = false): { patientId: string; snapshot: MonitorSnapshot }[] {
+    const out: { patientId: string; snapshot: MonitorSnapshot }[] = [];
+    for (const [patientId, m] of this.patients) {
+      if (!all && !m.dirty) continue;
+      m.dirty = false;
+      out.push({
+        patientId,
+        snapshot: {
+          v: 1,
+          firstSeenAt: m.firstSeenAt,
+          lastFullSetAt: m.lastFullSetAt,
+          manualWindowMs: m.manualWindowMs,
+          pending: m.alarms.pending,
+          trends: m.trends,
+          devices: [...m.devices.values()],
+        },
+      });
+    }
+    return out;
   }
 
   private monitor(patientId: string, now: number): PatientMonitor {
@@ -108,15 +225,18 @@ export class AlarmEngine {
     if (!m) {
       m = {
         latest: EMPTY_LATEST,
+        samples: {},
         score: null,
         scoreKey: '',
         obsKey: '',
-        trends: {},
+        trends: EMPTY_TREND_STATE,
         alarms: EMPTY_PATIENT_ALARMS,
-        lastManualAt: null,
+        lastFullSetAt: null,
+        manualWindowMs: this.cfg.freshness.manualMs,
         firstSeenAt: now,
         devices: new Map(),
         evaluatedAt: 0,
+        dirty: true,
       };
       this.patients.set(patientId, m);
     }
@@ -136,15 +256,16 @@ export class AlarmEngine {
 
   /**
    * `backfill`: the reading came in a batch (a device flushing what it buffered offline): its age
-   * says nothing about the device clock.
+   * says nothing about the device clock. `noSignal`: parameters the device reported as "no
+   * signal" (SpO2 0), already taken out of `r.values`.
    */
-  reading(r: Reading, now: number, battery?: number, backfill = false): EngineOutput {
+  reading(r: Reading, now: number, battery?: number, backfill = false, noSignal: readonly string[] = []): EngineOutput {
     const out = emptyOutput();
     if (r.deviceId) {
       const prev = this.lastSeq.get(r.deviceId) ?? null;
       if (r.patientId) {
         const seen = { ts: backfill ? r.receivedAt : r.ts, receivedAt: r.receivedAt, values: r.values as Record<string, unknown>, seq: r.seq };
-        let f = noteReading(this.factsOf(r.deviceId, r.patientId, now), seen, prev);
+        let f = noteReading(this.factsOf(r.deviceId, r.patientId, now), seen, prev, noSignal);
         if (battery !== undefined) f = noteBattery(f, battery, r.receivedAt);
         this.patients.get(r.patientId)!.devices.set(r.deviceId, f);
       }
@@ -153,14 +274,40 @@ export class AlarmEngine {
     }
     if (!r.patientId) return out;
     const m = this.monitor(r.patientId, now);
+    m.dirty = true;
     m.latest = mergeReading(m.latest, r);
-    if (r.source === 'manual') m.lastManualAt = Math.max(m.lastManualAt ?? 0, r.ts);
+    // Age counts from receipt when the device clock runs ahead (docs/alarms.md, "Freshness").
+    const at = Math.min(r.ts, r.receivedAt);
+    if (r.source === 'manual') {
+      // A nurse's observation counts again for the longest window; the evaluation below narrows it.
+      m.manualWindowMs = this.cfg.freshness.manualMs;
+      if (isFullSet(r.values)) m.lastFullSetAt = Math.max(m.lastFullSetAt ?? 0, r.ts);
+    }
     const numeric: Record<string, number> = {};
-    for (const [k, v] of Object.entries(r.values)) if (typeof v === 'number') numeric[k] = v;
-    m.trends = updateTrends(m.trends, r.ts, numeric, this.cfg.trends);
+    for (const k of NUMERIC_VITALS) {
+      const v = r.values[k];
+      if (typeof v !== 'number') continue;
+      numeric[k] = v;
+      if (r.source === 'device' && CONTINUOUS.has(k)) addSample(m.samples, k, at, v);
+    }
+    try {
+      m.trends = updateTrends(m.trends, at, numeric, this.trendContext(r.patientId, m, now), this.cfg.trends);
+    } catch (err) {
+      // One patient's bad state must never stop monitoring for the others (evaluate reports it too).
+      this.deps.onError?.(err, r.patientId);
+    }
     out.latest.push({ patientId: r.patientId, latest: m.latest });
     this.evaluate(r.patientId, m, now, out);
     return out;
+  }
+
+  private trendContext(patientId: string, m: PatientMonitor, now: number): TrendContext {
+    const o2 = freshStamps(m.latest, now, this.freshnessOf(m)).o2;
+    return { spo2Scale: this.deps.context(patientId)?.spo2Scale ?? 1, onOxygen: o2 ? (o2.value as boolean) : null };
+  }
+
+  private freshnessOf(m: PatientMonitor): Freshness {
+    return { ...this.cfg.freshness, manualMs: Math.min(this.cfg.freshness.manualMs, m.manualWindowMs) };
   }
 
   deviceStatus(deviceId: string, patientId: string | null, status: 'online' | 'offline', now: number): EngineOutput {
@@ -168,6 +315,7 @@ export class AlarmEngine {
     if (!patientId) return out;
     const f = this.factsOf(deviceId, patientId, now);
     const m = this.patients.get(patientId)!;
+    m.dirty = true;
     m.devices.set(deviceId, { ...f, status, lastSeenAt: status === 'online' ? Math.max(f.lastSeenAt ?? 0, now) : f.lastSeenAt });
     this.evaluate(patientId, m, now, out);
     return out;
@@ -195,6 +343,7 @@ export class AlarmEngine {
       const r = applyAction(m.alarms, alarmId, action, actor, now, comment, this.cfg.lifecycle);
       if (!r.ok) return r;
       m.alarms = r.state;
+      m.dirty = true;
       return { ...r, output: { ...emptyOutput(), alarms: [r.alarm], transitions: r.transitions } };
     }
     return { ok: false as const, code: 'ERR_NOT_FOUND' as const, message: `no open alarm '${alarmId}'` };
@@ -213,7 +362,16 @@ export class AlarmEngine {
 
   observations(patientId: string): ObservationsDue | null {
     const m = this.patients.get(patientId);
-    return m ? observationDue(m.lastManualAt, m.firstSeenAt, m.score) : null;
+    return m ? observationDue(m.lastFullSetAt, m.firstSeenAt, m.score, this.streaming(m, Date.now())) : null;
+  }
+
+  /** A device is streaming a continuous parameter for this patient now. */
+  private streaming(m: PatientMonitor, now: number): boolean {
+    for (const k of CONTINUOUS) {
+      const d = m.latest.device[k];
+      if (d && now - d.at <= this.cfg.freshness.deviceMs) return true;
+    }
+    return false;
   }
 
   /**
@@ -244,13 +402,34 @@ export class AlarmEngine {
     try {
       m.evaluatedAt = now;
       const ctx = this.deps.context(patientId) ?? { spo2Scale: 1, limits: null };
-      const values = freshValues(m.latest, now, this.cfg.freshness);
+      const freshness = this.freshnessOf(m);
+      const stamps = freshStamps(m.latest, now, freshness);
+      const values: Record<string, unknown> = {};
+      let until = 0;
+      let dataAt = 0;
+      for (const [key, stamp] of Object.entries(stamps) as [VitalKey, NonNullable<(typeof stamps)[VitalKey]>][]) {
+        values[key] = stamp.value;
+        until = Math.max(until, freshUntil(stamp, key, freshness));
+        dataAt = Math.max(dataAt, stamp.at);
+      }
+      // NEWS2 from persistence-filtered device values: the median of the last minute of each
+      // continuous parameter, so one artefact cannot open, re-band or close a NEWS2 alarm.
+      const scored: Record<string, unknown> = { ...values };
+      for (const k of CONTINUOUS) {
+        if (stamps[k]?.source !== 'device') continue;
+        const median = windowMedian(m.samples, k, now);
+        if (median !== undefined) scored[k] = median;
+      }
       const hasAny = Object.keys(values).length > 0;
-      const score = hasAny ? scoreNews2(values, ctx.spo2Scale) : null;
-      const obs = observationDue(m.lastManualAt, m.firstSeenAt, score);
+      const score = hasAny ? scoreNews2(scored as VitalValues, ctx.spo2Scale) : null;
+      const obs = observationDue(m.lastFullSetAt, m.firstSeenAt, score, this.streaming(m, now));
+      // A manual value counts no longer than the monitoring interval the patient needs (RCP chart 4).
+      m.manualWindowMs = Math.min(m.manualWindowMs, intervalMs(obs.interval));
       const scoreKey = score ? JSON.stringify(score) : '';
-      const obsKey = `${obs.dueAt}|${obs.interval}`;
-      if (score && (scoreKey !== m.scoreKey || obsKey !== m.obsKey)) out.scores.push({ patientId, ts: now, news2: score, observations: obs });
+      const obsKey = `${obs.dueAt}|${obs.interval}|${m.manualWindowMs}`;
+      if (score && (scoreKey !== m.scoreKey || obsKey !== m.obsKey)) {
+        out.scores.push({ patientId, ts: now, news2: score, observations: obs, freshUntil: until, dataAt, manualWindowMs: m.manualWindowMs, lastFullSetAt: m.lastFullSetAt });
+      }
       m.score = score;
       m.scoreKey = scoreKey;
       m.obsKey = obsKey;
@@ -258,16 +437,18 @@ export class AlarmEngine {
       const open: OpenView = {};
       for (const a of Object.values(m.alarms.open)) open[a.key] = { limit: a.limit, value: a.value, priority: a.priority };
       const conditions: Condition[] = [
-        ...limitConditions(values, ctx.limits, open, this.cfg.limits),
-        ...news2Conditions(score, open),
-        ...trendConditions(m.trends, now, this.cfg.trends),
+        ...limitConditions(values as VitalValues, ctx.limits, open, this.cfg.limits, ctx.spo2Scale),
+        ...news2Conditions(score, open, this.cfg.news2),
+        ...trendConditions(m.trends, now, { spo2Scale: ctx.spo2Scale, onOxygen: typeof values.o2 === 'boolean' ? values.o2 : null }, this.cfg.trends),
         ...technicalConditions([...m.devices.values()], now, this.cfg.technical),
       ];
       const due = obsDueCondition(obs, now);
       if (due) conditions.push(due);
-      conditions.push(...this.withoutEvidence(m, values as Record<string, unknown>, conditions));
+      conditions.push(...this.withoutEvidence(m, values, conditions));
+      const before = m.alarms;
       const step = stepLifecycle(m.alarms, patientId, conditions, now, this.deps.newId, this.cfg.lifecycle);
       m.alarms = step.state;
+      if (step.changes.length > 0 || !samePending(before.pending, step.state.pending)) m.dirty = true;
       out.alarms.push(...step.changes);
       out.transitions.push(...step.transitions);
       out.escalations.push(...step.escalations);
@@ -276,4 +457,10 @@ export class AlarmEngine {
       this.deps.onError?.(err, patientId);
     }
   }
+}
+
+function samePending(a: Record<string, number>, b: Record<string, number>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => a[k] === b[k]);
 }

@@ -11,13 +11,20 @@
 //
 // A latching alarm (high priority, physiological) outlives its condition until someone
 // acknowledges or resolves it; every other alarm resolves when its condition clears.
-import type { Actor, Alarm, AlarmAction, AlarmState, Condition, Escalation, Transition } from './model.ts';
+//
+// A worse condition is a new alarm condition (IEC 60601-1-8 §6.8: alarm signal inactivation —
+// acknowledgement and audio paused — applies to the alarm condition as it was): when the priority
+// of an acknowledged or silenced alarm rises, it returns to active, flashing and sounding, with a
+// fresh escalation clock, and the trail says why.
+import { PRIORITY_RANK, type Actor, type Alarm, type AlarmAction, type AlarmState, type Condition, type Escalation, type Transition } from './model.ts';
 
 export interface LifecycleConfig {
   /** How long a silence (audio paused) lasts. */
   silenceMs: number;
   /** An unacknowledged high-priority alarm re-notifies after this, escalating one level each time. */
   escalateAfterMs: number;
+  /** An unacknowledged medium-priority physiological alarm re-notifies after this. */
+  escalateMediumAfterMs: number;
   /** The role notified at each level: level 0 → roles[0], level 1 → roles[1], beyond → the last role. */
   escalationRoles: string[];
 }
@@ -25,6 +32,7 @@ export interface LifecycleConfig {
 export const DEFAULT_LIFECYCLE: LifecycleConfig = Object.freeze({
   silenceMs: 120_000,
   escalateAfterMs: 60_000,
+  escalateMediumAfterMs: 15 * 60_000,
   escalationRoles: Object.freeze(['nurse', 'doctor']) as string[],
 });
 
@@ -58,6 +66,20 @@ export function latches(c: Pick<Condition, 'priority' | 'category'>): boolean {
 }
 
 /**
+ * How long an active alarm may go unacknowledged before it re-notifies one level up: high
+ * priority after `escalateAfterMs`, medium-priority physiological after `escalateMediumAfterMs`;
+ * technical and low-priority alarms never escalate (null).
+ */
+export function escalationDelay(a: Pick<Condition, 'priority' | 'category'>, cfg: LifecycleConfig): number | null {
+  if (a.priority === 'high') return cfg.escalateAfterMs;
+  if (a.priority === 'medium' && a.category === 'physiological') return cfg.escalateMediumAfterMs;
+  return null;
+}
+
+/** A NEWS2 total this far above its acknowledged value is news, even within the same band. */
+export const NEWS2_RISE_NEWS = 2;
+
+/**
  * One step for one patient. `conditions` is the complete set of conditions holding at `now`
  * (unique keys); anything not in it has cleared. Never mutates `state`.
  */
@@ -84,8 +106,9 @@ export function stepLifecycle(
     holding.add(c.key);
     const current = open[c.key];
     if (current) {
-      const next = updateFromCondition(current, c, now, cfg);
+      const { alarm: next, why } = updateFromCondition(current, c, now, cfg);
       open[c.key] = next;
+      if (why) system(next, current.state, next.state, why);
       if (worthPushing(current, next)) changed.set(next.id, next);
       continue;
     }
@@ -120,14 +143,15 @@ export function stepLifecycle(
     system(resolved, current.state, 'resolved', 'condition cleared');
   }
 
-  // Rule 4 — silence (audio paused) expiry: the alarm sounds again and, if high, the escalation clock restarts.
+  // Rule 4 — silence (audio paused) expiry: the alarm sounds again and its escalation clock restarts.
   for (const [key, current] of Object.entries(open)) {
     if (current.state !== 'silenced' || current.silencedUntil === null || current.silencedUntil > now) continue;
+    const delay = escalationDelay(current, cfg);
     const next: Alarm = {
       ...current,
       state: 'active',
       silencedUntil: null,
-      nextEscalationAt: current.priority === 'high' ? now + cfg.escalateAfterMs : null,
+      nextEscalationAt: delay === null ? null : now + delay,
       updatedAt: now,
     };
     open[key] = next;
@@ -135,13 +159,15 @@ export function stepLifecycle(
     system(next, 'silenced', 'active', 'silence expired');
   }
 
-  // Rule 5 — escalation: an active high-priority alarm nobody has acknowledged re-notifies one level up.
-  // A late step escalates once, not once per missed period: each level is a notification to deliver.
+  // Rule 5 — escalation: an active high-priority (or medium physiological) alarm nobody has
+  // acknowledged re-notifies one level up. A late step escalates once, not once per missed period:
+  // each level is a notification to deliver.
   for (const [key, current] of Object.entries(open)) {
-    if (current.priority !== 'high' || current.state !== 'active') continue;
-    if (current.nextEscalationAt === null || current.nextEscalationAt > now) continue;
+    if (current.state !== 'active') continue;
+    const delay = escalationDelay(current, cfg);
+    if (delay === null || current.nextEscalationAt === null || current.nextEscalationAt > now) continue;
     const level = current.escalationLevel + 1;
-    const next: Alarm = { ...current, escalationLevel: level, nextEscalationAt: now + cfg.escalateAfterMs, updatedAt: now };
+    const next: Alarm = { ...current, escalationLevel: level, nextEscalationAt: now + delay, updatedAt: now };
     open[key] = next;
     changed.set(next.id, next);
     escalations.push({ alarm: next, level, role: roleFor(level, cfg), at: now });
@@ -183,6 +209,8 @@ export function applyAction(
         state: 'acknowledged',
         acknowledgedBy: actor.id,
         acknowledgedAt: now,
+        // The acknowledgement covers the condition as it is now (IEC 60601-1-8 §6.8).
+        acknowledgedValue: current.value,
         silencedUntil: null,
         nextEscalationAt: null,
         updatedAt: now,
@@ -213,18 +241,28 @@ export function applyAction(
 }
 
 /**
- * Rebuild a patient's state from the open alarms loaded after a restart. Pending delays are not
- * persisted: a condition still holding starts its delay again. Should the database hold two open
- * alarms for one key, the most recent wins.
+ * Rebuild a patient's state after a restart from the open alarms loaded from the database and
+ * the pending alarm condition delays saved with the monitor state (a condition still holding
+ * fires when its delay, counted from its original start, is over). Should the database hold two
+ * open alarms for one key, the most recent wins. The escalation clock of an active alarm that
+ * escalates restarts at `now` (the deadline itself is not stored).
  */
-export function restore(alarms: Alarm[]): PatientAlarms {
+export function restore(alarms: Alarm[], pending: Record<string, number> = {}, now?: number, cfg: LifecycleConfig = DEFAULT_LIFECYCLE): PatientAlarms {
   const open: Record<string, Alarm> = {};
   for (const a of alarms) {
     if (a.state === 'resolved') continue;
     const seen = open[a.key];
     if (!seen || a.ts >= seen.ts) open[a.key] = a;
   }
-  return { pending: {}, open };
+  if (now !== undefined) {
+    for (const [key, a] of Object.entries(open)) {
+      const delay = a.state === 'active' ? escalationDelay(a, cfg) : null;
+      if (delay !== null && a.nextEscalationAt === null) open[key] = { ...a, nextEscalationAt: now + delay };
+    }
+  }
+  const waiting: Record<string, number> = {};
+  for (const [key, since] of Object.entries(pending)) if (!open[key]) waiting[key] = since;
+  return { pending: waiting, open };
 }
 
 function fire(c: Condition, patientId: string, now: number, id: string, cfg: LifecycleConfig): Alarm {
@@ -249,23 +287,27 @@ function fire(c: Condition, patientId: string, now: number, id: string, cfg: Lif
     silencedUntil: null,
     acknowledgedBy: null,
     acknowledgedAt: null,
+    acknowledgedValue: null,
     escalationLevel: 0,
-    nextEscalationAt: c.priority === 'high' ? now + cfg.escalateAfterMs : null,
+    nextEscalationAt: ((d) => (d === null ? null : now + d))(escalationDelay(c, cfg)),
     deviceId: c.deviceId ?? null,
   };
 }
 
-/** Rule 2: an open alarm whose condition holds follows it (value, limit, wording, priority). */
-function updateFromCondition(current: Alarm, c: Condition, now: number, cfg: LifecycleConfig): Alarm {
-  let nextEscalationAt = current.nextEscalationAt;
-  if (c.priority === 'high') {
-    // Only an active alarm runs the clock: a silenced one restarts it when the silence expires.
-    if (current.state === 'active' && nextEscalationAt === null) nextEscalationAt = now + cfg.escalateAfterMs;
-  } else {
-    // Only high priority escalates; a stale deadline would fire at once if it rose again.
-    nextEscalationAt = null;
-  }
-  return {
+/**
+ * Rule 2: an open alarm whose condition holds follows it (value, limit, wording, priority).
+ * - A rise in priority of an acknowledged or silenced alarm re-activates it: a worse condition is
+ *   a new alarm condition (IEC 60601-1-8 §6.8). The acknowledgement is cleared (the trail keeps
+ *   who gave it), escalation starts again at level 0 with a fresh clock, and `why` says so.
+ * - A rise in priority of an active alarm restarts its escalation clock (the new priority's delay).
+ * - A NEWS2 total rising by NEWS2_RISE_NEWS or more within its band after an acknowledgement is
+ *   news: it stays acknowledged, and the trail and the push say so.
+ */
+function updateFromCondition(current: Alarm, c: Condition, now: number, cfg: LifecycleConfig): { alarm: Alarm; why: string | null } {
+  const rose = PRIORITY_RANK[c.priority] > PRIORITY_RANK[current.priority];
+  const changedPriority = c.priority !== current.priority;
+  const delay = escalationDelay(c, cfg);
+  let next: Alarm = {
     ...current,
     value: c.value,
     limit: c.limit,
@@ -276,9 +318,42 @@ function updateFromCondition(current: Alarm, c: Condition, now: number, cfg: Lif
     // the condition fell back to medium before clearing.
     latching: current.latching || latches(c),
     conditionActive: true,
-    nextEscalationAt,
     updatedAt: now,
   };
+  let why: string | null = null;
+  if (rose && (current.state === 'acknowledged' || current.state === 'silenced')) {
+    why = `priority rose: ${current.priority} → ${c.priority}`;
+    next = {
+      ...next,
+      state: 'active',
+      silencedUntil: null,
+      acknowledgedBy: null,
+      acknowledgedAt: null,
+      acknowledgedValue: null,
+      escalationLevel: 0,
+      nextEscalationAt: delay === null ? null : now + delay,
+    };
+  } else if (current.state === 'active') {
+    // Only an active alarm runs the clock: a silenced one restarts it when the silence expires.
+    if (delay === null) next.nextEscalationAt = null;
+    else if (changedPriority || current.nextEscalationAt === null) next.nextEscalationAt = now + delay;
+  } else {
+    next.nextEscalationAt = null;
+  }
+  if (
+    !why &&
+    current.state === 'acknowledged' &&
+    current.kind === 'news2' &&
+    current.acknowledgedValue !== null &&
+    c.value !== null &&
+    c.value >= current.acknowledgedValue + NEWS2_RISE_NEWS
+  ) {
+    // The state does not change (same band): the entry records that the score worsened since the
+    // acknowledgement, and the reference moves up so each further 2 points are news again.
+    why = `NEWS2 rose ${current.acknowledgedValue} → ${c.value} since acknowledged`;
+    next = { ...next, acknowledgedValue: c.value };
+  }
+  return { alarm: next, why };
 }
 
 /** The same condition again is not news; a new priority, limit, NEWS2 total or a returning condition is. */
@@ -288,6 +363,7 @@ function worthPushing(before: Alarm, after: Alarm): boolean {
     before.limit !== after.limit ||
     before.state !== after.state ||
     before.conditionActive !== after.conditionActive ||
+    before.acknowledgedValue !== after.acknowledgedValue ||
     (after.key.startsWith('news2') && before.value !== after.value)
   );
 }

@@ -59,6 +59,11 @@ export interface Alarm extends Pick<Condition, 'key' | 'kind' | 'category' | 'pr
   silencedUntil: number | null;
   acknowledgedBy: string | null;
   acknowledgedAt: number | null;
+  /**
+   * The alarm's value when it was acknowledged (for NEWS2, the total), moved up each time a rise
+   * of 2 or more since then was pushed as news. Null unless acknowledged.
+   */
+  acknowledgedValue: number | null;
   /** 0 = first notification; each unacknowledged re-notification escalates one level. */
   escalationLevel: number;
   nextEscalationAt: number | null;

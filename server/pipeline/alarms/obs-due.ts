@@ -14,32 +14,55 @@ export interface ObservationDue {
   interval: ObservationInterval;
 }
 
+/** A patient at NEWS2 ≥ 7 without a streaming device is reminded this often (see below). */
+export const HIGH_WITHOUT_DEVICE_MS = 30 * MIN;
+
+export interface ScoreForInterval {
+  total: number;
+  band: News2Band;
+  /** The score lacks a parameter (a lower bound of the full score). */
+  partial?: boolean;
+}
+
 /**
  * Minimum monitoring frequency, in ms, from the latest NEWS2 score (RCP NEWS2 chart 4):
  * - total 0 → 12-hourly;
  * - total 1–4 → 4–6-hourly, here the stricter 4 h;
  * - a single parameter scoring 3 (band 'low-medium') or total 5–6 → hourly;
- * - total ≥ 7 → continuous monitoring of vital signs: no manual-observation countdown.
- * No score yet (null) → hourly: the patient's state is unknown, so observe soon rather than
- * wait out the 12 h a zero score would allow.
+ * - total ≥ 7 → continuous monitoring of vital signs: no manual countdown while a device streams;
+ *   without one nobody monitors continuously, so a reminder every 30 minutes.
+ * Never relaxed by what is unknown:
+ * - no score yet (null) → hourly: the patient's state is unknown, so observe soon;
+ * - a partial score → at most hourly: any missing parameter may score 3 (oxygen 2), and a single
+ *   3 already calls for hourly observations; a known total of 5 or more keeps its own interval.
  */
-export function observationInterval(score: { total: number; band: News2Band } | null): ObservationInterval {
+export function observationInterval(score: ScoreForInterval | null, streaming = true): ObservationInterval {
   if (score === null) return HOUR;
-  if (score.band === 'high' || score.total >= 7) return 'continuous';
+  if (score.band === 'high' || score.total >= 7) return streaming ? 'continuous' : HIGH_WITHOUT_DEVICE_MS;
   if (score.band === 'medium' || score.band === 'low-medium' || score.total >= 5) return HOUR;
+  if (score.partial) return HOUR;
   if (score.total >= 1) return 4 * HOUR;
   return 12 * HOUR;
 }
 
-/** When the next manual observation set is due, counted from the last one (or from admission). */
+/** The interval as a span (continuous monitoring counts as the 30-minute reminder). */
+export function intervalMs(interval: ObservationInterval): number {
+  return interval === 'continuous' ? HIGH_WITHOUT_DEVICE_MS : interval;
+}
+
+/**
+ * When the next manual observation set is due, counted from the last *full* set (all seven
+ * parameters) or, without one, from when monitoring began.
+ */
 export function observationDue(
-  lastManualAt: number | null,
+  lastFullSetAt: number | null,
   admittedAt: number,
-  score: { total: number; band: News2Band } | null,
+  score: ScoreForInterval | null,
+  streaming = true,
 ): ObservationDue {
-  const interval = observationInterval(score);
+  const interval = observationInterval(score, streaming);
   if (interval === 'continuous') return { dueAt: null, interval };
-  return { dueAt: (lastManualAt ?? admittedAt) + interval, interval };
+  return { dueAt: (lastFullSetAt ?? admittedAt) + interval, interval };
 }
 
 /** "25 min", "1 h", "2 h 5 min". */
@@ -66,7 +89,7 @@ export function obsDueCondition(due: ObservationDue, now: number): Condition | n
     value: Math.floor(overdueMs / MIN),
     limit: due.interval / MIN,
     rule: `observations every ${every} (RCP NEWS2 chart 4)`,
-    message: `Observations overdue by ${formatSpan(overdueMs)} (due every ${every})`,
+    message: `Observations overdue by ${formatSpan(overdueMs)} (full set due every ${every})`,
     delayMs: 0,
   };
 }

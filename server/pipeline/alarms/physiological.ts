@@ -3,8 +3,8 @@
 // what is open now.
 import { NUMERIC_VITALS, type NumericVital, type VitalValues } from '../vitals.ts';
 import { effectiveLimits, type AlarmLimits } from '../score/limits.ts';
-import type { News2Band, News2Result } from '../score/news2.ts';
-import { PRIORITY_RANK, type AlarmPriority, type Condition } from './model.ts';
+import { BAND_RANK, maxSubScore, type News2Band, type News2Result } from '../score/news2.ts';
+import type { AlarmPriority, Condition } from './model.ts';
 
 export interface LimitPolicy {
   /** The violation must hold this long before the alarm fires. */
@@ -29,8 +29,14 @@ const UNITS: Record<NumericVital, string> = { hr: '/min', spo2: '%', rr: '/min',
 /** What is open now, by condition key: its limit and value tell which side it fired on. */
 export type OpenView = Record<string, { limit: number | null; value: number | null; priority: AlarmPriority }>;
 
-export function limitConditions(values: VitalValues, overrides: AlarmLimits | null, open: OpenView, policy: LimitPolicy = DEFAULT_LIMIT_POLICY): Condition[] {
-  const limits = effectiveLimits(overrides);
+export function limitConditions(
+  values: VitalValues,
+  overrides: AlarmLimits | null,
+  open: OpenView,
+  policy: LimitPolicy = DEFAULT_LIMIT_POLICY,
+  spo2Scale: 1 | 2 = 1,
+): Condition[] {
+  const limits = effectiveLimits(overrides, spo2Scale);
   const out: Condition[] = [];
   for (const p of NUMERIC_VITALS) {
     const value = values[p];
@@ -82,25 +88,60 @@ export const NEWS2_RESPONSE: Record<News2Band, string> = {
   high: 'emergency response: inform the medical team immediately; assessment by a critical-care team; continuous monitoring',
 };
 
-const BAND_PRIORITY: Partial<Record<News2Band, AlarmPriority>> = { 'low-medium': 'low', medium: 'medium', high: 'high' };
+export interface News2Policy {
+  /**
+   * Priority of the alarm when a single parameter scores 3 and the total is 0–4 (RCP chart 4:
+   * "urgent ward-based response"). Medium by default: the RCP asks for a registered nurse to
+   * inform the medical team, the same urgency class as a total of 5–6.
+   */
+  singleThreePriority: AlarmPriority;
+}
+
+export const DEFAULT_NEWS2_POLICY: News2Policy = { singleThreePriority: 'medium' };
+
 const BAND_RULE: Record<News2Band, string> = { low: 'NEWS2 0–4', 'low-medium': 'a single NEWS2 parameter scores 3', medium: 'NEWS2 5–6', high: 'NEWS2 ≥ 7' };
+/** The band's threshold, kept as the alarm's `limit`: it tells which band an open alarm is in. */
+const BAND_LIMIT: Partial<Record<News2Band, number>> = { 'low-medium': 3, medium: 5, high: 7 };
+const bandOfLimit = (limit: number | null): News2Band | null => (limit === 7 ? 'high' : limit === 5 ? 'medium' : limit === 3 ? 'low-medium' : null);
+
+function bandPriority(band: News2Band, policy: News2Policy): AlarmPriority | null {
+  if (band === 'high') return 'high';
+  if (band === 'medium') return 'medium';
+  if (band === 'low-medium') return policy.singleThreePriority;
+  return null;
+}
 
 /**
- * NEWS2 band alarms at rising priority, immediate. A score computed from partial data (a stale
- * or missing parameter) never lowers an open NEWS2 alarm: absent data is not recovery.
+ * Hysteresis (RCP chart 2 bands, one step of slack): an open alarm steps down a band only once the
+ * score is clearly below it — high (≥ 7) holds while the total is ≥ 6, medium (≥ 5) while ≥ 4, and
+ * low-medium (a single 3) while some parameter still scores ≥ 2 — so a score bouncing on an edge
+ * does not open and close alarms, or restart escalation, on every reading.
  */
-export function news2Conditions(score: News2Result | null, open: OpenView): Condition[] {
+function holdsBand(band: News2Band, score: News2Result): boolean {
+  if (band === 'high') return score.total >= 6;
+  if (band === 'medium') return score.total >= 4;
+  if (band === 'low-medium') return maxSubScore(score) >= 2;
+  return false;
+}
+
+/**
+ * NEWS2 band alarms (RCP chart 2 thresholds, chart 4 responses), immediate: the score is computed
+ * from persistence-filtered values (the median of the last minute of each streamed parameter), so
+ * an artefact cannot drive it. A score from partial data (a stale or missing parameter) never
+ * lowers an open NEWS2 alarm: absent data is not recovery.
+ */
+export function news2Conditions(score: News2Result | null, open: OpenView, policy: News2Policy = DEFAULT_NEWS2_POLICY): Condition[] {
   const was = open['news2:total'];
-  if (!score) return was ? [hold(was)] : [];
-  const priority = BAND_PRIORITY[score.band];
-  if (score.partial && was && (!priority || PRIORITY_RANK[priority] < PRIORITY_RANK[was.priority])) return [hold(was, score)];
-  // Hysteresis: an open medium or high alarm steps down only once the total is 2 below its
-  // threshold (medium ≥ 5 holds at 4, high ≥ 7 holds at 6), so a score bouncing on a band edge
-  // does not open and close alarms, or restart escalation, on every reading.
-  if (was && (!priority || PRIORITY_RANK[priority] < PRIORITY_RANK[was.priority]) && was.limit !== null && was.priority !== 'low' && score.total >= was.limit - 1) {
-    return [hold({ ...was, value: score.total }, score, true)];
+  const wasBand = was ? bandOfLimit(was.limit) : null;
+  if (!score) return was && wasBand ? [hold(was, wasBand, policy, 'no current score')] : [];
+  const lower = wasBand !== null && BAND_RANK[score.band] < BAND_RANK[wasBand];
+  if (was && wasBand && lower) {
+    if (score.partial) return [hold(was, wasBand, policy, `now ${score.total} from partial data`)];
+    if (holdsBand(wasBand, score)) return [hold({ ...was, value: score.total }, wasBand, policy, `now ${score.total}, within 1 of the threshold`)];
   }
+  const priority = bandPriority(score.band, policy);
   if (!priority) return [];
+  const missing = score.partial ? `; missing ${score.missing.join(', ')}` : '';
   return [
     {
       key: 'news2:total',
@@ -109,22 +150,20 @@ export function news2Conditions(score: News2Result | null, open: OpenView): Cond
       priority,
       parameter: 'news2',
       value: score.total,
-      limit: score.band === 'high' ? 7 : score.band === 'medium' ? 5 : 3,
+      limit: BAND_LIMIT[score.band] ?? null,
       rule: BAND_RULE[score.band],
-      message: `NEWS2 ${score.total} (${score.band}${score.partial ? ', partial' : ''}): ${NEWS2_RESPONSE[score.band]}`,
+      message: `NEWS2 ${score.partial ? '≥ ' : ''}${score.total} (${score.band}${missing}): ${NEWS2_RESPONSE[score.band]}`,
       delayMs: 0,
     },
   ];
 }
 
-function hold(was: OpenView[string], score?: News2Result, full = false): Condition {
-  const band: News2Band = was.priority === 'high' ? 'high' : was.priority === 'medium' ? 'medium' : 'low-medium';
-  const why = full && score ? `now ${score.total}, within 1 of the threshold` : score ? `now ${score.total} from partial data` : 'no current score';
+function hold(was: OpenView[string], band: News2Band, policy: News2Policy, why: string): Condition {
   return {
     key: 'news2:total',
     kind: 'news2',
     category: 'physiological',
-    priority: was.priority,
+    priority: bandPriority(band, policy) ?? was.priority,
     parameter: 'news2',
     value: was.value,
     limit: was.limit,

@@ -19,6 +19,11 @@ export interface DeviceFacts {
   battery: { value: number; at: number } | null;
   /** Recent (receivedAt − ts) in ms, newest last. */
   skewMs: number[];
+  /**
+   * Parameters the device reports as "no signal" (SpO2 0: the probe sees no pulse), with the
+   * receipt time of the first such report of the current episode. Cleared by a real value.
+   */
+  noSignal: Partial<Record<string, number>>;
 }
 
 export interface TechnicalConfig {
@@ -105,10 +110,33 @@ function deviceConditions(d: DeviceFacts, now: number, cfg: TechnicalConfig): Co
     });
   }
 
+  // No signal: the device says it has no measurement (SpO2 0 from a pulse oximeter is "no pulse
+  // detected" — a probe off or a finger too cold — not a saturation of 0 %). IEC 60601-1-8
+  // technical alarm condition, medium like a sensor off, at once: the device itself says so.
+  const noSignal = new Set<string>();
+  if (!offline) {
+    for (const [parameter, since] of Object.entries(d.noSignal)) {
+      const last = d.lastValueAt[parameter];
+      if (since === undefined || last === undefined || now - last > cfg.sensorRecentMs) continue;
+      noSignal.add(parameter);
+      out.push({
+        ...base,
+        key: `sensor-off:${id}:${parameter}`,
+        kind: 'sensor-off',
+        priority: 'medium',
+        parameter,
+        value: Math.round(Math.max(0, now - since) / 1000),
+        limit: 0,
+        rule: `${parameter} reported as no signal (${parameter} 0) by the device`,
+        message: `No ${LABEL[parameter] ?? parameter} signal from ${id} (check the sensor)`,
+      });
+    }
+  }
+
   // Sensor off: only while the device itself is sending (else the offline alarm covers it).
   if (!offline && silentMs !== null) {
     for (const [parameter, at] of Object.entries(d.lastValueAt)) {
-      if (at === undefined) continue;
+      if (at === undefined || noSignal.has(parameter)) continue;
       const age = now - at;
       if (age <= cfg.sensorOffMs || age > cfg.sensorRecentMs || cfg.intermittent.includes(parameter)) continue;
       out.push({
@@ -197,7 +225,7 @@ export function technicalConditions(devices: DeviceFacts[], now: number, cfg: Te
 }
 
 export function emptyFacts(deviceId: string): DeviceFacts {
-  return { deviceId, status: 'unknown', lastSeenAt: null, lastValueAt: {}, implausibleAt: [], seqGaps: [], battery: null, skewMs: [] };
+  return { deviceId, status: 'unknown', lastSeenAt: null, lastValueAt: {}, implausibleAt: [], seqGaps: [], battery: null, skewMs: [], noSignal: {} };
 }
 
 const VITAL_SET: ReadonlySet<string> = new Set(NUMERIC_VITALS);
@@ -221,11 +249,24 @@ export function noteReading(
   facts: DeviceFacts,
   reading: { ts: number; receivedAt: number; values: Record<string, unknown>; seq?: number },
   prevSeq: number | null,
+  noSignal: readonly string[] = [],
 ): DeviceFacts {
   const at = reading.receivedAt;
   const lastValueAt = { ...facts.lastValueAt };
+  let signal = facts.noSignal;
   for (const [k, v] of Object.entries(reading.values)) {
-    if (VITAL_SET.has(k) && typeof v === 'number' && Number.isFinite(v)) lastValueAt[k] = Math.max(lastValueAt[k] ?? at, at);
+    if (VITAL_SET.has(k) && typeof v === 'number' && Number.isFinite(v)) {
+      lastValueAt[k] = Math.max(lastValueAt[k] ?? at, at);
+      if (signal[k] !== undefined) {
+        signal = { ...signal };
+        delete signal[k];
+      }
+    }
+  }
+  for (const k of noSignal) {
+    if (signal[k] === undefined) signal = { ...signal, [k]: at };
+    // "No signal" still proves the sensor is connected to a sending device: not a sensor-off by silence.
+    lastValueAt[k] = Math.max(lastValueAt[k] ?? at, at);
   }
   const missing = seqMissing(prevSeq, reading.seq);
   const seqGaps = missing > 0 ? [...facts.seqGaps, { at, missing }] : facts.seqGaps;
@@ -235,6 +276,7 @@ export function noteReading(
     ...facts,
     lastSeenAt: latest,
     lastValueAt,
+    noSignal: signal,
     implausibleAt: facts.implausibleAt.filter(fresh),
     seqGaps: seqGaps.filter((g) => fresh(g.at)),
     skewMs: [...facts.skewMs, at - reading.ts].slice(-SKEW_SAMPLES),

@@ -20,10 +20,22 @@ export const DEFAULT_ADULT_LIMITS: Required<Record<NumericVital, Bound>> = {
   dbp: { low: 40, high: 110 },
 };
 
-export function effectiveLimits(overrides: AlarmLimits | null | undefined): Required<Record<NumericVital, Bound>> {
-  const out = Object.fromEntries(
-    Object.entries(DEFAULT_ADULT_LIMITS).map(([k, v]) => [k, { ...v }]),
-  ) as Required<Record<NumericVital, Bound>>;
+/**
+ * SpO2 scale 2 (RCP NEWS2 chart 1: hypercapnic respiratory failure, prescribed target 88–92 %): the
+ * default low limit is the bottom of the target range. No default high limit: over-oxygenation on
+ * supplemental oxygen (≥ 93 %) is scored by NEWS2 (1–3 points), and 93 % or more on air is safe.
+ */
+export const SCALE2_SPO2_LIMITS: Bound = { low: 88 };
+
+/** The defaults for a patient's SpO2 scale. */
+export function defaultLimits(spo2Scale: 1 | 2 = 1): Required<Record<NumericVital, Bound>> {
+  const out = Object.fromEntries(Object.entries(DEFAULT_ADULT_LIMITS).map(([k, v]) => [k, { ...v }])) as Required<Record<NumericVital, Bound>>;
+  if (spo2Scale === 2) out.spo2 = { ...SCALE2_SPO2_LIMITS };
+  return out;
+}
+
+export function effectiveLimits(overrides: AlarmLimits | null | undefined, spo2Scale: 1 | 2 = 1): Required<Record<NumericVital, Bound>> {
+  const out = defaultLimits(spo2Scale);
   if (overrides) {
     for (const [k, v] of Object.entries(overrides) as [NumericVital, Bound][]) {
       if (v) out[k] = { ...out[k], ...v };

@@ -1,5 +1,13 @@
 // NEWS2 — Royal College of Physicians, National Early Warning Score 2 (2017), chart 1.
 // Pure functions: no clock, no I/O. Inputs are the latest *fresh* values; the caller decides freshness.
+//
+// Two rules beyond the chart itself, both on the side of safety:
+// - A value that falls *between* two charted bands (temperature 35.05, SpO2 91.5, HR 90.5: the
+//   chart lists integers and tenths) scores on the worse side of the gap. Values are not rounded.
+// - Nothing is defaulted. Consciousness (ACVPU) and air/oxygen are clinical assessments: when no
+//   fresh value exists they are *missing*, like any other parameter. A score with a missing
+//   parameter is `partial`, lists what is missing, and is a lower bound of the full score (each
+//   missing parameter may add up to 3), never an estimate of it.
 import type { Acvpu } from '../vitals.ts';
 
 export type News2Band = 'low' | 'low-medium' | 'medium' | 'high';
@@ -9,142 +17,145 @@ export const NEWS2_PARAMETERS: readonly News2Parameter[] = ['rr', 'spo2', 'o2', 
 export interface News2Input {
   rr?: number;
   spo2?: number;
-  /** On supplemental oxygen. Defaults to air when never given. */
+  /** On supplemental oxygen. Absent = not assessed: the parameter is missing. */
   o2?: boolean;
   sbp?: number;
   hr?: number;
-  /** Defaults to A (alert) when never given. */
+  /** Absent = not assessed: the parameter is missing. */
   acvpu?: Acvpu;
   temp?: number;
 }
 
 export interface News2Result {
+  /** Sum of the sub-scores that are known; a lower bound when `partial`. */
   total: number;
+  /** Band of `total` (and of a single parameter scoring 3); a lower bound when `partial`. */
   band: News2Band;
-  /** True when a scored parameter (rr, spo2, sbp, hr, temp) is missing or stale. */
+  /** True when any of the seven parameters is missing (no fresh value). */
   partial: boolean;
+  /** The parameters without a fresh value, in chart order. Empty for a complete score. */
+  missing: News2Parameter[];
   /** Sub-score of each parameter; null when the parameter is missing. */
   parameters: Record<News2Parameter, number | null>;
 }
 
-// RCP NEWS2 chart 1: respiration rate
+// RCP NEWS2 chart 1: respiration rate. ≤8 → 3; 9–11 → 1; 12–20 → 0; 21–24 → 2; ≥25 → 3.
 export function scoreRespiration(rr: number): number {
-  if (rr <= 8) return 3;
-  if (rr <= 11) return 1;
+  if (rr < 9) return 3;
+  if (rr < 12) return 1;
   if (rr <= 20) return 0;
   if (rr <= 24) return 2;
   return 3;
 }
 
-// RCP NEWS2 chart 1: SpO2 scale 1
+// RCP NEWS2 chart 1: SpO2 scale 1. ≤91 → 3; 92–93 → 2; 94–95 → 1; ≥96 → 0.
 export function scoreSpo2Scale1(spo2: number): number {
-  if (spo2 <= 91) return 3;
-  if (spo2 <= 93) return 2;
-  if (spo2 <= 95) return 1;
+  if (spo2 < 92) return 3;
+  if (spo2 < 94) return 2;
+  if (spo2 < 96) return 1;
   return 0;
 }
 
-// RCP NEWS2 chart 1: SpO2 scale 2 (hypercapnic respiratory failure, prescribed target 88–92%)
-export function scoreSpo2Scale2(spo2: number, onOxygen: boolean): number {
-  if (spo2 <= 83) return 3;
-  if (spo2 <= 85) return 2;
-  if (spo2 <= 87) return 1;
+// RCP NEWS2 chart 1: SpO2 scale 2 (hypercapnic respiratory failure, prescribed target 88–92%).
+// ≤83 → 3; 84–85 → 2; 86–87 → 1; 88–92, or ≥93 on air → 0; on oxygen 93–94 → 1, 95–96 → 2, ≥97 → 3.
+// `onOxygen` unknown (null): the air row, the lower bound (the score is partial anyway, o2 missing).
+export function scoreSpo2Scale2(spo2: number, onOxygen: boolean | null): number {
+  if (spo2 < 84) return 3;
+  if (spo2 < 86) return 2;
+  if (spo2 < 88) return 1;
   if (spo2 <= 92) return 0;
-  if (!onOxygen) return 0; // ≥93 on air
+  if (!onOxygen) return 0; // ≥93 on air (or not assessed: lower bound)
   if (spo2 <= 94) return 1;
   if (spo2 <= 96) return 2;
   return 3;
 }
 
-// RCP NEWS2 chart 1: air or oxygen
+// RCP NEWS2 chart 1: air or oxygen. Oxygen → 2; air → 0.
 export function scoreOxygen(onOxygen: boolean): number {
   return onOxygen ? 2 : 0;
 }
 
-// RCP NEWS2 chart 1: systolic blood pressure
+// RCP NEWS2 chart 1: systolic blood pressure. ≤90 → 3; 91–100 → 2; 101–110 → 1; 111–219 → 0; ≥220 → 3.
 export function scoreSystolic(sbp: number): number {
-  if (sbp <= 90) return 3;
-  if (sbp <= 100) return 2;
-  if (sbp <= 110) return 1;
+  if (sbp < 91) return 3;
+  if (sbp < 101) return 2;
+  if (sbp < 111) return 1;
   if (sbp <= 219) return 0;
   return 3;
 }
 
-// RCP NEWS2 chart 1: pulse
+// RCP NEWS2 chart 1: pulse. ≤40 → 3; 41–50 → 1; 51–90 → 0; 91–110 → 1; 111–130 → 2; ≥131 → 3.
 export function scorePulse(hr: number): number {
-  if (hr <= 40) return 3;
-  if (hr <= 50) return 1;
+  if (hr < 41) return 3;
+  if (hr < 51) return 1;
   if (hr <= 90) return 0;
   if (hr <= 110) return 1;
   if (hr <= 130) return 2;
   return 3;
 }
 
-// RCP NEWS2 chart 1: consciousness (new confusion counts as C)
+// RCP NEWS2 chart 1: consciousness. Alert → 0; new confusion (C), voice, pain, unresponsive → 3.
 export function scoreConsciousness(level: Acvpu): number {
   return level === 'A' ? 0 : 3;
 }
 
-// RCP NEWS2 chart 1: temperature (one decimal)
+// RCP NEWS2 chart 1: temperature. ≤35.0 → 3; 35.1–36.0 → 1; 36.1–38.0 → 0; 38.1–39.0 → 1; ≥39.1 → 2.
 export function scoreTemperature(temp: number): number {
-  if (temp <= 35.0) return 3;
-  if (temp <= 36.0) return 1;
+  if (temp < 35.1) return 3;
+  if (temp < 36.1) return 1;
   if (temp <= 38.0) return 0;
   if (temp <= 39.0) return 1;
   return 2;
 }
 
-/** RCP NEWS2 clinical risk: 0–4 low (any single 3 → low-medium), 5–6 medium, ≥7 high. */
+/** RCP NEWS2 chart 2 (thresholds and triggers): 0–4 low (any single 3 → low-medium), 5–6 medium, ≥7 high. */
 export function news2Band(total: number, anySingleThree: boolean): News2Band {
   if (total >= 7) return 'high';
   if (total >= 5) return 'medium';
   return anySingleThree ? 'low-medium' : 'low';
 }
 
-/** Integers for hr, rr, spo2, sbp; one decimal for temp — as charted. */
-function roundInput(input: News2Input): News2Input {
-  const r: News2Input = { ...input };
-  // A non-finite number is no measurement (the decoder refuses them; this is a second guard).
-  for (const k of ['hr', 'rr', 'spo2', 'sbp', 'temp'] as const) {
-    if (r[k] !== undefined && !Number.isFinite(r[k])) delete r[k];
-  }
-  if (r.hr !== undefined) r.hr = Math.round(r.hr);
-  if (r.rr !== undefined) r.rr = Math.round(r.rr);
-  if (r.spo2 !== undefined) r.spo2 = Math.round(r.spo2);
-  if (r.sbp !== undefined) r.sbp = Math.round(r.sbp);
-  if (r.temp !== undefined) r.temp = Math.round(r.temp * 10) / 10;
-  return r;
+/** A non-finite number is no measurement (the decoder refuses them; this is a second guard). */
+function finite(v: number | undefined): number | undefined {
+  return v !== undefined && Number.isFinite(v) ? v : undefined;
 }
 
-export function scoreNews2(raw: News2Input, spo2Scale: 1 | 2 = 1): News2Result {
-  const input = roundInput(raw);
-  const onOxygen = input.o2 ?? false;
+export function scoreNews2(input: News2Input, spo2Scale: 1 | 2 = 1): News2Result {
+  const rr = finite(input.rr);
+  const spo2 = finite(input.spo2);
+  const sbp = finite(input.sbp);
+  const hr = finite(input.hr);
+  const temp = finite(input.temp);
+  const o2 = typeof input.o2 === 'boolean' ? input.o2 : null;
+  const acvpu = input.acvpu ?? null;
   const parameters: Record<News2Parameter, number | null> = {
-    rr: input.rr === undefined ? null : scoreRespiration(input.rr),
-    spo2:
-      input.spo2 === undefined
-        ? null
-        : spo2Scale === 2
-          ? scoreSpo2Scale2(input.spo2, onOxygen)
-          : scoreSpo2Scale1(input.spo2),
-    o2: scoreOxygen(onOxygen),
-    sbp: input.sbp === undefined ? null : scoreSystolic(input.sbp),
-    hr: input.hr === undefined ? null : scorePulse(input.hr),
-    acvpu: scoreConsciousness(input.acvpu ?? 'A'),
-    temp: input.temp === undefined ? null : scoreTemperature(input.temp),
+    rr: rr === undefined ? null : scoreRespiration(rr),
+    spo2: spo2 === undefined ? null : spo2Scale === 2 ? scoreSpo2Scale2(spo2, o2) : scoreSpo2Scale1(spo2),
+    o2: o2 === null ? null : scoreOxygen(o2),
+    sbp: sbp === undefined ? null : scoreSystolic(sbp),
+    hr: hr === undefined ? null : scorePulse(hr),
+    acvpu: acvpu === null ? null : scoreConsciousness(acvpu),
+    temp: temp === undefined ? null : scoreTemperature(temp),
   };
   let total = 0;
   let anySingleThree = false;
-  let partial = false;
+  const missing: News2Parameter[] = [];
   for (const p of NEWS2_PARAMETERS) {
     const s = parameters[p];
-    if (s === null) partial = true;
+    if (s === null) missing.push(p);
     else {
       total += s;
       if (s === 3) anySingleThree = true;
     }
   }
-  return { total, band: news2Band(total, anySingleThree), partial, parameters };
+  return { total, band: news2Band(total, anySingleThree), partial: missing.length > 0, missing, parameters };
 }
 
 export const BAND_RANK: Record<News2Band, number> = { low: 0, 'low-medium': 1, medium: 2, high: 3 };
+
+/** The highest sub-score of a result (0 when nothing is known). */
+export function maxSubScore(r: Pick<News2Result, 'parameters'>): number {
+  let max = 0;
+  for (const p of NEWS2_PARAMETERS) max = Math.max(max, r.parameters[p] ?? 0);
+  return max;
+}

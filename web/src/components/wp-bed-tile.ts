@@ -2,7 +2,9 @@
 // live, and standing out by IEC 60601-1-8 alarm priority.
 import { LitElement, css, html, nothing, svg } from 'lit';
 import type { PatientView, Stamped } from '../store.ts';
-import { formatAge, isStale, signalState } from '../logic/freshness.ts';
+import { store } from '../context.ts';
+import { ageFrom, formatAge, isStale, signalState } from '../logic/freshness.ts';
+import { assessmentText, scoreBadge } from '../logic/score-badge.ts';
 import { CLEARED_TEXT, flashes, formatCountdown, formatObsDue, isLatchedCleared, silenceRemaining, topAlarm, PRIORITY_STYLE } from '../logic/alarms.ts';
 import { BAND_STYLE } from '../logic/bands.ts';
 import { theme } from '../styles.ts';
@@ -42,7 +44,11 @@ export class WpBedTile extends LitElement {
       header { display: flex; align-items: center; gap: 2cqw; min-width: 0; }
       .bed { font-weight: 800; font-size: calc(11 * var(--u)); }
       .name { font-size: calc(8 * var(--u)); color: var(--muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; flex: 1; }
-      .news2 { font-weight: 800; font-size: calc(10 * var(--u)); padding: 0 1.6cqw; border-radius: 1cqh; white-space: nowrap; }
+      .news2 { font-weight: 800; font-size: calc(10 * var(--u)); padding: 0 1.6cqw; border-radius: 1cqh; white-space: nowrap; background: var(--panel-2); color: var(--muted); }
+      /* Incomplete: no band colour, an outline that reads "not the whole picture". */
+      .news2.partial { background: transparent; color: var(--text); border: 0.4cqh dashed var(--muted); font-size: calc(8.5 * var(--u)); }
+      .news2.stale { background: var(--panel-2); color: var(--stale); font-size: calc(8.5 * var(--u)); }
+      .more { font-weight: 800; flex: none; padding: 0 1cqw; border: 0.3cqh solid var(--muted); border-radius: 0.8cqh; color: var(--text); }
       .values { display: grid; grid-template-columns: 1.15fr 1.15fr 0.9fr 1.2fr; grid-template-rows: 1fr 1fr; column-gap: 2cqw; min-height: 0; }
       .v { display: flex; flex-direction: column; justify-content: center; min-width: 0; line-height: 1; }
       .v .label { font-size: calc(6.5 * var(--u)); color: var(--muted); }
@@ -83,13 +89,27 @@ export class WpBedTile extends LitElement {
     `,
   ];
 
+  /** Stale by the server's own windows (the score stops using it at the same moment). */
+  private stale(key: keyof PatientView['values'], s: Stamped): boolean {
+    return isStale(s, key, this.now, store.freshness, this.patient.score?.manualWindowMs);
+  }
+
   private value(key: keyof PatientView['values'], digits = 0) {
     const s: Stamped | undefined = this.patient.values[key];
     if (!s || typeof s.value !== 'number') return { text: '--', stale: false, age: '' };
     // With no device online, no streamed number is live, however recent.
     const noSignal = s.source !== 'manual' && signalState(this.patient.devices) === 'no-signal';
-    const stale = noSignal || isStale(s.ts, s.source, this.now);
-    return { text: s.value.toFixed(digits), stale, age: stale ? formatAge(this.now - s.ts) : '' };
+    const stale = noSignal || this.stale(key, s);
+    return { text: s.value.toFixed(digits), stale, age: stale ? formatAge(this.now - ageFrom(s)) : '' };
+  }
+
+  /** Air/O₂ and ACVPU as assessed, "–" when nobody has (or the assessment is stale): never a default. */
+  private assessments() {
+    const fresh = (k: 'o2' | 'acvpu') => {
+      const s = this.patient.values[k];
+      return s && !this.stale(k, s) ? s.value : undefined;
+    };
+    return assessmentText(fresh('o2'), fresh('acvpu'));
   }
 
   private cell(cls: string, label: string, key: keyof PatientView['values'], unit: string, digits = 0) {
@@ -110,16 +130,19 @@ export class WpBedTile extends LitElement {
     const cleared = top ? isLatchedCleared(top) : false;
     const obs = formatObsDue(p.score?.observations, this.now);
     const signal = signalState(p.devices);
-    const score = p.score?.news2;
-    const band = score ? BAND_STYLE[score.band] : null;
+    const badge = scoreBadge(p.score, this.now);
+    const band = badge.band ? BAND_STYLE[badge.band] : null;
+    const others = top ? p.alerts.filter((a) => a.state !== 'resolved' && a.id !== top.id).length : 0;
+    const assessed = this.assessments();
     const sys = this.value('sbp');
     const dia = this.value('dbp');
     const bpStale = sys.stale || dia.stale;
     const label = [
       `Bed ${p.bed ?? '?'}`,
       p.name,
-      score ? `NEWS2 ${score.total}, ${score.band} risk${score.partial ? ', partial' : ''}` : 'no score yet',
+      badge.description,
       prio && top ? `${PRIORITY_STYLE[prio].label}${top.state === 'active' ? '' : `, ${top.state}`}${cleared ? `, ${CLEARED_TEXT}` : ''}` : null,
+      others > 0 ? `${others} more open alarm${others === 1 ? '' : 's'}` : null,
       silenced ? `silence ends in ${silenced}` : null,
       obs?.text ?? null,
       signal === 'no-signal' ? 'no signal' : null,
@@ -130,11 +153,9 @@ export class WpBedTile extends LitElement {
       <header>
         <span class="bed">${p.bed ?? '–'}</span>
         <span class="name">${p.name}</span>
-        ${score && band
-          ? html`<span class="news2" style="background:${band.background};color:${band.text}" title="NEWS2 ${score.band}${score.partial ? ' (partial)' : ''}"
-              >NEWS2 ${score.total}${score.partial ? '*' : ''}</span
-            >`
-          : html`<span class="news2" style="background:var(--panel-2);color:var(--muted)">NEWS2 –</span>`}
+        ${band
+          ? html`<span class="news2" data-state=${badge.state} style="background:${band.background};color:${band.text}" title=${badge.description}>${badge.text}</span>`
+          : html`<span class="news2 ${badge.state}" data-state=${badge.state} title=${badge.description}>${badge.text}</span>`}
       </header>
       <div class="values">
         ${this.cell('hr span2', 'HR', 'hr', 'per minute')} ${this.cell('spo2 span2', 'SpO₂', 'spo2', 'percent')}
@@ -147,7 +168,7 @@ export class WpBedTile extends LitElement {
         ${this.cell('small', 'Temp', 'temp', 'degrees Celsius', 1)}
         <div class="v small" role="group" aria-label="Oxygen and consciousness">
           <span class="label">O₂ · ACVPU</span>
-          <span class="num">${this.patient.values.o2?.value === true ? 'O₂' : 'Air'} ${String(this.patient.values.acvpu?.value ?? 'A')}</span>
+          <span class="num" title=${assessed.o2 === '–' || assessed.acvpu === '–' ? 'not assessed: record an observation' : ''}>${assessed.o2} ${assessed.acvpu}</span>
         </div>
       </div>
       <wp-sparkline .points=${p.recent.hr} .rev=${p.rev} colour="#69f0ae" aria-hidden="true"></wp-sparkline>
@@ -159,7 +180,10 @@ export class WpBedTile extends LitElement {
               >${cleared ? `cleared: ${top.message}` : top.message}</span
             >`
           : nothing}
-        ${silenced ? html`<span class="silenced" title="Silenced: the alarm sounds again in ${silenced}">${BELL_OFF}<span class="countdown">${silenced}</span></span>` : nothing}
+        ${others > 0 ? html`<span class="more" title="${others} more open alarm${others === 1 ? '' : 's'}: see the patient's alarms">+${others}</span>` : nothing}
+        ${silenced
+          ? html`<span class="silenced" title="Audio paused: in ${silenced} the alarm sounds and flashes again, unless acknowledged; a worse condition re-alarms at once">${BELL_OFF}<span class="countdown">${silenced}</span></span>`
+          : nothing}
         ${obs ? html`<span class="obs ${obs.overdue ? 'overdue' : ''}">${obs.text}</span>` : nothing}
       </footer>
       ${signal === 'no-signal' ? html`<div class="nosignal" role="status">NO SIGNAL</div>` : nothing}

@@ -9,25 +9,19 @@ import { theme } from '../styles.ts';
 export class WpObservationForm extends LitElement {
   static override properties = {
     patientId: { type: String },
-    onOxygen: { type: Boolean },
     sending: { state: true },
     error: { state: true },
     done: { state: true },
   };
   declare patientId: string;
   /** The patient's current oxygen status: the box starts there. */
-  declare onOxygen: boolean;
   declare sending: boolean;
   declare error: string;
   declare done: string;
 
-  /** Whether the oxygen box was changed by hand: an untouched, unticked box records nothing. */
-  private o2Touched = false;
-
   constructor() {
     super();
     this.patientId = '';
-    this.onOxygen = false;
     this.sending = false;
     this.error = '';
     this.done = '';
@@ -50,6 +44,7 @@ export class WpObservationForm extends LitElement {
       button[type='submit'] { background: #1f4f86; border-color: #3d7cc9; font-weight: 700; white-space: nowrap; flex: none; }
       button[disabled] { opacity: 0.6; cursor: progress; }
       .msg { margin: 0; font-size: 0.9rem; }
+      .hint { margin: 0; font-size: 0.8rem; color: var(--muted); }
       .err { color: #ff8a80; }
       .ok { color: #a5d6a7; }
     `,
@@ -77,9 +72,16 @@ export class WpObservationForm extends LitElement {
           ${ACVPU_LEVELS.map((l) => html`<option value=${l.value}>${l.label}</option>`)}
         </select></label
       >
-      <label class="check"
-        ><input type="checkbox" name="o2" ?checked=${this.onOxygen} @change=${() => (this.o2Touched = true)} />On supplemental O₂</label
+      <label class="wide"
+        ><span>Air or oxygen</span>
+        <!-- An assessment, never pre-filled from the last one: "not assessed" records nothing. -->
+        <select name="o2">
+          <option value="">not assessed</option>
+          <option value="air">Air</option>
+          <option value="oxygen">Supplemental oxygen</option>
+        </select></label
       >
+      <p class="hint wide">A full set — all six numbers, consciousness and air/oxygen — restarts the observations-due timer.</p>
       <div class="actions">
         <button type="submit" ?disabled=${this.sending}>${this.sending ? 'Recording…' : 'Record observation'}</button>
         <div id="obs-msg" aria-live="polite">
@@ -103,11 +105,11 @@ export class WpObservationForm extends LitElement {
     const data = new FormData(form);
     const numbers: Partial<Record<ObsNumeric, string>> = {};
     for (const f of OBS_FIELDS) numbers[f.key] = String(data.get(f.key) ?? '');
-    const checked = data.get('o2') !== null;
+    const o2 = String(data.get('o2') ?? '');
     const draft = observationBody({
       numbers,
       acvpu: String(data.get('acvpu') ?? ''),
-      o2: this.o2Touched || checked ? checked : null,
+      o2: o2 === 'oxygen' ? true : o2 === 'air' ? false : null,
     });
     if (!draft.ok) {
       this.error = draft.errors.join('; ');
@@ -119,7 +121,6 @@ export class WpObservationForm extends LitElement {
       const r = await api<{ ts: string; values: ObservationBody }>('POST', `/api/patients/${encodeURIComponent(this.patientId)}/observations`, draft.body);
       this.done = `Recorded at ${formatClock(Date.parse(r.ts), Date.now())}: ${describe(draft.body)}.`;
       form.reset();
-      this.o2Touched = false;
       this.dispatchEvent(new CustomEvent('observation-recorded', { detail: r, bubbles: true, composed: true }));
     } catch (err) {
       this.error = err instanceof ApiError ? err.message : `Not recorded: ${(err as Error).message}`;

@@ -1,15 +1,18 @@
 // The doctor's live view of one patient (/patient/{id}): trends of every vital against the
 // patient's alarm limits over a chosen range, the NEWS2 history and breakdown, the alerts, and
 // (for nurses and doctors) a manual observation form. Data comes from PatientDataController.
+// Sounds this patient's alarms (IEC 60601-1-8 bursts, AlarmSoundController).
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { session } from '../api.ts';
 import { PatientDataController } from '../controllers/patient-data-controller.ts';
+import { AlarmSoundController } from '../controllers/alarm-sound-controller.ts';
 import { RANGES, RANGE_KEYS, type RangeKey } from '../logic/panel-range.ts';
 import type { LimitSpec } from '../logic/panel-limits.ts';
 import type { ChartVital } from '../logic/panel-series.ts';
 import { breakdownRows, readableText } from '../logic/panel-breakdown.ts';
 import { formatClock, formatSpan } from '../logic/panel-format.ts';
+import { scoreBadge } from '../logic/score-badge.ts';
 import { BAND_STYLE } from '../logic/bands.ts';
 import { CLEARED_TEXT, escalationText, formatObsDue, isLatchedCleared, stateText, PRIORITY_STYLE, sortAlarms } from '../logic/alarms.ts';
 import { store } from '../context.ts';
@@ -19,6 +22,7 @@ import type { ChartSeries } from './wp-vital-chart.ts';
 import './wp-vital-chart.ts';
 import './wp-observation-form.ts';
 import './wp-alarm-actions.ts';
+import './wp-sound-control.ts';
 
 const COLOURS: Record<ChartVital | 'news2', string> = {
   hr: '#69f0ae',
@@ -52,6 +56,8 @@ export class WpPatientPanel extends LitElement {
   declare patientId: string;
 
   private readonly data = new PatientDataController(this);
+  /** Added after `data`: its view is current by the time the sound follows it. */
+  private readonly sound = new AlarmSoundController(this, { alerts: () => this.data.view?.alerts ?? [] });
 
   constructor() {
     super();
@@ -134,6 +140,7 @@ export class WpPatientPanel extends LitElement {
     const signal = signalState(view?.devices ?? rec?.devices ?? []);
     const score = view?.score?.news2;
     const band = score ? BAND_STYLE[score.band] : null;
+    const badge = scoreBadge(view?.score, d.window.to);
     const obs = formatObsDue(view?.score?.observations, d.window.to);
     return html`<div class="top">
       ${ward ? html`<a class="back" href="/ward/${encodeURIComponent(ward)}">← Ward ${ward}</a>` : nothing}
@@ -143,19 +150,20 @@ export class WpPatientPanel extends LitElement {
         <span class="dot ${signal === 'live' ? 'live' : ''}" aria-hidden="true"></span>
         ${signal === 'live' ? 'Monitoring' : signal === 'no-device' ? 'No device' : 'No signal'}
       </span>
-      ${score && band
-        ? html`<span class="news2" style="background:${band.background};color:${band.text}" title=${band.label} data-band=${score.band}
+      ${score && band && badge.state === 'complete'
+        ? html`<span class="news2" style="background:${band.background};color:${band.text}" title=${band.label} data-band=${score.band} data-state="complete"
               >NEWS2 ${score.total}<span class="band">${band.label.split(' (')[0]}</span></span
-            >${score.partial
-              ? html`<span class="partial" title="A scored parameter is missing or stale: the total may be too low">partial</span>`
-              : nothing}`
-        : html`<span class="news2" style="background:var(--panel-2);color:var(--muted)">NEWS2 –</span>`}
+            >`
+        : html`<span class="news2" style="background:var(--panel-2);color:${badge.state === 'stale' ? 'var(--stale)' : 'var(--text)'}" data-state=${badge.state} title=${badge.description}
+              >${badge.text}</span
+            >${badge.state === 'partial' ? html`<span class="partial" title=${badge.description}>incomplete</span>` : nothing}`}
       ${obs
         ? html`<span class="obs ${obs.overdue ? 'overdue' : ''}" data-obs=${obs.overdue ? 'overdue' : 'due'} title="Next manual observations (RCP NEWS2 minimum monitoring frequency)"
             >${obs.text}</span
           >`
         : nothing}
       <span class="spacer"></span>
+      ${this.soundControl()}
       <span class="status ${d.historyError ? 'err' : ''}" role="status"
         >${d.historyError || d.liveError || (d.loading ? 'Loading…' : d.truncated ? 'Showing the first readings only' : '')}</span
       >
@@ -167,6 +175,19 @@ export class WpPatientPanel extends LitElement {
         )}
       </div>
     </div>`;
+  }
+
+  private soundControl() {
+    const s = this.sound;
+    return html`<wp-sound-control
+      .state=${s.state}
+      .priority=${s.priority}
+      .paused=${s.paused ? { priority: s.paused.alarm.priority, remainingMs: s.paused.remainingMs } : null}
+      ?unsupported=${s.unsupported}
+      @sound-enable=${() => s.enable()}
+      @sound-mute=${() => s.mute()}
+      @sound-unmute=${() => s.unmute()}
+    ></wp-sound-control>`;
   }
 
   private pick(k: RangeKey): void {
@@ -323,7 +344,7 @@ export class WpPatientPanel extends LitElement {
     if (!role || !RECORDS_OBSERVATIONS.has(role)) return nothing;
     return html`<section aria-labelledby="obs-h">
       <h2 id="obs-h">Manual observation</h2>
-      <wp-observation-form .patientId=${this.patientId} .onOxygen=${this.data.view?.values.o2?.value === true}></wp-observation-form>
+      <wp-observation-form .patientId=${this.patientId}></wp-observation-form>
     </section>`;
   }
 

@@ -1,12 +1,16 @@
 // The ward wall display: every bed of one ward in a grid that fills the screen without
 // scrolling (4 to 64 beds on 1920×1080). Re-renders only changed tiles, at most once per frame.
+// Sounds the ward's alarms (IEC 60601-1-8 bursts, AlarmSoundController); the sound control sits in
+// a slim header above the grid, never over a bed.
 import { LitElement, css, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { store, liveClient, onReconnected, backfill } from '../context.ts';
 import type { PatientView } from '../store.ts';
 import { gridFor, type GridLayout } from '../logic/layout.ts';
 import { theme } from '../styles.ts';
+import { AlarmSoundController } from '../controllers/alarm-sound-controller.ts';
 import './wp-bed-tile.ts';
+import './wp-sound-control.ts';
 
 export class WpWardBoard extends LitElement {
   static override properties = {
@@ -28,6 +32,8 @@ export class WpWardBoard extends LitElement {
   private cleanups: (() => void)[] = [];
   private clock: number | undefined;
   private resize = new ResizeObserver(() => this.relayout());
+  /** Every alarm of every bed on this ward. */
+  private readonly sound = new AlarmSoundController(this, { alerts: () => this.beds.flatMap((p) => p.alerts) });
 
   constructor() {
     super();
@@ -41,8 +47,11 @@ export class WpWardBoard extends LitElement {
   static override styles = [
     theme,
     css`
-      :host { display: block; height: 100%; box-sizing: border-box; padding: 8px; }
-      .grid { display: grid; gap: 8px; height: 100%; }
+      :host { display: flex; flex-direction: column; gap: 6px; height: 100%; box-sizing: border-box; padding: 8px; }
+      .bar { flex: none; display: flex; align-items: center; gap: 1rem; min-height: 2.2rem; }
+      .bar h1 { margin: 0; font-size: 1.3rem; font-weight: 700; color: var(--muted); }
+      .bar .spacer { flex: 1; }
+      .grid { display: grid; gap: 8px; flex: 1; min-height: 0; }
       .empty { color: var(--muted); font-size: 1.4rem; padding: 2rem; }
     `,
   ];
@@ -50,6 +59,7 @@ export class WpWardBoard extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.resize.observe(this);
+    if (this.hasUpdated) this.observeBar();
     this.cleanups.push(
       store.subscribe((changed) => {
         for (const id of changed) {
@@ -100,17 +110,46 @@ export class WpWardBoard extends LitElement {
     this.relayout();
   }
 
+  protected override firstUpdated(): void {
+    this.observeBar();
+  }
+
+  /** The header grows when the sound control turns into its large "sound off" button. */
+  private observeBar(): void {
+    const bar = this.renderRoot.querySelector('.bar');
+    if (bar) this.resize.observe(bar);
+  }
+
   private relayout(): void {
+    const bar = this.renderRoot.querySelector<HTMLElement>('.bar');
     const w = this.clientWidth - 16;
-    const h = this.clientHeight - 16;
+    const h = this.clientHeight - 16 - (bar ? bar.offsetHeight + 6 : 0);
     if (w > 0 && h > 0) this.layout = gridFor(this.beds.length, w, h);
   }
 
+  private header() {
+    const s = this.sound;
+    return html`<header class="bar">
+      <h1>Ward ${this.ward}</h1>
+      <span class="spacer"></span>
+      <wp-sound-control
+        .state=${s.state}
+        .priority=${s.priority}
+        .paused=${s.paused ? { priority: s.paused.alarm.priority, remainingMs: s.paused.remainingMs } : null}
+        ?unsupported=${s.unsupported}
+        ?kiosk=${this.kiosk}
+        @sound-enable=${() => s.enable()}
+        @sound-mute=${() => s.mute()}
+        @sound-unmute=${() => s.unmute()}
+      ></wp-sound-control>
+    </header>`;
+  }
+
   override render() {
-    if (this.error) return html`<p class="empty" role="alert">${this.error}</p>`;
-    if (this.beds.length === 0) return html`<p class="empty">No patients in ward ${this.ward} yet.</p>`;
+    if (this.error) return html`${this.header()}<p class="empty" role="alert">${this.error}</p>`;
+    if (this.beds.length === 0) return html`${this.header()}<p class="empty">No patients in ward ${this.ward} yet.</p>`;
     const { columns, rows } = this.layout;
-    return html`<div class="grid" role="list" aria-label="Ward ${this.ward}" style="grid-template-columns:repeat(${columns},minmax(0,1fr));grid-template-rows:repeat(${rows},minmax(0,1fr))">
+    return html`${this.header()}<div class="grid" role="list" aria-label="Ward ${this.ward}" style="grid-template-columns:repeat(${columns},minmax(0,1fr));grid-template-rows:repeat(${rows},minmax(0,1fr))">
       ${repeat(
         this.beds,
         (p) => p.id,

@@ -1,17 +1,44 @@
 // When is a shown value no longer live? Pure: the caller passes `now`.
-// A streamed value older than its window is greyed and shows its age; a manual observation is
-// charted for much longer (nurses observe every few hours).
+// The display uses the server's own freshness windows (sent with every subscription), so a value
+// greys out exactly when the server stops scoring it: the tile and the score agree. Ages count
+// from a value's `at` = min(measurement time, receipt time), so a device whose clock runs fast
+// cannot keep a number looking live.
+import type { VitalKey } from '../../../server/pipeline/vitals.ts';
 
 export interface DisplayFreshness {
+  /** Streamed device values: HR, SpO2, RR. */
   deviceMs: number;
+  /** Intermittent device values: BP, temperature, a device's O2 flag or ACVPU. */
+  intermittentMs: number;
+  /** Manual observations, at most (the patient's score narrows it to its monitoring interval). */
   manualMs: number;
 }
 
-/** Wall-display defaults: a monitor sends every second or so, so 30 s without news is stale. */
-export const DISPLAY_FRESHNESS: DisplayFreshness = { deviceMs: 30_000, manualMs: 12 * 3600_000 };
+/** The server's defaults, used until a subscription brings the server's actual windows. */
+export const DISPLAY_FRESHNESS: DisplayFreshness = { deviceMs: 30_000, intermittentMs: 30 * 60_000, manualMs: 12 * 3600_000 };
 
-export function isStale(ts: number, source: string, now: number, f: DisplayFreshness = DISPLAY_FRESHNESS): boolean {
-  return now - ts > (source === 'manual' ? f.manualMs : f.deviceMs);
+const CONTINUOUS: ReadonlySet<string> = new Set(['hr', 'spo2', 'rr']);
+
+/** The window of one parameter from one source; `manualWindowMs` is the patient's (from its score). */
+export function windowFor(key: VitalKey | string, source: string, f: DisplayFreshness = DISPLAY_FRESHNESS, manualWindowMs?: number): number {
+  if (source === 'manual') return manualWindowMs === undefined ? f.manualMs : Math.min(manualWindowMs, f.manualMs);
+  return CONTINUOUS.has(key) ? f.deviceMs : f.intermittentMs;
+}
+
+export interface StampLike {
+  ts: number;
+  /** min(ts, receipt); absent on old data: `ts` is used. */
+  at?: number;
+  source: string;
+}
+
+/** The time a value's age counts from. */
+export function ageFrom(s: StampLike): number {
+  return Math.min(s.ts, s.at ?? s.ts);
+}
+
+export function isStale(s: StampLike, key: VitalKey | string, now: number, f: DisplayFreshness = DISPLAY_FRESHNESS, manualWindowMs?: number): boolean {
+  return now - ageFrom(s) > windowFor(key, s.source, f, manualWindowMs);
 }
 
 /** "12s", "4m", "3h", "2d" — short enough for a tile corner. */
