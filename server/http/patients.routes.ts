@@ -90,7 +90,11 @@ export function patientRoutes(ctx: AppContext): Router {
       const live = ctx.live.score(id);
       const score = live ?? (await latestScore(ctx.db.driver, id));
       if (!score) throw Errors.notFound('score for patient', id);
-      res.json(score);
+      // Nothing stale looks live: a score whose inputs have all gone stale (or one only found in
+      // the history, not computed by this process) says so.
+      const now = Date.now();
+      const stale = !live || (live.freshUntil !== undefined && now > live.freshUntil);
+      res.json({ ...score, stale, ...(stale ? { ageMs: now - (live?.dataAt ?? score.ts) } : {}) });
     }),
   );
 

@@ -88,11 +88,16 @@ describe('alarm management on PostgreSQL', () => {
     }
     await publish(c, `devices/${deviceId}/vitals`, history.slice(0, 30));
     await publish(c, `devices/${deviceId}/vitals`, history.slice(30));
+    // The nurse has assessed the patient (alert, on air): the score is complete.
+    expect((await stack.api('POST', `/api/patients/${patientId}/observations`, { acvpu: 'A', o2: false }, tokenA)).status).toBe(201);
     // Now: HR 102 (1) + RR 22 (2) + SpO2 95 (1) + temp 38.2 (1) = 5 → medium
     await publish(c, `devices/${deviceId}/vitals`, { ts: now, seq: 61, hr: 102, rr: 22, spo2: 95, temp: 38.2, sbp: 125, dbp: 80 });
     await eventually(() => a.alerts.find((e: AlertEvent) => e.kind === 'news2' && e.priority === 'medium'), 10_000, 'NEWS2 medium');
-    // Then: RR 25 (3) + SpO2 92 (2) + HR 115 (2) + temp 38.6 (1) = 8 → high
-    await publish(c, `devices/${deviceId}/vitals`, { ts: Date.now(), seq: 62, hr: 115, rr: 25, spo2: 92, temp: 38.6, sbp: 118, dbp: 76 });
+    // Then: RR 25 (3) + SpO2 92 (2) + HR 115 (2) + temp 38.6 (1) = 8 → high. NEWS2 scores the
+    // median of the last minute of each streamed value, so it takes a few readings, not one.
+    for (let i = 0; i < 3; i++) {
+      await publish(c, `devices/${deviceId}/vitals`, { ts: Date.now(), seq: 62 + i, hr: 115, rr: 25, spo2: 92, temp: 38.6, sbp: 118, dbp: 76 });
+    }
 
     const news2High = await eventually(() => a.alerts.find((e: AlertEvent) => e.kind === 'news2' && e.priority === 'high'), 10_000, 'NEWS2 high');
     const firstSeen = new Map<string, number>();
@@ -136,6 +141,7 @@ describe('alarm management on PostgreSQL', () => {
     const b = await dashboard(tokenB, patientId);
     const c = await connectDevice(stack.mqttTcp, deviceId, secret);
     clients.push(c);
+    expect((await stack.api('POST', `/api/patients/${patientId}/observations`, { acvpu: 'A', o2: false }, tokenA)).status).toBe(201);
     // RR 26 (3) + SpO2 91 (3) + HR 95 (1) = 7 → high
     await publish(c, `devices/${deviceId}/vitals`, { seq: 1, hr: 95, rr: 26, spo2: 91, temp: 37, sbp: 125, dbp: 80 });
     const alarm = await eventually(() => b.alerts.find((e: AlertEvent) => e.kind === 'news2' && e.priority === 'high'), 10_000, 'high alarm');
@@ -162,7 +168,8 @@ describe('alarm management on PostgreSQL', () => {
     expect((await stack.api('POST', `/api/alerts/${alarm.id}/ack`, {}, kiosk)).status).toBe(403);
 
     // The condition clears: an acknowledged alarm resolves by itself.
-    await publish(c, `devices/${deviceId}/vitals`, { seq: 2, hr: 72, rr: 14, spo2: 97, temp: 37, sbp: 125, dbp: 80 });
+    // (a few readings: the median of the last minute has to come down)
+    for (let i = 0; i < 3; i++) await publish(c, `devices/${deviceId}/vitals`, { seq: 2 + i, hr: 72, rr: 14, spo2: 97, temp: 37, sbp: 125, dbp: 80 });
     await eventually(() => b.alerts.find((e: AlertEvent) => e.id === alarm.id && e.state === 'resolved'), 5000, 'resolved');
 
     const trail = await eventually(async () => {

@@ -51,11 +51,21 @@ describe.each<DbKind>(['pglite', 'postgres'])('telemetry path on %s', (kind) => 
 
     const ev = await eventually(() => vitals.flat().find((v: VitalsEvent) => v.patientId === patientId), 5000, 'vitals event');
     expect(ev).toMatchObject({ deviceId, ts, values: { hr: 72, spo2: 97 } });
+    // A monitor cannot assess consciousness or oxygen: the score is incomplete until a nurse does.
     const score = await eventually(() => scores.find((s: ScoreEvent) => s.patientId === patientId), 5000, 'score event');
-    expect(score.news2).toMatchObject({ total: 0, band: 'low', partial: false });
+    expect(score.news2).toMatchObject({ total: 0, band: 'low', partial: true, missing: ['o2', 'acvpu'] });
+    expect(score.freshUntil).toBeGreaterThan(Date.now());
 
     const rest = await stack.api('GET', `/api/patients/${patientId}/score`);
     expect(rest.body.news2).toEqual(score.news2);
+    expect(rest.body.stale).toBe(false);
+
+    const email = `nurse-${kind}-tel@test.local`;
+    expect((await stack.api('POST', '/api/auth/register', { email, name: 'Nina', password: 'nurse-password-1', role: 'nurse' })).status).toBe(201);
+    const nurse = await stack.login(email, 'nurse-password-1');
+    expect((await stack.api('POST', `/api/patients/${patientId}/observations`, { acvpu: 'A', o2: false }, nurse)).status).toBe(201);
+    const complete = await eventually(() => scores.find((s: ScoreEvent) => s.patientId === patientId && !s.news2.partial), 5000, 'complete score');
+    expect(complete.news2).toMatchObject({ total: 0, band: 'low', partial: false, missing: [] });
     socket.close();
   });
 

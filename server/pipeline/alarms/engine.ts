@@ -290,14 +290,15 @@ export class AlarmEngine {
       numeric[k] = v;
       if (r.source === 'device' && CONTINUOUS.has(k)) addSample(m.samples, k, at, v);
     }
+    let trendError: unknown = null;
     try {
       m.trends = updateTrends(m.trends, at, numeric, this.trendContext(r.patientId, m, now), this.cfg.trends);
     } catch (err) {
-      // One patient's bad state must never stop monitoring for the others (evaluate reports it too).
-      this.deps.onError?.(err, r.patientId);
+      trendError = err;
     }
     out.latest.push({ patientId: r.patientId, latest: m.latest });
-    this.evaluate(r.patientId, m, now, out);
+    // One patient's bad state must never stop monitoring for the others; reported once.
+    if (this.evaluate(r.patientId, m, now, out) && trendError) this.deps.onError?.(trendError, r.patientId);
     return out;
   }
 
@@ -398,7 +399,8 @@ export class AlarmEngine {
     return held;
   }
 
-  private evaluate(patientId: string, m: PatientMonitor, now: number, out: EngineOutput): void {
+  /** False when the evaluation failed (reported through onError). */
+  private evaluate(patientId: string, m: PatientMonitor, now: number, out: EngineOutput): boolean {
     try {
       m.evaluatedAt = now;
       const ctx = this.deps.context(patientId) ?? { spo2Scale: 1, limits: null };
@@ -452,9 +454,11 @@ export class AlarmEngine {
       out.alarms.push(...step.changes);
       out.transitions.push(...step.transitions);
       out.escalations.push(...step.escalations);
+      return true;
     } catch (err) {
       // One patient's bad state must never stop monitoring for the others.
       this.deps.onError?.(err, patientId);
+      return false;
     }
   }
 }
