@@ -151,6 +151,11 @@ export function stampedValues(latest: LatestValues, now?: number, freshness?: Fr
 // their own alarm condition delay (IEC 60601-1-8 §6.1.2.2 / 201.6.1.2 of the particular standards).
 
 export const MEDIAN_WINDOW_MS = 60_000;
+/**
+ * At most this many samples per parameter: a monitor at 1 Hz has 60 in the window; a device
+ * flushing a backlog or streaming fast must not make each median a sort of thousands.
+ */
+export const MEDIAN_MAX_SAMPLES = 120;
 
 /** Recent device samples per continuous parameter: [at, value] pairs, oldest first. Mutable. */
 export type SampleWindow = Partial<Record<VitalKey, number[]>>;
@@ -163,7 +168,7 @@ export function addSample(w: SampleWindow, key: VitalKey, at: number, value: num
   while (i > 0 && list[i - 2]! > at) i -= 2;
   list.splice(i, 0, at, value);
   const newestAt = list[list.length - 2]!;
-  let drop = 0;
+  let drop = Math.max(0, list.length - 2 * MEDIAN_MAX_SAMPLES);
   while (drop < list.length && list[drop]! < newestAt - spanMs) drop += 2;
   if (drop > 0) list.splice(0, drop);
 }

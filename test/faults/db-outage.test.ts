@@ -30,12 +30,15 @@ describe('database outage', () => {
     const c = await connectDevice(stack.mqttTcp, deviceId, secret);
 
     const normal = { hr: 72, rr: 15, spo2: 97, temp: 37, sbp: 125, dbp: 80 };
+    // Deteriorating: RR 25 (3) + SpO2 92 (2) + HR 115 (2) + temp 38.6 (1) = NEWS2 8, high.
+    const worse = { hr: 115, rr: 25, spo2: 92, temp: 38.6, sbp: 118, dbp: 76 };
+    let values = normal;
     let seq = 0;
     let running = true;
     // 10 readings per message, 10 messages a second: 100 readings/s, ~3000 in the outage.
     const stream = (async () => {
       while (running) {
-        const batch = Array.from({ length: 10 }, () => ({ ts: Date.now(), seq: seq++, ...normal }));
+        const batch = Array.from({ length: 10 }, () => ({ ts: Date.now(), seq: seq++, ...values }));
         await publish(c, `devices/${deviceId}/vitals`, batch, 1);
         await sleep(100);
       }
@@ -44,8 +47,8 @@ describe('database outage', () => {
     await sleep(1000);
     await pgServer.stop();
     await sleep(5000);
-    // Deteriorating: RR 25 (3) + SpO2 92 (2) + HR 115 (2) + temp 38.6 (1) = NEWS2 8, high.
-    await publish(c, `devices/${deviceId}/vitals`, { ts: Date.now(), seq: seq++, hr: 115, rr: 25, spo2: 92, temp: 38.6, sbp: 118, dbp: 76 }, 1);
+    // The patient deteriorates (a lasting change: NEWS2 scores the median of the recent readings).
+    values = worse;
     const alarm = await eventually(() => alerts.find((e: AlertEvent) => e.kind === 'news2' && e.priority === 'high'), 10_000, 'NEWS2 high alarm during the outage');
     expect(alarm.patientId).toBe(patientId);
     await sleep(OUTAGE_MS - 5000 - 1000);

@@ -33,6 +33,9 @@ import { trendConditions, updateTrends, DEFAULT_TREND_RULES, EMPTY_TREND_STATE, 
 import { emptyFacts, noteBattery, noteReading, technicalConditions, DEFAULT_TECHNICAL, type DeviceFacts, type TechnicalConfig } from './technical.ts';
 import { intervalMs, obsDueCondition, observationDue } from './obs-due.ts';
 
+/** The median of a streamed parameter is recomputed at most this often per patient. */
+const MEDIAN_REFRESH_MS = 1000;
+
 /** A `seq` this far below the last one means the device restarted its counter. */
 const SEQ_RESTART_DROP = 1000;
 
@@ -118,6 +121,8 @@ interface PatientMonitor {
   latest: LatestValues;
   /** The last minute of each continuous device parameter (NEWS2 scores its median). */
   samples: SampleWindow;
+  /** The medians as last computed, and when: refreshed at most once a second (a device streaming fast costs no more). */
+  medians: Partial<Record<VitalKey, { at: number; value: number | undefined }>>;
   score: News2Result | null;
   scoreKey: string;
   obsKey: string;
@@ -226,6 +231,7 @@ export class AlarmEngine {
       m = {
         latest: EMPTY_LATEST,
         samples: {},
+        medians: {},
         score: null,
         scoreKey: '',
         obsKey: '',
@@ -419,8 +425,12 @@ export class AlarmEngine {
       const scored: Record<string, unknown> = { ...values };
       for (const k of CONTINUOUS) {
         if (stamps[k]?.source !== 'device') continue;
-        const median = windowMedian(m.samples, k, now);
-        if (median !== undefined) scored[k] = median;
+        let cached = m.medians[k];
+        if (!cached || now - cached.at >= MEDIAN_REFRESH_MS || now < cached.at) {
+          cached = { at: now, value: windowMedian(m.samples, k, now) };
+          m.medians[k] = cached;
+        }
+        if (cached.value !== undefined) scored[k] = cached.value;
       }
       const hasAny = Object.keys(values).length > 0;
       const score = hasAny ? scoreNews2(scored as VitalValues, ctx.spo2Scale) : null;
