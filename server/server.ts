@@ -110,7 +110,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   for (const [patientId, readings] of toRestore) {
     if (!patients.get(patientId)) continue;
-    engine.restoreReadings(patientId, readings, startedAt);
+    live.setLatest(patientId, engine.restoreReadings(patientId, readings, startedAt));
   }
   if (toRestore.size > 0) log.info({ patients: toRestore.size }, 'latest values restored');
 

@@ -188,7 +188,7 @@ export class AlarmEngine {
    * first evaluation scores them with their original times and freshness. A manual full set among
    * them dates the observations-due timer.
    */
-  restoreReadings(patientId: string, readings: Reading[], now: number): void {
+  restoreReadings(patientId: string, readings: Reading[], now: number): LatestValues {
     const m = this.monitor(patientId, now);
     for (const r of readings) {
       m.latest = mergeReading(m.latest, r);
@@ -201,6 +201,7 @@ export class AlarmEngine {
         }
       }
     }
+    return m.latest;
   }
 
   /** Snapshots of the patients that changed since the last call (or of all of them). */
