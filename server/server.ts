@@ -191,6 +191,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         dataAt: s.dataAt,
         manualWindowMs: s.manualWindowMs,
         lastFullSetAt: s.lastFullSetAt,
+        scored: s.scored,
       };
       live.setScore(ev);
       scoresWriter.push(ev);

@@ -1,6 +1,6 @@
 // What a dashboard needs on (re)subscribe: per patient the latest values with their times, the
 // latest score and the open alarms. Fed by the pipeline's outputs; read by Socket.IO and REST.
-import type { VitalKey } from '../pipeline/vitals.ts';
+import type { VitalKey, VitalValues } from '../pipeline/vitals.ts';
 import type { News2Result } from '../pipeline/score/news2.ts';
 import type { Alarm } from '../pipeline/alarms/model.ts';
 import { toAlertEvent, type AlertEvent } from './events.ts';
@@ -24,6 +24,8 @@ export interface ScoreEvent {
   manualWindowMs?: number;
   /** The last full set of manual observations (all seven parameters), epoch ms. */
   lastFullSetAt?: number | null;
+  /** The values scored: streamed device values (HR, SpO2, RR) as the median of their last minute. */
+  scored?: VitalValues;
 }
 
 export interface PatientSnapshot {

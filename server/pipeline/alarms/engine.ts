@@ -83,6 +83,8 @@ export interface ScoreUpdate {
   manualWindowMs: number;
   /** Time of the last full set of manual observations (all seven parameters), if any. */
   lastFullSetAt: number | null;
+  /** The values the score was computed from (streamed device values as their 1-minute median). */
+  scored: VitalValues;
 }
 
 /**
@@ -441,7 +443,7 @@ export class AlarmEngine {
       const scoreKey = score ? JSON.stringify(score) : '';
       const obsKey = `${obs.dueAt}|${obs.interval}|${m.manualWindowMs}`;
       if (score && (scoreKey !== m.scoreKey || obsKey !== m.obsKey)) {
-        out.scores.push({ patientId, ts: now, news2: score, observations: obs, freshUntil: until, dataAt, manualWindowMs: m.manualWindowMs, lastFullSetAt: m.lastFullSetAt });
+        out.scores.push({ patientId, ts: now, news2: score, observations: obs, freshUntil: until, dataAt, manualWindowMs: m.manualWindowMs, lastFullSetAt: m.lastFullSetAt, scored: scored as VitalValues });
       }
       m.score = score;
       m.scoreKey = scoreKey;

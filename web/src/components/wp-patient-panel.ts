@@ -263,13 +263,15 @@ export class WpPatientPanel extends LitElement {
   private breakdown() {
     const view = this.data.view;
     const score = view?.score;
-    const values = Object.fromEntries(Object.entries(view?.values ?? {}).map(([k, s]) => [k, s?.value]));
+    // The values the server scored (streamed ones as their 1-minute median), so the sub-score and
+    // its value always agree; the live number is on the chart.
+    const values: Record<string, unknown> = (score?.scored as Record<string, unknown> | undefined) ?? Object.fromEntries(Object.entries(view?.values ?? {}).map(([k, s]) => [k, s?.value]));
     const rows = breakdownRows(score?.news2.parameters, values);
     return html`<section aria-labelledby="bd-h">
       <h2 id="bd-h">NEWS2 breakdown${score ? html`<small>scored ${formatClock(score.ts, this.data.window.to)}</small>` : nothing}</h2>
       <table>
         <thead>
-          <tr><th scope="col">Parameter</th><th scope="col">Latest value</th><th scope="col">Score</th></tr>
+          <tr><th scope="col">Parameter</th><th scope="col" title="HR, SpO₂ and RR from a monitor are scored as the median of their last minute, so an artefact cannot drive the score">Scored value</th><th scope="col">Score</th></tr>
         </thead>
         <tbody>
           ${rows.map(
