@@ -93,3 +93,20 @@ describe('obsDueCondition', () => {
     expect(obsDueCondition(continuous, T0 + 48 * HOUR)).toBeNull();
   });
 });
+
+describe('never relaxed by what is unknown', () => {
+  it('a partial score is observed at least hourly, whatever its known total (any missing parameter may score 3)', () => {
+    expect(observationInterval({ total: 0, band: 'low', partial: true })).toBe(HOUR);
+    expect(observationInterval({ total: 3, band: 'low', partial: true })).toBe(HOUR);
+    const deviceOnly = scoreNews2({ rr: 16, spo2: 97, sbp: 125, hr: 72, temp: 37.0 });
+    expect(deviceOnly).toMatchObject({ total: 0, partial: true });
+    expect(observationInterval(deviceOnly)).toBe(HOUR);
+  });
+
+  it('NEWS2 ≥ 7 is continuous only while a device streams; without one, a reminder every 30 min', () => {
+    expect(observationInterval({ total: 8, band: 'high' }, true)).toBe('continuous');
+    expect(observationInterval({ total: 8, band: 'high' }, false)).toBe(30 * MIN);
+    expect(observationDue(T0, T0 - HOUR, { total: 8, band: 'high' }, false)).toEqual({ dueAt: T0 + 30 * MIN, interval: 30 * MIN });
+    expect(obsDueCondition(observationDue(T0, T0, { total: 8, band: 'high' }, false), T0 + 31 * MIN)).toMatchObject({ key: 'obs-due', priority: 'low' });
+  });
+});
