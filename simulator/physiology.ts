@@ -102,6 +102,18 @@ export function circadianPhase(tMs: number, utcOffsetMin: number, shiftH: number
   return Math.sin((2 * Math.PI * (hour - 11 - shiftH)) / 24);
 }
 
+/** Where a patient is at epoch ms `tMs`: drift decay since the last reading, scenario time and effect, time of day. Pure. */
+function momentOf(state: PatientState, tMs: number) {
+  const dtS = state.lastMs === null ? 0 : Math.max(0, tMs - state.lastMs) / 1000;
+  const scenarioMs = Math.max(0, (tMs - state.startMs) * state.speed);
+  return {
+    keep: Math.exp(-dtS / DRIFT_TAU_S),
+    scenarioMs,
+    effect: state.scenario.effect(scenarioMs),
+    rhythm: circadianPhase(tMs, state.utcOffsetMin, state.profile.circadianShiftH),
+  };
+}
+
 /** The patient's mean value of `v` (no drift, no noise) at `tMs`, given the scenario's effect. */
 function meanOf(state: PatientState, v: NumericVital, effect: ScenarioEffect, rhythm: number): number {
   const base = state.profile.baseline[v] + CIRCADIAN[v] * rhythm;
@@ -117,16 +129,11 @@ const round = (v: NumericVital, x: number) => (v === 'temp' ? Math.round(x * 10)
  * (12 gaussians and 2 uniforms), plus a few when an artifact corrupts the reading.
  */
 export function step(state: PatientState, tMs: number, rng: Rng): StepResult {
-  const dtS = state.lastMs === null ? 0 : Math.max(0, tMs - state.lastMs) / 1000;
   // Exact Ornstein–Uhlenbeck update, so the walk is the same whatever the reading rate.
-  const keep = Math.exp(-dtS / DRIFT_TAU_S);
+  const { keep, scenarioMs, effect, rhythm } = momentOf(state, tMs);
   const fresh = Math.sqrt(1 - keep * keep);
   const drift = {} as Vitals;
   for (const v of NUMERIC_VITALS) drift[v] = state.drift[v] * keep + DRIFT_SD[v] * fresh * rng.gaussian();
-
-  const scenarioMs = Math.max(0, (tMs - state.startMs) * state.speed);
-  const effect = state.scenario.effect(scenarioMs);
-  const rhythm = circadianPhase(tMs, state.utcOffsetMin, state.profile.circadianShiftH);
 
   const raw = {} as Vitals;
   for (const v of NUMERIC_VITALS) {
@@ -178,11 +185,7 @@ export interface Observation {
  * Draws 6 gaussians from `rng`.
  */
 export function observe(state: PatientState, tMs: number, rng?: Rng): Observation {
-  const dtS = state.lastMs === null ? 0 : Math.max(0, tMs - state.lastMs) / 1000;
-  const keep = Math.exp(-dtS / DRIFT_TAU_S);
-  const scenarioMs = Math.max(0, (tMs - state.startMs) * state.speed);
-  const effect = state.scenario.effect(scenarioMs);
-  const rhythm = circadianPhase(tMs, state.utcOffsetMin, state.profile.circadianShiftH);
+  const { keep, scenarioMs, effect, rhythm } = momentOf(state, tMs);
   const raw = {} as Vitals;
   for (const v of NUMERIC_VITALS) {
     const range = PHYSIOLOGICAL[v];

@@ -3,16 +3,11 @@
 // (checked through the REST API and on the ward board: steady, still red), then silences another
 // alarm and sees the countdown. Screenshots go to test-output/e2e/alarms-*.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { OUT, haveBrowser, launchBrowser, prepareDashboard } from '../helpers/browser.ts';
+import { type Browser, type Page } from 'playwright-core';
 import type { MqttClient } from 'mqtt';
 import { connectDevice, publish, startStack, type Stack } from '../helpers/stack.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUT = new URL('../../test-output/e2e/', import.meta.url).pathname;
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.WARDPULSE_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is required here (apt-get install chromium)`);
 
 const WARD = 'ALM';
 const NURSE = { email: 'nurse@test.local', name: 'Nora Nurse', password: 'nurse-password-1', role: 'nurse' };
@@ -27,19 +22,14 @@ describe.skipIf(!haveBrowser)('alarm desk in headless Chromium', () => {
   let nurseToken = '';
 
   beforeAll(async () => {
-    const build = spawnSync(process.execPath, ['--import', 'tsx', 'web/ensure-built.ts'], { cwd: new URL('../../', import.meta.url).pathname, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`dashboard build failed: ${build.stderr}`);
-    mkdirSync(OUT, { recursive: true });
+    prepareDashboard();
     stack = await startStack('pglite');
     bed1 = await stack.provision(WARD, '1');
     bed2 = await stack.provision(WARD, '2');
     const reg = await stack.api('POST', '/api/auth/register', NURSE);
     expect(reg.status).toBe(201);
     nurseToken = await stack.login(NURSE.email, NURSE.password);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   });
 

@@ -9,21 +9,15 @@
 // the page shows the large "sound off — click to enable" button, and a click turns the sound on.
 // Screenshots go to test-output/e2e/audio-*.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { OUT, haveBrowser, launchBrowser, prepareDashboard } from '../helpers/browser.ts';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { MqttClient } from 'mqtt';
 import { connectDevice, publish, startStack, type Stack } from '../helpers/stack.ts';
 import { PATTERNS, burstPeriodMs, type BurstPattern } from '../../web/src/logic/alarm-sound.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUT = new URL('../../test-output/e2e/', import.meta.url).pathname;
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.WARDPULSE_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is required here (apt-get install chromium)`);
 
 const WARD = 'AUD';
 const NURSE = { email: 'nurse@test.local', name: 'Nora Nurse', password: 'nurse-password-1', role: 'nurse' };
-const BASE_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const AUTOPLAY = '--autoplay-policy=no-user-gesture-required';
 const NORMAL = { spo2: 97, rr: 14, temp: 36.8, sbp: 122, dbp: 78 };
 
@@ -139,16 +133,14 @@ describe.skipIf(!haveBrowser)('auditory alarm signals in headless Chromium', () 
   const control = (p: Page) => p.locator('wp-sound-control .control');
 
   beforeAll(async () => {
-    const build = spawnSync(process.execPath, ['--import', 'tsx', 'web/ensure-built.ts'], { cwd: new URL('../../', import.meta.url).pathname, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`dashboard build failed: ${build.stderr}`);
-    mkdirSync(OUT, { recursive: true });
+    prepareDashboard();
     stack = await startStack('pglite');
     bed1 = await stack.provision(WARD, '1');
     bed2 = await stack.provision(WARD, '2');
     expect((await stack.api('POST', '/api/auth/register', NURSE)).status).toBe(201);
     const login = await stack.api('POST', '/api/auth/login', { email: NURSE.email, password: NURSE.password }, null);
     nurse = { token: login.body.token, user: login.body.user };
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_ARGS, AUTOPLAY] });
+    browser = await launchBrowser([AUTOPLAY]);
     context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
     await context.addInitScript({ content: loggedIn(nurse.token, nurse.user) });
     await context.addInitScript({ content: INSTRUMENT_AUDIO });
@@ -241,7 +233,7 @@ describe.skipIf(!haveBrowser)('auditory alarm signals in headless Chromium', () 
   });
 
   it('without the autoplay flag a kiosk shows "sound off — click to enable"; a click turns the sound on', { timeout: 60_000 }, async () => {
-    const plain = await chromium.launch({ executablePath: CHROMIUM, args: BASE_ARGS });
+    const plain = await launchBrowser();
     try {
       const ctx = await plain.newContext({ viewport: { width: 1920, height: 1080 } });
       await ctx.addInitScript({ content: loggedIn(nurse.token, nurse.user) });

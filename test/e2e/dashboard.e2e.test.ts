@@ -2,16 +2,11 @@
 // publish vitals over MQTT, watch the tile change, turn high priority, lose its signal, and see
 // the patient panel's chart hold points. Screenshots go to test-output/e2e/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { OUT, haveBrowser, launchBrowser, prepareDashboard } from '../helpers/browser.ts';
+import { type Browser, type Page } from 'playwright-core';
 import type { MqttClient } from 'mqtt';
 import { ADMIN, connectDevice, publish, startStack, type Stack } from '../helpers/stack.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUT = new URL('../../test-output/e2e/', import.meta.url).pathname;
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.WARDPULSE_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is required here (apt-get install chromium)`);
 
 describe.skipIf(!haveBrowser)('dashboard in headless Chromium', () => {
   let stack: Stack;
@@ -23,16 +18,11 @@ describe.skipIf(!haveBrowser)('dashboard in headless Chromium', () => {
   let secret = '';
 
   beforeAll(async () => {
-    const build = spawnSync(process.execPath, ['--import', 'tsx', 'web/ensure-built.ts'], { cwd: new URL('../../', import.meta.url).pathname, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`dashboard build failed: ${build.stderr}`);
-    mkdirSync(OUT, { recursive: true });
+    prepareDashboard();
     stack = await startStack('pglite');
     ({ patientId, deviceId, secret } = await stack.provision('E2E', '1'));
     await stack.provision('E2E', '2'); // a second, quiet bed
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   });
 

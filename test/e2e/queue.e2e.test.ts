@@ -2,17 +2,12 @@
 // account opens /queue/{doctorId}, the doctor calls the next patient over the API, and the page
 // shows the token and the name in large type and speaks it (speechSynthesis stubbed to record).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUT, haveBrowser, launchBrowser, prepareDashboard } from '../helpers/browser.ts';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { localNow } from '../../server/records/appointments.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUT = new URL('../../test-output/e2e/', import.meta.url).pathname;
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.WARDPULSE_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is required here (apt-get install chromium)`);
 
 describe.skipIf(!haveBrowser)('queue display in headless Chromium', () => {
   let stack: Stack;
@@ -21,9 +16,7 @@ describe.skipIf(!haveBrowser)('queue display in headless Chromium', () => {
   let doctorId = '';
 
   beforeAll(async () => {
-    const build = spawnSync(process.execPath, ['--import', 'tsx', 'web/ensure-built.ts'], { cwd: new URL('../../', import.meta.url).pathname, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`dashboard build failed: ${build.stderr}`);
-    mkdirSync(OUT, { recursive: true });
+    prepareDashboard();
     stack = await startStack('pglite');
     const doc = await stack.api('POST', '/api/doctors', { name: 'Dr Grace Hopper', room: '3' });
     doctorId = doc.body.id;
@@ -43,10 +36,7 @@ describe.skipIf(!haveBrowser)('queue display in headless Chromium', () => {
     }
     const kiosk = await stack.api('POST', '/api/auth/register', { email: 'queue-wall@test.local', name: 'Queue wall', password: 'queue-display-1', role: 'kiosk' });
     expect(kiosk.status).toBe(201);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     // Record what would be spoken instead of speaking it.
     await page.addInitScript(() => {

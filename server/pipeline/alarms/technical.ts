@@ -87,6 +87,11 @@ function within(at: number, now: number, windowMs: number): boolean {
 
 type Base = Pick<Condition, 'category' | 'delayMs' | 'deviceId'>;
 
+/** One `sensor-off` condition (key per device and parameter): the parameter is silent or says "no signal". */
+function sensorOff(base: Base, parameter: string, ageMs: number, limit: number, text: Pick<Condition, 'rule' | 'message'>): Condition {
+  return { ...base, key: `sensor-off:${base.deviceId}:${parameter}`, kind: 'sensor-off', priority: 'medium', parameter, value: Math.round(ageMs / 1000), limit, ...text };
+}
+
 function deviceConditions(d: DeviceFacts, now: number, cfg: TechnicalConfig): Condition[] {
   const out: Condition[] = [];
   const id = d.deviceId;
@@ -119,17 +124,12 @@ function deviceConditions(d: DeviceFacts, now: number, cfg: TechnicalConfig): Co
       const last = d.lastValueAt[parameter];
       if (since === undefined || last === undefined || now - last > cfg.sensorRecentMs) continue;
       noSignal.add(parameter);
-      out.push({
-        ...base,
-        key: `sensor-off:${id}:${parameter}`,
-        kind: 'sensor-off',
-        priority: 'medium',
-        parameter,
-        value: Math.round(Math.max(0, now - since) / 1000),
-        limit: 0,
-        rule: `${parameter} reported as no signal (${parameter} 0) by the device`,
-        message: `No ${LABEL[parameter] ?? parameter} signal from ${id} (check the sensor)`,
-      });
+      out.push(
+        sensorOff(base, parameter, Math.max(0, now - since), 0, {
+          rule: `${parameter} reported as no signal (${parameter} 0) by the device`,
+          message: `No ${LABEL[parameter] ?? parameter} signal from ${id} (check the sensor)`,
+        }),
+      );
     }
   }
 
@@ -139,17 +139,12 @@ function deviceConditions(d: DeviceFacts, now: number, cfg: TechnicalConfig): Co
       if (at === undefined || noSignal.has(parameter)) continue;
       const age = now - at;
       if (age <= cfg.sensorOffMs || age > cfg.sensorRecentMs || cfg.intermittent.includes(parameter)) continue;
-      out.push({
-        ...base,
-        key: `sensor-off:${id}:${parameter}`,
-        kind: 'sensor-off',
-        priority: 'medium',
-        parameter,
-        value: Math.round(age / 1000),
-        limit: cfg.sensorOffMs / 1000,
-        rule: `${parameter} missing > ${formatDuration(cfg.sensorOffMs)} while the device sends`,
-        message: `${LABEL[parameter] ?? parameter} sensor off? no ${parameter} from ${id} for ${formatDuration(age)}`,
-      });
+      out.push(
+        sensorOff(base, parameter, age, cfg.sensorOffMs / 1000, {
+          rule: `${parameter} missing > ${formatDuration(cfg.sensorOffMs)} while the device sends`,
+          message: `${LABEL[parameter] ?? parameter} sensor off? no ${parameter} from ${base.deviceId} for ${formatDuration(age)}`,
+        }),
+      );
     }
   }
 
