@@ -173,8 +173,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   const ingest = (r: Reading, battery?: number, backfill = false, noSignal: readonly string[] = []) => {
     metrics.readingsReceived.inc({ source: r.source });
-    vitalsWriter.push(r);
-    readings$.next(r);
+    // A reading that held nothing but "no signal" (SpO2 0) has no value to store or show; the
+    // engine still hears it (the technical alarm).
+    if (Object.keys(r.values).length > 0 || noSignal.length === 0) {
+      vitalsWriter.push(r);
+      readings$.next(r);
+    }
     monitor$.next({ type: 'reading', reading: r, battery, backfill, noSignal });
   };
 
@@ -190,6 +194,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         freshUntil: s.freshUntil,
         dataAt: s.dataAt,
         manualWindowMs: s.manualWindowMs,
+        manualWindows: s.manualWindows,
         lastFullSetAt: s.lastFullSetAt,
         scored: s.scored,
       };

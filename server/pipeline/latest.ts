@@ -44,6 +44,8 @@ export interface Freshness {
   intermittentMs: number;
   /** How long a manual observation stays usable at most (the engine narrows it per patient). */
   manualMs: number;
+  /** Per parameter, a narrower window for manual values (the patient's RCP monitoring interval). */
+  manualByKey?: Partial<Record<VitalKey, number>>;
 }
 
 const MIN = 60_000;
@@ -72,7 +74,7 @@ export function mergeReading(latest: LatestValues, reading: Reading): LatestValu
 
 /** The freshness window of one parameter from one source. */
 export function windowOf(key: VitalKey, source: ReadingSource, f: Freshness): number {
-  if (source === 'manual') return f.manualMs;
+  if (source === 'manual') return Math.min(f.manualMs, f.manualByKey?.[key] ?? f.manualMs);
   return CONTINUOUS.has(key) ? f.deviceMs : f.intermittentMs;
 }
 

@@ -20,8 +20,10 @@ export interface ScoreEvent {
   freshUntil?: number;
   /** The newest measurement (min of measurement and receipt time) the score was computed from: its age counts from here. */
   dataAt?: number;
-  /** How long a manual observation counts for this patient now, ms (its RCP monitoring interval). */
+  /** How long a manual observation recorded now counts for this patient, ms (its RCP monitoring interval). */
   manualWindowMs?: number;
+  /** Per parameter, how long its current manual value counts, ms (narrowed since it was recorded). */
+  manualWindows?: Partial<Record<VitalKey, number>>;
   /** The last full set of manual observations (all seven parameters), epoch ms. */
   lastFullSetAt?: number | null;
   /** The values scored: streamed device values (HR, SpO2, RR) as the median of their last minute. */
@@ -78,8 +80,8 @@ export class LiveState {
 
   /** The freshness windows that hold for this patient now (the manual one follows its score). */
   freshnessOf(patientId: string): Freshness {
-    const manual = this.scores.get(patientId)?.manualWindowMs;
-    return manual === undefined ? this.freshness : { ...this.freshness, manualMs: Math.min(manual, this.freshness.manualMs) };
+    const manual = this.scores.get(patientId)?.manualWindows;
+    return manual === undefined ? this.freshness : { ...this.freshness, manualByKey: manual };
   }
 
   /** The base freshness windows, as displays must apply them. */

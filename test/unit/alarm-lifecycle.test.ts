@@ -260,6 +260,17 @@ describe('deduplication and updates (spec rule 2)', () => {
     expect(transitions.at(-1)).toMatchObject({ from: 'silenced', to: 'active', comment: 'priority rose: medium → high' });
   });
 
+  it('a NEWS2 band rising at the same priority re-activates too (a single 3 → 5–6, both medium)', () => {
+    const single = cond({ key: 'news2:total', kind: 'news2', parameter: 'news2', value: 3, limit: 3, rule: 'a single NEWS2 parameter scores 3', message: 'NEWS2 3' });
+    const { state, transitions } = play([
+      { at: 0, step: [single] },
+      { at: S, act: 'ack' },
+      { at: 2 * S, step: [news2(5, 'medium')] },
+    ]);
+    expect(state.open['news2:total']).toMatchObject({ state: 'active', priority: 'medium', limit: 5 });
+    expect(transitions.at(-1)).toMatchObject({ from: 'acknowledged', to: 'active', comment: 'NEWS2 band rose: low-medium → medium' });
+  });
+
   it('the same or a lower priority leaves an acknowledgement alone', () => {
     const { state, transitions } = play([
       { at: 0, step: [cond({ priority: 'high' })] },

@@ -26,9 +26,21 @@ describe('the engine between the rules', () => {
     // Device streams; the nurse finds the patient confused (C: 3 → hourly observations).
     for (let t = 0; t <= 5 * S; t += S) outs.push(e.reading(device(T0 + t, NORMAL), T0 + t));
     outs.push(e.reading(manual(T0 + 6 * S, { acvpu: 'C', o2: false }), T0 + 6 * S));
-    expect(lastScore(outs)).toMatchObject({ news2: { total: 3, band: 'low-medium', partial: false }, manualWindowMs: 60 * MIN });
+    expect(lastScore(outs)).toMatchObject({ news2: { total: 3, band: 'low-medium', partial: false }, manualWindowMs: 60 * MIN, manualWindows: { acvpu: 60 * MIN, o2: 60 * MIN } });
     // 61 min later (the device still streaming) the assessment is stale: the score is partial again.
     for (let t = 7 * S; t <= 61 * MIN + 7 * S; t += 30 * S) outs.push(e.reading(device(T0 + t, NORMAL), T0 + t));
+    expect(lastScore(outs)!.news2).toMatchObject({ partial: true, missing: ['o2', 'acvpu'] });
+  });
+
+  it('recording one parameter does not revive a stale assessment', () => {
+    const e = engine();
+    const outs: EngineOutput[] = [];
+    for (let t = 0; t <= 5 * S; t += S) outs.push(e.reading(device(T0 + t, NORMAL), T0 + t));
+    outs.push(e.reading(manual(T0 + 6 * S, { acvpu: 'C', o2: false }), T0 + 6 * S)); // hourly from now on
+    for (let t = 7 * S; t <= 90 * MIN; t += 30 * S) outs.push(e.reading(device(T0 + t, NORMAL), T0 + t));
+    expect(lastScore(outs)!.news2.missing).toEqual(['o2', 'acvpu']);
+    // 90 min on, the nurse records a temperature only: ACVPU and O2 stay stale.
+    outs.push(e.reading(manual(T0 + 90 * MIN + S, { temp: 37.1 }), T0 + 90 * MIN + S));
     expect(lastScore(outs)!.news2).toMatchObject({ partial: true, missing: ['o2', 'acvpu'] });
   });
 

@@ -111,7 +111,7 @@ export class LiveStore {
       for (const [k, v] of Object.entries(ev.values) as [VitalKey, number | string | boolean][]) {
         const cur = values[k];
         // Consciousness and oxygen are assessments: a nurse's fresh value wins over a device's, as in the score.
-        const assessed = cur && ASSESSMENTS.has(k) && cur.source === 'manual' && source !== 'manual' && !isStale(cur, k, now, this.freshness, prev.score?.manualWindowMs);
+        const assessed = cur && ASSESSMENTS.has(k) && cur.source === 'manual' && source !== 'manual' && !isStale(cur, k, now, this.freshness, prev.score?.manualWindows?.[k] ?? prev.score?.manualWindowMs);
         if (assessed || (cur && cur.ts > ev.ts && !(ASSESSMENTS.has(k) && source === 'manual' && cur.source !== 'manual'))) continue;
         values[k] = { value: v, ts: ev.ts, at: ev.at ?? ev.ts, source };
         if (typeof v === 'number') pushPoint(prev.recent, k, ev.ts, v);

@@ -79,8 +79,10 @@ export interface ScoreUpdate {
   freshUntil: number;
   /** The newest `at` (min of measurement and receipt time) among those values: the score's age counts from here. */
   dataAt: number;
-  /** How long a manual observation counts for this patient now (the RCP monitoring interval). */
+  /** The patient's RCP monitoring interval now: how long a manual observation recorded now counts. */
   manualWindowMs: number;
+  /** Per parameter, how long its manual value counts (narrowed since it was recorded). */
+  manualWindows: Partial<Record<VitalKey, number>>;
   /** Time of the last full set of manual observations (all seven parameters), if any. */
   lastFullSetAt: number | null;
   /** The values the score was computed from (streamed device values as their 1-minute median). */
@@ -95,7 +97,8 @@ export interface MonitorSnapshot {
   v: 1;
   firstSeenAt: number;
   lastFullSetAt: number | null;
-  manualWindowMs: number;
+  /** Per parameter, the narrowed window of its manual value. */
+  manualWindows: Partial<Record<VitalKey, number>>;
   pending: Record<string, number>;
   trends: TrendState;
   devices: DeviceFacts[];
@@ -133,10 +136,11 @@ interface PatientMonitor {
   /** Last manual observation holding all seven NEWS2 parameters (its measurement time). */
   lastFullSetAt: number | null;
   /**
-   * How long manual values count: the strictest RCP monitoring interval the patient has needed
-   * since the last manual observation (narrowing only, so a value that went stale stays stale).
+   * How long each manual value counts: the strictest RCP monitoring interval the patient has
+   * needed since that value was recorded (narrowing only, so a value that went stale stays stale;
+   * recording another parameter does not revive it).
    */
-  manualWindowMs: number;
+  manualWindows: Partial<Record<VitalKey, number>>;
   firstSeenAt: number;
   devices: Map<string, DeviceFacts>;
   evaluatedAt: number;
@@ -172,7 +176,7 @@ export class AlarmEngine {
       for (const a of alarms) if (a.deviceId) m.devices.set(a.deviceId, emptyFacts(a.deviceId));
       if (snap) {
         m.lastFullSetAt = snap.lastFullSetAt;
-        m.manualWindowMs = Math.min(snap.manualWindowMs, cfg.freshness.manualMs);
+        m.manualWindows = snap.manualWindows ?? {};
         m.trends = snap.trends;
         // The connection is gone with the old process: what the device last did is known, its status is not.
         for (const f of snap.devices) {
@@ -218,7 +222,7 @@ export class AlarmEngine {
           v: 1,
           firstSeenAt: m.firstSeenAt,
           lastFullSetAt: m.lastFullSetAt,
-          manualWindowMs: m.manualWindowMs,
+          manualWindows: m.manualWindows,
           pending: m.alarms.pending,
           trends: m.trends,
           devices: [...m.devices.values()],
@@ -241,7 +245,7 @@ export class AlarmEngine {
         trends: EMPTY_TREND_STATE,
         alarms: EMPTY_PATIENT_ALARMS,
         lastFullSetAt: null,
-        manualWindowMs: this.cfg.freshness.manualMs,
+        manualWindows: {},
         firstSeenAt: now,
         devices: new Map(),
         evaluatedAt: 0,
@@ -288,8 +292,10 @@ export class AlarmEngine {
     // Age counts from receipt when the device clock runs ahead (docs/alarms.md, "Freshness").
     const at = Math.min(r.ts, r.receivedAt);
     if (r.source === 'manual') {
-      // A nurse's observation counts again for the longest window; the evaluation below narrows it.
-      m.manualWindowMs = this.cfg.freshness.manualMs;
+      // The parameters the nurse just observed count again for the longest window; the evaluation
+      // below narrows it. The others keep theirs: a temperature does not revive an old ACVPU.
+      m.manualWindows = { ...m.manualWindows };
+      for (const k of Object.keys(r.values) as VitalKey[]) m.manualWindows[k] = this.cfg.freshness.manualMs;
       if (isFullSet(r.values)) m.lastFullSetAt = Math.max(m.lastFullSetAt ?? 0, r.ts);
     }
     const numeric: Record<string, number> = {};
@@ -317,7 +323,7 @@ export class AlarmEngine {
   }
 
   private freshnessOf(m: PatientMonitor): Freshness {
-    return { ...this.cfg.freshness, manualMs: Math.min(this.cfg.freshness.manualMs, m.manualWindowMs) };
+    return { ...this.cfg.freshness, manualByKey: m.manualWindows };
   }
 
   deviceStatus(deviceId: string, patientId: string | null, status: 'online' | 'offline', now: number): EngineOutput {
@@ -439,11 +445,20 @@ export class AlarmEngine {
       const score = hasAny ? scoreNews2(scored as VitalValues, ctx.spo2Scale) : null;
       const obs = observationDue(m.lastFullSetAt, m.firstSeenAt, score, this.streaming(m, now));
       // A manual value counts no longer than the monitoring interval the patient needs (RCP chart 4).
-      m.manualWindowMs = Math.min(m.manualWindowMs, intervalMs(obs.interval));
+      const interval = intervalMs(obs.interval);
+      let narrowed = false;
+      for (const k of Object.keys(m.latest.manual) as VitalKey[]) {
+        const w = Math.min(m.manualWindows[k] ?? this.cfg.freshness.manualMs, interval);
+        if (w !== m.manualWindows[k]) {
+          if (!narrowed) m.manualWindows = { ...m.manualWindows };
+          narrowed = true;
+          m.manualWindows[k] = w;
+        }
+      }
       const scoreKey = score ? JSON.stringify(score) : '';
-      const obsKey = `${obs.dueAt}|${obs.interval}|${m.manualWindowMs}`;
+      const obsKey = `${obs.dueAt}|${obs.interval}|${JSON.stringify(m.manualWindows)}`;
       if (score && (scoreKey !== m.scoreKey || obsKey !== m.obsKey)) {
-        out.scores.push({ patientId, ts: now, news2: score, observations: obs, freshUntil: until, dataAt, manualWindowMs: m.manualWindowMs, lastFullSetAt: m.lastFullSetAt, scored: scored as VitalValues });
+        out.scores.push({ patientId, ts: now, news2: score, observations: obs, freshUntil: until, dataAt, manualWindowMs: Math.min(interval, this.cfg.freshness.manualMs), manualWindows: m.manualWindows, lastFullSetAt: m.lastFullSetAt, scored: scored as VitalValues });
       }
       m.score = score;
       m.scoreKey = scoreKey;

@@ -76,6 +76,9 @@ export function escalationDelay(a: Pick<Condition, 'priority' | 'category'>, cfg
   return null;
 }
 
+/** The NEWS2 band an alarm's limit stands for (RCP chart 2). */
+const NEWS2_BAND_OF: Record<number, string> = { 3: 'low-medium', 5: 'medium', 7: 'high' };
+
 /** A NEWS2 total this far above its acknowledged value is news, even within the same band. */
 export const NEWS2_RISE_NEWS = 2;
 
@@ -304,7 +307,11 @@ function fire(c: Condition, patientId: string, now: number, id: string, cfg: Lif
  *   news: it stays acknowledged, and the trail and the push say so.
  */
 function updateFromCondition(current: Alarm, c: Condition, now: number, cfg: LifecycleConfig): { alarm: Alarm; why: string | null } {
-  const rose = PRIORITY_RANK[c.priority] > PRIORITY_RANK[current.priority];
+  const priorityRose = PRIORITY_RANK[c.priority] > PRIORITY_RANK[current.priority];
+  // A NEWS2 alarm whose band rises is worse even at the same priority (a single 3 → 5–6 are both
+  // medium by default): the band is kept as the alarm's limit (3, 5, 7).
+  const bandRose = current.kind === 'news2' && c.limit !== null && current.limit !== null && c.limit > current.limit;
+  const rose = priorityRose || bandRose;
   const changedPriority = c.priority !== current.priority;
   const delay = escalationDelay(c, cfg);
   let next: Alarm = {
@@ -322,7 +329,7 @@ function updateFromCondition(current: Alarm, c: Condition, now: number, cfg: Lif
   };
   let why: string | null = null;
   if (rose && (current.state === 'acknowledged' || current.state === 'silenced')) {
-    why = `priority rose: ${current.priority} → ${c.priority}`;
+    why = priorityRose ? `priority rose: ${current.priority} → ${c.priority}` : `NEWS2 band rose: ${NEWS2_BAND_OF[current.limit!] ?? current.limit} → ${NEWS2_BAND_OF[c.limit!] ?? c.limit}`;
     next = {
       ...next,
       state: 'active',

@@ -91,7 +91,8 @@ export class WpBedTile extends LitElement {
 
   /** Stale by the server's own windows (the score stops using it at the same moment). */
   private stale(key: keyof PatientView['values'], s: Stamped): boolean {
-    return isStale(s, key, this.now, store.freshness, this.patient.score?.manualWindowMs);
+    const score = this.patient.score;
+    return isStale(s, key, this.now, store.freshness, score?.manualWindows?.[key] ?? score?.manualWindowMs);
   }
 
   private value(key: keyof PatientView['values'], digits = 0) {
