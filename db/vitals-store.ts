@@ -225,20 +225,25 @@ export async function rawVitals(db: Queryable, patientId: string, from: Date, to
      ORDER BY time LIMIT $4`,
     [patientId, from.toISOString(), to.toISOString(), limit],
   );
-  return rows.map((r) => {
-    const values: Record<string, unknown> = {};
-    for (const k of [...NUMERIC_VITALS, 'o2', 'acvpu'] as const) {
-      const v = r[k];
-      if (v !== null && v !== undefined) values[k] = typeof v === 'string' ? v.trim() : v;
-    }
-    return {
-      ts: new Date(r.time).toISOString(),
-      deviceId: r.device_id,
-      source: r.source,
-      seq: r.seq === null ? null : Number(r.seq),
-      values: values as VitalValues,
-    };
-  });
+  return rows.map((r) => ({
+    ts: new Date(r.time).toISOString(),
+    deviceId: r.device_id,
+    source: r.source,
+    seq: r.seq === null ? null : Number(r.seq),
+    values: valuesOf(r),
+  }));
+}
+
+const ALL_VALUES = [...NUMERIC_VITALS, 'o2', 'acvpu'] as const;
+
+/** The vitals a row holds (nulls left out; `char(1)` ACVPU trimmed), optionally only `keys`. */
+function valuesOf(r: VitalsDbRow, keys: readonly (typeof ALL_VALUES)[number][] = ALL_VALUES): VitalValues {
+  const values: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = r[k];
+    if (v !== null && v !== undefined) values[k] = typeof v === 'string' ? v.trim() : v;
+  }
+  return values as VitalValues;
 }
 
 /**
@@ -339,12 +344,8 @@ export interface RestoreWindows {
  */
 export async function readingsToRestore(db: Queryable, now: number, w: RestoreWindows): Promise<Map<string, Reading[]>> {
   const out = new Map<string, Reading[]>();
-  const add = (r: VitalsDbRow & { patient_id: string }, only?: readonly string[]) => {
-    const values: Record<string, unknown> = {};
-    for (const k of only ?? [...NUMERIC_VITALS, 'o2', 'acvpu']) {
-      const v = (r as unknown as Record<string, unknown>)[k];
-      if (v !== null && v !== undefined) values[k] = typeof v === 'string' ? v.trim() : v;
-    }
+  const add = (r: VitalsDbRow & { patient_id: string }, only?: readonly (typeof ALL_VALUES)[number][]) => {
+    const values = valuesOf(r, only);
     if (Object.keys(values).length === 0) return;
     const ts = new Date(r.time).getTime();
     const reading: Reading = {
@@ -353,7 +354,7 @@ export async function readingsToRestore(db: Queryable, now: number, w: RestoreWi
       deviceId: r.device_id,
       patientId: r.patient_id,
       source: r.source === 'manual' ? 'manual' : 'device',
-      values: values as VitalValues,
+      values,
       ...(r.seq === null ? {} : { seq: Number(r.seq) }),
     };
     const list = out.get(r.patient_id) ?? [];

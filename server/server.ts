@@ -185,19 +185,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   /** The sinks of the monitoring engine: live state, database, dashboards, notifiers. */
   const publish = (o: EngineOutput) => {
     for (const l of o.latest) live.setLatest(l.patientId, l.latest);
-    for (const s of o.scores) {
-      const ev = {
-        patientId: s.patientId,
-        ts: s.ts,
-        news2: s.news2,
-        observations: s.observations,
-        freshUntil: s.freshUntil,
-        dataAt: s.dataAt,
-        manualWindowMs: s.manualWindowMs,
-        manualWindows: s.manualWindows,
-        lastFullSetAt: s.lastFullSetAt,
-        scored: s.scored,
-      };
+    for (const ev of o.scores) {
       live.setScore(ev);
       scoresWriter.push(ev);
       realtime?.pushScore(ev);

@@ -69,8 +69,8 @@ export interface SubscribeResult {
   /**
    * The server's freshness windows (ms): a display greys a value exactly when the server stops
    * scoring it — streamed device values after `deviceMs`, intermittent ones after
-   * `intermittentMs`, manual ones after the patient's `ScoreEvent.manualWindowMs` (at most
-   * `manualMs`). Ages count from a value's `at`.
+   * `intermittentMs`, manual ones after the patient's `ScoreEvent.manualWindows[parameter]` (at
+   * most `manualMs`). Ages count from a value's `at`.
    */
   freshness?: Freshness;
   patients: (PatientSnapshot & { name: string; ward: string | null; bed: string | null })[];

@@ -1,34 +1,17 @@
 // What a dashboard needs on (re)subscribe: per patient the latest values with their times, the
 // latest score and the open alarms. Fed by the pipeline's outputs; read by Socket.IO and REST.
-import type { VitalKey, VitalValues } from '../pipeline/vitals.ts';
-import type { News2Result } from '../pipeline/score/news2.ts';
+import type { VitalKey } from '../pipeline/vitals.ts';
+import type { ScoreUpdate } from '../pipeline/alarms/engine.ts';
 import type { Alarm } from '../pipeline/alarms/model.ts';
 import { toAlertEvent, type AlertEvent } from './events.ts';
 import { DEFAULT_FRESHNESS, stampedValues, type Freshness, type LatestValues } from '../pipeline/latest.ts';
 
-export interface ScoreEvent {
-  patientId: string;
-  ts: number;
-  /** `partial` and `missing` say what the score lacks: a partial total is a lower bound. */
-  news2: News2Result;
-  /** RCP minimum monitoring frequency: when the next manual observation is due. */
-  observations?: { dueAt: number | null; interval: number | 'continuous' };
-  /**
-   * When the last value this score was computed from goes stale (epoch ms). Past it, nothing the
-   * score says is current: a display greys it out and shows its age (REST adds `stale`).
-   */
-  freshUntil?: number;
-  /** The newest measurement (min of measurement and receipt time) the score was computed from: its age counts from here. */
-  dataAt?: number;
-  /** How long a manual observation recorded now counts for this patient, ms (its RCP monitoring interval). */
-  manualWindowMs?: number;
-  /** Per parameter, how long its current manual value counts, ms (narrowed since it was recorded). */
-  manualWindows?: Partial<Record<VitalKey, number>>;
-  /** The last full set of manual observations (all seven parameters), epoch ms. */
-  lastFullSetAt?: number | null;
-  /** The values scored: streamed device values (HR, SpO2, RR) as the median of their last minute. */
-  scored?: VitalValues;
-}
+/**
+ * A score as dashboards and REST see it: the engine's update (`ScoreUpdate`: `news2` with
+ * `partial`/`missing`, the observations due, `freshUntil`, `dataAt`, the manual windows, the last
+ * full set, the values scored). A score read back from the database has only the first three.
+ */
+export type ScoreEvent = Pick<ScoreUpdate, 'patientId' | 'ts' | 'news2'> & Partial<Omit<ScoreUpdate, 'patientId' | 'ts' | 'news2'>>;
 
 export interface PatientSnapshot {
   patientId: string;

@@ -11,7 +11,7 @@ import type {
   VitalsEvent,
 } from '../../server/realtime/events.ts';
 import type { VitalKey } from '../../server/pipeline/vitals.ts';
-import { DISPLAY_FRESHNESS, isStale, type DisplayFreshness } from './logic/freshness.ts';
+import { DISPLAY_FRESHNESS, isStale, manualWindowOf, type DisplayFreshness } from './logic/freshness.ts';
 
 const ASSESSMENTS: ReadonlySet<string> = new Set(['o2', 'acvpu']);
 
@@ -110,9 +110,13 @@ export class LiveStore {
       const now = Date.now();
       for (const [k, v] of Object.entries(ev.values) as [VitalKey, number | string | boolean][]) {
         const cur = values[k];
-        // Consciousness and oxygen are assessments: a nurse's fresh value wins over a device's, as in the score.
-        const assessed = cur && ASSESSMENTS.has(k) && cur.source === 'manual' && source !== 'manual' && !isStale(cur, k, now, this.freshness, prev.score?.manualWindows?.[k] ?? prev.score?.manualWindowMs);
-        if (assessed || (cur && cur.ts > ev.ts && !(ASSESSMENTS.has(k) && source === 'manual' && cur.source !== 'manual'))) continue;
+        if (cur) {
+          // Consciousness and oxygen are assessments: a nurse's fresh value wins over a device's,
+          // newer or not, as in the score; otherwise the newest value wins.
+          const assessment = ASSESSMENTS.has(k);
+          if (assessment && cur.source === 'manual' && source !== 'manual' && !isStale(cur, k, now, this.freshness, manualWindowOf(prev.score, k))) continue;
+          if (cur.ts > ev.ts && !(assessment && source === 'manual' && cur.source !== 'manual')) continue;
+        }
         values[k] = { value: v, ts: ev.ts, at: ev.at ?? ev.ts, source };
         if (typeof v === 'number') pushPoint(prev.recent, k, ev.ts, v);
       }

@@ -10,6 +10,8 @@ import {
   EMPTY_LATEST,
   freshStamps,
   freshUntil,
+  isFresh,
+  latestOf,
   mergeReading,
   windowMedian,
   type Freshness,
@@ -141,6 +143,8 @@ interface PatientMonitor {
    * recording another parameter does not revive it).
    */
   manualWindows: Partial<Record<VitalKey, number>>;
+  /** Bumped whenever `manualWindows` changes (the score event carries them). */
+  windowsRev: number;
   firstSeenAt: number;
   devices: Map<string, DeviceFacts>;
   evaluatedAt: number;
@@ -196,18 +200,21 @@ export class AlarmEngine {
    */
   restoreReadings(patientId: string, readings: Reading[], now: number): LatestValues {
     const m = this.monitor(patientId, now);
-    for (const r of readings) {
-      m.latest = mergeReading(m.latest, r);
-      if (r.source === 'manual' && isFullSet(r.values)) m.lastFullSetAt = Math.max(m.lastFullSetAt ?? 0, r.ts);
-      if (r.source === 'device') {
-        const at = Math.min(r.ts, r.receivedAt);
-        for (const k of CONTINUOUS) {
-          const v = r.values[k as 'hr'];
-          if (typeof v === 'number') addSample(m.samples, k, at, v);
-        }
-      }
-    }
+    for (const r of readings) this.absorb(m, r);
     return m.latest;
+  }
+
+  /** Fold a reading into the patient's values: latest per source, the full-set time, the median window. */
+  private absorb(m: PatientMonitor, r: Reading): void {
+    m.latest = mergeReading(m.latest, r);
+    if (r.source === 'manual' && isFullSet(r.values)) m.lastFullSetAt = Math.max(m.lastFullSetAt ?? 0, r.ts);
+    if (r.source !== 'device') return;
+    // Age counts from receipt when the device clock runs ahead (docs/alarms.md, "Freshness").
+    const at = Math.min(r.ts, r.receivedAt);
+    for (const k of CONTINUOUS) {
+      const v = r.values[k];
+      if (typeof v === 'number') addSample(m.samples, k, at, v);
+    }
   }
 
   /** Snapshots of the patients that changed since the last call (or of all of them). */
@@ -246,6 +253,7 @@ export class AlarmEngine {
         alarms: EMPTY_PATIENT_ALARMS,
         lastFullSetAt: null,
         manualWindows: {},
+        windowsRev: 0,
         firstSeenAt: now,
         devices: new Map(),
         evaluatedAt: 0,
@@ -288,26 +296,22 @@ export class AlarmEngine {
     if (!r.patientId) return out;
     const m = this.monitor(r.patientId, now);
     m.dirty = true;
-    m.latest = mergeReading(m.latest, r);
-    // Age counts from receipt when the device clock runs ahead (docs/alarms.md, "Freshness").
-    const at = Math.min(r.ts, r.receivedAt);
+    this.absorb(m, r);
     if (r.source === 'manual') {
       // The parameters the nurse just observed count again for the longest window; the evaluation
       // below narrows it. The others keep theirs: a temperature does not revive an old ACVPU.
       m.manualWindows = { ...m.manualWindows };
       for (const k of Object.keys(r.values) as VitalKey[]) m.manualWindows[k] = this.cfg.freshness.manualMs;
-      if (isFullSet(r.values)) m.lastFullSetAt = Math.max(m.lastFullSetAt ?? 0, r.ts);
+      m.windowsRev++;
     }
     const numeric: Record<string, number> = {};
     for (const k of NUMERIC_VITALS) {
       const v = r.values[k];
-      if (typeof v !== 'number') continue;
-      numeric[k] = v;
-      if (r.source === 'device' && CONTINUOUS.has(k)) addSample(m.samples, k, at, v);
+      if (typeof v === 'number') numeric[k] = v;
     }
     let trendError: unknown = null;
     try {
-      m.trends = updateTrends(m.trends, at, numeric, this.trendContext(r.patientId, m, now), this.cfg.trends);
+      m.trends = updateTrends(m.trends, Math.min(r.ts, r.receivedAt), numeric, this.trendContext(r.patientId, m, now), this.cfg.trends);
     } catch (err) {
       trendError = err;
     }
@@ -318,7 +322,7 @@ export class AlarmEngine {
   }
 
   private trendContext(patientId: string, m: PatientMonitor, now: number): TrendContext {
-    const o2 = freshStamps(m.latest, now, this.freshnessOf(m)).o2;
+    const o2 = latestOf(m.latest, 'o2', { now, freshness: this.freshnessOf(m) });
     return { spo2Scale: this.deps.context(patientId)?.spo2Scale ?? 1, onOxygen: o2 ? (o2.value as boolean) : null };
   }
 
@@ -385,7 +389,7 @@ export class AlarmEngine {
   private streaming(m: PatientMonitor, now: number): boolean {
     for (const k of CONTINUOUS) {
       const d = m.latest.device[k];
-      if (d && now - d.at <= this.cfg.freshness.deviceMs) return true;
+      if (d && isFresh(d, k, now, this.cfg.freshness)) return true;
     }
     return false;
   }
@@ -446,17 +450,14 @@ export class AlarmEngine {
       const obs = observationDue(m.lastFullSetAt, m.firstSeenAt, score, this.streaming(m, now));
       // A manual value counts no longer than the monitoring interval the patient needs (RCP chart 4).
       const interval = intervalMs(obs.interval);
-      let narrowed = false;
       for (const k of Object.keys(m.latest.manual) as VitalKey[]) {
         const w = Math.min(m.manualWindows[k] ?? this.cfg.freshness.manualMs, interval);
-        if (w !== m.manualWindows[k]) {
-          if (!narrowed) m.manualWindows = { ...m.manualWindows };
-          narrowed = true;
-          m.manualWindows[k] = w;
-        }
+        if (w === m.manualWindows[k]) continue;
+        m.manualWindows = { ...m.manualWindows, [k]: w };
+        m.windowsRev++;
       }
       const scoreKey = score ? JSON.stringify(score) : '';
-      const obsKey = `${obs.dueAt}|${obs.interval}|${JSON.stringify(m.manualWindows)}`;
+      const obsKey = `${obs.dueAt}|${obs.interval}|${m.windowsRev}`;
       if (score && (scoreKey !== m.scoreKey || obsKey !== m.obsKey)) {
         out.scores.push({ patientId, ts: now, news2: score, observations: obs, freshUntil: until, dataAt, manualWindowMs: Math.min(interval, this.cfg.freshness.manualMs), manualWindows: m.manualWindows, lastFullSetAt: m.lastFullSetAt, scored: scored as VitalValues });
       }

@@ -16,6 +16,7 @@
 // acknowledgement and audio paused — applies to the alarm condition as it was): when the priority
 // of an acknowledged or silenced alarm rises, it returns to active, flashing and sounding, with a
 // fresh escalation clock, and the trail says why.
+import { bandOfThreshold } from '../score/news2.ts';
 import { PRIORITY_RANK, type Actor, type Alarm, type AlarmAction, type AlarmState, type Condition, type Escalation, type Transition } from './model.ts';
 
 export interface LifecycleConfig {
@@ -76,8 +77,11 @@ export function escalationDelay(a: Pick<Condition, 'priority' | 'category'>, cfg
   return null;
 }
 
-/** The NEWS2 band an alarm's limit stands for (RCP chart 2). */
-const NEWS2_BAND_OF: Record<number, string> = { 3: 'low-medium', 5: 'medium', 7: 'high' };
+/** When an alarm that is (again) active from `now` escalates next, or null if it does not escalate. */
+function escalationDeadline(a: Pick<Condition, 'priority' | 'category'>, now: number, cfg: LifecycleConfig): number | null {
+  const delay = escalationDelay(a, cfg);
+  return delay === null ? null : now + delay;
+}
 
 /** A NEWS2 total this far above its acknowledged value is news, even within the same band. */
 export const NEWS2_RISE_NEWS = 2;
@@ -149,12 +153,11 @@ export function stepLifecycle(
   // Rule 4 — silence (audio paused) expiry: the alarm sounds again and its escalation clock restarts.
   for (const [key, current] of Object.entries(open)) {
     if (current.state !== 'silenced' || current.silencedUntil === null || current.silencedUntil > now) continue;
-    const delay = escalationDelay(current, cfg);
     const next: Alarm = {
       ...current,
       state: 'active',
       silencedUntil: null,
-      nextEscalationAt: delay === null ? null : now + delay,
+      nextEscalationAt: escalationDeadline(current, now, cfg),
       updatedAt: now,
     };
     open[key] = next;
@@ -259,8 +262,7 @@ export function restore(alarms: Alarm[], pending: Record<string, number> = {}, n
   }
   if (now !== undefined) {
     for (const [key, a] of Object.entries(open)) {
-      const delay = a.state === 'active' ? escalationDelay(a, cfg) : null;
-      if (delay !== null && a.nextEscalationAt === null) open[key] = { ...a, nextEscalationAt: now + delay };
+      if (a.state === 'active' && a.nextEscalationAt === null) open[key] = { ...a, nextEscalationAt: escalationDeadline(a, now, cfg) };
     }
   }
   const waiting: Record<string, number> = {};
@@ -292,7 +294,7 @@ function fire(c: Condition, patientId: string, now: number, id: string, cfg: Lif
     acknowledgedAt: null,
     acknowledgedValue: null,
     escalationLevel: 0,
-    nextEscalationAt: ((d) => (d === null ? null : now + d))(escalationDelay(c, cfg)),
+    nextEscalationAt: escalationDeadline(c, now, cfg),
     deviceId: c.deviceId ?? null,
   };
 }
@@ -313,7 +315,6 @@ function updateFromCondition(current: Alarm, c: Condition, now: number, cfg: Lif
   const bandRose = current.kind === 'news2' && c.limit !== null && current.limit !== null && c.limit > current.limit;
   const rose = priorityRose || bandRose;
   const changedPriority = c.priority !== current.priority;
-  const delay = escalationDelay(c, cfg);
   let next: Alarm = {
     ...current,
     value: c.value,
@@ -329,7 +330,7 @@ function updateFromCondition(current: Alarm, c: Condition, now: number, cfg: Lif
   };
   let why: string | null = null;
   if (rose && (current.state === 'acknowledged' || current.state === 'silenced')) {
-    why = priorityRose ? `priority rose: ${current.priority} → ${c.priority}` : `NEWS2 band rose: ${NEWS2_BAND_OF[current.limit!] ?? current.limit} → ${NEWS2_BAND_OF[c.limit!] ?? c.limit}`;
+    why = priorityRose ? `priority rose: ${current.priority} → ${c.priority}` : `NEWS2 band rose: ${bandOfThreshold(current.limit)} → ${bandOfThreshold(c.limit)}`;
     next = {
       ...next,
       state: 'active',
@@ -338,12 +339,12 @@ function updateFromCondition(current: Alarm, c: Condition, now: number, cfg: Lif
       acknowledgedAt: null,
       acknowledgedValue: null,
       escalationLevel: 0,
-      nextEscalationAt: delay === null ? null : now + delay,
+      nextEscalationAt: escalationDeadline(c, now, cfg),
     };
   } else if (current.state === 'active') {
     // Only an active alarm runs the clock: a silenced one restarts it when the silence expires.
-    if (delay === null) next.nextEscalationAt = null;
-    else if (changedPriority || current.nextEscalationAt === null) next.nextEscalationAt = now + delay;
+    const deadline = escalationDeadline(c, now, cfg);
+    if (deadline === null || changedPriority || current.nextEscalationAt === null) next.nextEscalationAt = deadline;
   } else {
     next.nextEscalationAt = null;
   }

@@ -3,7 +3,7 @@
 // what is open now.
 import { NUMERIC_VITALS, type NumericVital, type VitalValues } from '../vitals.ts';
 import { effectiveLimits, type AlarmLimits } from '../score/limits.ts';
-import { BAND_RANK, maxSubScore, type News2Band, type News2Result } from '../score/news2.ts';
+import { BAND_RANK, BAND_THRESHOLD, bandOfThreshold, maxSubScore, type News2Band, type News2Result } from '../score/news2.ts';
 import type { AlarmPriority, Condition } from './model.ts';
 
 export interface LimitPolicy {
@@ -100,9 +100,6 @@ export interface News2Policy {
 export const DEFAULT_NEWS2_POLICY: News2Policy = { singleThreePriority: 'medium' };
 
 const BAND_RULE: Record<News2Band, string> = { low: 'NEWS2 0–4', 'low-medium': 'a single NEWS2 parameter scores 3', medium: 'NEWS2 5–6', high: 'NEWS2 ≥ 7' };
-/** The band's threshold, kept as the alarm's `limit`: it tells which band an open alarm is in. */
-const BAND_LIMIT: Partial<Record<News2Band, number>> = { 'low-medium': 3, medium: 5, high: 7 };
-const bandOfLimit = (limit: number | null): News2Band | null => (limit === 7 ? 'high' : limit === 5 ? 'medium' : limit === 3 ? 'low-medium' : null);
 
 function bandPriority(band: News2Band, policy: News2Policy): AlarmPriority | null {
   if (band === 'high') return 'high';
@@ -132,7 +129,8 @@ function holdsBand(band: News2Band, score: News2Result): boolean {
  */
 export function news2Conditions(score: News2Result | null, open: OpenView, policy: News2Policy = DEFAULT_NEWS2_POLICY): Condition[] {
   const was = open['news2:total'];
-  const wasBand = was ? bandOfLimit(was.limit) : null;
+  // The band's trigger is kept as the alarm's `limit`: it tells which band an open alarm is in.
+  const wasBand = was ? bandOfThreshold(was.limit) : null;
   if (!score) return was && wasBand ? [hold(was, wasBand, policy, 'no current score')] : [];
   const lower = wasBand !== null && BAND_RANK[score.band] < BAND_RANK[wasBand];
   if (was && wasBand && lower) {
@@ -150,7 +148,7 @@ export function news2Conditions(score: News2Result | null, open: OpenView, polic
       priority,
       parameter: 'news2',
       value: score.total,
-      limit: BAND_LIMIT[score.band] ?? null,
+      limit: BAND_THRESHOLD[score.band] ?? null,
       rule: BAND_RULE[score.band],
       message: `NEWS2 ${score.partial ? '≥ ' : ''}${score.total} (${score.band}${missing}): ${NEWS2_RESPONSE[score.band]}`,
       delayMs: 0,

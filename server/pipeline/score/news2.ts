@@ -153,6 +153,15 @@ export function scoreNews2(input: News2Input, spo2Scale: 1 | 2 = 1): News2Result
 
 export const BAND_RANK: Record<News2Band, number> = { low: 0, 'low-medium': 1, medium: 2, high: 3 };
 
+/** RCP chart 2 trigger of each alarming band: a single 3, a total of 5, a total of 7 (a NEWS2 alarm's `limit`). */
+export const BAND_THRESHOLD: Partial<Record<News2Band, number>> = { 'low-medium': 3, medium: 5, high: 7 };
+
+/** The band whose trigger is `threshold` (the `limit` of a NEWS2 alarm), or null. */
+export function bandOfThreshold(threshold: number | null): News2Band | null {
+  for (const [band, t] of Object.entries(BAND_THRESHOLD)) if (t === threshold) return band as News2Band;
+  return null;
+}
+
 /** The highest sub-score of a result (0 when nothing is known). */
 export function maxSubScore(r: Pick<News2Result, 'parameters'>): number {
   let max = 0;

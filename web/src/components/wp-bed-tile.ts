@@ -3,7 +3,7 @@
 import { LitElement, css, html, nothing, svg } from 'lit';
 import type { PatientView, Stamped } from '../store.ts';
 import { store } from '../context.ts';
-import { ageFrom, formatAge, isStale, signalState } from '../logic/freshness.ts';
+import { ageFrom, formatAge, isStale, manualWindowOf, signalState } from '../logic/freshness.ts';
 import { assessmentText, scoreBadge } from '../logic/score-badge.ts';
 import { CLEARED_TEXT, flashes, formatCountdown, formatObsDue, isLatchedCleared, silenceRemaining, topAlarm, PRIORITY_STYLE } from '../logic/alarms.ts';
 import { BAND_STYLE } from '../logic/bands.ts';
@@ -91,8 +91,7 @@ export class WpBedTile extends LitElement {
 
   /** Stale by the server's own windows (the score stops using it at the same moment). */
   private stale(key: keyof PatientView['values'], s: Stamped): boolean {
-    const score = this.patient.score;
-    return isStale(s, key, this.now, store.freshness, score?.manualWindows?.[key] ?? score?.manualWindowMs);
+    return isStale(s, key, this.now, store.freshness, manualWindowOf(this.patient.score, key));
   }
 
   private value(key: keyof PatientView['values'], digits = 0) {

@@ -41,6 +41,11 @@ export function isStale(s: StampLike, key: VitalKey | string, now: number, f: Di
   return now - ageFrom(s) > windowFor(key, s.source, f, manualWindowMs);
 }
 
+/** The window of a patient's manual value of `key`, from its latest score (per parameter, else the interval now). */
+export function manualWindowOf(score: { manualWindows?: Partial<Record<string, number>>; manualWindowMs?: number } | null | undefined, key: string): number | undefined {
+  return score?.manualWindows?.[key] ?? score?.manualWindowMs;
+}
+
 /** "12s", "4m", "3h", "2d" — short enough for a tile corner. */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
