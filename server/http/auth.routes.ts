@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { type AppContext, authenticate, auditOf, handler } from './context.ts';
-import { parse } from './validate.ts';
+import { calendarDate, parse } from './validate.ts';
 import { describeRoute } from './openapi.ts';
 import { Errors } from '../errors.ts';
 import { can } from '../auth/permissions.ts';
@@ -30,7 +30,7 @@ const patientSchema = z.strictObject({
   name,
   password,
   role: z.literal('patient').optional(),
-  dateOfBirth: z.iso.date('must be a date YYYY-MM-DD').optional(),
+  dateOfBirth: calendarDate.optional(),
   phone: z.string().trim().regex(/^\+?[0-9 ()-]{5,20}$/, 'must be a phone number').optional(),
 });
 const refreshSchema = z.strictObject({ refreshToken: z.string().min(1, 'required').max(200) });

@@ -20,6 +20,7 @@ const limitsSchema = z.strictObject(Object.fromEntries(NUMERIC_VITALS.map((v) =>
 const time = instant;
 const BUCKET = /^(\d+)(s|m|h|d)$/;
 const UNIT_S = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+const MAX_BUCKET_S = 366 * 86400;
 const vitalsQuery = z
   .strictObject({
     from: time.optional(),
@@ -35,7 +36,9 @@ const vitalsQuery = z
     return { from, to, bucketSeconds, limit: q.limit };
   })
   .refine((q) => q.from < q.to, { message: "'from' must be before 'to'" })
-  .refine((q) => q.bucketSeconds === null || q.bucketSeconds >= 1, { message: 'bucket must be at least 1s' })
+  .refine((q) => q.bucketSeconds === null || q.bucketSeconds >= 1, { message: 'must be at least 1s', path: ['bucket'] })
+  // A bucket past a year (e.g. '99999999999999d') would overflow the database interval.
+  .refine((q) => q.bucketSeconds === null || q.bucketSeconds <= MAX_BUCKET_S, { message: 'must be at most 366d', path: ['bucket'] })
   .refine((q) => q.bucketSeconds !== null || q.to.getTime() - q.from.getTime() <= 7 * 86400_000, {
     message: 'raw readings are limited to 7 days per request; give a bucket (e.g. 1m) for longer ranges',
   });

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Queryable } from '../../db/driver.ts';
 import { DbError } from '../../db/driver.ts';
 import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
-import { idParam, parse, uuid } from '../http/validate.ts';
+import { calendarDate, idParam, parse, uuid } from '../http/validate.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { Errors } from '../errors.ts';
 import { dbConflict } from './resource.ts';
@@ -30,7 +30,7 @@ import {
 } from './appointments.ts';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM (00:00–23:59)');
-const date = z.iso.date('must be a date YYYY-MM-DD');
+const date = calendarDate;
 
 const scheduleBody = z.strictObject({
   shifts: z.array(z.strictObject({ dayOfWeek: z.number().int().min(0, '0 = Sunday … 6 = Saturday').max(6, '0 = Sunday … 6 = Saturday'), startTime: hhmm, endTime: hhmm })).max(100),

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Queryable } from '../../db/driver.ts';
 import { DbError } from '../../db/driver.ts';
 import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
-import { idParam, parse } from '../http/validate.ts';
+import { calendarDate, idParam, parse } from '../http/validate.ts';
 import { Errors } from '../errors.ts';
 import type { Permission } from '../auth/permissions.ts';
 import { describeRoute } from '../http/openapi.ts';
@@ -183,7 +183,7 @@ function filterSchema(type: ColumnType): z.ZodType {
     case 'bool':
       return z.stringbool();
     case 'date':
-      return z.iso.date('must be a date YYYY-MM-DD');
+      return calendarDate;
     default:
       return z.string().min(1).max(200);
   }

@@ -1,11 +1,12 @@
 // The resources served by the generic mechanism: what each one stores, accepts and who may do what.
 import { z } from 'zod';
 import type { ResourceSpec } from './resource.ts';
+import { calendarDate, instant } from '../http/validate.ts';
 import type { Patient } from '../../db/records.ts';
 import { effectiveLimits, type AlarmLimits } from '../pipeline/score/limits.ts';
 
 const text = (max = 200) => z.string().trim().min(1, 'required').max(max);
-const date = z.iso.date('must be a date YYYY-MM-DD');
+const date = calendarDate;
 const email = z.email('must be an e-mail address').max(254);
 const phone = z.string().trim().regex(/^\+?[0-9 ()-]{5,20}$/, 'must be a phone number');
 const address = z.strictObject({
@@ -167,7 +168,10 @@ const historyBase = {
   kind: z.enum(['visit', 'diagnosis', 'note', 'chronic-condition']),
   title: text(),
   details: z.string().trim().max(10_000).nullable().optional(),
-  occurredAt: z.iso.datetime({ offset: true, error: 'must be ISO 8601 with a zone' }).optional(),
+  occurredAt: z.iso
+    .datetime({ offset: true, error: 'must be ISO 8601 with a zone' })
+    .refine((s) => instant.safeParse(s).success, { message: 'must be a time between 1900-01-01 and 2999-12-31' })
+    .optional(),
 };
 
 export const historySpec: ResourceSpec = {

@@ -36,7 +36,11 @@ describe('REST fuzzing with malformed bodies', () => {
     const routes = writeRoutes();
     const bodies = fc.oneof(
       fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
-      fc.constantFrom('{', '{"name":', 'null', '[]', '""', '{"__proto__":{"admin":true}}', '{"name":"' + 'x'.repeat(5000) + '"}', '[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]'),
+      fc.constantFrom('{', '{"name":', 'null', '[]', '""', '{"__proto__":{"admin":true}}', '{"name":"' + 'x'.repeat(5000) + '"}', '[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]',
+        // Finding 7 of issue 11: NUL characters and years the database has not got (test/int/hostile-input.int.test.ts runs them per field).
+        '{"name":"a\\u0000b"}', '{"name":"x","email":"a\\u0000@b.org"}', '{"name":"x","address":{"line1":"\\u0000"}}', '{"name":"x","dateOfBirth":"0000-01-01"}',
+        '{"name":"x","dateOfBirth":"9999-12-31"}', '{"date":"9999-12-31","days":90}', '{"fromDate":"0000-01-01","toDate":"9999-12-31"}'),
+      fc.string().map((t) => JSON.stringify({ name: `${t}\u0000${t}`, title: `\u0000${t}`, details: t })),
       fc.dictionary(fc.string({ maxLength: 12 }), fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null))).map((v) => JSON.stringify(v)),
     );
     const failures: string[] = [];
