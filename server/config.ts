@@ -1,4 +1,5 @@
 // Configuration: read once from the environment (and CLI flags), validated, typed, then frozen.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const port = z.coerce
@@ -11,10 +12,27 @@ const interval = z
   .string()
   .regex(/^(off|\d+ (seconds?|minutes?|hours?|days?|weeks?|months?))$/, "must look like '7 days' or be 'off'");
 
+/** One proxy the HTTP layer may believe X-Forwarded-For from: an address, a CIDR or an express preset. */
+const proxyEntry = (s: string) => {
+  if (s === 'loopback' || s === 'linklocal' || s === 'uniquelocal') return true;
+  const [addr, prefix, ...rest] = s.split('/');
+  if (rest.length > 0 || !addr || isIP(addr) === 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (isIP(addr) === 4 ? 32 : 128));
+};
+
 const schema = z.object({
   HTTP_PORT: port.default(8080),
   MQTT_PORT: port.default(1883),
   HOST: z.string().min(1).default('0.0.0.0'),
+  // Reverse proxies whose X-Forwarded-For is believed (client address for audit, login and
+  // registration limits). Unset: none — the socket's peer address is the client.
+  TRUST_PROXY: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+    .refine((list) => list.length > 0 && list.every(proxyEntry), {
+      message: "must be addresses or CIDRs separated by commas (e.g. '10.0.0.5,10.1.0.0/16'), or loopback, linklocal, uniquelocal",
+    })
+    .optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -25,6 +43,10 @@ const schema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TOKEN_TTL: z.string().regex(/^\d+[smhd]$/, "must look like '12h' or '30m'").default('12h'),
   KIOSK_TOKEN_TTL: z.string().regex(/^\d+[smhd]$/, "must look like '30d' or '12h'").default('30d'),
+  // Business-flow limits (docs/security.md): self-registrations from one address per hour, and
+  // appointments one patient may hold with one doctor on one day (booked by anyone for them).
+  REGISTRATIONS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(10),
+  BOOKINGS_PER_PATIENT_PER_DOCTOR_PER_DAY: z.coerce.number().int().min(1).max(100).default(2),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ALLOW_ANONYMOUS_DEVICES: z.stringbool().default(false),
   VITALS_COMPRESS_AFTER: interval.default('7 days'),

@@ -312,6 +312,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   // ---------------------------------------------------------------- http + live
   const queue = createQueueChannel();
   const app = buildApp({
+    policy: {
+      trustProxy: config.TRUST_PROXY ?? null,
+      registrationsPerAddressPerHour: config.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
+      bookingsPerPatientPerDoctorPerDay: config.BOOKINGS_PER_PATIENT_PER_DOCTOR_PER_DAY,
+    },
     queue,
     db,
     log,

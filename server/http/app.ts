@@ -28,7 +28,9 @@ const WEB_PUBLIC = fileURLToPath(new URL('../../web/public/', import.meta.url));
 export function buildApp(ctx: AppContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-For is believed only from the proxies TRUST_PROXY names: otherwise any client
+  // could pick its own address and walk past the login and registration limits.
+  app.set('trust proxy', ctx.policy.trustProxy ? [...ctx.policy.trustProxy] : false);
 
   app.use((req, res, next) => {
     const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? randomUUID();

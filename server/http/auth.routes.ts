@@ -70,6 +70,8 @@ export function authRoutes(ctx: AppContext): Router {
   const perAddress = new FailureLimiter(100);
   const perUser = new FailureLimiter(10);
   const registrations = new FailureLimiter(10);
+  // Self-registrations that succeeded, per address per hour: one address cannot mint accounts.
+  const selfRegistered = new FailureLimiter(ctx.policy.registrationsPerAddressPerHour, 3600_000);
 
   const refuseWhileLimited = (res: import('express').Response, ...waits: number[]) => {
     const wait = Math.max(...waits);
@@ -212,7 +214,15 @@ export function authRoutes(ctx: AppContext): Router {
 
       const body = parse(patientSchema, req.body, 'body');
       const ip = req.ip ?? 'unknown';
+      const self = !caller || caller.role === 'patient';
       refuseWhileLimited(res, registrations.retryAfter(ip));
+      if (self) {
+        const wait = selfRegistered.retryAfter(ip);
+        if (wait > 0) {
+          res.setHeader('Retry-After', String(wait));
+          throw Errors.tooManyRequests(`too many accounts registered from this address (${ctx.policy.registrationsPerAddressPerHour} an hour); try again in ${wait} s or ask the front desk`);
+        }
+      }
       try {
         const { user, patient } = await registerPatient(ctx.db.driver, {
           email: body.email,
@@ -222,6 +232,7 @@ export function authRoutes(ctx: AppContext): Router {
           phone: body.phone,
         });
         ctx.onPatientChanged(patient);
+        if (self) selfRegistered.fail(ip);
         const actor = caller ?? user;
         ctx.audit({ ...auditOf(req, 'register', 'user', user.id, patient.id, { role: 'patient' }), actorId: actor.id, actorRole: actor.role });
         res.status(201).json({ user, patientId: patient.id });

@@ -39,6 +39,17 @@ export interface AppContext {
   actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): AlertEvent;
   /** True when the broker listens and the database answers. */
   ready(): Promise<{ database: boolean; broker: boolean }>;
+  /** Edge policy from the configuration (docs/security.md). */
+  policy: Policy;
+}
+
+export interface Policy {
+  /** Proxies whose X-Forwarded-For is believed (TRUST_PROXY); null: none. */
+  trustProxy: readonly string[] | null;
+  /** Self-registrations allowed per source address per hour (REGISTRATIONS_PER_ADDRESS_PER_HOUR). */
+  registrationsPerAddressPerHour: number;
+  /** Appointments one patient may hold with one doctor on one day (BOOKINGS_PER_PATIENT_PER_DOCTOR_PER_DAY). */
+  bookingsPerPatientPerDoctorPerDay: number;
 }
 
 declare module 'express-serve-static-core' {

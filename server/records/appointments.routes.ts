@@ -187,6 +187,25 @@ async function checkSlot(tx: Queryable, doctorId: string, slotMinutes: number, d
   if (problem) throw Errors.conflict(`not bookable: ${problem}`);
 }
 
+/**
+ * A patient account holds at most `cap` live appointments with one doctor on one day (issue 11:
+ * one account could otherwise take a doctor's whole day). Read inside the booking transaction,
+ * which holds the doctor's row, so two racing bookings cannot both pass. Staff bookings are not
+ * capped: the desk may book a follow-up the same day, and every booking is audited.
+ */
+async function checkDailyCap(tx: Queryable, req: Request, ctx: AppContext, patientId: string, doctorId: string, day: string, except: string | null): Promise<void> {
+  if (req.user?.role !== 'patient') return;
+  const cap = ctx.policy.bookingsPerPatientPerDoctorPerDay;
+  const { rows } = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM appointments
+     WHERE patient_id = $1 AND doctor_id = $2 AND date = $3 AND status IN ('pending', 'confirmed') AND ($4::uuid IS NULL OR id <> $4::uuid)`,
+    [patientId, doctorId, day, except],
+  );
+  if (Number(rows[0]!.n) >= cap) {
+    throw Errors.conflict(`the patient already holds ${rows[0]!.n} appointment(s) with this doctor on ${day} (at most ${cap} a day); cancel one or ask the front desk`);
+  }
+}
+
 const TOKEN_RETRIES = 5;
 
 /**
@@ -310,6 +329,7 @@ export function appointmentRoutes(ctx: AppContext): Router {
         const patient = await tx.query('SELECT 1 FROM patients WHERE id = $1 AND archived_at IS NULL', [b.patientId]);
         if (patient.rows.length === 0) throw Errors.notFound('patient', b.patientId);
         await checkSlot(tx, b.doctorId, doctor.slotMinutes, b.date, b.time);
+        await checkDailyCap(tx, req, ctx, b.patientId, b.doctorId, b.date, null);
         const token = await nextToken(tx, b.doctorId, b.date);
         await tx.query(
           `INSERT INTO appointments (id, patient_id, doctor_id, date, time, token_number, priority, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -373,6 +393,7 @@ export function appointmentRoutes(ctx: AppContext): Router {
         const cur = rows[0]!;
         if (!canTransition('reschedule', cur.status)) throw Errors.conflict(`cannot reschedule a ${cur.status} appointment`);
         await checkSlot(tx, before.doctorId, doctor.slotMinutes, b.date, b.time);
+        if (cur.date !== b.date) await checkDailyCap(tx, req, ctx, before.patientId, before.doctorId, b.date, id);
         const token = cur.date === b.date ? Number(cur.token_number) : await nextToken(tx, before.doctorId, b.date);
         await tx.query('UPDATE appointments SET date = $2, time = $3, token_number = $4, updated_at = now() WHERE id = $1', [id, b.date, b.time, token]);
       });

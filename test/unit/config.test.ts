@@ -13,6 +13,11 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toMatchObject({ SPILL_MAX_MB: 1024, DEVICE_MAX_MSG_PER_S: 20, DEVICE_MSG_BURST: 100, LIVE_CLIENT_MAX_BUFFER_PACKETS: 1000, LIVE_CLIENT_MAX_BUFFER_KB: 8192 });
   });
 
+  it('trusts no proxy by default; TRUST_PROXY names addresses, CIDRs or presets', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,loopback,::1' }).TRUST_PROXY).toEqual(['10.0.0.5', '10.1.0.0/16', 'loopback', '::1']);
+  });
+
   it('accepts port 0 (any free port) and treats empty variables as unset', () => {
     expect(loadConfig({ HTTP_PORT: '0', MQTT_PORT: '', DATABASE_URL: '' })).toMatchObject({ HTTP_PORT: 0, MQTT_PORT: 1883 });
   });
@@ -26,6 +31,8 @@ describe('loadConfig', () => {
     [{ JWT_SECRET: 'x' }, /JWT_SECRET=.*at least 32 characters/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL="loud"/],
     [{ VITALS_RETAIN_FOR: 'forever' }, /VITALS_RETAIN_FOR="forever": must look like '7 days' or be 'off'/],
+    [{ TRUST_PROXY: 'any' }, /TRUST_PROXY="any": must be addresses or CIDRs/],
+    [{ TRUST_PROXY: '10.0.0.1/40' }, /TRUST_PROXY="10.0.0.1\/40": must be addresses or CIDRs/],
   ])('refuses %o with a precise message', (env, message) => {
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(ConfigError);
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(message);
