@@ -1,6 +1,7 @@
 // Configuration: read once from the environment (and CLI flags), validated, typed, then frozen.
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { passwordProblem } from './auth/password-policy.ts';
 
 const port = z.coerce
   .number({ error: 'must be a number' })
@@ -83,6 +84,8 @@ export type Config = Readonly<z.infer<typeof schema>>;
 /** Rules across variables. */
 function crossChecks(c: z.infer<typeof schema>): string[] {
   const problems: string[] = [];
+  const adminPassword = c.ADMIN_PASSWORD === undefined ? null : passwordProblem(c.ADMIN_PASSWORD, { email: c.ADMIN_EMAIL, name: 'Administrator' });
+  if (adminPassword) problems.push(`ADMIN_PASSWORD: ${adminPassword} (the value is not shown)`);
   if (c.WEBHOOK_URL && !c.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET="": required when WEBHOOK_URL is set (escalations are signed with it)');
   return problems;
 }

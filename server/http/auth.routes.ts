@@ -9,6 +9,7 @@ import { describeRoute } from './openapi.ts';
 import { Errors } from '../errors.ts';
 import { can } from '../auth/permissions.ts';
 import { hashSecret, verifySecret } from '../auth/passwords.ts';
+import { passwordProblem, type Account } from '../auth/password-policy.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { patientIdOfUser, registerPatient, setPasswordHash } from '../auth/sessions.ts';
 import { findUserByEmail, findUserById, insertUser, type Role, type UserWithHash } from '../../db/records.ts';
@@ -35,6 +36,12 @@ const patientSchema = z.strictObject({
 });
 const refreshSchema = z.strictObject({ refreshToken: z.string().min(1, 'required').max(200) });
 const passwordSchema = z.strictObject({ currentPassword: z.string().min(1, 'required').max(1024), newPassword: password });
+
+/** Refuse a weak password with the reason (docs/security.md, "Passwords"). */
+function assertStrong(password: string, account: Account, field: string): void {
+  const problem = passwordProblem(password, account);
+  if (problem) throw Errors.validation(`${field}: ${problem}`, [{ path: field, message: problem }]);
+}
 
 // A fixed hash to verify against when the e-mail is unknown, so both failures take as long.
 const DUMMY_HASH = hashSecret('wardpulse-timing-equaliser');
@@ -175,6 +182,7 @@ export function authRoutes(ctx: AppContext): Router {
       if (body.newPassword === body.currentPassword) {
         throw Errors.validation('body.newPassword: must differ from the current password', [{ path: 'body.newPassword', message: 'must differ from the current password' }]);
       }
+      assertStrong(body.newPassword, user, 'body.newPassword');
       await setPasswordHash(ctx.db.driver, me.id, await hashSecret(body.newPassword));
       // A token without a session cannot be told apart from the others: end them all.
       const sessionsEnded = await ctx.sessions.revokeAllOf(me.id, me.sid);
@@ -201,6 +209,7 @@ export function authRoutes(ctx: AppContext): Router {
         // Authorise before validating: a non-admin learns nothing about the staff form.
         if (!caller || !can(caller.role, 'users:create')) throw Errors.forbidden('staff accounts are created by an admin');
         const body = parse(staffSchema, req.body, 'body');
+        assertStrong(body.password, body, 'body.password');
         try {
           const user = await insertUser(ctx.db.driver, { id: randomUUID(), email: body.email, name: body.name, role: body.role, passwordHash: await hashSecret(body.password) });
           ctx.audit(auditOf(req, 'create', 'user', user.id, null, { role: user.role }));
@@ -213,6 +222,7 @@ export function authRoutes(ctx: AppContext): Router {
       }
 
       const body = parse(patientSchema, req.body, 'body');
+      assertStrong(body.password, body, 'body.password');
       const ip = req.ip ?? 'unknown';
       const self = !caller || caller.role === 'patient';
       refuseWhileLimited(res, registrations.retryAfter(ip));
