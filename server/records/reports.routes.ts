@@ -20,10 +20,10 @@ const startsWith = (buf: Buffer, bytes: number[]) => buf.length >= bytes.length 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Accepted types, each with a check of the content itself (magic numbers; UTF-8 text). */
-const TYPES: Record<string, { ext: string; label: string; looksRight(buf: Buffer): boolean }> = {
+const TYPES: Record<string, { ext: string; aliases?: string[]; label: string; looksRight(buf: Buffer): boolean }> = {
   'application/pdf': { ext: 'pdf', label: 'a PDF', looksRight: (b) => startsWith(b, [0x25, 0x50, 0x44, 0x46, 0x2d]) }, // %PDF-
   'image/png': { ext: 'png', label: 'a PNG image', looksRight: (b) => startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
-  'image/jpeg': { ext: 'jpg', label: 'a JPEG image', looksRight: (b) => startsWith(b, [0xff, 0xd8, 0xff]) },
+  'image/jpeg': { ext: 'jpg', aliases: ['jpeg'], label: 'a JPEG image', looksRight: (b) => startsWith(b, [0xff, 0xd8, 0xff]) },
   'text/plain': {
     ext: 'txt',
     label: 'UTF-8 text',
@@ -50,16 +50,31 @@ function mediaType(header: string | undefined): { type: string; charset: string 
   return { type: type.toLowerCase(), charset };
 }
 
-/** The client's name for the file: percent-decoded, no directories or control characters. */
-function fileNameOf(header: unknown, ext: string): string {
+// Characters that change how a name is shown or read rather than what it says: C0/C1 controls,
+// the Unicode bidirectional controls (LRM/RLM/ALM, embeddings, overrides, isolates — the
+// "invoice‮fdp.exe" trick, Unicode TR 9 / CVE-2021-42574), zero-width characters and the
+// line/paragraph separators. Stripped from every stored name.
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"]/g;
+
+/**
+ * The name a report is stored and downloaded under: percent-decoded, without directories or
+ * invisible characters, and ending in the extension of the type the content was verified to be
+ * (a PDF named "scan.exe" is downloaded as "scan.exe.pdf"). Pure.
+ */
+export function reportFileName(header: unknown, contentType: string): string {
+  const spec = TYPES[contentType];
+  const ext = spec?.ext ?? 'bin';
   let name = typeof header === 'string' ? header : '';
   try {
     name = decodeURIComponent(name);
   } catch {
     /* kept as sent */
   }
-  name = (name.split(/[/\\]/).pop() ?? '').replace(/[\u0000-\u001f\u007f"]/g, '').trim().slice(0, 200);
-  return name || `report.${ext}`;
+  name = (name.normalize('NFC').split(/[/\\]/).pop() ?? '').replace(INVISIBLE, '').trim().replace(/[. ]+$/, '').slice(0, 200);
+  if (!name || name.startsWith('.')) name = `report${name}`;
+  const current = /\.([A-Za-z0-9]{1,10})$/.exec(name)?.[1]?.toLowerCase();
+  const fits = current !== undefined && (current === ext || (spec?.aliases ?? []).includes(current));
+  return fits ? name : `${name}.${ext}`;
 }
 
 export interface Report {
@@ -147,7 +162,7 @@ export function patientReportRoutes(ctx: AppContext): Router {
         const { rows } = await ctx.db.driver.query(
           `INSERT INTO reports (id, patient_id, file_name, content_type, size, storage_key, uploaded_by)
            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${cols}`,
-          [id, patientId, fileNameOf(req.headers['x-file-name'], spec.ext), type, data.length, storageKey, req.user!.id],
+          [id, patientId, reportFileName(req.headers['x-file-name'], type), type, data.length, storageKey, req.user!.id],
         );
         row = toReport(rows[0]!);
       } catch (err) {
@@ -211,12 +226,14 @@ export function reportRoutes(ctx: AppContext): Router {
         throw Errors.notFound('report file', row.id);
       }
       ctx.audit(auditOf(req, 'download', 'report', row.id, row.patientId, { size: file.size }));
-      const ascii = row.fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
+      // Names stored before the rule above are held to it on the way out too.
+      const name = reportFileName(encodeURIComponent(row.fileName), row.contentType);
+      const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
       res.status(200).set({
         'Content-Type': row.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : row.contentType,
         'Content-Length': String(file.size),
         // An attachment, never rendered in the app's origin; RFC 6266 name with an ASCII fallback.
-        'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(row.fileName)}`,
+        'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`,
         'X-Content-Type-Options': 'nosniff',
         'Content-Security-Policy': "default-src 'none'; sandbox",
         'Cache-Control': 'private, no-store',

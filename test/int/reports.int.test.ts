@@ -50,7 +50,7 @@ describe('reports on pglite', () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(PDF)).toBe(true);
 
     const txt = await upload(patientId, 'Discharge note: all well.\n', 'text/plain; charset=utf-8', doctor, '../../etc/passwd');
-    expect(txt).toMatchObject({ status: 201, body: { fileName: 'passwd', contentType: 'text/plain' } });
+    expect(txt).toMatchObject({ status: 201, body: { fileName: 'passwd.txt', contentType: 'text/plain' } });
     const png = await upload(patientId, PNG, 'image/png', doctor);
     expect(png.body.fileName).toBe('report.png');
     const text = await fetch(`${stack.base}/api/reports/${txt.body.id}/content`, { headers: { authorization: `Bearer ${doctor}` } });
@@ -132,5 +132,24 @@ describe('reports on pglite', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it('names the download by the verified type and strips bidi and control characters from stored names (issue 11, finding 10)', async () => {
+    // "invoice<RLO>fdp.exe" shows as "invoiceexe.pdf" in a file list: the override is removed.
+    const bidi = await upload(patientId, PDF, 'application/pdf', doctor, encodeURIComponent('invoice\u202efdp.exe'));
+    expect(bidi.status).toBe(201);
+    expect(bidi.body.fileName).toBe('invoicefdp.exe.pdf');
+    const hidden = await upload(patientId, 'plain words\n', 'text/plain', doctor, encodeURIComponent('note\u200b\u2066\u0085\u0007 one.html'));
+    expect(hidden.body.fileName).toBe('note one.html.txt');
+    const jpeg = await upload(patientId, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]), 'image/jpeg', doctor, 'x-ray.JPEG');
+    expect(jpeg.body.fileName).toBe('x-ray.JPEG');
+    const res = await fetch(`${stack.base}/api/reports/${bidi.body.id}/content`, { headers: { authorization: `Bearer ${doctor}` } });
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="invoicefdp.exe.pdf"; filename*=UTF-8''invoicefdp.exe.pdf`);
+    await res.arrayBuffer();
+    // A name stored before the rule (straight into the table) leaves with the rule applied.
+    await stack.server.db.driver.query('UPDATE reports SET file_name = $2 WHERE id = $1', [bidi.body.id, 'old\u202egnp.exe']);
+    const old = await fetch(`${stack.base}/api/reports/${bidi.body.id}/content`, { headers: { authorization: `Bearer ${doctor}` } });
+    expect(old.headers.get('content-disposition')).toMatch(/^attachment; filename="oldgnp\.exe\.pdf"/);
+    await old.arrayBuffer();
   });
 });
