@@ -3,11 +3,19 @@
 // a database round trip per message.
 import { createHash } from 'node:crypto';
 import { hashSecret, verifySecret } from '../server/auth/passwords.ts';
+import { AuthFailures, type AuthFailureOptions, type Lockout } from './auth-failures.ts';
 
 // Unknown ids are checked against this, so a refusal takes as long whether the id exists or not.
 const DUMMY_HASH = hashSecret('wardpulse-unknown-device');
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_MS = 60_000;
+/** scrypt checks running at once (libuv's thread pool has 4 threads); the rest wait their turn. */
+const VERIFY_CONCURRENCY = 4;
+
+export const DEFAULT_AUTH_FAILURES: AuthFailureOptions = { maxFailures: 10, lockoutMs: 60_000, maxLockoutMs: 3600_000 };
+
+export type AuthResult =
+  | { ok: true }
+  /** `lockout`: this failure started a lock of the (device, address) pair. */
+  | { ok: false; reason: 'bad credentials' | 'locked out' | 'gone'; lockout?: Lockout };
 
 export interface DeviceEntry {
   id: string;
@@ -29,8 +37,14 @@ export class DeviceRegistry {
   private readonly stats = new Map<string, DeviceStats>();
   /** sha256 of the last secret that passed scrypt, per device: reconnects skip the slow hash. */
   private readonly verified = new Map<string, string>();
-  /** Failed attempts per device id: past the limit, refused without spending a hash. */
-  private readonly failures = new Map<string, { count: number; resetAt: number }>();
+  /** Failed attempts per (device id, source address): past the limit, refused without a hash. */
+  private readonly failures: AuthFailures;
+  private verifying = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(failures: AuthFailureOptions = DEFAULT_AUTH_FAILURES) {
+    this.failures = new AuthFailures(failures);
+  }
 
   load(entries: Iterable<DeviceEntry>): void {
     this.devices.clear();
@@ -58,22 +72,38 @@ export class DeviceRegistry {
     return out;
   }
 
-  async authenticate(id: string, secret: string, now = Date.now()): Promise<boolean> {
+  /**
+   * Check a device's secret, as seen from `address`. `alive` is asked again when a scrypt slot
+   * frees up: a connection that has gone meanwhile (closed, timed out) costs no hash.
+   */
+  async authenticate(id: string, secret: string, address: string, alive: () => boolean = () => true, now = Date.now): Promise<AuthResult> {
     const entry = this.devices.get(id);
     const fingerprint = createHash('sha256').update(secret).digest('base64');
-    if (entry && this.verified.get(id) === fingerprint) return true;
-    const f = this.failures.get(id);
-    if (f && f.resetAt > now && f.count >= MAX_FAILURES) return false;
-    const ok = await verifySecret(secret, entry?.secretHash ?? (await DUMMY_HASH));
-    if (ok && entry && this.devices.get(id)?.secretHash === entry.secretHash) {
-      this.verified.set(id, fingerprint);
-      this.failures.delete(id);
-      return true;
+    if (entry && this.verified.get(id) === fingerprint) {
+      this.failures.succeed(id, address);
+      return { ok: true };
     }
-    if (!f || f.resetAt <= now) this.failures.set(id, { count: 1, resetAt: now + FAILURE_WINDOW_MS });
-    else f.count++;
-    if (this.failures.size > 100_000) this.failures.clear(); // bounded under a spray of ids
-    return false;
+    if (this.failures.lockedUntil(id, address, now()) !== null) return { ok: false, reason: 'locked out' };
+    // A slot is handed from one check to the next waiting one, never over the bound.
+    if (this.verifying >= VERIFY_CONCURRENCY) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.verifying++;
+    try {
+      if (!alive()) return { ok: false, reason: 'gone' };
+      // Locked while this attempt waited for its turn (parallel attempts from the same address).
+      if (this.failures.lockedUntil(id, address, now()) !== null) return { ok: false, reason: 'locked out' };
+      const ok = await verifySecret(secret, entry?.secretHash ?? (await DUMMY_HASH));
+      if (ok && entry && this.devices.get(id)?.secretHash === entry.secretHash) {
+        this.verified.set(id, fingerprint);
+        this.failures.succeed(id, address);
+        return { ok: true };
+      }
+      const lockout = this.failures.fail(id, address, now());
+      return lockout ? { ok: false, reason: 'bad credentials', lockout } : { ok: false, reason: 'bad credentials' };
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.verifying--;
+    }
   }
 
   statsOf(id: string): DeviceStats {

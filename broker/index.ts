@@ -11,6 +11,10 @@ import type { DeviceRegistry } from './device-registry.ts';
 import { indexedMemoryPersistence } from './retained-index.ts';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { DEVICE_ID, errorsTopic, maySubscribe, parseDeviceTopic, publishRefusal, statusTopic } from './topics.ts';
+import { DEFAULT_PACKET_LIMITS, MAX_PUBLISH_REMAINING, PacketGuard } from './packet-guard.ts';
+import { Refusal, sourceAddress } from './refusals.ts';
+import type { Lockout } from './auth-failures.ts';
+import { clientCertVerdict, peerCertificateOf } from './client-cert.ts';
 
 export interface BrokerHooks {
   /**
@@ -27,8 +31,17 @@ export interface BrokerHooks {
    * once a second per device); `disconnected` when its connection was closed for flooding.
    */
   onRateLimited?(deviceId: string, topic: string, dropped: number, disconnected: boolean): void;
-  /** A connection closed for a malformed MQTT packet (`deviceId` null before CONNECT succeeded). */
-  onProtocolError?(deviceId: string | null, reason: string): void;
+  /** An authenticated device's connection closed for a malformed or oversized MQTT packet. */
+  onProtocolError?(deviceId: string, reason: string): void;
+  /**
+   * A connection refused before it authenticated (labels in refusals.ts). Anyone can cause these:
+   * the host counts them, it does not record or log each one.
+   */
+  onConnectRefused?(address: string, reason: string): void;
+  /** A (device id, source address) pair locked out after failed secrets; `known`: a provisioned device. */
+  onLockout?(deviceId: string, address: string, lockout: Lockout, known: boolean): void;
+  /** Connections open but not yet authenticated (a gauge; must be cheap). */
+  onUnauthenticatedChanged?(count: number): void;
   /** Every message dropped by the rate limit (a counter; must be cheap). */
   onRateLimitDrop?(): void;
 }
@@ -40,11 +53,45 @@ export interface BrokerOptions {
   hooks: BrokerHooks;
   /** Per-device message rate limit (default 20 msg/s sustained, burst 100). */
   rateLimit?: RateLimitOptions;
+  /** Bounds on connections before and after authentication (defaults below). */
+  limits?: Partial<ConnectionLimits>;
+  /** TLS_CLIENT_CERT_REQUIRED: no device authenticates by its secret alone (broker/client-cert.ts). */
+  clientCertRequired?: boolean;
 }
+
+export interface ConnectionLimits {
+  /** From the socket's opening to a successful authentication (CONNECT included). */
+  authTimeoutMs: number;
+  /** Bytes a connection may send before it has authenticated. */
+  maxPreAuthBytes: number;
+  /** Connections open but not yet authenticated, per source address. */
+  maxUnauthenticatedPerAddress: number;
+  /** Authenticated connections per device (its own and `{id}:{suffix}` ones). */
+  maxConnectionsPerDevice: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  authTimeoutMs: 10_000,
+  maxPreAuthBytes: DEFAULT_PACKET_LIMITS.maxPreAuthBytes,
+  maxUnauthenticatedPerAddress: 100,
+  maxConnectionsPerDevice: 4,
+};
+
+/**
+ * WebSocket: a message may carry one MQTT packet or several; the largest legitimate one is a
+ * PUBLISH with its fixed header (5 bytes). Anything bigger closes the connection in `ws` before it
+ * is buffered whole (RFC 6455 §10.4: an endpoint limits the size of frames and messages).
+ */
+export const WS_MAX_PAYLOAD = MAX_PUBLISH_REMAINING + 1024;
 
 export interface Broker {
   readonly aedes: Aedes;
   listenTcp(port: number, host: string): Promise<number>;
+  /**
+   * The one entry point of every MQTT connection (TCP, WebSocket, TLS): per-address admission,
+   * the packet guard and the authentication deadline, then aedes. `req`: the HTTP upgrade request.
+   */
+  acceptSocket(stream: Duplex, req?: IncomingMessage): void;
   /** Route an HTTP upgrade on `/mqtt` to the broker. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Tell a device why something it sent was refused (`devices/{id}/errors`, QoS 0). */
@@ -67,6 +114,17 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const limiter = new RateLimiter(opts.rateLimit ?? { ratePerS: 20, burst: 100 });
   /** Devices already being disconnected for flooding (their in-flight packets are just dropped). */
   const cutOff = new WeakSet<Client>();
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.limits };
+  const packetLimits = { ...DEFAULT_PACKET_LIMITS, maxPreAuthBytes: limits.maxPreAuthBytes };
+  /** Every connection accepted by acceptSocket, by its stream (aedes's `client.conn`). */
+  const conns = new WeakMap<Duplex, Conn>();
+  /** Connections not yet authenticated, per source address, and in all. */
+  const unauthenticated = new Map<string, number>();
+  let unauthenticatedCount = 0;
+  /** Authenticated connections per device, from authentication until the socket closes. */
+  const deviceConns = new Map<string, number>();
+  /** The authenticated connection holding each client id (a same-id reconnect takes it over). */
+  const byClientId = new Map<string, Conn>();
 
   const aedes = await Aedes.createBroker({
     // Retained messages indexed by topic: subscribing stays O(1) however large the fleet.
@@ -76,34 +134,67 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     concurrency: 1000,
     maxClientsIdLength: 64,
     heartbeatInterval: 60_000,
-    connectTimeout: 10_000,
+    // A backstop only: acceptSocket's own deadline (to authentication, not just to CONNECT) fires first.
+    connectTimeout: limits.authTimeoutMs + 1000,
 
     authenticate(client, username, password, done) {
-      const deviceId = username ?? (opts.allowAnonymous ? client.id : undefined);
-      if (!deviceId) return done(notAuthorized('username (device id) required'), false);
-      if (!DEVICE_ID.test(deviceId)) return done(identifierRejected(`invalid device id '${deviceId}'`), false);
+      const conn = conns.get(client.conn as Duplex);
+      const address = conn?.address ?? sourceAddress(remoteOf(client));
+      // Each refusal is labelled by what it is and counted once; the error aedes then emits for the
+      // closed connection is not recorded again (`conn.refused`). CONNACK carries only a code.
+      const refuse = (err: AuthenticateError, reason: string) => {
+        if (conn) conn.refused = true;
+        hooks.onConnectRefused?.(address, reason);
+        done(err, false);
+      };
+      // With a verified client certificate and no user name, the client id is the claimed device id.
+      const peer = peerCertificateOf(client.conn);
+      const deviceId = username ?? (opts.allowAnonymous || peer?.authorized ? client.id : undefined);
+      if (!deviceId) return refuse(notAuthorized('username (device id) required'), Refusal.badCredentials);
+      if (!DEVICE_ID.test(deviceId)) return refuse(identifierRejected('user name is not a device id'), Refusal.badCredentials);
       // The client id is the device id (or `{deviceId}:{suffix}` for a second connection of the same
       // device, e.g. a debugging subscriber): no device can take over another device's session.
       if (client.id !== deviceId && !client.id.startsWith(`${deviceId}:`)) {
-        return done(identifierRejected(`client id must be the device id '${deviceId}' or '${deviceId}:<suffix>'`), false);
+        return refuse(identifierRejected(`client id must be the device id '${deviceId}' or '${deviceId}:<suffix>'`), Refusal.clientIdMismatch);
       }
-      // Anonymous mode (bench rigs) admits unknown ids without a password, never a provisioned one.
-      if (opts.allowAnonymous && !password && !registry.get(deviceId)) {
-        deviceOf.set(client, deviceId);
-        return done(null, true);
-      }
-      registry.authenticate(deviceId, password?.toString('utf8') ?? '').then(
-        (ok) => {
-          if (!ok) {
-            log.warn({ deviceId, remote: remoteOf(client) }, 'device authentication refused');
-            return done(notAuthorized('unknown device or wrong secret'), false);
+      // A certificate whose CN is the device id authenticates it; one that does not verify or names
+      // another device is refused; none falls back to the secret unless one is required.
+      const cert = clientCertVerdict(peer, deviceId, opts.clientCertRequired ?? false);
+      if (cert.result === 'refuse') return refuse(notAuthorized(cert.reason), cert.reason);
+      const admit = () => {
+        // Business-flow limit: a device may hold a few connections (its own, a debugging
+        // subscriber …), not an unbounded number of `{id}:{suffix}` ones. A reconnect with a client
+        // id already connected replaces that connection (session takeover), so it is let through.
+        // (Counted for connections that came through acceptSocket, which uncounts them on close.)
+        if (conn) {
+          const held = deviceConns.get(deviceId) ?? 0;
+          if (held >= limits.maxConnectionsPerDevice && !byClientId.has(client.id)) {
+            return refuse(notAuthorized(Refusal.tooManyForDevice), Refusal.tooManyForDevice);
           }
-          deviceOf.set(client, deviceId);
-          done(null, true);
+          deviceConns.set(deviceId, held + 1);
+          conn.deviceId = deviceId;
+          conn.clientId = client.id;
+          byClientId.set(client.id, conn);
+          authenticated(conn);
+        }
+        deviceOf.set(client, deviceId);
+        done(null, true);
+      };
+      if (cert.result === 'certificate' && registry.get(deviceId)) return admit();
+      // Anonymous mode (bench rigs) admits unknown ids without a password, never a provisioned one.
+      if (opts.allowAnonymous && !password && !registry.get(deviceId)) return admit();
+      const alive = () => !client.closed && !conn?.refused;
+      registry.authenticate(deviceId, password?.toString('utf8') ?? '', address, alive).then(
+        (r) => {
+          if (!alive()) return done(notAuthorized('connection closed'), false);
+          if (r.ok) return admit();
+          if (r.reason === 'gone') return done(notAuthorized('connection closed'), false);
+          if (r.lockout) hooks.onLockout?.(deviceId, address, r.lockout, registry.get(deviceId) !== undefined);
+          refuse(notAuthorized(r.reason), r.reason);
         },
         (err: Error) => {
           log.error({ err, deviceId }, 'device authentication failed');
-          done(notAuthorized('authentication error'), false);
+          refuse(notAuthorized(Refusal.authError), Refusal.authError);
         },
       );
     },
@@ -217,10 +308,20 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   // the parser or a handler refused, and the connection is closed for it ([MQTT-4.8.0-1]).
   const socketNoise = /ECONNRESET|EPIPE|ETIMEDOUT|write after end|connection closed|keep ?alive timeout|connect timeout/i;
   const protocolError = (client: Client | null | undefined, err: Error) => {
+    const conn = client ? conns.get(client.conn as Duplex) : undefined;
+    // Already refused and counted (authentication, the packet guard, the deadline).
+    if (conn?.refused) return;
     if (socketNoise.test(err.message) || (client && cutOff.has(client))) return;
+    if (conn) conn.refused = true;
     const deviceId = client ? (deviceOf.get(client) ?? null) : null;
+    const reason = /connect did not arrive in time/.test(err.message) ? Refusal.authTimeout : Refusal.malformed(err.message);
+    if (deviceId === null) {
+      // Before authentication: anyone's, so counted per address and minute, not logged each time.
+      hooks.onConnectRefused?.(conn?.address ?? sourceAddress(client ? remoteOf(client) : undefined), reason);
+      return;
+    }
     log.warn({ deviceId, remote: client ? remoteOf(client) : undefined, err: err.message }, 'malformed MQTT packet; connection closed');
-    hooks.onProtocolError?.(deviceId, `malformed MQTT packet: ${err.message}`);
+    hooks.onProtocolError?.(deviceId, reason);
   };
   aedes.on('clientError', (client, err) => {
     log.debug({ client: client?.id, err: err.message }, 'mqtt client error');
@@ -238,12 +339,76 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     );
   }
 
-  const tcp: Server = createServer((socket: Socket) => {
+  /** The connection has authenticated: it leaves its address's unauthenticated count. */
+  function authenticated(conn: Conn): void {
+    conn.guard.authenticated = true;
+    if (conn.timer) clearTimeout(conn.timer);
+    conn.timer = null;
+    leavePending(conn);
+  }
+
+  function leavePending(conn: Conn): void {
+    if (!conn.pending) return;
+    conn.pending = false;
+    const left = (unauthenticated.get(conn.address) ?? 1) - 1;
+    if (left <= 0) unauthenticated.delete(conn.address);
+    else unauthenticated.set(conn.address, left);
+    unauthenticatedCount--;
+    hooks.onUnauthenticatedChanged?.(unauthenticatedCount);
+  }
+
+  /** Close a connection for `reason`, recorded once: counted before authentication, a row after. */
+  function refuseConn(conn: Conn, reason: string): void {
+    if (conn.refused) return;
+    conn.refused = true;
+    if (conn.deviceId === null) hooks.onConnectRefused?.(conn.address, reason);
+    else {
+      log.warn({ deviceId: conn.deviceId, remote: conn.address, reason }, 'MQTT connection closed');
+      hooks.onProtocolError?.(conn.deviceId, reason);
+    }
+    conn.stream.destroy();
+  }
+
+  function acceptSocket(stream: Duplex, req?: IncomingMessage): void {
+    const address = sourceAddress(req?.socket?.remoteAddress ?? (stream as Partial<Socket>).remoteAddress);
     // Nagle's algorithm is where the p99 went (shared/PERFORMANCE.md).
-    socket.setNoDelay(true);
-    aedes.handle(socket);
-  });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+    (stream as Partial<Socket>).setNoDelay?.(true);
+    const pendingHere = unauthenticated.get(address) ?? 0;
+    if (pendingHere >= limits.maxUnauthenticatedPerAddress) {
+      hooks.onConnectRefused?.(address, Refusal.tooManyUnauthenticated);
+      stream.on('error', () => undefined);
+      stream.destroy();
+      return;
+    }
+    unauthenticated.set(address, pendingHere + 1);
+    unauthenticatedCount++;
+    hooks.onUnauthenticatedChanged?.(unauthenticatedCount);
+    const conn: Conn = { stream, address, guard: new PacketGuard(packetLimits), pending: true, refused: false, deviceId: null, clientId: null, timer: null };
+    conns.set(stream, conn);
+    conn.timer = setTimeout(() => refuseConn(conn, Refusal.authTimeout), limits.authTimeoutMs);
+    stream.once('close', () => {
+      if (conn.timer) clearTimeout(conn.timer);
+      leavePending(conn);
+      if (conn.clientId !== null && byClientId.get(conn.clientId) === conn) byClientId.delete(conn.clientId);
+      if (conn.deviceId !== null) {
+        const left = (deviceConns.get(conn.deviceId) ?? 1) - 1;
+        if (left <= 0) deviceConns.delete(conn.deviceId);
+        else deviceConns.set(conn.deviceId, left);
+      }
+    });
+    aedes.handle(stream, req);
+    // Attached after aedes's 'readable' listener, a 'data' listener does not switch the stream to
+    // flowing mode: it is called by each read() aedes makes, with the chunk it is about to parse
+    // (Node.js stream docs, "Choose one API style"). The guard sees every header before its body
+    // is buffered, and costs a few comparisons per packet once authenticated.
+    stream.on('data', (chunk: Buffer) => {
+      const refusal = conn.guard.feed(chunk);
+      if (refusal) refuseConn(conn, refusal);
+    });
+  }
+
+  const tcp: Server = createServer((socket: Socket) => acceptSocket(socket));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD });
 
   return {
     aedes,
@@ -259,11 +424,18 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     handleUpgrade(req, socket, head) {
       wss.handleUpgrade(req, socket, head, (ws) => {
         (socket as Socket).setNoDelay?.(true);
+        // WebSocket frames may split or join MQTT packets: the guard reads the byte stream.
         const stream = createWebSocketStream(ws);
         stream.on('error', () => stream.destroy());
-        aedes.handle(stream, req);
+        acceptSocket(stream, req);
+        // A message over maxPayload is refused by `ws` itself (close 1009) before the guard sees it.
+        ws.once('error', (err: Error & { code?: string }) => {
+          const conn = conns.get(stream);
+          if (conn && err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') refuseConn(conn, `packet too large: WebSocket message over ${WS_MAX_PAYLOAD} bytes`);
+        });
       });
     },
+    acceptSocket,
     publishError,
     connectedDevices: () => connectedCount,
     async close() {
@@ -275,6 +447,23 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       await tcpClosed;
     },
   };
+}
+
+/** What the broker knows of a connection before and after it authenticates. */
+interface Conn {
+  stream: Duplex;
+  /** Source address (IPv4-mapped IPv6 as IPv4). */
+  address: string;
+  guard: PacketGuard;
+  /** Still counted among its address's unauthenticated connections. */
+  pending: boolean;
+  /** Refused and recorded: nothing more is recorded for it. */
+  refused: boolean;
+  /** The device it authenticated as (counted per device until the socket closes). */
+  deviceId: string | null;
+  clientId: string | null;
+  /** The authentication deadline. */
+  timer: NodeJS.Timeout | null;
 }
 
 function remoteOf(client: Client): string | undefined {

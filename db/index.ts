@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { createPgDriver, createPgliteDriver, type Driver } from './driver.ts';
 import { migrate, type Capabilities } from './migrate.ts';
+import { pruneIngestErrors } from './vitals-store.ts';
 
 export interface DbOptions {
   databaseUrl?: string;
@@ -11,6 +12,10 @@ export interface DbOptions {
   retainFor: string;
   /** How often to run TimescaleDB jobs ourselves on the embedded database. */
   maintenanceMs?: number;
+  /** Retention of `ingest_errors` and `ingest_refusals` (an interval, or 'off'). */
+  ingestErrorsRetainFor?: string;
+  /** How often that retention runs (default hourly; also once at start). */
+  pruneMs?: number;
 }
 
 export interface Database {
@@ -59,6 +64,24 @@ export async function createDb(opts: DbOptions, log: Logger): Promise<Database> 
     timer.unref();
   }
 
+  // ingest_errors is no hypertable (it has a serial key), so its retention is a periodic DELETE on
+  // every database; the refusal counts go with it. The audit log has no retention.
+  let pruneTimer: NodeJS.Timeout | null = null;
+  const retainFor = opts.ingestErrorsRetainFor;
+  if (retainFor && retainFor !== 'off') {
+    const prune = async () => {
+      try {
+        const n = await pruneIngestErrors(driver, retainFor);
+        if (n > 0) log.info({ rows: n, retainFor }, 'old ingest errors deleted');
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'ingest error retention failed (retried at the next run)');
+      }
+    };
+    void prune();
+    pruneTimer = setInterval(() => void prune(), opts.pruneMs ?? 3600_000);
+    pruneTimer.unref();
+  }
+
   return {
     driver,
     caps,
@@ -72,6 +95,7 @@ export async function createDb(opts: DbOptions, log: Logger): Promise<Database> 
     },
     async close() {
       if (timer) clearInterval(timer);
+      if (pruneTimer) clearInterval(pruneTimer);
       await driver.close();
     },
   };

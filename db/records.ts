@@ -83,6 +83,18 @@ export async function insertUser(db: Queryable, u: UserWithHash): Promise<User> 
   return { id: u.id, email: u.email.toLowerCase(), name: u.name, role: u.role };
 }
 
+/** The wards an account is bound to (a kiosk's wall display), sorted; empty for other accounts. */
+export async function wardsOfUser(db: Queryable, userId: string): Promise<string[]> {
+  const { rows } = await db.query<{ ward: string }>('SELECT ward FROM user_wards WHERE user_id = $1 ORDER BY ward', [userId]);
+  return rows.map((r) => r.ward);
+}
+
+/** Replace an account's wards (run inside a transaction: delete then insert). */
+export async function setUserWards(db: Queryable, userId: string, wards: readonly string[]): Promise<void> {
+  await db.query('DELETE FROM user_wards WHERE user_id = $1', [userId]);
+  if (wards.length > 0) await db.query('INSERT INTO user_wards (user_id, ward) SELECT $1, unnest($2::text[])', [userId, [...new Set(wards)]]);
+}
+
 // ------------------------------------------------------------------ patients
 
 const patientCols = 'id, name, ward, bed, spo2_scale, alarm_limits, created_at, archived_at';
@@ -217,6 +229,8 @@ export interface AlertFilter {
   priority?: string;
   patientId?: string;
   ward?: string;
+  /** Only alerts of patients now on one of these wards (a kiosk's scope). */
+  wards?: readonly string[];
   from?: Date;
   to?: Date;
   /** 'priority' (default): highest first, newest first within; 'recent': newest first. */
@@ -237,6 +251,7 @@ export async function listAlerts(db: Queryable, f: AlertFilter): Promise<{ items
   if (f.priority) add('a.priority = ?', f.priority);
   if (f.patientId) add('a.patient_id = ?', f.patientId);
   if (f.ward) add('p.ward = ?', f.ward);
+  if (f.wards) add('p.ward = ANY(?::text[])', [...f.wards]);
   if (f.from) add('a.started_at >= ?', f.from.toISOString());
   if (f.to) add('a.started_at < ?', f.to.toISOString());
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
@@ -310,6 +325,32 @@ export async function listIngestErrors(db: Queryable, f: { deviceId?: string; li
     reason: r.reason as string,
     refused: r.refused as boolean,
     payload: r.payload as string | null,
+  }));
+}
+
+/** MQTT connections refused before login, counted per minute, source address and reason; newest first. */
+export async function listIngestRefusals(db: Queryable, f: { address?: string; reason?: string; from?: Date; to?: Date; limit: number; offset: number }) {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, v: unknown) => {
+    params.push(v);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.address) add('address = ?', f.address);
+  if (f.reason) add('reason = ?', f.reason);
+  if (f.from !== undefined) add('minute >= ?', f.from.toISOString());
+  if (f.to !== undefined) add('minute < ?', f.to.toISOString());
+  const w = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  const { rows } = await db.query(
+    `SELECT minute, address, reason, count FROM ingest_refusals ${w}
+     ORDER BY minute DESC, count DESC, address, reason LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+    [...params, f.limit, f.offset],
+  );
+  return rows.map((r) => ({
+    minute: new Date(r.minute as string).toISOString(),
+    address: r.address as string,
+    reason: r.reason as string,
+    count: Number(r.count),
   }));
 }
 

@@ -5,6 +5,7 @@ import type { Capabilities } from './migrate.ts';
 import { NUMERIC_VITALS, type Reading, type VitalValues } from '../server/pipeline/vitals.ts';
 import { NEWS2_PARAMETERS, type News2Result } from '../server/pipeline/score/news2.ts';
 import type { Alarm, Transition } from '../server/pipeline/alarms/model.ts';
+import type { RefusalCount } from '../broker/refusals.ts';
 
 export interface ScoreRow {
   patientId: string;
@@ -199,6 +200,39 @@ export async function insertIngestErrors(db: Queryable, rows: IngestErrorRow[]):
     ],
   );
   return r.rowCount;
+}
+
+/** Counts of refusals before login, added to the row of their (minute, address, reason). */
+export async function upsertIngestRefusals(db: Queryable, rows: RefusalCount[]): Promise<number> {
+  // Summed first: one batch may hold two drains' counts for the same key, and ON CONFLICT may
+  // touch a row only once per statement.
+  const r = await db.query(
+    `INSERT INTO ingest_refusals (minute, address, reason, count)
+     SELECT m, a, r, sum(c)::int FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::int[]) AS t(m, a, r, c)
+     GROUP BY m, a, r
+     ON CONFLICT (minute, address, reason) DO UPDATE SET count = ingest_refusals.count + EXCLUDED.count`,
+    [col(rows, (x) => iso(x.minute)), col(rows, (x) => x.address), col(rows, (x) => x.reason), col(rows, (x) => x.count)],
+  );
+  return r.rowCount;
+}
+
+/**
+ * Retention of `ingest_errors` and `ingest_refusals` (INGEST_ERRORS_RETAIN_FOR): rows older than
+ * `retainFor` go, 10,000 at a time so no single statement holds the table long. Returns how many.
+ */
+export async function pruneIngestErrors(db: Queryable, retainFor: string): Promise<number> {
+  let total = 0;
+  for (const sql of [
+    `DELETE FROM ingest_errors WHERE id IN (SELECT id FROM ingest_errors WHERE time < now() - $1::interval LIMIT 10000)`,
+    `DELETE FROM ingest_refusals WHERE ctid IN (SELECT ctid FROM ingest_refusals WHERE minute < now() - $1::interval LIMIT 10000)`,
+  ]) {
+    for (;;) {
+      const n = (await db.query(sql, [retainFor])).rowCount;
+      total += n;
+      if (n < 10_000) break;
+    }
+  }
+  return total;
 }
 
 // ------------------------------------------------------------------ queries

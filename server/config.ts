@@ -25,6 +25,17 @@ const schema = z.object({
   HTTP_PORT: port.default(8080),
   MQTT_PORT: port.default(1883),
   HOST: z.string().min(1).default('0.0.0.0'),
+  // TLS (README, "TLS"): with a certificate chain and its key (PEM files), HTTP_PORT serves HTTPS
+  // (the dashboard, REST, Socket.IO, WSS on /mqtt) and MQTTS_PORT MQTT over TLS. TLS_CLIENT_CA_FILE:
+  // a device may authenticate with a certificate signed by it whose CN is its id; with
+  // TLS_CLIENT_CERT_REQUIRED it must. MQTT_PLAIN: MQTT over plain TCP on MQTT_PORT — unset, on
+  // without TLS and off with it (`mqttPlain` below).
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
+  TLS_CLIENT_CERT_REQUIRED: z.stringbool().default(false),
+  MQTTS_PORT: port.default(8883),
+  MQTT_PLAIN: z.stringbool().optional(),
   // Reverse proxies whose X-Forwarded-For is believed (client address for audit, login and
   // registration limits). Unset: none — the socket's peer address is the client.
   TRUST_PROXY: z
@@ -58,6 +69,19 @@ const schema = z.object({
   SPILL_MAX_MB: z.coerce.number().int().min(0).max(1_000_000).default(1024),
   DEVICE_MAX_MSG_PER_S: z.coerce.number().positive().max(100_000).default(20),
   DEVICE_MSG_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  // The MQTT broker before login (docs/device-protocol.md §2): the deadline from opening a socket
+  // to authenticating, the bytes a socket may send until then, sockets still authenticating per
+  // source address, authenticated connections per device; failed secrets per (device, address)
+  // before a lock, and its first and longest length (each later lock doubles).
+  MQTT_AUTH_TIMEOUT_S: z.coerce.number().int().min(1).max(300).default(10),
+  MQTT_PREAUTH_MAX_BYTES: z.coerce.number().int().min(512).max(1_048_576).default(8192),
+  MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(100),
+  MQTT_MAX_CONNECTIONS_PER_DEVICE: z.coerce.number().int().min(1).max(1000).default(4),
+  DEVICE_AUTH_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  DEVICE_LOCKOUT_S: z.coerce.number().int().min(1).max(86_400).default(60),
+  DEVICE_LOCKOUT_MAX_S: z.coerce.number().int().min(1).max(7 * 86_400).default(3600),
+  // `ingest_errors` and the pre-login refusal counts are deleted after this ('off': kept).
+  INGEST_ERRORS_RETAIN_FOR: interval.default('30 days'),
   LIVE_CLIENT_MAX_BUFFER_PACKETS: z.coerce.number().int().min(10).max(1_000_000).default(1000),
   LIVE_CLIENT_MAX_BUFFER_KB: z.coerce.number().int().min(16).max(1_048_576).default(8192),
   // 100 ms: at 5,000 beds the dashboard p99 was 108 ms against 290 ms with 250 ms (bench/README.md).
@@ -77,6 +101,16 @@ const schema = z.object({
   DEVICE_SILENCE_S: z.coerce.number().int().min(5).max(3600).default(30),
   WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Online payments through a Razorpay-style provider (docs/api.md#billing, ADR 0015): its API
+  // (`{URL}/v1/orders`), the API key id and secret (Basic auth; the secret also checks checkout
+  // signatures), the webhook secret (optional), the account's currency and the call's timeout.
+  // Without the key pair online payment is off.
+  PAYMENT_PROVIDER_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://api.razorpay.com'),
+  PAYMENT_KEY_ID: z.string().regex(/^[\x21-\x7e]{1,200}$/, 'must be 1–200 visible ASCII characters').optional(),
+  PAYMENT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').max(500).optional(),
+  PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').max(500).optional(),
+  PAYMENT_CURRENCY: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as 'EUR' or 'INR'").default('EUR'),
+  PAYMENT_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;
@@ -87,6 +121,45 @@ function crossChecks(c: z.infer<typeof schema>): string[] {
   const adminPassword = c.ADMIN_PASSWORD === undefined ? null : passwordProblem(c.ADMIN_PASSWORD, { email: c.ADMIN_EMAIL, name: 'Administrator' });
   if (adminPassword) problems.push(`ADMIN_PASSWORD: ${adminPassword} (the value is not shown)`);
   if (c.WEBHOOK_URL && !c.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET="": required when WEBHOOK_URL is set (escalations are signed with it)');
+  problems.push(...paymentProblems(c));
+  if (c.DEVICE_LOCKOUT_MAX_S < c.DEVICE_LOCKOUT_S) problems.push(`DEVICE_LOCKOUT_MAX_S="${c.DEVICE_LOCKOUT_MAX_S}": must be at least DEVICE_LOCKOUT_S (${c.DEVICE_LOCKOUT_S})`);
+  problems.push(...tlsProblems(c));
+  return problems;
+}
+
+/** TLS settings that only make sense together (README, "TLS"). */
+function tlsProblems(c: z.infer<typeof schema>): string[] {
+  const problems: string[] = [];
+  const tls = c.TLS_CERT_FILE !== undefined && c.TLS_KEY_FILE !== undefined;
+  if (c.TLS_CERT_FILE !== undefined && c.TLS_KEY_FILE === undefined) problems.push('TLS_KEY_FILE="": required when TLS_CERT_FILE is set (the private key of that certificate, PEM)');
+  if (c.TLS_KEY_FILE !== undefined && c.TLS_CERT_FILE === undefined) problems.push('TLS_CERT_FILE="": required when TLS_KEY_FILE is set (the certificate chain of that key, PEM)');
+  if (c.MQTT_PLAIN === false && !tls) problems.push('MQTT_PLAIN="false": devices would have no encrypted listener to use instead: set TLS_CERT_FILE and TLS_KEY_FILE (MQTTS on MQTTS_PORT)');
+  if (c.TLS_CLIENT_CA_FILE !== undefined && !tls) problems.push(`TLS_CLIENT_CA_FILE="${c.TLS_CLIENT_CA_FILE}": client certificates need TLS: set TLS_CERT_FILE and TLS_KEY_FILE`);
+  if (c.TLS_CLIENT_CERT_REQUIRED && c.TLS_CLIENT_CA_FILE === undefined) problems.push('TLS_CLIENT_CERT_REQUIRED="true": needs TLS_CLIENT_CA_FILE (the CA that signs device certificates)');
+  if (tls && c.MQTTS_PORT !== 0) {
+    if (c.MQTTS_PORT === c.HTTP_PORT) problems.push(`MQTTS_PORT="${c.MQTTS_PORT}": is also HTTP_PORT`);
+    if (mqttPlain(c) && c.MQTTS_PORT === c.MQTT_PORT) problems.push(`MQTTS_PORT="${c.MQTTS_PORT}": is also MQTT_PORT`);
+  }
+  return problems;
+}
+
+/** MQTT over plain TCP: as MQTT_PLAIN says; unset, on without TLS and off with it (secure by default). */
+export function mqttPlain(c: Pick<Config, 'MQTT_PLAIN' | 'TLS_CERT_FILE'>): boolean {
+  return c.MQTT_PLAIN ?? c.TLS_CERT_FILE === undefined;
+}
+
+/** Online payments: the key pair together or not at all; the secret never over plain HTTP to another host. */
+function paymentProblems(c: z.infer<typeof schema>): string[] {
+  const problems: string[] = [];
+  if (Boolean(c.PAYMENT_KEY_ID) !== Boolean(c.PAYMENT_KEY_SECRET)) {
+    problems.push(`${c.PAYMENT_KEY_ID ? 'PAYMENT_KEY_SECRET' : 'PAYMENT_KEY_ID'}="": set PAYMENT_KEY_ID and PAYMENT_KEY_SECRET together, or neither (online payment off)`);
+  }
+  if (c.PAYMENT_WEBHOOK_SECRET && !c.PAYMENT_KEY_SECRET) problems.push('PAYMENT_WEBHOOK_SECRET: only with PAYMENT_KEY_ID and PAYMENT_KEY_SECRET (the webhook confirms orders made with them) (the value is not shown)');
+  const url = new URL(c.PAYMENT_PROVIDER_URL);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol === 'http:' && !loopback && c.PAYMENT_KEY_SECRET) {
+    problems.push(`PAYMENT_PROVIDER_URL="${c.PAYMENT_PROVIDER_URL}": must be https:// (the key secret is sent to it); plain http only to localhost`);
+  }
   return problems;
 }
 
@@ -109,7 +182,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(input[String(i.path[0])] ?? '')}: ${i.message}`),
+      // A secret's value is never echoed into the start-up output (logs are read by more people).
+      parsed.error.issues.map((i) => {
+        const key = String(i.path[0]);
+        const shown = /SECRET|PASSWORD/.test(key) ? '(value hidden)' : JSON.stringify(input[key] ?? '');
+        return `${i.path.join('.')}=${shown}: ${i.message}`;
+      }),
     );
   }
   const problems = crossChecks(parsed.data);

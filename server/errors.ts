@@ -25,4 +25,8 @@ export const Errors = {
   tooLarge: (message: string) => new AppError('ERR_TOO_LARGE', 413, message),
   tooManyRequests: (message: string) => new AppError('ERR_RATE_LIMITED', 429, message),
   unavailable: (message: string) => new AppError('ERR_UNAVAILABLE', 503, message),
+  /** A payment confirmation whose signature is missing, malformed or not the provider's. */
+  badSignature: (message: string) => new AppError('ERR_BAD_SIGNATURE', 400, message),
+  /** The payment provider failed or answered wrong: the request was fine, the upstream was not. */
+  paymentProvider: (message: string) => new AppError('ERR_PAYMENT_PROVIDER', 502, message),
 };

@@ -29,7 +29,12 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   }
-  console.log(`WardPulse is up: http://localhost:${server.httpPort}  (MQTT tcp port ${server.mqttPort}, ws path /mqtt)`);
+  const mqtt = [
+    server.mqttPort ? `MQTT tcp port ${server.mqttPort}` : 'no plain MQTT',
+    server.mqttsPort ? `MQTTS port ${server.mqttsPort}` : null,
+    `${server.https ? 'wss' : 'ws'} path /mqtt`,
+  ].filter((x) => x !== null);
+  console.log(`WardPulse is up: ${server.https ? 'https' : 'http'}://localhost:${server.httpPort}  (${mqtt.join(', ')})`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,10 +1,12 @@
 // Composition root: config → db → broker → pipeline → http/io. Closed in reverse order.
 // `startServer` is what `npm start` runs and what the integration tests start on port 0.
 import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { Subject, share } from 'rxjs';
-import type { Config } from './config.ts';
+import { mqttPlain, type Config } from './config.ts';
+import { loadTls } from './tls.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createDb, type Database } from '../db/index.ts';
@@ -16,6 +18,7 @@ import {
   insertTransitions,
   insertVitals,
   readingsToRestore,
+  upsertIngestRefusals,
   upsertAlerts,
   type IngestErrorRow,
   type NotificationAttempt,
@@ -23,6 +26,9 @@ import {
 } from '../db/vitals-store.ts';
 import { allActivePatients, countUsers, insertAudit, insertUser, listAlerts, listDevices, setDeviceStatus, type AuditEntry } from '../db/records.ts';
 import { createBroker, type Broker } from '../broker/index.ts';
+import { createMqttsListener, type MqttsListener } from '../broker/mqtts.ts';
+import type { RefusalCount } from '../broker/refusals.ts';
+import { createRefusalRecorder } from './mqtt-refusals.ts';
 import { DeviceRegistry } from '../broker/device-registry.ts';
 import { decodeTelemetry } from './pipeline/decode.ts';
 import { coalesceVitals, monitorPatients, type MonitorInput } from './pipeline/operators.ts';
@@ -38,6 +44,7 @@ import { Errors } from './errors.ts';
 import { PatientsCache } from './patients-cache.ts';
 import { LiveState } from './realtime/live-state.ts';
 import { createQueueChannel, createRealtime, type Realtime } from './realtime/io.ts';
+import { wardScope } from './records/scope.ts';
 import { toAlertEvent, type AlertEvent } from './realtime/events.ts';
 import { buildApp } from './http/app.ts';
 import { createTokenService, loadJwtSecret, ttlSeconds } from './auth/tokens.ts';
@@ -45,10 +52,16 @@ import { SessionService } from './auth/sessions.ts';
 import { createLocalDiskStorage } from './storage/index.ts';
 import { join } from 'node:path';
 import { generateSecret, hashSecret } from './auth/passwords.ts';
+import { createPaymentGateway, type PaymentGateway } from './records/payment-provider.ts';
 
 export interface RunningServer {
   httpPort: number;
+  /** MQTT over plain TCP; 0 when MQTT_PLAIN is off (no such listener). */
   mqttPort: number;
+  /** MQTT over TLS; null without TLS. */
+  mqttsPort: number | null;
+  /** HTTP_PORT speaks HTTPS (and /mqtt is WSS). */
+  https: boolean;
   log: Logger;
   db: Database;
   /** Generated admin password, when this start created the admin without ADMIN_PASSWORD. */
@@ -62,9 +75,11 @@ export interface StartOptions {
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = createLogger(config.LOG_LEVEL, opts.logDestination);
+  // Read and checked before anything starts: a bad certificate or key stops the start (ConfigError).
+  const tls = loadTls(config);
   const metrics = createMetrics();
   const db = await createDb(
-    { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, compressAfter: config.VITALS_COMPRESS_AFTER, retainFor: config.VITALS_RETAIN_FOR },
+    { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, compressAfter: config.VITALS_COMPRESS_AFTER, retainFor: config.VITALS_RETAIN_FOR, ingestErrorsRetainFor: config.INGEST_ERRORS_RETAIN_FOR },
     log,
   );
   const generatedAdminPassword = await bootstrapAdmin(db, config, log);
@@ -74,7 +89,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   const patients = new PatientsCache();
   patients.load(await allActivePatients(db.driver));
-  const registry = new DeviceRegistry();
+  const registry = new DeviceRegistry({ maxFailures: config.DEVICE_AUTH_MAX_FAILURES, lockoutMs: config.DEVICE_LOCKOUT_S * 1000, maxLockoutMs: config.DEVICE_LOCKOUT_MAX_S * 1000 });
   registry.load((await listDevices(db.driver)).map((d) => ({ id: d.id, secretHash: d.secretHash, patientId: d.patientId })));
   const freshness = { deviceMs: config.FRESHNESS_DEVICE_S * 1000, intermittentMs: config.FRESHNESS_INTERMITTENT_S * 1000, manualMs: config.FRESHNESS_MANUAL_S * 1000 };
   const live = new LiveState(freshness);
@@ -158,7 +173,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       return 1;
     },
   });
-  const writers = [vitalsWriter, scoresWriter, alertsWriter, transitionsWriter, attemptsWriter, errorsWriter, auditWriter];
+  const refusalsWriter = new BatchWriter<RefusalCount>({ ...small, ...commonHooks('ingest_refusals'), name: 'ingest_refusals', write: (rows) => upsertIngestRefusals(db.driver, rows) });
+  const writers = [vitalsWriter, scoresWriter, alertsWriter, transitionsWriter, attemptsWriter, errorsWriter, refusalsWriter, auditWriter];
   for (const w of writers) w.start();
   const audit = (e: AuditEntry) => void auditWriter.push(e);
 
@@ -243,10 +259,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     for (const i of issues) errorsWriter.push({ ts, deviceId, topic, payload: text, ...i });
   };
 
+  const refusals = createRefusalRecorder({ write: (rows) => rows.forEach((r) => refusalsWriter.push(r)), log, metrics });
+
   const broker: Broker = await createBroker({
     registry,
     allowAnonymous: config.ALLOW_ANONYMOUS_DEVICES,
     log,
+    limits: {
+      authTimeoutMs: config.MQTT_AUTH_TIMEOUT_S * 1000,
+      maxPreAuthBytes: config.MQTT_PREAUTH_MAX_BYTES,
+      maxUnauthenticatedPerAddress: config.MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS,
+      maxConnectionsPerDevice: config.MQTT_MAX_CONNECTIONS_PER_DEVICE,
+    },
     hooks: {
       onVitals(deviceId, payload, topic, receivedAt) {
         const { readings, issues } = decodeTelemetry(payload, receivedAt);
@@ -296,6 +320,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         metrics.readingsRefused.inc();
         recordErrors(deviceId, '(mqtt)', undefined, [{ reason, refused: true }]);
       },
+      onConnectRefused: (address, reason) => refusals.record(address, reason),
+      onUnauthenticatedChanged: (n) => metrics.mqttUnauthenticated.set(n),
+      onLockout(deviceId, address, lockout, known) {
+        // A security event for a provisioned device (issue 11, finding 4); a guessed id is only
+        // counted among the refusals, so a spray of made-up ids writes nothing per id.
+        if (!known) return;
+        metrics.deviceLockouts.inc();
+        const lockedForS = Math.round(lockout.lockedForMs / 1000);
+        log.warn({ event: 'device_lockout', deviceId, address, failures: lockout.failures, lockouts: lockout.lockouts, lockedForS }, 'security: device locked out for failed secrets from one address');
+        recordErrors(deviceId, '(mqtt)', undefined, [{ reason: `locked out: ${lockout.failures} failed secrets from ${address}; refused from that address for ${lockedForS} s`, refused: true }]);
+      },
       onRateLimitDrop: () => metrics.rateLimited.inc(),
       onRateLimited(deviceId, topic, dropped, disconnected) {
         if (disconnected) metrics.devicesDisconnectedForFlooding.inc();
@@ -307,6 +342,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
     },
     rateLimit: { ratePerS: config.DEVICE_MAX_MSG_PER_S, burst: config.DEVICE_MSG_BURST },
+    clientCertRequired: tls?.clientCertRequired ?? false,
   });
 
   // ---------------------------------------------------------------- http + live
@@ -316,6 +352,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       trustProxy: config.TRUST_PROXY ?? null,
       registrationsPerAddressPerHour: config.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
       bookingsPerPatientPerDoctorPerDay: config.BOOKINGS_PER_PATIENT_PER_DOCTOR_PER_DAY,
+      https: tls !== null,
     },
     queue,
     db,
@@ -323,6 +360,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     tokens,
     sessions,
     storage: createLocalDiskStorage(join(config.DATA_DIR, 'reports')),
+    payments: paymentGatewayOf(config),
     registry,
     patients,
     live,
@@ -330,11 +368,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ingestManual: ingest,
     audit,
     onPatientChanged: (p) => patients.upsert(p),
+    // A kiosk's wards changed: its sockets end, reconnect and subscribe again under the new wards.
+    onAccessChanged: (userId) => realtime?.disconnectUser(userId) ?? 0,
     actOnAlarm,
     ready: async () => ({ database: await db.ready(), broker: !broker.aedes.closed && mqttListening }),
   });
-  const http: HttpServer = createServer(app);
-  realtime = createRealtime(http, { queue, tokens, patients, live, registry, log, audit, actOnAlarm, onClientsChanged: (n) => metrics.socketClients.set(n), onSlowClientDropped: () => metrics.socketsDroppedSlow.inc(),
+  // With TLS, the one HTTP port is HTTPS: the dashboard, REST, Socket.IO and MQTT over WSS.
+  const http: HttpServer = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, app)
+    : createServer(app);
+  realtime = createRealtime(http, { queue, tokens, patients, live, registry, log, audit, actOnAlarm, wardScope: (user) => wardScope(db.driver, user), onClientsChanged: (n) => metrics.socketClients.set(n), onSlowClientDropped: () => metrics.socketsDroppedSlow.inc(),
     maxBufferedPackets: config.LIVE_CLIENT_MAX_BUFFER_PACKETS,
     maxBufferedBytes: config.LIVE_CLIENT_MAX_BUFFER_KB * 1024,
   });
@@ -350,19 +393,39 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
 
   let mqttListening = false;
-  const mqttPort = await broker.listenTcp(config.MQTT_PORT, config.HOST);
+  const mqttPort = mqttPlain(config) ? await broker.listenTcp(config.MQTT_PORT, config.HOST) : 0;
+  // MQTT over TLS: each secure socket enters the broker where TCP and WebSocket ones do.
+  const mqtts: MqttsListener | null = tls
+    ? createMqttsListener({
+        accept: (socket) => broker.acceptSocket(socket),
+        cert: tls.cert,
+        key: tls.key,
+        clientCa: tls.clientCa,
+        clientCertRequired: tls.clientCertRequired,
+        handshakeTimeoutMs: Math.min(TLS_HANDSHAKE_TIMEOUT_MS, config.MQTT_AUTH_TIMEOUT_S * 1000),
+        maxHandshakingPerAddress: config.MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS,
+        onRefused: (address, reason) => refusals.record(address, reason),
+      })
+    : null;
+  const mqttsPort = mqtts ? await mqtts.listen(config.MQTTS_PORT, config.HOST) : null;
   mqttListening = true;
   const httpPort = await new Promise<number>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.HTTP_PORT, config.HOST, () => resolve((http.address() as { port: number }).port));
   });
-  log.info({ httpPort, mqttPort, mqttWebSocket: `/mqtt`, database: db.driver.kind, timescale: db.caps.timescale, anonymousDevices: config.ALLOW_ANONYMOUS_DEVICES }, 'WardPulse listening');
+  log.info({ httpPort, https: tls !== null, mqttPort: mqttPort || null, mqttsPort, mqttWebSocket: tls ? 'wss /mqtt' : 'ws /mqtt', database: db.driver.kind, timescale: db.caps.timescale, anonymousDevices: config.ALLOW_ANONYMOUS_DEVICES }, 'WardPulse listening');
+  if (tls) {
+    log.info({ subject: tls.subject, validTo: tls.validTo.toISOString(), clientCertificates: tls.clientCa ? (tls.clientCertRequired ? 'required' : 'accepted') : 'off' }, 'TLS on');
+    if (tls.validTo.getTime() < Date.now() + 30 * 86_400_000) log.warn({ validTo: tls.validTo.toISOString() }, 'the TLS certificate expires within 30 days (or has expired)');
+  }
   if (config.ALLOW_ANONYMOUS_DEVICES) log.warn('anonymous devices are allowed: for bench rigs only');
 
   let closing: Promise<void> | null = null;
   return {
     httpPort,
     mqttPort,
+    mqttsPort,
+    https: tls !== null,
     log,
     db,
     generatedAdminPassword,
@@ -372,7 +435,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         // 1. stop accepting: HTTP, Socket.IO, MQTT
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         await realtime!.close();
+        const mqttsClosed = mqtts?.close();
         await broker.close();
+        await mqttsClosed;
         http.closeAllConnections();
         await httpClosed;
         // 2. drain the pipeline and write everything buffered
@@ -382,6 +447,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await saveMonitorState(true);
         await webhook?.close();
         for (const s of subscriptions) s.unsubscribe();
+        refusals.close();
         await Promise.all(writers.map((w) => w.close(20_000)));
         // 3. the database last
         await db.close();
@@ -391,6 +457,22 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       return closing;
     },
   };
+}
+
+/** From TCP accept to a finished TLS handshake (Node's default is 120 s: a slow-handshake flood holds sockets that long). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** The online payment provider, when its key pair is configured; null: online payment is off. */
+function paymentGatewayOf(config: Config): PaymentGateway | null {
+  if (!config.PAYMENT_KEY_ID || !config.PAYMENT_KEY_SECRET) return null;
+  return createPaymentGateway({
+    url: config.PAYMENT_PROVIDER_URL,
+    keyId: config.PAYMENT_KEY_ID,
+    keySecret: config.PAYMENT_KEY_SECRET,
+    webhookSecret: config.PAYMENT_WEBHOOK_SECRET ?? null,
+    currency: config.PAYMENT_CURRENCY,
+    timeoutMs: config.PAYMENT_PROVIDER_TIMEOUT_MS,
+  });
 }
 
 async function bootstrapAdmin(db: Database, config: Config, log: Logger): Promise<string | null> {

@@ -14,7 +14,7 @@ import { noNurseNote, nurseBeds, nurseLogger, startNurse, type Nurse } from './n
 import { loadFleetFile, provisionFleet, saveFleetFile } from './provision.ts';
 import { formatSummary } from './summary.ts';
 import { FLEET_SCENARIO_NAMES, type FleetScenarioName } from './scenarios.ts';
-import { restClient, seedHospital, type SeedAccounts } from './seed.ts';
+import { ensureKioskWard, restClient, seedHospital, type SeedAccounts } from './seed.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,6 +43,12 @@ if (!existsSync(credsFile)) writeFileSync(credsFile, JSON.stringify(creds, null,
 
 const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, DATA_DIR: dataDir, ADMIN_EMAIL: creds.email, ADMIN_PASSWORD: creds.password });
 const server = await startServer(config);
+if (server.https || !server.mqttPort) {
+  // The demo's devices and nurse talk plain MQTT and HTTP on loopback.
+  await server.close();
+  console.error('npm run demo runs without TLS: unset TLS_CERT_FILE, TLS_KEY_FILE and MQTT_PLAIN for it');
+  process.exit(2);
+}
 const base = `http://127.0.0.1:${server.httpPort}`;
 
 const fleetFile = join(dataDir, `fleet-${args.ward}.json`);
@@ -60,14 +66,19 @@ const ward = args.ward!;
 // A small hospital around the ward (staff, doctors with schedules, stock, outpatients), once.
 const seedFile = join(dataDir, 'demo-hospital.json');
 let seeded: { accounts: SeedAccounts } | null = existsSync(seedFile) ? JSON.parse(readFileSync(seedFile, 'utf8')) : null;
+const adminLogin = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(creds) });
+const admin = restClient(base, ((await adminLogin.json()) as { token: string }).token);
 if (!seeded) {
-  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(creds) });
-  const { token } = (await login.json()) as { token: string };
-  const result = await seedHospital(restClient(base, token), () => generateSecret(9));
+  const result = await seedHospital(admin, () => generateSecret(9), [ward]);
   seeded = { accounts: result.accounts };
   writeFileSync(seedFile, JSON.stringify(seeded, null, 2) + '\n', { mode: 0o600 });
   console.log(`seeded: ${result.doctors.length} doctors with schedules, ${result.stockItems} stock items, ${result.outpatients} outpatients`);
 }
+// The wall display is bound to the ward(s) it shows: this run's ward too.
+const kioskWards = await ensureKioskWard(base, admin, seeded.accounts.kiosk, ward).catch((err: Error) => {
+  console.log(`note: ${err.message}`);
+  return [];
+});
 
 const fleet = await startFleet({
   mqttUrl: `mqtt://127.0.0.1:${server.mqttPort}`,
@@ -111,7 +122,7 @@ console.log(
     `WardPulse demo — open http://localhost:${server.httpPort}/ward/${encodeURIComponent(ward)}`,
     `  log in as ${creds.email} / ${creds.password}   (kept in ${credsFile})`,
     `  or as nurse ${seeded.accounts.nurse.email} / ${seeded.accounts.nurse.password}, doctor ${seeded.accounts.doctor.email} / ${seeded.accounts.doctor.password}`,
-    `  wall display (kiosk): ${seeded.accounts.kiosk.email} / ${seeded.accounts.kiosk.password} → /ward/${encodeURIComponent(ward)}?kiosk=1   (all in ${seedFile})`,
+    `  wall display (kiosk, wards ${kioskWards.join(', ') || 'none'}): ${seeded.accounts.kiosk.email} / ${seeded.accounts.kiosk.password} → /ward/${encodeURIComponent(ward)}?kiosk=1   (all in ${seedFile})`,
     `  API documentation: http://localhost:${server.httpPort}/api/docs`,
     `  ${beds} simulated beds in ward ${ward}, scenario ${args.scenario}, speed ×${args.speed}; MQTT on port ${server.mqttPort}`,
     `  ${nurseNote}`,

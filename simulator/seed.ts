@@ -51,7 +51,8 @@ const OUTPATIENTS = [
   { name: 'Hana Suzuki', dateOfBirth: '1990-07-21', sex: 'female', phone: '+44 20 7946 0013', allergies: ['latex'] },
 ];
 
-export async function seedHospital(api: Api, passwordFor: (who: string) => string): Promise<SeedResult> {
+/** `kioskWards`: the ward(s) the wall display shows (a kiosk account is bound to its wards). */
+export async function seedHospital(api: Api, passwordFor: (who: string) => string, kioskWards: string[] = ['A']): Promise<SeedResult> {
   const accounts: SeedAccounts = {
     doctor: { email: 'doctor@wardpulse.local', password: passwordFor('doctor') },
     nurse: { email: 'nurse@wardpulse.local', password: passwordFor('nurse') },
@@ -68,7 +69,7 @@ export async function seedHospital(api: Api, passwordFor: (who: string) => strin
     ['kiosk', 'kiosk', 'Ward wall display'],
   ] as const) {
     const a = accounts[key];
-    const r = await api<{ id: string }>('POST', '/api/auth/register', { email: a.email, name, password: a.password, role });
+    const r = await api<{ id: string }>('POST', '/api/auth/register', { email: a.email, name, password: a.password, role, ...(role === 'kiosk' ? { wards: kioskWards } : {}) });
     if (r.status === 201) users[key] = r.body.id;
   }
 
@@ -100,4 +101,21 @@ export async function seedHospital(api: Api, passwordFor: (who: string) => strin
     if (r.status === 201) outpatients++;
   }
   return { accounts, doctors, stockItems, outpatients };
+}
+
+/**
+ * Make sure the seeded kiosk shows `ward` (a demo run with another --ward, or a demo seeded before
+ * kiosk accounts had wards): log in as the kiosk to learn its id and wards, then add the ward as
+ * the admin. Returns the kiosk's wards.
+ */
+export async function ensureKioskWard(base: string, admin: Api, kiosk: { email: string; password: string }, ward: string): Promise<string[]> {
+  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(kiosk) });
+  if (!login.ok) throw new Error(`kiosk ${kiosk.email}: login failed (${login.status})`);
+  const { token, user } = (await login.json()) as { token: string; user: { id: string; wards?: string[] } };
+  await fetch(`${base}/api/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const wards = user.wards ?? [];
+  if (wards.includes(ward)) return wards;
+  const r = await admin<{ wards: string[] }>('PUT', `/api/users/${user.id}/wards`, { wards: [...wards, ward] });
+  if (r.status !== 200) throw new Error(`kiosk ${kiosk.email}: wards not set (${r.status} ${JSON.stringify(r.body)})`);
+  return r.body.wards;
 }

@@ -2,14 +2,21 @@
 import type { Role } from '../../db/records.ts';
 
 export const PERMISSIONS = {
+  // A kiosk account is created with the ward(s) it displays; an admin may change them.
   'users:create': ['admin'],
+  'users:manage': ['admin'],
   'audit:read': ['admin'],
   'patients:create': ['admin', 'front-desk', 'doctor', 'nurse'],
   // A patient account sees (and edits the contact details of) only its own record and linked family.
-  'patients:read': ['admin', 'front-desk', 'doctor', 'nurse', 'kiosk', 'pharmacist', 'lab', 'patient'],
+  // Need to know (fieldsFor, server/records/scope.ts; the lists in specs.ts): a pharmacist sees a
+  // patient's id, name, date of birth and allergies; a lab, id, name and date of birth. Not the kiosk.
+  'patients:read': ['admin', 'front-desk', 'doctor', 'nurse', 'pharmacist', 'lab', 'patient'],
+  'family:read': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
+  // Ward names and bed counts; a kiosk sees only its own wards.
+  'wards:read': ['admin', 'front-desk', 'doctor', 'nurse', 'kiosk'],
   'patients:update': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
   'patients:archive': ['admin'],
-  // The kiosk too: a waiting-room display finds its doctor by room.
+  // The kiosk too: a waiting-room display finds its doctor by room (and sees only id, name, room).
   'doctors:read': ['admin', 'front-desk', 'doctor', 'nurse', 'pharmacist', 'lab', 'patient', 'kiosk'],
   'doctors:manage': ['admin'],
   'staff:read': ['admin', 'front-desk'],
@@ -21,14 +28,18 @@ export const PERMISSIONS = {
   // Billing: a patient account sees, and pays online, only its own (and linked family's) bills.
   'billing:create': ['admin', 'front-desk', 'doctor'],
   'billing:read': ['admin', 'front-desk', 'doctor', 'patient'],
-  'billing:pay': ['admin', 'front-desk', 'patient'],
+  // Cash and card are recorded by the desk that took them, nobody else (issue 11, finding 2).
+  'billing:pay': ['front-desk'],
+  // Online: open a provider order and hand in its signed confirmation; the signature is the proof.
+  'billing:order': ['front-desk', 'patient'],
   'billing:transactions': ['admin', 'front-desk'],
   // Prescriptions: written by a doctor (an admin may write one naming the doctor), dispensed by a pharmacist.
   'prescriptions:create': ['doctor', 'admin'],
   'prescriptions:read': ['admin', 'doctor', 'nurse', 'pharmacist', 'patient'],
   'prescriptions:dispense': ['pharmacist'],
   // Clinical data. The admin is included so a fresh install's bootstrap account can run a ward;
-  // every read is audited.
+  // every read is audited. A kiosk reads only the patients now on its own wards (wardScope,
+  // server/records/scope.ts): 403 naming its wards elsewhere.
   'vitals:read': ['admin', 'doctor', 'nurse', 'kiosk'],
   'observations:create': ['doctor', 'nurse'],
   'limits:edit': ['doctor', 'nurse'],
@@ -39,6 +50,7 @@ export const PERMISSIONS = {
   'devices:assign': ['admin', 'nurse'],
   'devices:read': ['admin', 'nurse'],
   'ingest-errors:read': ['admin'],
+  // A kiosk: { ward } of its own wards only (name, bed, vitals, score, alarms), never { patientId }.
   'live:subscribe': ['admin', 'doctor', 'nurse', 'kiosk'],
   // Family links widen what a patient account sees: set by the desk, not by the patient.
   'family:manage': ['admin', 'front-desk'],

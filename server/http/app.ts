@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler } from 'express';
 import { type AppContext, authenticate } from './context.ts';
 import { authRoutes } from './auth.routes.ts';
+import { userRoutes } from './users.routes.ts';
 import { patientRoutes } from './patients.routes.ts';
 import { deviceRoutes } from './devices.routes.ts';
 import { opsRoutes } from './ops.routes.ts';
@@ -14,12 +15,14 @@ import { admissionRoutes } from '../records/admissions.routes.ts';
 import { patientReportRoutes, reportRoutes } from '../records/reports.routes.ts';
 import { resourceRoutes } from '../records/resource.ts';
 import { doctorSpec, historySpec, patientSpec, staffSpec, stockItemSpec } from '../records/specs.ts';
-import { buildOpenApi, docsPage } from './openapi.ts';
+import { DOCS_CSS, buildOpenApi, docsPage } from './openapi.ts';
+import { securityHeaders } from './security-headers.ts';
 import { AppError, Errors } from '../errors.ts';
 import { appointmentRoutes, scheduleRoutes } from '../records/appointments.routes.ts';
 import { queueRoutes } from '../records/queue.routes.ts';
 import { stockRoutes } from '../records/stock.routes.ts';
 import { billingRoutes } from '../records/billing.routes.ts';
+import { paymentWebhookRoutes } from '../records/payments.routes.ts';
 import { prescriptionRoutes } from '../records/prescriptions.routes.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -28,6 +31,8 @@ const WEB_PUBLIC = fileURLToPath(new URL('../../web/public/', import.meta.url));
 export function buildApp(ctx: AppContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // CSP, no framing, nosniff, no referrer; HSTS under TLS (security-headers.ts).
+  app.use(securityHeaders({ https: ctx.policy.https }));
   // X-Forwarded-For is believed only from the proxies TRUST_PROXY names: otherwise any client
   // could pick its own address and walk past the login and registration limits.
   app.set('trust proxy', ctx.policy.trustProxy ? [...ctx.policy.trustProxy] : false);
@@ -42,15 +47,22 @@ export function buildApp(ctx: AppContext): express.Express {
     });
     next();
   });
+  // Before the JSON parser: the provider signs the raw body bytes, so they must reach it unparsed.
+  app.use('/api/billing/payments/webhook', paymentWebhookRoutes(ctx));
   app.use(express.json({ limit: '256kb', strict: false }));
 
   app.use(opsRoutes(ctx));
   app.use('/api/auth', authRoutes(ctx));
+  app.use('/api/users', authenticate(ctx), userRoutes(ctx));
   app.get('/api/openapi.json', (_req, res) => {
     res.json(buildOpenApi());
   });
   app.get('/api/docs', (_req, res) => {
     res.type('html').send(docsPage());
+  });
+  // The docs page's style as a file: the CSP allows no inline style.
+  app.get('/api/docs.css', (_req, res) => {
+    res.type('css').send(DOCS_CSS);
   });
   app.use('/api/patients', authenticate(ctx), resourceRoutes(patientSpec, ctx), patientRoutes(ctx));
   app.use('/api/stock', stockRoutes(ctx)); // before the generic item CRUD: '/low' is not an id; authenticates per route

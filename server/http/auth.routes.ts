@@ -12,7 +12,9 @@ import { hashSecret, verifySecret } from '../auth/passwords.ts';
 import { passwordProblem, type Account } from '../auth/password-policy.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { patientIdOfUser, registerPatient, setPasswordHash } from '../auth/sessions.ts';
-import { findUserByEmail, findUserById, insertUser, type Role, type UserWithHash } from '../../db/records.ts';
+import { findUserByEmail, findUserById, insertUser, setUserWards, wardsOfUser, type Role, type UserWithHash } from '../../db/records.ts';
+import { WARD_BOUND_ROLES } from '../records/scope.ts';
+import { wardList } from './users.routes.ts';
 import { DbError } from '../../db/driver.ts';
 
 const password = z.string().min(10, 'must be at least 10 characters').max(1024);
@@ -25,7 +27,13 @@ const loginSchema = z.strictObject({
 });
 
 const STAFF_ROLES = ['admin', 'doctor', 'nurse', 'front-desk', 'pharmacist', 'lab', 'kiosk'] as const satisfies readonly Role[];
-const staffSchema = z.strictObject({ email, name, password, role: z.enum(STAFF_ROLES) });
+// A kiosk is bound to the ward(s) its wall display shows (server/records/scope.ts): required for
+// it, refused for any other role rather than silently ignored.
+const staffSchema = z.strictObject({ email, name, password, role: z.enum(STAFF_ROLES), wards: wardList.optional() }).superRefine((b, c) => {
+  const bound = WARD_BOUND_ROLES.includes(b.role);
+  if (bound && b.wards === undefined) c.addIssue({ code: 'custom', path: ['wards'], message: `required for a ${b.role} account: the ward(s) its display shows, e.g. ["A"]` });
+  if (!bound && b.wards !== undefined) c.addIssue({ code: 'custom', path: ['wards'], message: `only a ${WARD_BOUND_ROLES.join(' or ')} account is bound to wards, not a ${b.role}` });
+});
 const patientSchema = z.strictObject({
   email,
   name,
@@ -89,7 +97,8 @@ export function authRoutes(ctx: AppContext): Router {
 
   const publicUser = async (u: Pick<UserWithHash, 'id' | 'role' | 'email' | 'name'>) => {
     const patientId = u.role === 'patient' ? await patientIdOfUser(ctx.db.driver, u.id) : null;
-    return { id: u.id, role: u.role, email: u.email, name: u.name, ...(patientId ? { patientId } : {}) };
+    const wards = WARD_BOUND_ROLES.includes(u.role) ? await wardsOfUser(ctx.db.driver, u.id) : null;
+    return { id: u.id, role: u.role, email: u.email, name: u.name, ...(patientId ? { patientId } : {}), ...(wards ? { wards } : {}) };
   };
 
   /** The caller, when a token is sent; a token that does not verify is refused, not ignored. */
@@ -211,8 +220,13 @@ export function authRoutes(ctx: AppContext): Router {
         const body = parse(staffSchema, req.body, 'body');
         assertStrong(body.password, body, 'body.password');
         try {
-          const user = await insertUser(ctx.db.driver, { id: randomUUID(), email: body.email, name: body.name, role: body.role, passwordHash: await hashSecret(body.password) });
-          ctx.audit(auditOf(req, 'create', 'user', user.id, null, { role: user.role }));
+          const passwordHash = await hashSecret(body.password);
+          const user = await ctx.db.driver.transaction(async (tx) => {
+            const u = await insertUser(tx, { id: randomUUID(), email: body.email, name: body.name, role: body.role, passwordHash });
+            if (body.wards) await setUserWards(tx, u.id, body.wards);
+            return body.wards ? { ...u, wards: body.wards } : u;
+          });
+          ctx.audit(auditOf(req, 'create', 'user', user.id, null, { role: user.role, ...(body.wards ? { wards: body.wards } : {}) }));
           res.status(201).json(user);
         } catch (err) {
           if (err instanceof DbError && err.code === '23505') throw Errors.conflict(`a user with e-mail '${body.email}' exists`);

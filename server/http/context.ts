@@ -16,6 +16,7 @@ import type { Actor, AlarmAction } from '../pipeline/alarms/model.ts';
 import type { AlertEvent } from '../realtime/events.ts';
 import type { QueueChannel } from '../realtime/io.ts';
 import { Errors } from '../errors.ts';
+import type { PaymentGateway } from '../records/payment-provider.ts';
 
 export interface AppContext {
   /** Queue calls for the display pages (Socket.IO room `queue:{doctorId}`). */
@@ -35,12 +36,16 @@ export interface AppContext {
   /** Queue an audit entry (written in order, never blocks the request). */
   audit(entry: AuditEntry): void;
   onPatientChanged(p: Patient): void;
+  /** An account's access changed (a kiosk's wards): its live connections end; returns how many. */
+  onAccessChanged(userId: string): number;
   /** Acknowledge, silence or resolve an open alarm; throws ERR_NOT_FOUND or ERR_CONFLICT. */
   actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): AlertEvent;
   /** True when the broker listens and the database answers. */
   ready(): Promise<{ database: boolean; broker: boolean }>;
   /** Edge policy from the configuration (docs/security.md). */
   policy: Policy;
+  /** The online payment provider (PAYMENT_* settings); null: online payment is off. */
+  payments: PaymentGateway | null;
 }
 
 export interface Policy {
@@ -50,6 +55,8 @@ export interface Policy {
   registrationsPerAddressPerHour: number;
   /** Appointments one patient may hold with one doctor on one day (BOOKINGS_PER_PATIENT_PER_DOCTOR_PER_DAY). */
   bookingsPerPatientPerDoctorPerDay: number;
+  /** The server speaks TLS itself (TLS_CERT_FILE): HSTS and upgrade-insecure-requests are sent. */
+  https: boolean;
 }
 
 declare module 'express-serve-static-core' {

@@ -81,6 +81,12 @@ export function buildOpenApi(): Record<string, unknown> {
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** A plain, dark, self-contained page: every endpoint with its roles, parameters and body schema. */
+/** The docs page's style, served as /api/docs.css: the Content Security Policy allows no inline style. */
+export const DOCS_CSS = `body{font:15px/1.5 system-ui,sans-serif;background:#0b1220;color:#e6edf7;margin:0;padding:2rem}h1{margin-top:0}h2{border-bottom:1px solid #2a3858;padding-bottom:.3rem;text-transform:capitalize}
+.op{padding:.5rem .7rem;margin:.4rem 0;background:#131c2e;border:1px solid #2a3858;border-radius:6px}.m{font-weight:800;display:inline-block;min-width:4.2rem}.get{color:#69f0ae}.post{color:#7cc4ff}.put{color:#fdd835}.delete{color:#ff8a80}.patch{color:#ce93d8}
+.d{color:#9fb0c8;font-size:.9rem}code{color:#e6edf7}pre{background:#0b1220;padding:.6rem;overflow:auto;font-size:.8rem}a{color:#7cc4ff}
+`;
+
 export function docsPage(): string {
   const doc = buildOpenApi() as { paths: Record<string, Record<string, { tags: string[]; summary: string; description: string; parameters: { name: string; in: string }[]; requestBody?: { content: { 'application/json': { schema: unknown } } } }>> };
   const byTag = new Map<string, string[]>();
@@ -95,8 +101,6 @@ export function docsPage(): string {
   }
   const sections = [...byTag.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([tag, ops]) => `<section><h2>${escape(tag)}</h2>${ops.join('')}</section>`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>WardPulse API</title><meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font:15px/1.5 system-ui,sans-serif;background:#0b1220;color:#e6edf7;margin:0;padding:2rem}h1{margin-top:0}h2{border-bottom:1px solid #2a3858;padding-bottom:.3rem;text-transform:capitalize}
-.op{padding:.5rem .7rem;margin:.4rem 0;background:#131c2e;border:1px solid #2a3858;border-radius:6px}.m{font-weight:800;display:inline-block;min-width:4.2rem}.get{color:#69f0ae}.post{color:#7cc4ff}.put{color:#fdd835}.delete{color:#ff8a80}.patch{color:#ce93d8}
-.d{color:#9fb0c8;font-size:.9rem}code{color:#e6edf7}pre{background:#0b1220;padding:.6rem;overflow:auto;font-size:.8rem}a{color:#7cc4ff}</style></head>
+<link rel="stylesheet" href="/api/docs.css"></head>
 <body><h1>WardPulse API</h1><p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1). Errors: <code>{ "error": { "code", "message", "details"? } }</code>. Authenticate with <code>Authorization: Bearer &lt;token&gt;</code> from <code>POST /api/auth/login</code>.</p>${sections}</body></html>`;
 }

@@ -3,10 +3,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { type AppContext, allow, auditOf, authenticate, handler } from './context.ts';
 import { idParam, instant, paging, parse, uuid } from './validate.ts';
-import { getAlarm, listAlerts, listAudit, listIngestErrors, listNotificationAttempts, listTransitions, listWards } from '../../db/records.ts';
+import { getAlarm, listAlerts, listAudit, listIngestErrors, listIngestRefusals, listNotificationAttempts, listTransitions, listWards } from '../../db/records.ts';
 import { Errors } from '../errors.ts';
 import type { AlarmAction } from '../pipeline/alarms/model.ts';
 import { describeRoute } from './openapi.ts';
+import { assertOnWards, outsideWards, wardScope } from '../records/scope.ts';
 
 const when = instant;
 const alertsQuery = z.strictObject({
@@ -20,6 +21,13 @@ const alertsQuery = z.strictObject({
   ...paging,
 });
 const commandBody = z.strictObject({ comment: z.string().trim().max(1000).optional() }).default({});
+const refusalsQuery = z.strictObject({
+  address: z.string().min(1).max(64).optional(),
+  reason: z.string().min(1).max(200).optional(),
+  from: when.optional(),
+  to: when.optional(),
+  ...paging,
+});
 
 export function opsRoutes(ctx: AppContext): Router {
   const r = Router();
@@ -31,8 +39,9 @@ export function opsRoutes(ctx: AppContext): Router {
   for (const a of ['ack', 'silence', 'resolve']) {
     describeRoute({ method: 'post', path: `/api/alerts/{id}/${a}`, tag: 'alerts', summary: `${a === 'ack' ? 'Acknowledge' : a === 'silence' ? 'Silence (2 min)' : 'Resolve (latched, cleared)'} an alarm`, permission: 'alarms:act', body: commandBody });
   }
-  describeRoute({ method: 'get', path: '/api/wards', tag: 'patients', summary: 'Wards with their number of current patients', permission: 'patients:read' });
+  describeRoute({ method: 'get', path: '/api/wards', tag: 'patients', summary: 'Wards with their number of current patients (a kiosk: its own wards)', permission: 'wards:read' });
   describeRoute({ method: 'get', path: '/api/ingest-errors', tag: 'devices', summary: 'Refused telemetry with reasons', permission: 'ingest-errors:read' });
+  describeRoute({ method: 'get', path: '/api/ingest-refusals', tag: 'devices', summary: 'MQTT connections refused before login, counted per minute, source address and reason', permission: 'ingest-errors:read', query: refusalsQuery });
   describeRoute({ method: 'get', path: '/api/audit', tag: 'audit', summary: 'Audit log: who read or changed what', permission: 'audit:read' });
 
   r.get('/healthz', (_req, res) => {
@@ -64,7 +73,11 @@ export function opsRoutes(ctx: AppContext): Router {
     allow('alerts:read'),
     handler(async (req, res) => {
       const q = parse(alertsQuery, req.query, 'query');
-      const page = await listAlerts(ctx.db.driver, q);
+      // A kiosk lists the alarms of its own wards only; naming another ward or patient is a 403.
+      const wards = await wardScope(ctx.db.driver, req.user!);
+      if (wards && q.ward !== undefined && !wards.includes(q.ward)) throw outsideWards(req.user!, wards, `not ward '${q.ward}'`);
+      if (wards && q.patientId) await assertOnWards(ctx.db.driver, req.user!, q.patientId);
+      const page = await listAlerts(ctx.db.driver, wards ? { ...q, wards } : q);
       ctx.audit(auditOf(req, 'list', 'alert', null, q.patientId ?? null, { ward: q.ward ?? null, state: q.state ?? null, count: page.items.length }));
       res.json({ ...page, limit: q.limit, offset: q.offset });
     }),
@@ -78,6 +91,7 @@ export function opsRoutes(ctx: AppContext): Router {
       const id = idParam(req.params.id);
       const alarm = await getAlarm(ctx.db.driver, id);
       if (!alarm) throw Errors.notFound('alert', id);
+      await assertOnWards(ctx.db.driver, req.user!, alarm.patientId);
       ctx.audit(auditOf(req, 'read', 'alert', id, alarm.patientId));
       res.json({ ...alarm, transitions: await listTransitions(ctx.db.driver, id), notifications: await listNotificationAttempts(ctx.db.driver, id) });
     }),
@@ -101,9 +115,11 @@ export function opsRoutes(ctx: AppContext): Router {
   api.get(
     '/wards',
     authenticate(ctx),
-    allow('patients:read'),
-    handler(async (_req, res) => {
-      res.json({ items: await listWards(ctx.db.driver) });
+    allow('wards:read'),
+    handler(async (req, res) => {
+      const wards = await wardScope(ctx.db.driver, req.user!);
+      const items = await listWards(ctx.db.driver);
+      res.json({ items: wards ? items.filter((w) => wards.includes(w.ward)) : items });
     }),
   );
 
@@ -114,6 +130,16 @@ export function opsRoutes(ctx: AppContext): Router {
     handler(async (req, res) => {
       const q = parse(z.strictObject({ deviceId: z.string().min(1).max(64).optional(), ...paging }), req.query, 'query');
       res.json({ items: await listIngestErrors(ctx.db.driver, q), limit: q.limit, offset: q.offset });
+    }),
+  );
+
+  api.get(
+    '/ingest-refusals',
+    authenticate(ctx),
+    allow('ingest-errors:read'),
+    handler(async (req, res) => {
+      const q = parse(refusalsQuery, req.query, 'query');
+      res.json({ items: await listIngestRefusals(ctx.db.driver, q), limit: q.limit, offset: q.offset });
     }),
   );
 

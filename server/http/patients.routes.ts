@@ -1,6 +1,6 @@
 // Patients (minimal until the records layer) and their live data: vitals history, score,
 // manual observations. Every read of clinical data is audited.
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { type AppContext, allow, auditOf, handler } from './context.ts';
 import { idParam, instant, parse } from './validate.ts';
@@ -11,6 +11,7 @@ import { effectiveLimits } from '../pipeline/score/limits.ts';
 import { describeRoute } from './openapi.ts';
 import { decodeTelemetry } from '../pipeline/decode.ts';
 import { NUMERIC_VITALS } from '../pipeline/vitals.ts';
+import { assertOnWards } from '../records/scope.ts';
 
 const bound = z
   .strictObject({ low: z.number().finite().optional(), high: z.number().finite().optional() })
@@ -64,13 +65,19 @@ export function patientRoutes(ctx: AppContext): Router {
     if (!p) throw Errors.notFound('patient', id);
     return p;
   };
+  /** A patient whose live data this user may read: a kiosk, only on its own wards (scope.ts). */
+  const readable = async (req: Request, id: string) => {
+    const p = await mustExist(id);
+    await assertOnWards(ctx.db.driver, req.user!, id);
+    return p;
+  };
 
   r.get(
     '/:id/vitals',
     allow('vitals:read'),
     handler(async (req, res) => {
       const id = idParam(req.params.id);
-      await mustExist(id);
+      await readable(req, id);
       const q = parse(vitalsQuery, req.query, 'query');
       ctx.audit(auditOf(req, 'read', 'vitals', id, id, { from: q.from.toISOString(), to: q.to.toISOString(), bucket: q.bucketSeconds }));
       if (q.bucketSeconds !== null) {
@@ -88,7 +95,7 @@ export function patientRoutes(ctx: AppContext): Router {
     allow('vitals:read'),
     handler(async (req, res) => {
       const id = idParam(req.params.id);
-      await mustExist(id);
+      await readable(req, id);
       ctx.audit(auditOf(req, 'read', 'score', id, id));
       const live = ctx.live.score(id);
       const score = live ?? (await latestScore(ctx.db.driver, id));
@@ -129,7 +136,7 @@ export function patientRoutes(ctx: AppContext): Router {
     allow('vitals:read'),
     handler(async (req, res) => {
       const id = idParam(req.params.id);
-      await mustExist(id);
+      await readable(req, id);
       const q = parse(historyQuery, req.query, 'query');
       ctx.audit(auditOf(req, 'read', 'scores', id, id, { from: q.from.toISOString(), to: q.to.toISOString() }));
       const items = await scoreHistory(ctx.db.driver, id, q.from, q.to, q.limit);

@@ -26,6 +26,7 @@ import type {
   VitalsEvent,
 } from './events.ts';
 import type { AuditEntry } from '../../db/records.ts';
+import { outsideWards } from '../records/scope.ts';
 import type { Actor, AlarmAction } from '../pipeline/alarms/model.ts';
 
 interface SocketData {
@@ -41,6 +42,8 @@ export interface RealtimeDeps {
   registry: DeviceRegistry;
   log: Logger;
   audit(entry: AuditEntry): void;
+  /** null: any ward; otherwise the only wards this account may watch (a kiosk: scope.ts, wardScope). */
+  wardScope(user: Principal): Promise<readonly string[] | null>;
   onClientsChanged?(n: number): void;
   /** A client whose outgoing buffer passed its bound was dropped. */
   onSlowClientDropped?(): void;
@@ -56,6 +59,8 @@ export interface Realtime {
   pushAlert(ev: AlertEvent): void;
   pushDevice(ev: DeviceStatusEvent): void;
   pushEscalation(ev: EscalationEvent): void;
+  /** End every live connection of one account (its access changed); returns how many. */
+  disconnectUser(userId: string): number;
   close(): Promise<void>;
 }
 
@@ -134,11 +139,19 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     return { room, patients: [], queue: state };
   }
 
-  function resolve(req: unknown, user: Principal): { room: string; ids: string[] } {
+  async function resolve(req: unknown, user: Principal): Promise<{ room: string; ids: string[] }> {
     const r = parse(subscribeSchema, req, 'message');
     if ('queue' in r) throw Errors.validation('message: a queue subscription is answered asynchronously');
     if (!can(user.role, 'live:subscribe')) throw Errors.forbidden(`role '${user.role}' lacks permission 'live:subscribe'`);
-    if ('ward' in r) return { room: `ward:${r.ward}`, ids: patients.inWard(r.ward).map((p) => p.id) };
+    // Checked on every subscribe (and a changed account's sockets are closed, so they subscribe again).
+    const wards = await deps.wardScope(user);
+    if ('ward' in r) {
+      if (wards && !wards.includes(r.ward)) throw outsideWards(user, wards, `not ward '${r.ward}'`);
+      return { room: `ward:${r.ward}`, ids: patients.inWard(r.ward).map((p) => p.id) };
+    }
+    // A ward-bound account follows whole wards: a patient's room would go on pushing after the
+    // patient has moved to another ward; the ward room follows the patient's current ward.
+    if (wards) throw Errors.forbidden(`a ${user.role} may only watch its own wards as a whole: subscribe to { ward }, not { patientId }`);
     if (!patients.get(r.patientId)) throw Errors.notFound('patient', r.patientId);
     return { room: `patient:${r.patientId}`, ids: [r.patientId] };
   }
@@ -156,15 +169,17 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
         );
         return;
       }
-      try {
-        const { room, ids } = resolve(req, socket.data.user);
+      void resolve(req, socket.data.user).then(({ room, ids }) => {
+        if (socket.disconnected) return;
         void socket.join(room);
         const data: SubscribeResult = {
           room,
           freshness: live.windows,
-          patients: ids.map((id) => {
-            const p = patients.get(id)!;
-            return { ...live.snapshot(id, registry.devicesOfPatient(id)), name: p.name, ward: p.ward, bed: p.bed };
+          // The live view, for every role: name, ward, bed, latest values, score, open alarms,
+          // device status — never contact details, date of birth, address or allergies.
+          patients: ids.flatMap((id) => {
+            const p = patients.get(id);
+            return p ? [{ ...live.snapshot(id, registry.devicesOfPatient(id)), name: p.name, ward: p.ward, bed: p.bed }] : [];
           }),
         };
         const user = socket.data.user;
@@ -179,9 +194,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
           details: { patients: ids.length },
         });
         reply({ ok: true, data });
-      } catch (err) {
-        reply(fail(err));
-      }
+      }).catch((err: unknown) => reply(fail(err)));
     });
 
     for (const action of ['ack', 'silence', 'resolve'] as const) {
@@ -270,6 +283,15 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     },
     pushDevice(ev) {
       if (ev.patientId) io.to(roomsOf(ev.patientId)).emit('device', ev);
+    },
+    disconnectUser(userId) {
+      let n = 0;
+      for (const s of io.sockets.sockets.values()) {
+        if (s.data.user?.id !== userId) continue;
+        s.disconnect(true);
+        n++;
+      }
+      return n;
     },
     close: () =>
       new Promise<void>((resolve) => {

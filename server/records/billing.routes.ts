@@ -13,6 +13,8 @@ import { Errors } from '../errors.ts';
 import { dbConflict } from './resource.ts';
 import { assertPatientVisible, assertVisible } from './scope.ts';
 import { applyPayment, computeBill, statusOf, type BillItemInput, type BillStatus } from './billing.ts';
+import { iso, paymentResult, toPayment } from './billing.store.ts';
+import { paymentOrderRoutes } from './payments.routes.ts';
 
 const KINDS = ['consultation', 'lab', 'medicine', 'other'] as const;
 const METHODS = ['cash', 'card', 'online'] as const;
@@ -37,15 +39,21 @@ const createBody = z.strictObject({
   appointmentId: uuid.optional(),
 });
 
-const payBody = z.strictObject({ amount: z.number().int('must be an integer number of minor units').min(1).max(1_000_000_000_000), method: z.enum(METHODS) });
+/** What the desk records by hand. Online payments are recorded only on the provider's proof (payments.routes.ts). */
+const DESK_METHODS = ['cash', 'card'] as const;
+const payBody = z.strictObject({
+  amount: z.number().int('must be an integer number of minor units').min(1).max(1_000_000_000_000),
+  method: z.enum(DESK_METHODS, { error: "must be 'cash' or 'card'" }),
+});
+const ONLINE_HERE = "body.method: 'online' is not recorded here — online payments are confirmed by the payment provider: POST /api/billing/{billId}/orders, pay at the provider's checkout, and its signed confirmation (POST /api/billing/payments/verify) records the payment";
+const PATIENT_PAYS_ONLINE =
+  'a patient account pays online through the payment provider: create an order with POST /api/billing/{billId}/orders and pay it at the checkout; cash and card are taken at the front desk';
 const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'must be 1–200 visible ASCII characters');
 
 const listQuery = z.strictObject({ status: z.enum(['unpaid', 'partial', 'paid', 'void']).optional(), ...paging });
 const txQuery = z.strictObject({ patientId: uuid.optional(), billId: uuid.optional(), method: z.enum(METHODS).optional(), from: instant.optional(), to: instant.optional(), ...paging });
 
 // ---------------------------------------------------------------- storage
-
-const iso = (v: unknown) => new Date(v as string).toISOString();
 
 const toBill = (r: Record<string, unknown>) => ({
   id: r.id as string,
@@ -73,16 +81,6 @@ const toItem = (r: Record<string, unknown>) => ({
   amount: Number(r.amount),
 });
 
-const toPayment = (r: Record<string, unknown>) => ({
-  id: r.id as string,
-  billId: r.bill_id as string,
-  amount: Number(r.amount),
-  method: r.method as string,
-  idempotencyKey: r.idempotency_key as string,
-  createdBy: (r.created_by as string | null) ?? null,
-  createdAt: iso(r.created_at),
-});
-
 /** Bills with their items and payments. */
 async function withDetails(db: Queryable, bills: Record<string, unknown>[]) {
   const ids = bills.map((b) => b.id as string);
@@ -96,24 +94,6 @@ async function withDetails(db: Queryable, bills: Record<string, unknown>[]) {
     items: items.rows.filter((i) => i.bill_id === b.id).map(toItem),
     payments: payments.rows.filter((p) => p.bill_id === b.id).map(toPayment),
   }));
-}
-
-/**
- * A payment and the bill as it stood right after it. Payments on a bill are serialised by the
- * bill's row lock and stamped with clock_timestamp() after taking it, so "paid after" is the sum
- * up to this one: a replay answers exactly what the first request answered.
- */
-async function paymentResult(db: Queryable, paymentId: string) {
-  const { rows } = await db.query(
-    `SELECT p.*, b.total, b.patient_id,
-       (SELECT sum(q.amount) FROM payments q WHERE q.bill_id = p.bill_id AND (q.created_at, q.id) <= (p.created_at, p.id)) AS paid_after
-     FROM payments p JOIN bills b ON b.id = p.bill_id WHERE p.id = $1`,
-    [paymentId],
-  );
-  const r = rows[0]!;
-  const total = Number(r.total);
-  const paid = Number(r.paid_after);
-  return { payment: toPayment(r), bill: { id: r.bill_id as string, patientId: r.patient_id as string, total, paid, balance: total - paid, status: statusOf(total, paid) } };
 }
 
 type Existing = { id: string; bill_id: string; amount: number; method: string };
@@ -157,6 +137,8 @@ async function priceItems(tx: Queryable, items: ItemIn[], appointmentDoctor: str
 
 export function billingRoutes(ctx: AppContext): Router {
   const r = Router();
+  // Online payment orders and the provider's confirmation (POST only: no clash with '/:patientId').
+  r.use(paymentOrderRoutes(ctx));
   describeRoute({ method: 'post', path: '/api/billing', tag: 'billing', summary: 'Generate a bill: consultation fees, lab tests, medicines; tax and discount (integer minor units)', permission: 'billing:create', body: createBody, status: 201 });
   r.post(
     '/',
@@ -243,9 +225,12 @@ export function billingRoutes(ctx: AppContext): Router {
     }),
   );
 
-  describeRoute({ method: 'post', path: '/api/billing/pay/{billingId}', tag: 'billing', summary: 'Pay (part of) a bill; header Idempotency-Key required — a repeat returns the first result, never charges twice', permission: 'billing:pay', body: payBody });
+  describeRoute({ method: 'post', path: '/api/billing/pay/{billingId}', tag: 'billing', summary: 'Record a cash or card payment taken at the front desk (part of a bill); header Idempotency-Key required — a repeat returns the first result, never charges twice. Online payments: POST /api/billing/{billId}/orders', permission: 'billing:pay', body: payBody });
   r.post(
     '/pay/:billingId',
+    // Least privilege (issue 11, finding 2): only the desk that took the money records it. A patient
+    // is told where online payment is; everyone else gets the table's 403.
+    (req, _res, next) => next(req.user?.role === 'patient' ? Errors.forbidden(PATIENT_PAYS_ONLINE) : undefined),
     allow('billing:pay'),
     handler(async (req, res) => {
       const billId = idParam(req.params.billingId, 'billingId');
@@ -254,11 +239,11 @@ export function billingRoutes(ctx: AppContext): Router {
       const keyCheck = idempotencyKey.safeParse(rawKey);
       if (!keyCheck.success) throw Errors.validation(`header Idempotency-Key: ${keyCheck.error.issues[0]!.message}`);
       const key = keyCheck.data;
+      if ((req.body as { method?: unknown } | null)?.method === 'online') throw Errors.validation(ONLINE_HERE);
       const body = parse(payBody, req.body, 'body');
 
       const owner = await ctx.db.driver.query<{ patient_id: string }>('SELECT patient_id FROM bills WHERE id = $1', [billId]);
       await assertVisible(ctx, req.user!, owner.rows[0]?.patient_id, 'bill', billId);
-      if (req.user!.role === 'patient' && body.method !== 'online') throw Errors.forbidden('a patient account may only pay online');
 
       let replayed = false;
       const result = await ctx.db.driver

@@ -96,3 +96,14 @@ export function applyPayment(bill: BillBalance, amount: number): BillingResult<{
   const paid = bill.paid + amount;
   return { ok: true, value: { paid, status: statusOf(bill.total, paid), balance: bill.total - paid } };
 }
+
+/**
+ * What an online payment order charges: the bill's whole outstanding balance, from the server's
+ * figures — never an amount a client sends. Refused for a void or settled bill.
+ */
+export function amountDue(bill: BillBalance): BillingResult<number> {
+  if (bill.status === 'void') return { ok: false, error: 'the bill is void' };
+  const balance = bill.total - bill.paid;
+  if (balance <= 0) return { ok: false, error: 'the bill is already paid' };
+  return { ok: true, value: balance };
+}

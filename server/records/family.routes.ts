@@ -27,10 +27,10 @@ export function familyRoutes(ctx: AppContext): Router {
     return p;
   };
 
-  describeRoute({ method: 'get', path: '/api/patients/{id}/family', tag: 'patients', summary: "A patient's linked family members", permission: 'patients:read' });
+  describeRoute({ method: 'get', path: '/api/patients/{id}/family', tag: 'patients', summary: "A patient's linked family members", permission: 'family:read' });
   r.get(
     '/:id/family',
-    allow('patients:read'),
+    allow('family:read'),
     handler(async (req, res) => {
       const { id } = params(req.params);
       await assertPatientVisible(ctx, req.user!, id);

@@ -12,7 +12,7 @@ import { calendarDate, idParam, parse } from '../http/validate.ts';
 import { Errors } from '../errors.ts';
 import type { Permission } from '../auth/permissions.ts';
 import { describeRoute } from '../http/openapi.ts';
-import { assertVisible, patientScope } from './scope.ts';
+import { assertVisible, fieldsFor, hiddenField, patientScope, project, type Views } from './scope.ts';
 import type { Principal } from '../auth/tokens.ts';
 
 export type ColumnType = 'text' | 'int' | 'bigint' | 'bool' | 'date' | 'time' | 'timestamptz' | 'uuid' | 'jsonb';
@@ -53,6 +53,11 @@ export interface ResourceSpec {
   tieBreak?: string[];
   /** Extra, derived fields for a single-record response. */
   decorate?(row: Record<string, unknown>, ctx: AppContext): Record<string, unknown>;
+  /**
+   * Need to know: per role, the only fields it sees (fieldsFor, scope.ts). Every response to that
+   * role is cut down to them, and it may not filter, sort or search on any other.
+   */
+  views?: Views;
 }
 
 const listBase = z.object({
@@ -102,7 +107,7 @@ export function resourceStore(spec: ResourceSpec) {
 
     async list(
       db: Queryable,
-      q: { tieBreak?: string[]; filters: Record<string, unknown>; sort: string; desc: boolean; limit: number; offset: number; includeArchived: boolean; search?: string; patientIds?: string[] },
+      q: { tieBreak?: string[]; filters: Record<string, unknown>; sort: string | null; desc: boolean; limit: number; offset: number; includeArchived: boolean; search?: string; searchIn?: string[]; patientIds?: string[] },
     ): Promise<{ items: Record<string, unknown>[]; total: number }> {
       const where: string[] = [];
       const params: unknown[] = [];
@@ -115,16 +120,17 @@ export function resourceStore(spec: ResourceSpec) {
         where.push(`${f.column} = ${p(value)}`);
       }
       if (!q.includeArchived && spec.fields.archivedAt) where.push('archived_at IS NULL');
-      if (q.search && spec.search?.length) {
+      const searchIn = q.searchIn ?? spec.search ?? [];
+      if (q.search && searchIn.length) {
         const like = p(`%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-        where.push(`(${spec.search.map((s) => `${spec.fields[s]!.column}::text ILIKE ${like}`).join(' OR ')})`);
+        where.push(`(${searchIn.map((s) => `${spec.fields[s]!.column}::text ILIKE ${like}`).join(' OR ')})`);
       }
       if (q.patientIds) where.push(`${spec.fields[spec.patientField!]!.column} = ANY(${p(q.patientIds)}::uuid[])`);
       const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      const sortCol = spec.fields[q.sort]!.column;
+      const sortBy = q.sort === null ? '' : `${spec.fields[q.sort]!.column} ${q.desc ? 'DESC' : 'ASC'} NULLS LAST, `;
       const { rows } = await db.query(
         `SELECT ${cols}, count(*) OVER ()::int AS __total FROM ${spec.table} ${w}
-         ORDER BY ${sortCol} ${q.desc ? 'DESC' : 'ASC'} NULLS LAST, ${(q.tieBreak ?? []).map((t) => `${spec.fields[t]!.column} NULLS LAST, `).join('')}id
+         ORDER BY ${sortBy}${(q.tieBreak ?? []).map((t) => `${spec.fields[t]!.column} NULLS LAST, `).join('')}id
          LIMIT ${p(q.limit)} OFFSET ${p(q.offset)}`,
         params,
       );
@@ -199,6 +205,12 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
     ...Object.fromEntries(spec.filters.map((f) => [f, filterSchema(spec.fields[f]!.type).optional()])),
   }).strict();
   const patientOf = (row: Record<string, unknown>) => (spec.patientField ? (row[spec.patientField] as string | null) : null);
+  for (const [role, fields] of Object.entries(spec.views ?? {})) {
+    const unknown = fields.filter((f) => !spec.fields[f]);
+    if (unknown.length) throw new Error(`${spec.name}: the view of '${role}' names unknown fields ${unknown.join(', ')}`);
+  }
+  /** The response for this user: only the fields its role sees (need to know). */
+  const present = (req: Request, row: Record<string, unknown>) => project(row, fieldsFor(spec, req.user!.role));
   /** The row exists and, for patient records, this user may see it; else 404 as if missing. */
   const visibleRow = async (req: Request, row: Record<string, unknown> | null, id: string): Promise<Record<string, unknown>> => {
     if (!row) throw Errors.notFound(spec.title, id);
@@ -212,22 +224,40 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
     allow(spec.permissions.read),
     handler(async (req, res) => {
       const q = parse(listQuery, req.query, 'query') as z.infer<typeof listQuery> & Record<string, unknown>;
+      // A role that sees only some fields may not filter, sort or search on the others: the
+      // answer would tell what it may not read (ward by ward, e-mail by e-mail).
+      const fields = fieldsFor(spec, req.user!.role);
+      const sees = (f: string) => !fields || fields.includes(f);
+      const refuse = (param: string) => hiddenField(spec.title, req.user!.role, fields!, param);
       const filters: Record<string, unknown> = {};
-      for (const f of spec.filters) if (q[f] !== undefined) filters[f] = q[f];
+      for (const f of spec.filters) {
+        if (q[f] === undefined) continue;
+        if (!sees(f)) throw refuse(`query.${f}`);
+        filters[f] = q[f];
+      }
+      let sort: string | null = String(q.sort).replace(/^-/, '');
+      if (!sees(sort)) {
+        if (req.query.sort !== undefined) throw refuse(`query.sort=${String(q.sort)}`);
+        sort = spec.sortable.find(sees) ?? null;
+      }
+      if (q.includeArchived && spec.fields.archivedAt && !sees('archivedAt')) throw refuse('query.includeArchived');
+      const searchIn = (spec.search ?? []).filter(sees);
+      if (q.q !== undefined && searchIn.length === 0) throw refuse('query.q');
       const scope = spec.patientField ? await patientScope(ctx, req.user!) : null;
       const page = await store.list(ctx.db.driver, {
         filters,
-        sort: String(q.sort).replace(/^-/, ''),
-        desc: String(q.sort).startsWith('-'),
-        tieBreak: spec.tieBreak,
+        sort,
+        desc: sort !== null && String(q.sort).startsWith('-'),
+        tieBreak: spec.tieBreak?.filter(sees),
         limit: q.limit,
         offset: q.offset,
         includeArchived: q.includeArchived,
         search: q.q,
+        searchIn,
         patientIds: scope ?? undefined,
       });
-      if (spec.clinical) ctx.audit(auditOf(req, 'list', spec.title, null, null, { count: page.items.length, filters }));
-      res.json({ ...page, limit: q.limit, offset: q.offset });
+      if (spec.clinical) ctx.audit(auditOf(req, 'list', spec.title, null, null, { count: page.items.length, filters, ...(fields ? { fieldsShown: fields } : {}) }));
+      res.json({ ...page, items: page.items.map((row) => present(req, row)), limit: q.limit, offset: q.offset });
     }),
   );
 
@@ -238,8 +268,9 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
     handler(async (req, res) => {
       const id = idParam(req.params.id);
       const row = await visibleRow(req, await store.get(ctx.db.driver, id), id);
-      if (spec.clinical) ctx.audit(auditOf(req, 'read', spec.title, id, patientOf(row)));
-      res.json(spec.decorate ? spec.decorate(row, ctx) : row);
+      const fields = fieldsFor(spec, req.user!.role);
+      if (spec.clinical) ctx.audit(auditOf(req, 'read', spec.title, id, patientOf(row), fields ? { fieldsShown: fields } : undefined));
+      res.json(present(req, spec.decorate ? spec.decorate(row, ctx) : row));
     }),
   );
 
@@ -255,7 +286,7 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
         const row = await store.insert(ctx.db.driver, body).catch((e) => dbConflict(e, spec.title));
         spec.afterWrite?.(row, ctx);
         ctx.audit(auditOf(req, 'create', spec.title, row.id as string, patientOf(row)));
-        res.status(201).json(row);
+        res.status(201).json(present(req, row));
       }),
     );
   }
@@ -276,7 +307,7 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
       if (!row) throw Errors.conflict(`${spec.title} '${id}' is archived`);
       spec.afterWrite?.(row, ctx);
       ctx.audit(auditOf(req, 'update', spec.title, id, patientOf(row), { fields: Object.keys(patch) }));
-      res.json(row);
+      res.json(present(req, row));
     }),
   );
 
@@ -293,7 +324,7 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Router {
       }
       spec.afterWrite?.(row, ctx);
       ctx.audit(auditOf(req, 'archive', spec.title, id, patientOf(row)));
-      res.json(row);
+      res.json(present(req, row));
     }),
   );
   return r;

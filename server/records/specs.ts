@@ -76,6 +76,13 @@ export const patientSpec: ResourceSpec = {
   patientWritable: ['phone', 'email', 'address'],
   patientField: 'id',
   clinical: true,
+  // Need to know (the permission table's comments): a pharmacist checks who they hand medicines
+  // to and what they must not give; a lab attaches reports to the right person. Neither sees
+  // contact details, address, placement or alarm settings. A kiosk has no patients:read at all.
+  views: {
+    pharmacist: ['id', 'name', 'dateOfBirth', 'allergies'],
+    lab: ['id', 'name', 'dateOfBirth'],
+  },
   afterWrite: (row, ctx) => ctx.onPatientChanged(row as unknown as Patient),
   decorate: (row, ctx) => ({
     ...row,
@@ -124,6 +131,8 @@ export const doctorSpec: ResourceSpec = {
   search: ['name', 'specialities', 'languages'],
   defaultSort: 'name',
   permissions: { read: 'doctors:read', create: 'doctors:manage', update: 'doctors:manage', archive: 'doctors:manage' },
+  // A waiting-room display finds its doctor by room and shows the name: nothing else.
+  views: { kiosk: ['id', 'name', 'room'] },
 };
 
 // ---------------------------------------------------------------- staff

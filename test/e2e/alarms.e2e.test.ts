@@ -17,6 +17,13 @@ describe.skipIf(!haveBrowser)('alarm desk in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
   const devices: MqttClient[] = [];
+  // A monitor streams: the readings are sent again every 5 s, so the values stay fresh
+  // (FRESHNESS_DEVICE_S, 30 s) and the alarms stay open however slowly a loaded machine runs.
+  const streams: NodeJS.Timeout[] = [];
+  const stream = (c: MqttClient, deviceId: string, values: Record<string, number>) => {
+    let seq = 1;
+    streams.push(setInterval(() => void publish(c, `devices/${deviceId}/vitals`, { seq: ++seq, ...values }).catch(() => undefined), 5000));
+  };
   let bed1 = { patientId: '', deviceId: '', secret: '' };
   let bed2 = { patientId: '', deviceId: '', secret: '' };
   let nurseToken = '';
@@ -34,6 +41,7 @@ describe.skipIf(!haveBrowser)('alarm desk in headless Chromium', () => {
   });
 
   afterAll(async () => {
+    for (const t of streams) clearInterval(t);
     for (const d of devices) d.end(true);
     await browser?.close();
     await stack?.close();
@@ -56,12 +64,14 @@ describe.skipIf(!haveBrowser)('alarm desk in headless Chromium', () => {
     devices.push(d1);
     // HR 95 (1) + RR 26 (3) + SpO2 91 (3) + temp 37 (0) + SBP 125 (0) = 7: high
     await publish(d1, `devices/${bed1.deviceId}/vitals`, { seq: 1, hr: 95, rr: 26, spo2: 91, temp: 37, sbp: 125, dbp: 80 });
+    stream(d1, bed1.deviceId, { hr: 95, rr: 26, spo2: 91 });
     await expect.poll(() => tile('1').getAttribute('data-priority'), { timeout: 5000 }).toBe('high');
     expect(await tile('1').getAttribute('class')).toContain('flash');
     // bed 2: HR 95 (1) + RR 22 (2) + SpO2 95 (1) + temp 38.2 (1) = 5: medium, observations hourly
     const d2 = await connectDevice(stack.mqttTcp, bed2.deviceId, bed2.secret);
     devices.push(d2);
     await publish(d2, `devices/${bed2.deviceId}/vitals`, { seq: 1, hr: 95, rr: 22, spo2: 95, temp: 38.2, sbp: 125, dbp: 80 });
+    stream(d2, bed2.deviceId, { hr: 95, rr: 22, spo2: 95 });
     await expect.poll(() => tile('2').getAttribute('data-priority'), { timeout: 5000 }).toBe('medium');
     await expect.poll(() => tile('2').locator('.obs').textContent().catch(() => ''), { timeout: 5000 }).toMatch(/^obs due \d/);
     await page.screenshot({ path: `${OUT}alarms-01-ward-alarming.png` });

@@ -87,7 +87,7 @@ describe.skipIf(!haveBrowser)('dashboard in headless Chromium', () => {
   });
 
   it('runs a kiosk wall display: display-only account, no navigation, no links to click', async () => {
-    const kiosk = await stack.api('POST', '/api/auth/register', { email: 'wall@test.local', name: 'Wall', password: 'wall-display-1', role: 'kiosk' });
+    const kiosk = await stack.api('POST', '/api/auth/register', { email: 'wall@test.local', name: 'Wall', password: 'wall-display-1', role: 'kiosk', wards: ['E2E'] });
     expect(kiosk.status).toBe(201);
     const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
     const wall = await ctx.newPage();
@@ -100,10 +100,26 @@ describe.skipIf(!haveBrowser)('dashboard in headless Chromium', () => {
     expect(await wall.locator('wp-bed-tile a').count()).toBe(0);
     expect(await wall.locator('wp-bed-tile article.tile').count()).toBe(2);
     await wall.screenshot({ path: `${OUT}06-kiosk.png` });
-    // a display-only account may watch but not record observations
+    // The trend of each bed comes from the vitals history, which a kiosk still reads on its ward.
+    const spark = wall.locator('wp-bed-tile').filter({ hasText: 'Patient 1' }).locator('wp-sparkline');
+    await expect.poll(() => spark.evaluate((el) => (el as unknown as { points?: unknown[] }).points?.length ?? 0), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+    // a display-only account may watch but not record observations, nor read full records
     const token = await stack.login('wall@test.local', 'wall-display-1');
     const obs = await stack.api('POST', `/api/patients/${patientId}/observations`, { hr: 70 }, token);
     expect(obs.status).toBe(403);
+    expect((await stack.api('GET', '/api/patients', undefined, token)).status).toBe(403);
+
+    // An admin moves the display to another ward: the board stops showing this one and says why…
+    await stack.provision('E2E-B', '1');
+    const moved = await stack.api('PUT', `/api/users/${kiosk.body.id}/wards`, { wards: ['E2E-B'] });
+    expect(moved).toMatchObject({ status: 200, body: { wards: ['E2E-B'] } });
+    const refusal = wall.locator('wp-ward-board p.empty');
+    await expect.poll(() => refusal.textContent().catch(() => ''), { timeout: 15_000 }).toBe("a kiosk may only see the patients of its ward 'E2E-B': not ward 'E2E'");
+    expect(await wall.locator('wp-bed-tile').count()).toBe(0);
+    await wall.screenshot({ path: `${OUT}07-kiosk-moved.png` });
+    // …and shows its new ward.
+    await wall.goto(`${stack.base}/ward/E2E-B?kiosk=1`);
+    await expect.poll(() => wall.locator('wp-bed-tile').count(), { timeout: 10_000 }).toBe(1);
     await ctx.close();
   });
 

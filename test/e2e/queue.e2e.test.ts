@@ -34,7 +34,7 @@ describe.skipIf(!haveBrowser)('queue display in headless Chromium', () => {
         i + 1,
       ]);
     }
-    const kiosk = await stack.api('POST', '/api/auth/register', { email: 'queue-wall@test.local', name: 'Queue wall', password: 'queue-display-1', role: 'kiosk' });
+    const kiosk = await stack.api('POST', '/api/auth/register', { email: 'queue-wall@test.local', name: 'Queue wall', password: 'queue-display-1', role: 'kiosk', wards: ['OPD'] });
     expect(kiosk.status).toBe(201);
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 720 } });

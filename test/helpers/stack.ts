@@ -1,6 +1,8 @@
-// Build the whole real stack for a test: server on port 0 (HTTP, Socket.IO, MQTT TCP + WS)
-// on PGlite-TimescaleDB or a fresh PostgreSQL database; plus small clients to drive it.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Build the whole real stack for a test: server on port 0 (HTTP, Socket.IO, MQTT TCP + WS; with
+// TLS env, HTTPS, WSS and MQTTS) on PGlite-TimescaleDB or a fresh PostgreSQL database; plus small
+// clients to drive it.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
@@ -17,8 +19,12 @@ export const ADMIN = { email: 'admin@test.local', password: 'test-admin-password
 export interface Stack {
   server: RunningServer;
   base: string;
+  /** `mqtt://…`; '' when MQTT_PLAIN is off. */
   mqttTcp: string;
+  /** `ws://…/mqtt`, or `wss://…/mqtt` under TLS. */
   mqttWs: string;
+  /** `mqtts://…`; '' without TLS. */
+  mqttTls: string;
   adminToken: string;
   api<T = any>(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: T }>;
   /** A patient in `ward` with a device assigned to it. */
@@ -29,13 +35,16 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(kind: DbKind, pgUrl?: string, env: Record<string, string> = {}): Promise<Stack> {
+/** `ca`: the PEM file the test's HTTPS requests trust (with TLS_CERT_FILE in `env`). */
+export async function startStack(kind: DbKind, pgUrl?: string, env: Record<string, string> = {}, opts: { ca?: string } = {}): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wardpulse-test-'));
   const database = kind === 'postgres' ? await createTestDatabase(pgUrl!) : null;
-  const config = (ports?: { http: number; mqtt: number }) =>
+  const ca = opts.ca ? readFileSync(opts.ca) : undefined;
+  const config = (ports?: { http: number; mqtt: number; mqtts: number | null }) =>
     loadConfig({
       HTTP_PORT: String(ports?.http ?? 0),
       MQTT_PORT: String(ports?.mqtt ?? 0),
+      MQTTS_PORT: String(ports?.mqtts ?? 0),
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
       ADMIN_EMAIL: ADMIN.email,
@@ -55,16 +64,19 @@ export async function startStack(kind: DbKind, pgUrl?: string, env: Record<strin
     base: '',
     mqttTcp: '',
     mqttWs: '',
+    mqttTls: '',
     adminToken: '',
     async api(method, path, body, token = stack.adminToken) {
-      const res = await fetch(stack.base + path, {
+      const init = {
         method,
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(token ? { authorization: `Bearer ${token}` } : {}),
         },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
+      };
+      // Node's fetch cannot be told which CA to trust: under TLS, node:https with the test's CA.
+      const res = stack.server.https ? await httpsText(stack.base + path, init, ca) : await fetch(stack.base + path, init);
       const text = await res.text();
       let parsed: unknown = text;
       try {
@@ -87,7 +99,7 @@ export async function startStack(kind: DbKind, pgUrl?: string, env: Record<strin
       return { patientId: p.body.id, deviceId: d.body.id, secret: d.body.secret };
     },
     async restart(opts = {}) {
-      const ports = opts.samePorts ? { http: stack.server.httpPort, mqtt: stack.server.mqttPort } : undefined;
+      const ports = opts.samePorts ? { http: stack.server.httpPort, mqtt: stack.server.mqttPort, mqtts: stack.server.mqttsPort } : undefined;
       await stack.server.close();
       stack.server = await startServer(config(ports));
       setUrls();
@@ -100,13 +112,29 @@ export async function startStack(kind: DbKind, pgUrl?: string, env: Record<strin
     },
   };
   const setUrls = () => {
-    stack.base = `http://127.0.0.1:${stack.server.httpPort}`;
-    stack.mqttTcp = `mqtt://127.0.0.1:${stack.server.mqttPort}`;
-    stack.mqttWs = `ws://127.0.0.1:${stack.server.httpPort}/mqtt`;
+    const secure = stack.server.https;
+    stack.base = `${secure ? 'https' : 'http'}://127.0.0.1:${stack.server.httpPort}`;
+    stack.mqttTcp = stack.server.mqttPort ? `mqtt://127.0.0.1:${stack.server.mqttPort}` : '';
+    stack.mqttWs = `${secure ? 'wss' : 'ws'}://127.0.0.1:${stack.server.httpPort}/mqtt`;
+    stack.mqttTls = stack.server.mqttsPort ? `mqtts://127.0.0.1:${stack.server.mqttsPort}` : '';
   };
   setUrls();
   stack.adminToken = await stack.login(ADMIN.email, ADMIN.password);
   return stack;
+}
+
+/** One HTTPS request trusting `ca`; the part of a fetch Response that `api` reads. */
+function httpsText(url: string, init: { method: string; headers: Record<string, string>; body?: string }, ca: Buffer | undefined): Promise<{ status: number; text(): Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: init.method, headers: init.headers, ca }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: async () => Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }
 
 /** Connect a device; resolves on CONNACK, rejects with the broker's refusal. */

@@ -163,7 +163,7 @@ describe('alarm management on PostgreSQL', () => {
     expect(again).toMatchObject({ status: 409, body: { error: { code: 'ERR_CONFLICT' } } });
 
     // A display-only account may not act.
-    await stack.api('POST', '/api/auth/register', { email: 'kiosk-al@test.local', name: 'Wall', password: 'wall-display-1', role: 'kiosk' });
+    await stack.api('POST', '/api/auth/register', { email: 'kiosk-al@test.local', name: 'Wall', password: 'wall-display-1', role: 'kiosk', wards: ['AL'] });
     const kiosk = await stack.login('kiosk-al@test.local', 'wall-display-1');
     expect((await stack.api('POST', `/api/alerts/${alarm.id}/ack`, {}, kiosk)).status).toBe(403);
 
@@ -196,7 +196,7 @@ describe('alarm management on PostgreSQL', () => {
     expect(defaultsConflict.body.error.message).toMatch(/low 35 must be below high 34/);
     const set = await stack.api('PUT', `/api/patients/${patientId}/limits`, { temp: { high: 37.5 } }, token);
     expect(set).toMatchObject({ status: 200, body: { alarmLimits: { temp: { high: 37.5 } }, effectiveLimits: { temp: { low: 35, high: 37.5 } } } });
-    await stack.api('POST', '/api/auth/register', { email: 'kiosk-l@test.local', name: 'Wall', password: 'wall-display-1', role: 'kiosk' });
+    await stack.api('POST', '/api/auth/register', { email: 'kiosk-l@test.local', name: 'Wall', password: 'wall-display-1', role: 'kiosk', wards: ['AL'] });
     expect((await stack.api('PUT', `/api/patients/${patientId}/limits`, {}, await stack.login('kiosk-l@test.local', 'wall-display-1'))).status).toBe(403);
 
     const a = await dashboard(token, patientId);

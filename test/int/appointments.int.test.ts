@@ -27,7 +27,7 @@ describe.each(['postgres', 'pglite'] as const)('appointments and queue on %s', (
 
   async function staff(role: string): Promise<{ id: string; token: string }> {
     const email = `${role}-${randomUUID().slice(0, 8)}@test.local`;
-    const r = await stack.api('POST', '/api/auth/register', { email, name: `${role} user`, password: PASSWORD, role });
+    const r = await stack.api('POST', '/api/auth/register', { email, name: `${role} user`, password: PASSWORD, role, ...(role === 'kiosk' ? { wards: ['OPD'] } : {}) });
     expect(r.status).toBe(201);
     return { id: r.body.id, token: await stack.login(email, PASSWORD) };
   }

@@ -79,7 +79,7 @@ describe('simulated nurse and fleet on the real server', () => {
   });
 
   it('an account that may not record observations is refused (403): the nurse stops, the fleet goes on', async () => {
-    const kiosk = { email: 'sim-kiosk@test.local', password: 'sim-kiosk-password', name: 'Wall', role: 'kiosk' };
+    const kiosk = { email: 'sim-kiosk@test.local', password: 'sim-kiosk-password', name: 'Wall', role: 'kiosk', wards: ['N'] };
     expect((await stack.api('POST', '/api/auth/register', kiosk)).status).toBe(201);
     const events: NurseEvent[] = [];
     const nurse = await startNurse({ baseUrl: stack.base, email: kiosk.email, password: kiosk.password, beds: nurseBeds(fleet!), roundDelayMs: 0, checkMs: 100, onEvent: (e) => events.push(e) });

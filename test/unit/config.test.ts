@@ -13,6 +13,15 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toMatchObject({ SPILL_MAX_MB: 1024, DEVICE_MAX_MSG_PER_S: 20, DEVICE_MSG_BURST: 100, LIVE_CLIENT_MAX_BUFFER_PACKETS: 1000, LIVE_CLIENT_MAX_BUFFER_KB: 8192 });
   });
 
+  it('never echoes a secret value in its refusal', () => {
+    expect(() => loadConfig({ JWT_SECRET: 'tooshort-secret-value' })).toThrow(/JWT_SECRET=\(value hidden\): must be at least 32 characters/);
+    try {
+      loadConfig({ ADMIN_PASSWORD: 'short-pw', JWT_SECRET: 'tooshort-secret-value' });
+    } catch (err) {
+      expect((err as Error).message).not.toMatch(/short-pw|tooshort-secret-value/);
+    }
+  });
+
   it('trusts no proxy by default; TRUST_PROXY names addresses, CIDRs or presets', () => {
     expect(loadConfig({}).TRUST_PROXY).toBeUndefined();
     expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,loopback,::1' }).TRUST_PROXY).toEqual(['10.0.0.5', '10.1.0.0/16', 'loopback', '::1']);
@@ -33,9 +42,26 @@ describe('loadConfig', () => {
     [{ VITALS_RETAIN_FOR: 'forever' }, /VITALS_RETAIN_FOR="forever": must look like '7 days' or be 'off'/],
     [{ TRUST_PROXY: 'any' }, /TRUST_PROXY="any": must be addresses or CIDRs/],
     [{ TRUST_PROXY: '10.0.0.1/40' }, /TRUST_PROXY="10.0.0.1\/40": must be addresses or CIDRs/],
+    [{ INGEST_ERRORS_RETAIN_FOR: 'a month' }, /INGEST_ERRORS_RETAIN_FOR="a month": must look like '7 days' or be 'off'/],
+    [{ MQTT_PREAUTH_MAX_BYTES: '100' }, /MQTT_PREAUTH_MAX_BYTES="100"/],
+    [{ MQTT_MAX_CONNECTIONS_PER_DEVICE: '0' }, /MQTT_MAX_CONNECTIONS_PER_DEVICE="0"/],
+    [{ DEVICE_LOCKOUT_S: '600', DEVICE_LOCKOUT_MAX_S: '60' }, /DEVICE_LOCKOUT_MAX_S="60": must be at least DEVICE_LOCKOUT_S \(600\)/],
   ])('refuses %o with a precise message', (env, message) => {
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(ConfigError);
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(message);
+  });
+
+  it('bounds the MQTT broker before login by default (issue 11, findings 1, 3, 4, 9)', () => {
+    expect(loadConfig({})).toMatchObject({
+      MQTT_AUTH_TIMEOUT_S: 10,
+      MQTT_PREAUTH_MAX_BYTES: 8192,
+      MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS: 100,
+      MQTT_MAX_CONNECTIONS_PER_DEVICE: 4,
+      DEVICE_AUTH_MAX_FAILURES: 10,
+      DEVICE_LOCKOUT_S: 60,
+      DEVICE_LOCKOUT_MAX_S: 3600,
+      INGEST_ERRORS_RETAIN_FOR: '30 days',
+    });
   });
 
   it('lists every problem at once', () => {
@@ -45,6 +71,18 @@ describe('loadConfig', () => {
     } catch (err) {
       expect((err as ConfigError).problems).toHaveLength(2);
     }
+  });
+
+  it('turns online payment on only with the provider key pair, never sending its secret over plain http', () => {
+    expect(loadConfig({})).toMatchObject({ PAYMENT_PROVIDER_URL: 'https://api.razorpay.com', PAYMENT_CURRENCY: 'EUR', PAYMENT_PROVIDER_TIMEOUT_MS: 10_000 });
+    expect(loadConfig({}).PAYMENT_KEY_ID).toBeUndefined();
+    const pair = { PAYMENT_KEY_ID: 'rzp_test_abc', PAYMENT_KEY_SECRET: 'a-provider-secret-of-24c' };
+    expect(loadConfig({ ...pair, PAYMENT_PROVIDER_URL: 'http://127.0.0.1:9999' })).toMatchObject(pair);
+    expect(() => loadConfig({ PAYMENT_KEY_ID: 'rzp_test_abc' })).toThrow(/PAYMENT_KEY_SECRET="": set PAYMENT_KEY_ID and PAYMENT_KEY_SECRET together, or neither/);
+    expect(() => loadConfig({ PAYMENT_KEY_SECRET: pair.PAYMENT_KEY_SECRET })).toThrow(/PAYMENT_KEY_ID="": set PAYMENT_KEY_ID and PAYMENT_KEY_SECRET together/);
+    expect(() => loadConfig({ PAYMENT_WEBHOOK_SECRET: 'a-webhook-secret-0123' })).toThrow(/PAYMENT_WEBHOOK_SECRET: only with PAYMENT_KEY_ID and PAYMENT_KEY_SECRET/);
+    expect(() => loadConfig({ ...pair, PAYMENT_PROVIDER_URL: 'http://payments.example.org' })).toThrow(/PAYMENT_PROVIDER_URL="http:\/\/payments.example.org": must be https:\/\//);
+    expect(() => loadConfig({ PAYMENT_CURRENCY: 'euro' })).toThrow(/PAYMENT_CURRENCY="euro": must be an ISO 4217 code/);
   });
 
   it('takes the anonymous-devices flag from the command line and refuses unknown flags', () => {

@@ -27,7 +27,15 @@ export interface LiveHandlers {
   state(state: ConnectionState): void;
   /** After a reconnect and re-subscription: back-fill what happened since `since` (epoch ms). */
   reconnected(since: number): void;
+  /**
+   * The server refused a subscription made while connecting or again after a reconnect (e.g. a
+   * kiosk whose wards an admin changed): the view must say so rather than show stale beds.
+   */
+  refused(req: SubscribeRequest, message: string): void;
 }
+
+/** The server answered a subscription with an error (not a timeout or a lost connection). */
+export class SubscriptionRefused extends Error {}
 
 export type AlarmAction = 'ack' | 'silence' | 'resolve';
 
@@ -82,7 +90,15 @@ export class LiveClient {
   }
 
   private async onConnect(): Promise<void> {
-    for (const req of this.subscriptions.values()) await this.request(req);
+    for (const req of this.subscriptions.values()) {
+      try {
+        await this.request(req);
+      } catch (err) {
+        if (!(err instanceof SubscriptionRefused)) throw err;
+        // Kept: a reconnect after the account's access changed back asks again.
+        this.on.refused(req, err.message);
+      }
+    }
     this.on.state('live');
     if (this.lostAt !== null) {
       const since = this.lostAt;
@@ -93,7 +109,7 @@ export class LiveClient {
 
   private async request(req: SubscribeRequest): Promise<SubscribeResult> {
     const res = await this.socket.timeout(10_000).emitWithAck('subscribe', req);
-    if (!res.ok) throw new Error(res.error.message);
+    if (!res.ok) throw new SubscriptionRefused(res.error.message);
     this.on.snapshot(res.data);
     return res.data;
   }

@@ -3,6 +3,7 @@
 // doctors) the buttons to acknowledge, silence or resolve it; below, the ward's recent history.
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
+import { cssProps } from '../directives/css-props.ts';
 import { api, session } from '../api.ts';
 import { store, liveClient, onReconnected } from '../context.ts';
 import { CLEARED_TEXT, canAct, escalationText, flashes, isLatchedCleared, sortAlarms, stateText, PRIORITY_STYLE, type Priority } from '../logic/alarms.ts';
@@ -160,7 +161,7 @@ export class WpAlarmList extends LitElement {
 
   private chip(p: Priority) {
     const s = PRIORITY_STYLE[p];
-    return html`<span class="prio" style="background:${s.colour};color:${readableText(s.colour, s.text)}" title=${s.label}>${p}</span>`;
+    return html`<span class="prio" style=${cssProps({ background: s.colour, color: readableText(s.colour, s.text) })} title=${s.label}>${p}</span>`;
   }
 
   private escalation(a: Row) {
@@ -182,7 +183,7 @@ export class WpAlarmList extends LitElement {
         ${repeat(
           this.alarms,
           (a) => a.id,
-          (a) => html`<tr class="open ${flashes(a) ? 'flash' : ''}" data-alarm=${a.id} data-bed=${a.bed ?? ''} data-kind=${a.kind} data-priority=${a.priority} data-state=${a.state} style="--prio:${PRIORITY_STYLE[a.priority].colour}">
+          (a) => html`<tr class="open ${flashes(a) ? 'flash' : ''}" data-alarm=${a.id} data-bed=${a.bed ?? ''} data-kind=${a.kind} data-priority=${a.priority} data-state=${a.state} style=${cssProps({ '--prio': PRIORITY_STYLE[a.priority].colour })}>
             <td>${this.chip(a.priority)}</td>
             <td>${a.bed ?? '–'}</td>
             <td class="who"><a href="/patient/${a.patientId}">${a.name}</a></td>

@@ -1,6 +1,7 @@
 // One bed on the ward display: readable from across the room, never showing a stale number as
 // live, and standing out by IEC 60601-1-8 alarm priority.
 import { LitElement, css, html, nothing, svg } from 'lit';
+import { cssProps } from '../directives/css-props.ts';
 import type { PatientView, Stamped } from '../store.ts';
 import { store } from '../context.ts';
 import { ageFrom, formatAge, isStale, manualWindowOf, signalState } from '../logic/freshness.ts';
@@ -154,7 +155,7 @@ export class WpBedTile extends LitElement {
         <span class="bed">${p.bed ?? '–'}</span>
         <span class="name">${p.name}</span>
         ${band
-          ? html`<span class="news2" data-state=${badge.state} style="background:${band.background};color:${band.text}" title=${badge.description}>${badge.text}</span>`
+          ? html`<span class="news2" data-state=${badge.state} style=${cssProps({ background: band.background, color: band.text })} title=${badge.description}>${badge.text}</span>`
           : html`<span class="news2 ${badge.state}" data-state=${badge.state} title=${badge.description}>${badge.text}</span>`}
       </header>
       <div class="values">
@@ -176,7 +177,7 @@ export class WpBedTile extends LitElement {
         <span class="dev ${signal === 'live' ? 'online' : ''}" title="device ${signal}"></span>
         <span>${signal === 'live' ? 'monitoring' : signal === 'no-device' ? 'no device' : 'no signal'}</span>
         ${top && prio
-          ? html`<span class="alarm-flag" style="background:${PRIORITY_STYLE[prio].colour};color:${PRIORITY_STYLE[prio].text}" title=${cleared ? `${top.message} — ${CLEARED_TEXT}` : top.message}
+          ? html`<span class="alarm-flag" style=${cssProps({ background: PRIORITY_STYLE[prio].colour, color: PRIORITY_STYLE[prio].text })} title=${cleared ? `${top.message} — ${CLEARED_TEXT}` : top.message}
               >${cleared ? `cleared: ${top.message}` : top.message}</span
             >`
           : nothing}

@@ -4,6 +4,7 @@
 // Sounds this patient's alarms (IEC 60601-1-8 bursts, AlarmSoundController).
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
+import { cssProps } from '../directives/css-props.ts';
 import { session } from '../api.ts';
 import { PatientDataController } from '../controllers/patient-data-controller.ts';
 import { AlarmSoundController } from '../controllers/alarm-sound-controller.ts';
@@ -151,10 +152,10 @@ export class WpPatientPanel extends LitElement {
         ${signal === 'live' ? 'Monitoring' : signal === 'no-device' ? 'No device' : 'No signal'}
       </span>
       ${score && band && badge.state === 'complete'
-        ? html`<span class="news2" style="background:${band.background};color:${band.text}" title=${band.label} data-band=${score.band} data-state="complete"
+        ? html`<span class="news2" style=${cssProps({ background: band.background, color: band.text })} title=${band.label} data-band=${score.band} data-state="complete"
               >NEWS2 ${score.total}<span class="band">${band.label.split(' (')[0]}</span></span
             >`
-        : html`<span class="news2" style="background:var(--panel-2);color:${badge.state === 'stale' ? 'var(--stale)' : 'var(--text)'}" data-state=${badge.state} title=${badge.description}
+        : html`<span class="news2" style=${cssProps({ background: 'var(--panel-2)', color: badge.state === 'stale' ? 'var(--stale)' : 'var(--text)' })} data-state=${badge.state} title=${badge.description}
               >${badge.text}</span
             >${badge.state === 'partial' ? html`<span class="partial" title=${badge.description}>incomplete</span>` : nothing}`}
       ${obs
@@ -278,7 +279,7 @@ export class WpPatientPanel extends LitElement {
             (r) => html`<tr class=${r.missing ? 'missing' : ''} data-parameter=${r.parameter}>
               <th scope="row">${r.label}</th>
               <td>${r.value}</td>
-              <td class="sub" style="background:${r.background};color:${r.text}" title=${r.missing ? 'missing' : `scores ${r.score}`}>
+              <td class="sub" style=${cssProps({ background: r.background, color: r.text })} title=${r.missing ? 'missing' : `scores ${r.score}`}>
                 ${r.score}${r.missing ? html`<span class="sr-only">missing</span>` : nothing}
               </td>
             </tr>`,
@@ -301,7 +302,7 @@ export class WpPatientPanel extends LitElement {
     const recent = d.recentAlerts.filter((a) => !activeIds.has(a.id));
     // Small text on the priority colour must reach 4.5:1 (WCAG AA) whatever PRIORITY_STYLE says.
     const chip = (p: keyof typeof PRIORITY_STYLE) =>
-      html`<span class="prio" style="background:${PRIORITY_STYLE[p].colour};color:${readableText(PRIORITY_STYLE[p].colour, PRIORITY_STYLE[p].text)}" title=${PRIORITY_STYLE[p].label}
+      html`<span class="prio" style=${cssProps({ background: PRIORITY_STYLE[p].colour, color: readableText(PRIORITY_STYLE[p].colour, PRIORITY_STYLE[p].text) })} title=${PRIORITY_STYLE[p].label}
         >${p}</span
       >`;
     return html`<section aria-labelledby="al-h">

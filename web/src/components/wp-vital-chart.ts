@@ -3,6 +3,7 @@
 // newest value. The host carries `data-vital` and `data-points` (points in its first series) so
 // end-to-end tests can watch it fill.
 import { LitElement, css, html, nothing } from 'lit';
+import { cssProps } from '../directives/css-props.ts';
 import type { ScriptableContext, TooltipItem } from 'chart.js';
 import { ChartController, type LineChart, type LineConfig } from '../controllers/chart-controller.ts';
 import { isIsolated, type XY } from '../logic/panel-series.ts';
@@ -135,15 +136,15 @@ export class WpVitalChart extends LitElement {
         <span class="spacer"></span>
         ${this.series.length > 1 || limits.length
           ? html`<span class="legend" aria-hidden="true">
-              ${this.series.length > 1 ? this.series.map((s) => html`<span><span class="swatch" style="background:${s.colour}"></span>${s.label}</span>`) : nothing}
+              ${this.series.length > 1 ? this.series.map((s) => html`<span><span class="swatch" style=${cssProps({ background: s.colour })}></span>${s.label}</span>`) : nothing}
               ${limits.length
                 ? html`<span
-                    >${[...new Set(this.limits.map((l) => l.colour ?? LIMIT_LINE))].map((c) => html`<span class="limit-swatch" style="border-color:${c}"></span>`)}${this.limitLabel}</span
+                    >${[...new Set(this.limits.map((l) => l.colour ?? LIMIT_LINE))].map((c) => html`<span class="limit-swatch" style=${cssProps({ 'border-color': c })}></span>`)}${this.limitLabel}</span
                   >`
                 : nothing}
             </span>`
           : nothing}
-        <span class="value" style="color:${this.series[0]?.colour ?? 'inherit'}">${value}${this.unit ? html`<small>${this.unit}</small>` : nothing}</span>
+        <span class="value" style=${cssProps({ color: this.series[0]?.colour ?? 'inherit' })}>${value}${this.unit ? html`<small>${this.unit}</small>` : nothing}</span>
       </header>
       <div class="box"><canvas role="img" aria-label=${label}></canvas></div>`;
   }

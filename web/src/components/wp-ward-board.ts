@@ -4,7 +4,8 @@
 // a slim header above the grid, never over a bed.
 import { LitElement, css, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { store, liveClient, onReconnected, backfill } from '../context.ts';
+import { cssProps } from '../directives/css-props.ts';
+import { store, liveClient, onReconnected, onRefused, backfill } from '../context.ts';
 import type { PatientView } from '../store.ts';
 import { gridFor, type GridLayout } from '../logic/layout.ts';
 import { theme } from '../styles.ts';
@@ -67,6 +68,14 @@ export class WpWardBoard extends LitElement {
         }
       }),
       onReconnected((since) => void backfill([...this.ids], since)),
+      // Refused on (re)connect — e.g. a kiosk no longer bound to this ward: say why, show no beds.
+      onRefused((req, message) => {
+        if (!('ward' in req) || req.ward !== this.ward) return;
+        this.error = message;
+        store.forget([...this.ids]);
+        this.ids.clear();
+        this.beds = [];
+      }),
     );
     this.clock = window.setInterval(() => (this.now = Date.now()), 1000);
     void this.start();
@@ -86,6 +95,7 @@ export class WpWardBoard extends LitElement {
       // Resolves with the snapshot now, or null when the socket is still connecting: the
       // snapshot then arrives through the store once it is up.
       await liveClient().subscribe({ ward: this.ward });
+      this.error = '';
       this.refresh();
     } catch (err) {
       this.error = (err as Error).message;
@@ -101,8 +111,12 @@ export class WpWardBoard extends LitElement {
         fresh.push(p.id);
       }
     }
-    // Newly seen beds get their recent trend from the history API.
-    if (fresh.length > 0) void backfill(fresh, Date.now() - 10 * 60_000);
+    // Newly seen beds get their recent trend from the history API; they came with a snapshot,
+    // so a refusal shown before (access since given back) no longer holds.
+    if (fresh.length > 0) {
+      this.error = '';
+      void backfill(fresh, Date.now() - 10 * 60_000);
+    }
     this.beds = [...this.ids]
       .map((id) => store.patients.get(id))
       .filter((p): p is PatientView => !!p)
@@ -149,7 +163,7 @@ export class WpWardBoard extends LitElement {
     if (this.error) return html`${this.header()}<p class="empty" role="alert">${this.error}</p>`;
     if (this.beds.length === 0) return html`${this.header()}<p class="empty">No patients in ward ${this.ward} yet.</p>`;
     const { columns, rows } = this.layout;
-    return html`${this.header()}<div class="grid" role="list" aria-label="Ward ${this.ward}" style="grid-template-columns:repeat(${columns},minmax(0,1fr));grid-template-rows:repeat(${rows},minmax(0,1fr))">
+    return html`${this.header()}<div class="grid" role="list" aria-label="Ward ${this.ward}" style=${cssProps({ 'grid-template-columns': `repeat(${columns},minmax(0,1fr))`, 'grid-template-rows': `repeat(${rows},minmax(0,1fr))` })}>
       ${repeat(
         this.beds,
         (p) => p.id,
