@@ -11,20 +11,11 @@ import WebSocket from 'ws';
 import { connectDevice, eventually, publish, startStack, type Stack } from '../helpers/stack.ts';
 import { MAX_PUBLISH_REMAINING } from '../../broker/packet-guard.ts';
 import { WS_MAX_PAYLOAD } from '../../broker/index.ts';
+import { fixedHeader } from '../helpers/mqtt-bytes.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A fixed header declaring `remaining` bytes (MQTT 3.1.1 §2.2.3), without the body. */
-const header = (type: number, remaining: number) => {
-  const out = [type << 4];
-  do {
-    let b = remaining % 128;
-    remaining = Math.floor(remaining / 128);
-    if (remaining > 0) b |= 0x80;
-    out.push(b);
-  } while (remaining > 0);
-  return Buffer.from(out);
-};
+const header = fixedHeader;
 const connectPacket = (clientId: string, username: string, password: string) =>
   mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 30, username, password: Buffer.from(password) });
 

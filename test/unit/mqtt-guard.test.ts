@@ -9,20 +9,11 @@ import { RefusalCounter, refusalKind, sourceAddress, Refusal } from '../../broke
 import { createRefusalRecorder } from '../../server/mqtt-refusals.ts';
 import { createLogger } from '../../server/logger.ts';
 import { createMetrics } from '../../server/metrics.ts';
+import { fixedHeader } from '../helpers/mqtt-bytes.ts';
 
 const connect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'bed-1', keepalive: 30, username: 'bed-1', password: Buffer.from('x'.repeat(32)) });
 const publish = (bytes: number) => mqttPacket.generate({ cmd: 'publish', topic: 'devices/bed-1/vitals', payload: Buffer.alloc(bytes, 0x61), qos: 1, messageId: 1, retain: false, dup: false });
-/** A fixed header declaring `remaining` bytes, without the body. */
-const header = (type: number, remaining: number) => {
-  const out = [type << 4];
-  do {
-    let b = remaining % 128;
-    remaining = Math.floor(remaining / 128);
-    if (remaining > 0) b |= 0x80;
-    out.push(b);
-  } while (remaining > 0);
-  return Buffer.from(out);
-};
+const header = fixedHeader;
 const bytewise = (g: PacketGuard, buf: Buffer) => {
   for (let i = 0; i < buf.length; i++) {
     const r = g.feed(buf.subarray(i, i + 1));
