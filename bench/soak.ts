@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { histogramQuantile, metric, percentiles, procSample, scrape, sleep, startChild } from './ingest-lib.ts';
-import { Watcher, probeFleet, watchWard } from './probes.ts';
+import { WallDisplays, fleetOf, provisionBeds } from './beds.ts';
 
 const msOrNull = (s: number | null) => (s === null ? null : Math.round(s * 1000));
 
@@ -16,8 +16,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1' },
     minutes: { type: 'string', default: '60' },
     sample: { type: 'string', default: '30' },
-    /** Provisioned beds with a patient on a watched ward (the rest are anonymous devices). */
-    probes: { type: 'string', default: '50' },
+    scenario: { type: 'string', default: 'mixed' },
     'database-url': { type: 'string' },
   },
 });
@@ -38,19 +37,18 @@ const server = startChild('./server-proc.ts', [], {
   ADMIN_EMAIL: admin.email,
   ADMIN_PASSWORD: admin.password,
   LOG_LEVEL: 'warn',
-  ALLOW_ANONYMOUS_DEVICES: 'true',
 });
 const { httpPort, mqttPort } = await server.next<{ httpPort: number; mqttPort: number }>('ready');
 const base = `http://127.0.0.1:${httpPort}`;
-// Probe beds are real patients on a watched ward: the soak keeps the alarm engine, live state and
-// Socket.IO fan-out busy for the whole hour, not only the broker and the writer.
-const devices = await probeFleet(base, admin, 'SOAK', beds, Number(args.probes));
-const watcher = new Watcher();
-const socket = await watchWard(base, admin, 'SOAK', watcher);
+// Every bed is a monitored patient (wards of 32, wall displays watching every ward): the soak keeps
+// the alarm engine, live state and Socket.IO fan-out busy for every bed for the whole hour.
+const provisioned = await provisionBeds(base, admin, [], beds);
+const devices = fleetOf(provisioned, beds);
+const watcher = await WallDisplays.open(base, admin, provisioned);
 watcher.recording = true;
 const devicesFile = join(dataDir, 'devices.json');
 writeFileSync(devicesFile, JSON.stringify(devices), { mode: 0o600 });
-const load = startChild('./load-proc.ts', [`mqtt://127.0.0.1:${mqttPort}`, devicesFile, args.rate!]);
+const load = startChild('./load-proc.ts', [`mqtt://127.0.0.1:${mqttPort}`, devicesFile, args.rate!, args.scenario!]);
 await load.next('connected');
 
 interface Sample {
@@ -95,7 +93,7 @@ const stoppedP = load.next<{ sent: number }>('stopped');
 await load.stop();
 const stopped = await stoppedP.catch(() => load.last<{ sent: number }>('stats') ?? { sent: 0 });
 await sleep(3000);
-socket.close();
+watcher.close();
 const final = await scrape(`${base}/metrics`);
 
 /** Least-squares slope of RSS over the second half of the run, MB per hour (the first half warms up). */

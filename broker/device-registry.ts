@@ -2,12 +2,12 @@
 // the broker authenticates from it and the ingress resolves a device's patient from it without
 // a database round trip per message.
 import { createHash } from 'node:crypto';
-import { hashSecret, verifySecret } from '../server/auth/passwords.ts';
+import { hashDeviceSecret, verifySecret } from '../server/auth/passwords.ts';
 import { AuthFailures, type AuthFailureOptions, type Lockout } from './auth-failures.ts';
 
 // Unknown ids are checked against this, so a refusal takes as long whether the id exists or not.
-const DUMMY_HASH = hashSecret('wardpulse-unknown-device');
-/** scrypt checks running at once (libuv's thread pool has 4 threads); the rest wait their turn. */
+const DUMMY_HASH = hashDeviceSecret('wardpulse-unknown-device');
+/** Secret checks running at once (scrypt of older device hashes uses libuv's 4 threads); the rest wait their turn. */
 const VERIFY_CONCURRENCY = 4;
 
 export const DEFAULT_AUTH_FAILURES: AuthFailureOptions = { maxFailures: 10, lockoutMs: 60_000, maxLockoutMs: 3600_000 };
@@ -91,7 +91,7 @@ export class DeviceRegistry {
       if (!alive()) return { ok: false, reason: 'gone' };
       // Locked while this attempt waited for its turn (parallel attempts from the same address).
       if (this.failures.lockedUntil(id, address, now()) !== null) return { ok: false, reason: 'locked out' };
-      const ok = await verifySecret(secret, entry?.secretHash ?? (await DUMMY_HASH));
+      const ok = await verifySecret(secret, entry?.secretHash ?? DUMMY_HASH);
       if (ok && entry && this.devices.get(id)?.secretHash === entry.secretHash) {
         this.verified.set(id, fingerprint);
         this.failures.succeed(id, address);

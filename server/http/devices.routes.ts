@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { type AppContext, allow, auditOf, handler } from './context.ts';
 import { parse, uuid } from './validate.ts';
 import { Errors } from '../errors.ts';
-import { generateSecret, hashSecret } from '../auth/passwords.ts';
+import { generateSecret, hashDeviceSecret } from '../auth/passwords.ts';
 import { getDevice, insertDevice, listDevices, publicDevice, updateDevice, type DeviceWithHash } from '../../db/records.ts';
 import { DbError } from '../../db/driver.ts';
 import { DEVICE_ID } from '../../broker/topics.ts';
@@ -51,7 +51,7 @@ export function deviceRoutes(ctx: AppContext): Router {
       const id = body.id ?? `dev-${randomBytes(5).toString('hex')}`;
       const secret = generateSecret();
       try {
-        const d = await insertDevice(ctx.db.driver, { id, label: body.label ?? null, secretHash: await hashSecret(secret), patientId: body.patientId ?? null });
+        const d = await insertDevice(ctx.db.driver, { id, label: body.label ?? null, secretHash: hashDeviceSecret(secret), patientId: body.patientId ?? null });
         ctx.registry.upsert({ id: d.id, secretHash: d.secretHash, patientId: d.patientId });
         ctx.audit(auditOf(req, 'create', 'device', d.id, d.patientId));
         // The secret is shown this once; only its hash is kept.

@@ -229,14 +229,6 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     const ward = patients.wardOf(patientId);
     return ward === undefined ? [`patient:${patientId}`] : [`patient:${patientId}`, `ward:${ward}`];
   };
-  // One batch per ward room, one per patient room — minus the sockets that already get that
-  // patient through its ward room, so nobody receives a reading twice.
-  const emitVitals = (room: string, list: VitalsEvent[]) => {
-    if (room.startsWith('patient:')) {
-      const ward = patients.wardOf(room.slice('patient:'.length));
-      (ward === undefined ? io.to(room) : io.to(room).except(`ward:${ward}`)).volatile.emit('vitals', list);
-    } else io.to(room).volatile.emit('vitals', list);
-  };
 
   // A client that stops reading must not hold memory for ever nor slow the others: vitals are
   // volatile (skipped while its transport is busy) but scores, alerts and device events queue up.
@@ -261,7 +253,10 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   return {
     io,
     pushVitals(batch) {
-      // One message per room per tick.
+      // One message per socket per tick, holding every bed of every room it watches, each once.
+      // Not one per room: a volatile emit is dropped while the socket's transport is still writing
+      // the previous one, so a wall display watching 16 wards got one ward's beds per tick.
+      // Sockets watching the same rooms share one encoded message.
       const byRoom = new Map<string, VitalsEvent[]>();
       for (const ev of batch) {
         for (const room of roomsOf(ev.patientId)) {
@@ -270,7 +265,20 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
           list.push(ev);
         }
       }
-      for (const [room, list] of byRoom) emitVitals(room, list);
+      const groups = new Map<string, { ids: string[]; rooms: string[] }>();
+      for (const socket of io.sockets.sockets.values()) {
+        let rooms: string[] | null = null;
+        for (const room of socket.rooms) if (byRoom.has(room)) (rooms ??= []).push(room);
+        if (!rooms) continue;
+        const key = rooms.length === 1 ? rooms[0]! : rooms.sort().join('\n');
+        const g = groups.get(key);
+        if (g) g.ids.push(socket.id);
+        else groups.set(key, { ids: [socket.id], rooms });
+      }
+      for (const { ids, rooms } of groups.values()) {
+        const list = rooms.length === 1 ? byRoom.get(rooms[0]!)! : [...new Set(rooms.flatMap((r) => byRoom.get(r)!))];
+        io.to(ids).volatile.emit('vitals', list);
+      }
     },
     pushScore(ev) {
       io.to(roomsOf(ev.patientId)).emit('score', ev);

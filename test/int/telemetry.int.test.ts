@@ -83,6 +83,30 @@ describe.each<DbKind>(['pglite', 'postgres'])('telemetry path on %s', (kind) => 
     socket.close();
   });
 
+  it('gives a display watching several wards every bed of every ward, readings of one tick included', async () => {
+    // A wall display (or a doctor's panel) may watch several rooms on one connection. Vitals are
+    // volatile: one emit per room in the same tick dropped all but the first ward's beds.
+    const wards = ['WA', 'WB', 'WC'];
+    const beds = await Promise.all(wards.map((w) => stack.provision(w, '1')));
+    const socket = await connectSocket(stack.base, stack.adminToken);
+    const vitals = collect(socket, 'vitals');
+    for (const ward of wards) await socket.emitWithAck('subscribe', { ward });
+    await socket.emitWithAck('subscribe', { patientId: beds[0]!.patientId });
+    const devs = await Promise.all(beds.map((b) => device(stack.mqttTcp, b.deviceId, b.secret)));
+    for (let seq = 1; seq <= 5; seq++) {
+      // The three wards' readings land in the same tick.
+      await Promise.all(devs.map((c, i) => publish(c, `devices/${beds[i]!.deviceId}/vitals`, { seq, hr: 60 + seq })));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await eventually(() => vitals.flat().length >= 15, 5000, 'all 15 updates');
+    await new Promise((r) => setTimeout(r, 300));
+    for (const b of beds) {
+      const got = vitals.flat().filter((v: VitalsEvent) => v.patientId === b.patientId).map((v: VitalsEvent) => v.values.hr);
+      expect(got).toEqual([61, 62, 63, 64, 65]);
+    }
+    socket.close();
+  });
+
   it('accepts MQTT over WebSocket at /mqtt, batches and the ThingsBoard form', async () => {
     const { patientId, deviceId, secret } = await stack.provision('W2', '1');
     const c = await device(stack.mqttWs, deviceId, secret);
