@@ -16,7 +16,7 @@ import { io as ioClient } from 'socket.io-client';
 import { anonymousDevices, type FleetDevice } from '../simulator/fleet.ts';
 import { freePort, startEmbeddedPostgres, type EmbeddedPg } from '../test/helpers/postgres.ts';
 import { Watcher, WallDisplays, fleetOf, provisionBeds, WARD_SIZE, type Bed } from './beds.ts';
-import { histogramQuantile, metric, percentiles, procSampler, scrape, sleep, startChild, type Metrics } from './ingest-lib.ts';
+import { histogramQuantile, metric, percentiles, procSampler, scrape, sleep, startChild, type Child, type Metrics } from './ingest-lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     'database-url': { type: 'string' },
     /** Profile the server (--cpu-prof) at this step (beds); profiles go to bench/results/prof/. */
     'cpu-prof-step': { type: 'string' },
+    /** Extra Node flags for the server process, space-separated (e.g. "--max-semi-space-size=64"). */
+    'server-node-flags': { type: 'string', default: '' },
   },
 });
 const db = args.db === 'postgres' ? 'postgres' : 'pglite';
@@ -63,6 +65,8 @@ interface Window {
   cpu: { cpuPct: number; rssMb: number };
   latency: ReturnType<typeof percentiles>;
   elapsedS: number;
+  /** The measured window, epoch ms. */
+  window: { from: number; to: number };
 }
 
 /**
@@ -95,6 +99,7 @@ async function driveLoad(mqttUrl: string, devices: FleetDevice[], pid: number, w
   sampler.reset();
   const sent0 = (await sum('stats')).sent;
   const w0 = performance.now();
+  const windowFrom = Date.now();
   watcher.recording = true;
   for (let i = 0; i < seconds; i++) {
     await sleep(1000);
@@ -120,6 +125,7 @@ async function driveLoad(mqttUrl: string, devices: FleetDevice[], pid: number, w
     cpu,
     latency: percentiles(watcher.all()),
     elapsedS: Math.round(elapsedS * 10) / 10,
+    window: { from: windowFrom, to: windowFrom + Math.round(elapsedS * 1000) },
     publishedTotal,
   };
 }
@@ -205,6 +211,7 @@ async function runServer(beds: number, run: RunDb) {
   // One directory per step and no fixed name: tsx's loader thread writes a profile of its own.
   const profDir = join(root, 'bench', 'results', 'prof', `server-${db}-${beds}`);
   if (profile) mkdirSync(profDir, { recursive: true });
+  const forkedAt = Date.now();
   const server = startChild(
     './server-proc.ts',
     [],
@@ -219,9 +226,23 @@ async function runServer(beds: number, run: RunDb) {
       ADMIN_PASSWORD: admin.password,
       LOG_LEVEL: 'warn',
       LIVE_TICK_MS: String(tickMs),
+      // Every device connects from 127.0.0.1 here; the default (100 unauthenticated sockets per
+      // address, issue 11) would refuse a fleet reconnecting at once as a flood from one address.
+      MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS: '100000',
     },
-    profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    [...args['server-node-flags'].split(' ').filter(Boolean), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
   );
+  try {
+    const r = await measureServer(beds, run, server);
+    // Seconds from the server's start to the measured window, for bench/prof-top.ts --from/--to.
+    return profile ? { ...r, profileWindowS: [(r.window.from - forkedAt) / 1000, (r.window.to - forkedAt) / 1000] } : r;
+  } finally {
+    await server.stop(60_000);
+  }
+}
+
+async function measureServer(beds: number, run: RunDb, server: Child) {
+  const { databaseUrl } = run;
   const { httpPort, mqttPort } = await server.next<{ httpPort: number; mqttPort: number }>('ready', 600_000);
   const base = `http://127.0.0.1:${httpPort}`;
 
@@ -266,7 +287,7 @@ async function runServer(beds: number, run: RunDb) {
   if (databaseUrl) {
     const c = new pg.Client({ connectionString: databaseUrl });
     await c.connect();
-    const r = await c.query<{ n: string }>(`SELECT count(DISTINCT (device_id, seq))::text AS n FROM vitals WHERE source = 'device' AND ts >= $1`, [stepStart]);
+    const r = await c.query<{ n: string }>(`SELECT count(DISTINCT (device_id, seq))::text AS n FROM vitals WHERE source = 'device' AND time >= $1`, [stepStart]);
     sqlRows = Number(r.rows[0]?.n ?? 0);
     await c.end();
   }
@@ -279,7 +300,6 @@ async function runServer(beds: number, run: RunDb) {
   const commitQ = (q: number) => ms(histogramQuantile(start, mEnd, 'wardpulse_reading_commit_delay_seconds', 'from="measurement"', q));
 
   displays.close();
-  await server.stop(60_000);
   const { publishedTotal, ...rest } = w;
   const wardP99 = [...displays.perWard.values()].map((xs) => percentiles(xs).p99 ?? 0).sort((a, b) => a - b);
   return {
@@ -331,7 +351,7 @@ const started = new Date();
  * updates. The relay and Mosquitto ratios are printed, not judged. Returns the failed bars.
  */
 function missedBars(row: Record<string, unknown>): string[] {
-  const s = row.server as Awaited<ReturnType<typeof runServer>> | { error: string };
+  const s = row.server as Awaited<ReturnType<typeof measureServer>> | { error: string };
   if ('error' in s) return [`error: ${s.error}`];
   const missed: string[] = [];
   if (s.loss !== 0) missed.push(`loss ${s.loss}`);
@@ -372,7 +392,7 @@ try {
 type Lat = { latency?: { p50: number | null; p99: number | null; max: number | null } };
 const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? Math.round((a / b) * 100) / 100 : null);
 const table = results.map((r) => {
-  const s = r.server as Awaited<ReturnType<typeof runServer>> | { error: string };
+  const s = r.server as Awaited<ReturnType<typeof measureServer>> | { error: string };
   const relay = r.relay as Lat | undefined;
   const mosq = r.mosquitto as Lat | undefined;
   if ('error' in s) return { beds: r.beds, offered: r.offered, error: s.error };

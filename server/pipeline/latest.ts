@@ -110,8 +110,9 @@ export function latestOf(latest: LatestValues, key: VitalKey, fresh?: { now: num
 /** The values still inside their freshness window at `now`, each with the stamp it came from. */
 export function freshStamps(latest: LatestValues, now: number, freshness: Freshness): Partial<Record<VitalKey, Stamped<unknown>>> {
   const out: Partial<Record<VitalKey, Stamped<unknown>>> = {};
+  const fresh = { now, freshness };
   for (const key of VITAL_KEYS) {
-    const stamp = latestOf(latest, key, { now, freshness });
+    const stamp = latestOf(latest, key, fresh);
     if (stamp) out[key] = stamp;
   }
   return out;
@@ -168,7 +169,8 @@ export function addSample(w: SampleWindow, key: VitalKey, at: number, value: num
   // Keep time order (late readings are rare; insert from the end).
   let i = list.length;
   while (i > 0 && list[i - 2]! > at) i -= 2;
-  list.splice(i, 0, at, value);
+  if (i === list.length) list.push(at, value);
+  else list.splice(i, 0, at, value);
   const newestAt = list[list.length - 2]!;
   let drop = Math.max(0, list.length - 2 * MEDIAN_MAX_SAMPLES);
   while (drop < list.length && list[drop]! < newestAt - spanMs) drop += 2;
@@ -179,10 +181,15 @@ export function addSample(w: SampleWindow, key: VitalKey, at: number, value: num
 export function windowMedian(w: SampleWindow, key: VitalKey, now: number, spanMs = MEDIAN_WINDOW_MS): number | undefined {
   const list = w[key];
   if (!list || list.length === 0) return undefined;
-  const values: number[] = [];
-  for (let i = 0; i < list.length; i += 2) if (list[i]! >= now - spanMs) values.push(list[i + 1]!);
-  if (values.length === 0) return undefined;
-  values.sort((a, b) => a - b);
-  const mid = values.length >> 1;
-  return values.length % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+  // One scratch array for every call (this runs for every continuous parameter of every bed each
+  // second): a typed array sorts numerically without a comparator and leaves no garbage.
+  if (list.length / 2 > medianScratch.length) medianScratch = new Float64Array(list.length / 2);
+  let n = 0;
+  for (let i = 0; i < list.length; i += 2) if (list[i]! >= now - spanMs) medianScratch[n++] = list[i + 1]!;
+  if (n === 0) return undefined;
+  const values = medianScratch.subarray(0, n).sort();
+  const mid = n >> 1;
+  return n % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
 }
+
+let medianScratch = new Float64Array(MEDIAN_MAX_SAMPLES);

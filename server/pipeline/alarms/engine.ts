@@ -145,6 +145,8 @@ interface PatientMonitor {
   manualWindows: Partial<Record<VitalKey, number>>;
   /** Bumped whenever `manualWindows` changes (the score event carries them). */
   windowsRev: number;
+  /** freshnessOf's cache: rebuilt when `manualWindows` is replaced. */
+  freshness?: Freshness;
   firstSeenAt: number;
   devices: Map<string, DeviceFacts>;
   evaluatedAt: number;
@@ -326,8 +328,10 @@ export class AlarmEngine {
     return { spo2Scale: this.deps.context(patientId)?.spo2Scale ?? 1, onOxygen: o2 ? (o2.value as boolean) : null };
   }
 
+  /** The patient's freshness windows; one object per change of its manual windows, not per call. */
   private freshnessOf(m: PatientMonitor): Freshness {
-    return { ...this.cfg.freshness, manualByKey: m.manualWindows };
+    if (m.freshness?.manualByKey !== m.manualWindows) m.freshness = { ...this.cfg.freshness, manualByKey: m.manualWindows };
+    return m.freshness;
   }
 
   deviceStatus(deviceId: string, patientId: string | null, status: 'online' | 'offline', now: number): EngineOutput {
@@ -456,7 +460,7 @@ export class AlarmEngine {
         m.manualWindows = { ...m.manualWindows, [k]: w };
         m.windowsRev++;
       }
-      const scoreKey = score ? JSON.stringify(score) : '';
+      const scoreKey = score ? news2Key(score) : '';
       const obsKey = `${obs.dueAt}|${obs.interval}|${m.windowsRev}`;
       if (score && (scoreKey !== m.scoreKey || obsKey !== m.obsKey)) {
         out.scores.push({ patientId, ts: now, news2: score, observations: obs, freshUntil: until, dataAt, manualWindowMs: Math.min(interval, this.cfg.freshness.manualMs), manualWindows: m.manualWindows, lastFullSetAt: m.lastFullSetAt, scored: scored as VitalValues });
@@ -490,6 +494,13 @@ export class AlarmEngine {
       return false;
     }
   }
+}
+
+/** Identifies a NEWS2 result: total, band and each sub-score (missing ones as '-'); `partial` and `missing` follow from them. */
+function news2Key(score: News2Result): string {
+  let key = `${score.total}${score.band}`;
+  for (const p of NEWS2_PARAMETERS) key += `|${score.parameters[p] ?? '-'}`;
+  return key;
 }
 
 function samePending(a: Record<string, number>, b: Record<string, number>): boolean {

@@ -249,7 +249,8 @@ export function noteReading(
   const at = reading.receivedAt;
   const lastValueAt = { ...facts.lastValueAt };
   let signal = facts.noSignal;
-  for (const [k, v] of Object.entries(reading.values)) {
+  for (const k in reading.values) {
+    const v = reading.values[k];
     if (VITAL_SET.has(k) && typeof v === 'number' && Number.isFinite(v)) {
       lastValueAt[k] = Math.max(lastValueAt[k] ?? at, at);
       if (signal[k] !== undefined) {
@@ -272,9 +273,10 @@ export function noteReading(
     lastSeenAt: latest,
     lastValueAt,
     noSignal: signal,
-    implausibleAt: facts.implausibleAt.filter(fresh),
-    seqGaps: seqGaps.filter((g) => fresh(g.at)),
-    skewMs: [...facts.skewMs, at - reading.ts].slice(-SKEW_SAMPLES),
+    // Most readings carry no news here: keep the same arrays rather than copy them every second.
+    implausibleAt: facts.implausibleAt.length === 0 || facts.implausibleAt.every(fresh) ? facts.implausibleAt : facts.implausibleAt.filter(fresh),
+    seqGaps: seqGaps.length === 0 || seqGaps.every((g) => fresh(g.at)) ? seqGaps : seqGaps.filter((g) => fresh(g.at)),
+    skewMs: facts.skewMs.length < SKEW_SAMPLES ? [...facts.skewMs, at - reading.ts] : [...facts.skewMs.slice(1 - SKEW_SAMPLES), at - reading.ts],
   };
 }
 

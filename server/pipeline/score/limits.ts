@@ -34,7 +34,19 @@ export function defaultLimits(spo2Scale: 1 | 2 = 1): Required<Record<NumericVita
   return out;
 }
 
-export function effectiveLimits(overrides: AlarmLimits | null | undefined, spo2Scale: 1 | 2 = 1): Required<Record<NumericVital, Bound>> {
+const frozen = (t: Required<Record<NumericVital, Bound>>) => {
+  for (const b of Object.values(t)) Object.freeze(b);
+  return Object.freeze(t);
+};
+const DEFAULTS_BY_SCALE = { 1: frozen(defaultLimits(1)), 2: frozen(defaultLimits(2)) } as const;
+
+/**
+ * The limits in force: the defaults for the scale with the patient's overrides on top. Without
+ * overrides the shared (frozen) default table is returned — this runs for every evaluation of
+ * every bed, so callers must not mutate the result.
+ */
+export function effectiveLimits(overrides: AlarmLimits | null | undefined, spo2Scale: 1 | 2 = 1): Readonly<Required<Record<NumericVital, Bound>>> {
+  if (!overrides) return DEFAULTS_BY_SCALE[spo2Scale];
   const out = defaultLimits(spo2Scale);
   if (overrides) {
     for (const [k, v] of Object.entries(overrides) as [NumericVital, Bound][]) {
