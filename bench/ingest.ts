@@ -39,8 +39,8 @@ const { values: args } = parseArgs({
     'database-url': { type: 'string' },
     /** Profile the server (--cpu-prof) at this step (beds); profiles go to bench/results/prof/. */
     'cpu-prof-step': { type: 'string' },
-    /** Extra Node flags for the server process, space-separated (e.g. "--max-semi-space-size=64"). */
-    'server-node-flags': { type: 'string', default: '' },
+    /** Node flags of the server process, space-separated; the default is what `npm start` uses. */
+    'server-node-flags': { type: 'string', default: '--max-semi-space-size=64' },
   },
 });
 const db = args.db === 'postgres' ? 'postgres' : 'pglite';

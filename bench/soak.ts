@@ -37,7 +37,8 @@ const server = startChild('./server-proc.ts', [], {
   ADMIN_EMAIL: admin.email,
   ADMIN_PASSWORD: admin.password,
   LOG_LEVEL: 'warn',
-});
+  MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS: '100000', // every device connects from 127.0.0.1 here
+}, ['--max-semi-space-size=64']); // as `npm start`
 const { httpPort, mqttPort } = await server.next<{ httpPort: number; mqttPort: number }>('ready');
 const base = `http://127.0.0.1:${httpPort}`;
 // Every bed is a monitored patient (wards of 32, wall displays watching every ward): the soak keeps

@@ -38,6 +38,8 @@ export interface BrokerHooks {
    * the host counts them, it does not record or log each one.
    */
   onConnectRefused?(address: string, reason: string): void;
+  /** A connection claiming this device id was refused because the node is overloaded (not yet authenticated). */
+  onOverloadRefused?(deviceId: string): void;
   /** A (device id, source address) pair locked out after failed secrets; `known`: a provisioned device. */
   onLockout?(deviceId: string, address: string, lockout: Lockout, known: boolean): void;
   /** Connections open but not yet authenticated (a gauge; must be cheap). */
@@ -57,6 +59,8 @@ export interface BrokerOptions {
   limits?: Partial<ConnectionLimits>;
   /** TLS_CLIENT_CERT_REQUIRED: no device authenticates by its secret alone (broker/client-cert.ts). */
   clientCertRequired?: boolean;
+  /** Admission control: false while the node is overloaded (broker/admission.ts); absent = always admit. */
+  admit?: () => boolean;
 }
 
 export interface ConnectionLimits {
@@ -104,6 +108,8 @@ const notAuthorized = (message: string): AuthenticateError =>
   Object.assign(new Error(message), { returnCode: 5 as const }) as AuthenticateError;
 const identifierRejected = (message: string): AuthenticateError =>
   Object.assign(new Error(message), { returnCode: 2 as const }) as AuthenticateError;
+const serverUnavailable = (message: string): AuthenticateError =>
+  Object.assign(new Error(message), { returnCode: 3 as const }) as AuthenticateError;
 
 export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const { registry, log, hooks } = opts;
@@ -156,6 +162,13 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       // device, e.g. a debugging subscriber): no device can take over another device's session.
       if (client.id !== deviceId && !client.id.startsWith(`${deviceId}:`)) {
         return refuse(identifierRejected(`client id must be the device id '${deviceId}' or '${deviceId}:<suffix>'`), Refusal.clientIdMismatch);
+      }
+      // Overloaded: refuse before any work is spent on it (broker/admission.ts). A device that holds
+      // a connection already is not marked offline by a second one being refused.
+      if (opts.admit && !opts.admit()) {
+        refuse(serverUnavailable(Refusal.overloaded), Refusal.overloaded);
+        if (!deviceConns.get(deviceId)) hooks.onOverloadRefused?.(deviceId);
+        return;
       }
       // A certificate whose CN is the device id authenticates it; one that does not verify or names
       // another device is refused; none falls back to the secret unless one is required.

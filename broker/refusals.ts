@@ -12,6 +12,8 @@ export const Refusal = {
   tooManyUnauthenticated: 'too many unauthenticated connections from this address',
   tooManyForDevice: 'too many connections for this device',
   authError: 'authentication error',
+  /** The node is overloaded (broker/admission.ts): CONNACK 3, the device retries later. */
+  overloaded: 'server overloaded',
   malformed: (detail: string) => `malformed packet: ${detail.slice(0, 120)}`,
 } as const;
 
@@ -23,6 +25,7 @@ export function refusalKind(reason: string): string {
   if (reason === Refusal.authTimeout) return 'auth_timeout';
   if (reason === Refusal.tooManyUnauthenticated) return 'too_many_unauthenticated';
   if (reason === Refusal.tooManyForDevice) return 'too_many_for_device';
+  if (reason === Refusal.overloaded) return 'overloaded';
   if (reason.startsWith('packet too large')) return 'packet_too_large';
   if (reason.startsWith('too much data before authentication')) return 'preauth_bytes';
   if (reason.startsWith('malformed packet')) return 'malformed_packet';

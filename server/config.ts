@@ -77,6 +77,10 @@ const schema = z.object({
   MQTT_PREAUTH_MAX_BYTES: z.coerce.number().int().min(512).max(1_048_576).default(8192),
   MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(100),
   MQTT_MAX_CONNECTIONS_PER_DEVICE: z.coerce.number().int().min(1).max(1000).default(4),
+  /** Admission control (broker/admission.ts): event-loop delay p99 (ms) past which new device connections get CONNACK 3; 0 = off. */
+  MQTT_ADMIT_MAX_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(250),
+  /** … and how long (s) after the last overloaded sample they keep being refused. */
+  MQTT_ADMIT_HOLD_S: z.coerce.number().int().min(1).max(600).default(5),
   DEVICE_AUTH_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
   DEVICE_LOCKOUT_S: z.coerce.number().int().min(1).max(86_400).default(60),
   DEVICE_LOCKOUT_MAX_S: z.coerce.number().int().min(1).max(7 * 86_400).default(3600),
@@ -97,6 +101,8 @@ const schema = z.object({
   ESCALATE_MEDIUM_AFTER_S: z.coerce.number().int().min(5).max(24 * 3600).default(900),
   NEWS2_SINGLE_THREE_PRIORITY: z.enum(['low', 'medium', 'high']).default('medium'),
   MONITOR_STATE_SAVE_S: z.coerce.number().int().min(1).max(3600).default(10),
+  /** Trend baselines and device facts (which every device reading moves) are saved this often. */
+  MONITOR_TRENDS_SAVE_S: z.coerce.number().int().min(1).max(3600).default(60),
   ESCALATION_ROLES: z.string().regex(/^[a-z-]+(,[a-z-]+)*$/, "must be roles separated by commas, e.g. 'nurse,doctor'").default('nurse,doctor'),
   DEVICE_SILENCE_S: z.coerce.number().int().min(5).max(3600).default(30),
   WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),

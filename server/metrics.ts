@@ -11,6 +11,7 @@ export function createMetrics() {
   let commitDelayMax = 0;
   const m = {
     registry,
+    overloaded: new Gauge({ name: 'wardpulse_overloaded', help: '1 while the node refuses new device connections because it does not keep up (admission control)', registers: [registry] }),
     devicesConnected: new Gauge({ name: 'wardpulse_devices_connected', help: 'MQTT device connections open now', registers: [registry] }),
     readingsReceived: new Counter({ name: 'wardpulse_readings_received_total', help: 'Readings accepted from devices and manual observations', labelNames: ['source'] as const, registers: [registry] }),
     readingsStored: new Counter({ name: 'wardpulse_readings_stored_total', help: 'Readings committed to the database', registers: [registry] }),

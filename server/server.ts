@@ -29,6 +29,8 @@ import { createBroker, type Broker } from '../broker/index.ts';
 import { createMqttsListener, type MqttsListener } from '../broker/mqtts.ts';
 import type { RefusalCount } from '../broker/refusals.ts';
 import { createRefusalRecorder } from './mqtt-refusals.ts';
+import { Admission } from '../broker/admission.ts';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DeviceRegistry } from '../broker/device-registry.ts';
 import { decodeTelemetry } from './pipeline/decode.ts';
 import { coalesceVitals, monitorPatients, type MonitorInput } from './pipeline/operators.ts';
@@ -242,9 +244,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   ];
 
   // The engine's state beyond readings and alarms, saved every MONITOR_STATE_SAVE_S and at shutdown.
+  // Clinical state (alarm delays, manual windows, the last full set, device status) every
+  // MONITOR_STATE_SAVE_S; what each device reading moves (trend baselines, device facts) every
+  // MONITOR_TRENDS_SAVE_S — rewriting every bed's trends every 10 s was most of the database
+  // traffic at 5,000 beds (bench/README.md).
   let saving: Promise<void> = Promise.resolve();
+  let saves = 0;
+  const slowEvery = Math.max(1, Math.round(config.MONITOR_TRENDS_SAVE_S / config.MONITOR_STATE_SAVE_S));
   const saveMonitorState = (all = false) => {
-    const rows = engine.snapshots(all).map((x) => ({ patientId: x.patientId, state: x.snapshot }));
+    const slow = ++saves % slowEvery === 0;
+    const rows = engine.snapshots(all, slow).map((x) => ({ patientId: x.patientId, state: x.snapshot }));
     if (rows.length === 0) return saving;
     saving = saving
       .then(() => saveMonitorStates(db.driver, rows, Date.now()))
@@ -259,6 +268,36 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const ts = Date.now();
     const text = payload ? payload.subarray(0, 1024).toString('utf8') : undefined;
     for (const i of issues) errorsWriter.push({ ts, deviceId, topic, payload: text, ...i });
+  };
+
+  const deviceStatusChanged = (deviceId: string, status: 'online' | 'offline', at: number) => {
+    // A will, the disconnect and the retained status can all say "offline": announce once.
+    if (live.deviceStatusOf(deviceId) === status) return;
+    live.setDeviceStatus(deviceId, status);
+    registry.statsOf(deviceId).connected = status === 'online';
+    realtime?.pushDevice({ deviceId, patientId: registry.patientOf(deviceId), status, ts: at });
+    monitor$.next({ type: 'device', deviceId, patientId: registry.patientOf(deviceId), status });
+    if (registry.get(deviceId)) {
+      setDeviceStatus(db.driver, deviceId, status, new Date(at)).catch((err: Error) => log.warn({ err: err.message, deviceId }, 'device status not saved'));
+    }
+  };
+
+  // Admission control (broker/admission.ts, docs/architecture.md "Overload"): every 500 ms the
+  // event loop's p99 delay and the vitals writer's buffer say whether the node keeps up; while it
+  // does not, new device connections get CONNACK 3 and the devices already in keep their latency.
+  const admission = new Admission({ maxLagMs: config.MQTT_ADMIT_MAX_LAG_MS, holdMs: config.MQTT_ADMIT_HOLD_S * 1000 });
+  const loopLag = monitorEventLoopDelay({ resolution: 10 });
+  let overloaded = false;
+  const sampleLoad = () => {
+    const now = Date.now();
+    admission.sample(loopLag.percentile(99) / 1e6, vitalsWriter.depth >= config.WRITE_BUFFER_MAX / 2, now);
+    loopLag.reset();
+    const state = admission.state(now);
+    if (state.overloaded === overloaded) return;
+    overloaded = state.overloaded;
+    metrics.overloaded.set(overloaded ? 1 : 0);
+    if (overloaded) log.warn({ event: 'overloaded', loopDelayP99Ms: Math.round(state.lagMs), vitalsBuffered: vitalsWriter.depth }, 'node overloaded: new device connections are refused (CONNACK 3) until it keeps up');
+    else log.warn({ event: 'overload_over' }, 'node keeps up again: device connections admitted');
   };
 
   const refusals = createRefusalRecorder({ write: (rows) => rows.forEach((r) => refusalsWriter.push(r)), log, metrics });
@@ -301,16 +340,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         // The database is behind: hold this device's next packet until the buffer drains.
         return vitalsWriter.whenWritable();
       },
-      onStatus(deviceId, status, at) {
-        // A will, the disconnect and the retained status can all say "offline": announce once.
-        if (live.deviceStatusOf(deviceId) === status) return;
-        live.setDeviceStatus(deviceId, status);
-        registry.statsOf(deviceId).connected = status === 'online';
-        realtime?.pushDevice({ deviceId, patientId: registry.patientOf(deviceId), status, ts: at });
-        monitor$.next({ type: 'device', deviceId, patientId: registry.patientOf(deviceId), status });
-        if (registry.get(deviceId)) {
-          setDeviceStatus(db.driver, deviceId, status, new Date(at)).catch((err: Error) => log.warn({ err: err.message, deviceId }, 'device status not saved'));
-        }
+      onStatus: deviceStatusChanged,
+      onOverloadRefused(deviceId) {
+        // The node is overloaded and refused this device (broker/admission.ts): its bed is not
+        // monitored, so its display says "device offline" (a technical alarm) instead of looking quiet.
+        if (registry.get(deviceId)) deviceStatusChanged(deviceId, 'offline', Date.now());
       },
       onRefused(deviceId, topic, reason, payload) {
         registry.statsOf(deviceId).refused++;
@@ -345,6 +379,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     },
     rateLimit: { ratePerS: config.DEVICE_MAX_MSG_PER_S, burst: config.DEVICE_MSG_BURST },
     clientCertRequired: tls?.clientCertRequired ?? false,
+    admit: () => admission.admit(Date.now()),
   });
 
   // ---------------------------------------------------------------- http + live
@@ -421,6 +456,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (tls.validTo.getTime() < Date.now() + 30 * 86_400_000) log.warn({ validTo: tls.validTo.toISOString() }, 'the TLS certificate expires within 30 days (or has expired)');
   }
   if (config.ALLOW_ANONYMOUS_DEVICES) log.warn('anonymous devices are allowed: for bench rigs only');
+  // Measured from here: the start's own work (migrations, restore) is not load.
+  loopLag.enable();
+  const admissionTimer = setInterval(sampleLoad, 500);
+  admissionTimer.unref();
 
   let closing: Promise<void> | null = null;
   return {
@@ -446,6 +485,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         readings$.complete();
         monitor$.complete();
         clearInterval(stateTimer);
+        clearInterval(admissionTimer);
+        loopLag.disable();
         await saveMonitorState(true);
         await webhook?.close();
         for (const s of subscriptions) s.unsubscribe();

@@ -150,8 +150,13 @@ interface PatientMonitor {
   firstSeenAt: number;
   devices: Map<string, DeviceFacts>;
   evaluatedAt: number;
-  /** Changed since the last snapshot was taken. */
+  /**
+   * Changed since the last snapshot was taken: `dirty` for what a restart must not lose (alarm
+   * delays, manual windows, the last full set, device status), `slowDirty` for what a device
+   * reading moves every second and a restart may find a minute old (trend baselines, device facts).
+   */
   dirty: boolean;
+  slowDirty: boolean;
 }
 
 export interface EngineDeps {
@@ -191,6 +196,7 @@ export class AlarmEngine {
         }
       }
       m.dirty = false;
+      m.slowDirty = false;
     }
   }
 
@@ -219,12 +225,16 @@ export class AlarmEngine {
     }
   }
 
-  /** Snapshots of the patients that changed since the last call (or of all of them). */
-  snapshots(all = false): { patientId: string; snapshot: MonitorSnapshot }[] {
+  /**
+   * Snapshots of the patients whose clinical state changed since the last call — with `slow`, also
+   * of those whose trends or device facts moved — or of all of them.
+   */
+  snapshots(all = false, slow = false): { patientId: string; snapshot: MonitorSnapshot }[] {
     const out: { patientId: string; snapshot: MonitorSnapshot }[] = [];
     for (const [patientId, m] of this.patients) {
-      if (!all && !m.dirty) continue;
+      if (!all && !m.dirty && !(slow && m.slowDirty)) continue;
       m.dirty = false;
+      m.slowDirty = false;
       out.push({
         patientId,
         snapshot: {
@@ -260,6 +270,7 @@ export class AlarmEngine {
         devices: new Map(),
         evaluatedAt: 0,
         dirty: true,
+        slowDirty: true,
       };
       this.patients.set(patientId, m);
     }
@@ -297,7 +308,8 @@ export class AlarmEngine {
     }
     if (!r.patientId) return out;
     const m = this.monitor(r.patientId, now);
-    m.dirty = true;
+    if (r.source === 'manual') m.dirty = true;
+    else m.slowDirty = true;
     this.absorb(m, r);
     if (r.source === 'manual') {
       // The parameters the nurse just observed count again for the longest window; the evaluation
@@ -459,6 +471,7 @@ export class AlarmEngine {
         if (w === m.manualWindows[k]) continue;
         m.manualWindows = { ...m.manualWindows, [k]: w };
         m.windowsRev++;
+        m.dirty = true;
       }
       const scoreKey = score ? news2Key(score) : '';
       const obsKey = `${obs.dueAt}|${obs.interval}|${m.windowsRev}`;
