@@ -39,6 +39,12 @@ const { values: args } = parseArgs({
     'database-url': { type: 'string' },
     /** Profile the server (--cpu-prof) at this step (beds); profiles go to bench/results/prof/. */
     'cpu-prof-step': { type: 'string' },
+    /**
+     * Overload run instead of the steps: 2 × B monitored beds for `seconds` (half of them beyond
+     * what the node can take), then back to B for 2 × `seconds`: does throughput level off, is the
+     * excess refused and counted, does latency stay bounded, does the node recover by itself?
+     */
+    overload: { type: 'string' },
     /** Node flags of the server process, space-separated; the default is what `npm start` uses. */
     'server-node-flags': { type: 'string', default: '--max-semi-space-size=64' },
   },
@@ -205,14 +211,11 @@ async function createRunDb(pgUrl: string | null): Promise<RunDb> {
   return { dataDir, databaseUrl: u.toString(), beds: [] };
 }
 
-async function runServer(beds: number, run: RunDb) {
+/** The server in its own process on the run's database; with `profDir`, under --cpu-prof. */
+function startServerProc(run: RunDb, profDir: string | null): Child {
   const { dataDir, databaseUrl } = run;
-  const profile = args['cpu-prof-step'] !== undefined && Number(args['cpu-prof-step']) === beds;
-  // One directory per step and no fixed name: tsx's loader thread writes a profile of its own.
-  const profDir = join(root, 'bench', 'results', 'prof', `server-${db}-${beds}`);
-  if (profile) mkdirSync(profDir, { recursive: true });
-  const forkedAt = Date.now();
-  const server = startChild(
+  if (profDir) mkdirSync(profDir, { recursive: true });
+  return startChild(
     './server-proc.ts',
     [],
     {
@@ -230,8 +233,15 @@ async function runServer(beds: number, run: RunDb) {
       // address, issue 11) would refuse a fleet reconnecting at once as a flood from one address.
       MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS: '100000',
     },
-    [...args['server-node-flags'].split(' ').filter(Boolean), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
+    [...args['server-node-flags'].split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
   );
+}
+
+async function runServer(beds: number, run: RunDb) {
+  const profile = args['cpu-prof-step'] !== undefined && Number(args['cpu-prof-step']) === beds;
+  // One directory per step and no fixed name: tsx's loader thread writes a profile of its own.
+  const forkedAt = Date.now();
+  const server = startServerProc(run, profile ? join(root, 'bench', 'results', 'prof', `server-${db}-${beds}`) : null);
   try {
     const r = await measureServer(beds, run, server);
     // Seconds from the server's start to the measured window, for bench/prof-top.ts --from/--to.
@@ -329,6 +339,118 @@ async function measureServer(beds: number, run: RunDb, server: Child) {
   };
 }
 
+// ------------------------------------------------------------------ overload
+
+interface Interval {
+  second: number;
+  phase: 'overload' | 'recovery';
+  connected: number;
+  acceptedPerS: number;
+  storedPerS: number;
+  refusedConnects: number;
+  loopP99Ms: number;
+  dashboardP99Ms: number | null;
+}
+
+async function runOverload(beds: number, run: RunDb) {
+  const server = startServerProc(run, null);
+  try {
+    const { httpPort, mqttPort } = await server.next<{ httpPort: number; mqttPort: number }>('ready', 600_000);
+    const base = `http://127.0.0.1:${httpPort}`;
+    run.beds = await provisionBeds(base, admin, run.beds, 2 * beds);
+    const displays = await WallDisplays.open(base, admin, run.beds.slice(0, 2 * beds));
+    const stepStart = new Date();
+    const dir = mkdtempSync(join(tmpdir(), 'wardpulse-load-'));
+    // Half A: the first B beds (what the node can take); half B: B more, the overload. Each half
+    // is its own load process, so the overload ends by stopping one of them.
+    const halves = [run.beds.slice(0, beds), run.beds.slice(beds, 2 * beds)].map((half, k) => {
+      const file = join(dir, `devices-${k}.json`);
+      writeFileSync(file, JSON.stringify(fleetOf(half, half.length)), { mode: 0o600 });
+      return startChild('./load-proc.ts', [`mqtt://127.0.0.1:${mqttPort}`, file, String(rate), args.scenario]);
+    });
+    const refusedKey = 'wardpulse_mqtt_connections_refused_total{reason="overloaded"}';
+    const received = (m: Metrics) => metric(m, 'wardpulse_readings_received_total{source="device"}');
+    const timeline: Interval[] = [];
+    let prev = await scrape(`${base}/metrics`);
+    const t0 = Date.now();
+    const sample = async (phase: Interval['phase']) => {
+      await sleep(1000);
+      const m = await scrape(`${base}/metrics`);
+      const lat = percentiles(displays.take());
+      timeline.push({
+        second: Math.round((Date.now() - t0) / 1000),
+        phase,
+        connected: metric(m, 'wardpulse_devices_connected'),
+        acceptedPerS: received(m) - received(prev),
+        storedPerS: metric(m, 'wardpulse_readings_stored_total') - metric(prev, 'wardpulse_readings_stored_total'),
+        refusedConnects: metric(m, refusedKey) - metric(prev, refusedKey),
+        loopP99Ms: Math.round(metric(m, 'wardpulse_event_loop_delay_p99_seconds') * 1000),
+        dashboardP99Ms: lat.p99,
+      });
+      const x = timeline.at(-1)!;
+      console.log(`  ${String(x.second).padStart(4)} s ${phase.padEnd(8)} connected ${x.connected}  accepted ${x.acceptedPerS}/s  stored ${x.storedPerS}/s  refused connects ${x.refusedConnects}  loop p99 ${x.loopP99Ms} ms  dashboard p99 ${x.dashboardP99Ms} ms`);
+      prev = m;
+    };
+    displays.recording = true;
+    // Overload: both halves connect and publish (the fleet's own connect storm included).
+    const overloadS = 60 + seconds;
+    while (Date.now() - t0 < overloadS * 1000) await sample('overload');
+    const stoppedB = halves[1]!.next<{ sent: number }>('stopped', 60_000);
+    halves[1]!.proc.send({ type: 'stop' });
+    const sentB = (await stoppedB).sent;
+    const t1 = Date.now();
+    while (Date.now() - t1 < 2 * seconds * 1000 + 30_000) await sample('recovery');
+    const stoppedA = halves[0]!.next<{ sent: number }>('stopped', 60_000);
+    halves[0]!.proc.send({ type: 'stop' });
+    const sentA = (await stoppedA).sent;
+    await Promise.all(halves.map((h) => h.stop()));
+    rmSync(dir, { recursive: true, force: true });
+    // Drain, then count: every reading a connected device sent is stored exactly once.
+    let m = await scrape(`${base}/metrics`);
+    for (const until = Date.now() + 60_000; Date.now() < until; ) {
+      m = await scrape(`${base}/metrics`);
+      if (metric(m, 'wardpulse_readings_stored_total') >= received(m)) break;
+      await sleep(200);
+    }
+    let sqlRows: number | null = null;
+    if (run.databaseUrl) {
+      const c = new pg.Client({ connectionString: run.databaseUrl });
+      await c.connect();
+      const r = await c.query<{ n: string }>(`SELECT count(DISTINCT (device_id, seq))::text AS n FROM vitals WHERE source = 'device' AND time >= $1`, [stepStart]);
+      sqlRows = Number(r.rows[0]?.n ?? 0);
+      await c.end();
+    }
+    displays.close();
+    const phase = (p: Interval['phase'], lastS?: number) => {
+      const xs = timeline.filter((x) => x.phase === p).slice(lastS ? -lastS : 0);
+      const avg = (f: (x: Interval) => number) => Math.round(xs.reduce((a, x) => a + f(x), 0) / Math.max(1, xs.length));
+      const max = (f: (x: Interval) => number | null) => Math.max(...xs.map((x) => f(x) ?? 0));
+      return { seconds: xs.length, connectedEnd: xs.at(-1)?.connected ?? 0, acceptedPerS: avg((x) => x.acceptedPerS), storedPerS: avg((x) => x.storedPerS), refusedConnects: xs.reduce((a, x) => a + x.refusedConnects, 0), loopP99MsMax: max((x) => x.loopP99Ms), dashboardP99MsMax: max((x) => x.dashboardP99Ms) };
+    };
+    const published = sentA + sentB;
+    const stored = metric(m, 'wardpulse_readings_stored_total');
+    return {
+      system: `wardpulse-${db}`,
+      capacityBeds: beds,
+      offeredBeds: 2 * beds,
+      published,
+      received: received(m),
+      stored,
+      sqlDistinctDeviceSeq: sqlRows,
+      loss: published - stored,
+      refusedConnectsTotal: metric(m, refusedKey),
+      overload: phase('overload'),
+      /** The last `seconds` of the overload: after the fleet's connect storm. */
+      overloadSteady: phase('overload', seconds),
+      recovery: phase('recovery'),
+      recoveredLast10s: phase('recovery', 10),
+      timeline,
+    };
+  } finally {
+    await server.stop(60_000);
+  }
+}
+
 // ------------------------------------------------------------------ run
 
 let embedded: EmbeddedPg | null = null;
@@ -361,6 +483,24 @@ function missedBars(row: Record<string, unknown>): string[] {
   // The displays must actually get the beds' updates (volatile vitals skipped on a busy socket count against this).
   if ((s.dashboardUpdatesPerPublished ?? 0) < 0.98) missed.push(`displays got ${s.dashboardUpdates} updates for ${s.publishedTotal} readings`);
   return missed;
+}
+
+if (args.overload) {
+  const beds = Number(args.overload);
+  console.log(`\n== overload: ${2 * beds} monitored beds offered to a node that carries ${beds}, then ${beds} again`);
+  let result: unknown;
+  try {
+    result = await runOverload(beds, run);
+  } finally {
+    await embedded?.destroy();
+    rmSync(run.dataDir, { recursive: true, force: true });
+  }
+  const { timeline, ...summary } = result as Awaited<ReturnType<typeof runOverload>>;
+  console.log(JSON.stringify(summary, null, 2));
+  const file = join(root, 'bench', 'results', `overload-${db}-${new Date().toISOString().slice(0, 16).replace(':', '')}.json`);
+  writeFileSync(file, JSON.stringify({ bench: 'overload', db, date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, machine: { cpus: cpus().length, model: cpus()[0]?.model }, ...(result as object) }, null, 2) + '\n');
+  console.log(`written ${file}`);
+  process.exit(0);
 }
 
 try {
