@@ -45,6 +45,8 @@ const { values: args } = parseArgs({
      * excess refused and counted, does latency stay bounded, does the node recover by itself?
      */
     overload: { type: 'string' },
+    /** MQTT_MAX_DEVICES of the server (its capacity in beds); default: no cap, admission control only. */
+    'max-devices': { type: 'string', default: '0' },
     /** Node flags of the server process, space-separated; the default is what `npm start` uses. */
     'server-node-flags': { type: 'string', default: '--max-semi-space-size=64' },
   },
@@ -162,9 +164,12 @@ async function runMosquitto(beds: number) {
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'set_tcp_nodelay true', 'max_queued_messages 1000000', 'persistence false', 'log_type error', ''].join('\n'));
   const broker = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Not installed (`apt-get install -y mosquitto`): this baseline reports an error, the run goes on.
+  const spawnFailed = new Promise<never>((_, reject) => broker.once('error', (err) => reject(new Error(`mosquitto: ${err.message}`))));
+  spawnFailed.catch(() => undefined);
   const killBroker = () => broker.kill('SIGTERM');
   process.once('exit', killBroker);
-  await sleep(500);
+  await Promise.race([sleep(500), spawnFailed]);
   const watcher = new Watcher();
   const sub = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: 'bench-subscriber', clean: true });
   await new Promise<void>((resolve, reject) => {
@@ -232,6 +237,7 @@ function startServerProc(run: RunDb, profDir: string | null): Child {
       // Every device connects from 127.0.0.1 here; the default (100 unauthenticated sockets per
       // address, issue 11) would refuse a fleet reconnecting at once as a flood from one address.
       MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS: '100000',
+      MQTT_MAX_DEVICES: args['max-devices'],
     },
     [...args['server-node-flags'].split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
   );

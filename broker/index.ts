@@ -72,6 +72,11 @@ export interface ConnectionLimits {
   maxUnauthenticatedPerAddress: number;
   /** Authenticated connections per device (its own and `{id}:{suffix}` ones). */
   maxConnectionsPerDevice: number;
+  /**
+   * Devices connected at once (MQTT_MAX_DEVICES): the node's measured capacity in beds; one more
+   * device gets CONNACK 3 like an overload. 0 = no fixed cap (admission control still applies).
+   */
+  maxDevices: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
@@ -79,6 +84,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxPreAuthBytes: DEFAULT_PACKET_LIMITS.maxPreAuthBytes,
   maxUnauthenticatedPerAddress: 100,
   maxConnectionsPerDevice: 4,
+  maxDevices: 0,
 };
 
 /**
@@ -165,8 +171,10 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       }
       // Overloaded: refuse before any work is spent on it (broker/admission.ts). A device that holds
       // a connection already is not marked offline by a second one being refused.
-      if (opts.admit && !opts.admit()) {
-        refuse(serverUnavailable(Refusal.overloaded), Refusal.overloaded);
+      const atCapacity = () => limits.maxDevices > 0 && deviceConns.size >= limits.maxDevices && !deviceConns.get(deviceId);
+      if ((opts.admit && !opts.admit()) || atCapacity()) {
+        const reason = atCapacity() ? Refusal.atCapacity : Refusal.overloaded;
+        refuse(serverUnavailable(reason), reason);
         if (!deviceConns.get(deviceId)) hooks.onOverloadRefused?.(deviceId);
         return;
       }
@@ -180,6 +188,12 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         // id already connected replaces that connection (session takeover), so it is let through.
         // (Counted for connections that came through acceptSocket, which uncounts them on close.)
         if (conn) {
+          // Checked again here: others may have been admitted while this one authenticated.
+          if (atCapacity()) {
+            refuse(serverUnavailable(Refusal.atCapacity), Refusal.atCapacity);
+            hooks.onOverloadRefused?.(deviceId);
+            return;
+          }
           const held = deviceConns.get(deviceId) ?? 0;
           if (held >= limits.maxConnectionsPerDevice && !byClientId.has(client.id)) {
             return refuse(notAuthorized(Refusal.tooManyForDevice), Refusal.tooManyForDevice);

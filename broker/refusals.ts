@@ -14,6 +14,8 @@ export const Refusal = {
   authError: 'authentication error',
   /** The node is overloaded (broker/admission.ts): CONNACK 3, the device retries later. */
   overloaded: 'server overloaded',
+  /** MQTT_MAX_DEVICES devices are connected: CONNACK 3, the device retries later. */
+  atCapacity: 'node at capacity',
   malformed: (detail: string) => `malformed packet: ${detail.slice(0, 120)}`,
 } as const;
 
@@ -26,6 +28,7 @@ export function refusalKind(reason: string): string {
   if (reason === Refusal.tooManyUnauthenticated) return 'too_many_unauthenticated';
   if (reason === Refusal.tooManyForDevice) return 'too_many_for_device';
   if (reason === Refusal.overloaded) return 'overloaded';
+  if (reason === Refusal.atCapacity) return 'at_capacity';
   if (reason.startsWith('packet too large')) return 'packet_too_large';
   if (reason.startsWith('too much data before authentication')) return 'preauth_bytes';
   if (reason.startsWith('malformed packet')) return 'malformed_packet';

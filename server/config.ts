@@ -79,6 +79,8 @@ const schema = z.object({
   MQTT_MAX_CONNECTIONS_PER_DEVICE: z.coerce.number().int().min(1).max(1000).default(4),
   /** Admission control (broker/admission.ts): event-loop delay p99 (ms) past which new device connections get CONNACK 3; 0 = off. */
   MQTT_ADMIT_MAX_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(250),
+  /** Devices connected at once, at most (the node's measured capacity in beds, bench/README.md); 0 = no cap. */
+  MQTT_MAX_DEVICES: z.coerce.number().int().min(0).max(1_000_000).default(0),
   /** … and how long (s) after the last overloaded sample they keep being refused. */
   MQTT_ADMIT_HOLD_S: z.coerce.number().int().min(1).max(600).default(5),
   DEVICE_AUTH_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),

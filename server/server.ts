@@ -311,6 +311,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       maxPreAuthBytes: config.MQTT_PREAUTH_MAX_BYTES,
       maxUnauthenticatedPerAddress: config.MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS,
       maxConnectionsPerDevice: config.MQTT_MAX_CONNECTIONS_PER_DEVICE,
+      maxDevices: config.MQTT_MAX_DEVICES,
     },
     hooks: {
       onVitals(deviceId, payload, topic, receivedAt) {

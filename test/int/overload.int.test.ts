@@ -42,3 +42,37 @@ describe.each<DbKind>(['pglite', 'postgres'])('admission control on %s', (kind) 
     expect(wrong?.code).toBe(3);
   });
 });
+
+describe.each<DbKind>(['pglite', 'postgres'])('a node sized by MQTT_MAX_DEVICES on %s', (kind) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack(kind, inject('pgUrl'), { MQTT_MAX_DEVICES: '1' });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('admits up to its capacity in devices, refuses the next with CONNACK 3, and admits it once a place is free', async () => {
+    const a = await stack.provision('CAP', '1');
+    const b = await stack.provision('CAP', '2');
+    const ca = await connectDevice(stack.mqttTcp, a.deviceId, a.secret);
+    const refused = await connectDevice(stack.mqttTcp, b.deviceId, b.secret).then(
+      () => null,
+      (e: Error & { code?: number }) => e,
+    );
+    expect(refused?.code).toBe(3);
+    const text = await (await fetch(`${stack.base}/metrics`)).text();
+    expect(text).toMatch(/^wardpulse_mqtt_connections_refused_total\{reason="at_capacity"\} [1-9]/m);
+    const alarm = await eventually(async () => {
+      const r = await stack.api('GET', `/api/alerts?patientId=${b.patientId}&state=open`);
+      return r.body.items?.find((x: { kind: string }) => x.kind === 'device-offline');
+    }, 5000, 'device-offline alarm for the refused bed');
+    expect(alarm.deviceId).toBe(b.deviceId);
+    // The connected device may still reconnect (a takeover of its own session).
+    const again = await connectDevice(stack.mqttTcp, a.deviceId, a.secret);
+    ca.end(true);
+    again.end(true);
+    const cb = await eventually(() => connectDevice(stack.mqttTcp, b.deviceId, b.secret).catch(() => null), 5000, 'admitted once a place is free');
+    cb.end(true);
+  });
+});
