@@ -374,7 +374,8 @@ async function runOverload(beds: number, run: RunDb) {
       writeFileSync(file, JSON.stringify(fleetOf(half, half.length)), { mode: 0o600 });
       return startChild('./load-proc.ts', [`mqtt://127.0.0.1:${mqttPort}`, file, String(rate), args.scenario]);
     });
-    const refusedKey = 'wardpulse_mqtt_connections_refused_total{reason="overloaded"}';
+    // Refused for load: admission control (overloaded) or the fixed cap (at capacity).
+    const refusedFor = (m: Metrics) => metric(m, 'wardpulse_mqtt_connections_refused_total{reason="overloaded"}') + metric(m, 'wardpulse_mqtt_connections_refused_total{reason="at_capacity"}');
     const received = (m: Metrics) => metric(m, 'wardpulse_readings_received_total{source="device"}');
     const timeline: Interval[] = [];
     let prev = await scrape(`${base}/metrics`);
@@ -389,7 +390,7 @@ async function runOverload(beds: number, run: RunDb) {
         connected: metric(m, 'wardpulse_devices_connected'),
         acceptedPerS: received(m) - received(prev),
         storedPerS: metric(m, 'wardpulse_readings_stored_total') - metric(prev, 'wardpulse_readings_stored_total'),
-        refusedConnects: metric(m, refusedKey) - metric(prev, refusedKey),
+        refusedConnects: refusedFor(m) - refusedFor(prev),
         loopP99Ms: Math.round(metric(m, 'wardpulse_event_loop_delay_p99_seconds') * 1000),
         dashboardP99Ms: lat.p99,
       });
@@ -444,7 +445,8 @@ async function runOverload(beds: number, run: RunDb) {
       stored,
       sqlDistinctDeviceSeq: sqlRows,
       loss: published - stored,
-      refusedConnectsTotal: metric(m, refusedKey),
+      refusedConnectsTotal: refusedFor(m),
+      maxDevices: Number(args['max-devices']),
       overload: phase('overload'),
       /** The last `seconds` of the overload: after the fleet's connect storm. */
       overloadSteady: phase('overload', seconds),
