@@ -14,7 +14,7 @@ import mqtt from 'mqtt';
 import pg from 'pg';
 import { io as ioClient } from 'socket.io-client';
 import { anonymousDevices, type FleetDevice } from '../simulator/fleet.ts';
-import { freePort, startEmbeddedPostgres, type EmbeddedPg } from '../test/helpers/postgres.ts';
+import { createTestDatabase, freePort, startEmbeddedPostgres, type EmbeddedPg } from '../test/helpers/postgres.ts';
 import { Watcher, WallDisplays, fleetOf, provisionBeds, WARD_SIZE, type Bed } from './beds.ts';
 import { histogramQuantile, metric, percentiles, procSampler, scrape, sleep, startChild, type Child, type Metrics } from './ingest-lib.ts';
 
@@ -206,14 +206,7 @@ interface RunDb {
 async function createRunDb(pgUrl: string | null): Promise<RunDb> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wardpulse-ingest-'));
   if (!pgUrl) return { dataDir, databaseUrl: undefined, beds: [] };
-  const name = `bench_${Date.now()}`;
-  const c = new pg.Client({ connectionString: pgUrl });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(pgUrl);
-  u.pathname = `/${name}`;
-  return { dataDir, databaseUrl: u.toString(), beds: [] };
+  return { dataDir, databaseUrl: (await createTestDatabase(pgUrl)).url, beds: [] };
 }
 
 /** The server in its own process on the run's database; with `profDir`, under --cpu-prof. */

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startChild, procSample, scrape, metric, type Child } from '../../bench/ingest-lib.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { connectDevice, publish } from '../helpers/stack.ts';
+import { fixedHeader } from '../helpers/mqtt-bytes.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rssMb = (pid: number) => procSample(pid).rssMb;
@@ -32,16 +33,8 @@ function oversizedConnect(port: number, maxBytes: number): Promise<number> {
       if (sent >= maxBytes) s.end();
     };
     s.on('connect', () => {
-      // Remaining Length 250 MB as a 4-byte varint (MQTT 3.1.1 §2.2.3), type CONNECT.
-      let n = 250 * 1024 * 1024;
-      const len: number[] = [];
-      do {
-        let b = n % 128;
-        n = Math.floor(n / 128);
-        if (n > 0) b |= 0x80;
-        len.push(b);
-      } while (n > 0);
-      s.write(Buffer.from([0x10, ...len]));
+      // A CONNECT declaring a Remaining Length of 250 MB (a 4-byte varint).
+      s.write(fixedHeader(1, 250 * 1024 * 1024));
       pump();
     });
     s.on('error', () => undefined);
