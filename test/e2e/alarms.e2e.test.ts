@@ -134,13 +134,17 @@ describe.skipIf(!haveBrowser)('alarm desk in headless Chromium', () => {
     // Silence bed 1's acknowledged alarm from the page (legal from acknowledged)
     await page.goto(`${stack.base}/patient/${bed1.patientId}`);
     const btn = page.getByRole('button', { name: /^Silence 2 min bed 1: NEWS2/ });
-    await expect.poll(() => btn.getAttribute('aria-disabled'), { timeout: 10_000 }).toBe('false');
+    // Each read inside a poll gets its own short timeout: a locator read otherwise waits up to the
+    // default action timeout for its element, and one such wait on a busy CI box outlasted the test.
+    await expect.poll(() => btn.getAttribute('aria-disabled', { timeout: 2000 }).catch(() => null), { timeout: 20_000 }).toBe('false');
     await btn.click();
-    await expect.poll(() => page.locator('wp-patient-panel li.active-alarm[data-state="silenced"] .state').first().textContent(), { timeout: 5000 }).toMatch(/^silenced [12]:\d\d$/);
+    await expect
+      .poll(() => page.locator('wp-patient-panel li.active-alarm[data-state="silenced"] .state').first().textContent({ timeout: 2000 }).catch(() => ''), { timeout: 10_000 })
+      .toMatch(/^silenced [12]:\d\d$/);
     await page.screenshot({ path: `${OUT}alarms-06-patient-panel.png` });
     await page.getByRole('link', { name: `← Ward ${WARD}` }).click();
     await page.waitForURL(`**/ward/${WARD}`);
-    await expect.poll(() => tile('1').locator('.silenced .countdown').textContent().catch(() => ''), { timeout: 5000 }).toMatch(/^[12]:\d\d$/);
+    await expect.poll(() => tile('1').locator('.silenced .countdown').textContent({ timeout: 2000 }).catch(() => ''), { timeout: 10_000 }).toMatch(/^[12]:\d\d$/);
     expect(await tile('1').getAttribute('class')).not.toContain('flash');
     expect(await tile('1').getAttribute('data-priority')).toBe('high');
     await page.screenshot({ path: `${OUT}alarms-07-ward-silenced.png` });
