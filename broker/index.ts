@@ -201,11 +201,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
           deviceConns.set(deviceId, held + 1);
           conn.deviceId = deviceId;
           conn.clientId = client.id;
-          // Session takeover [MQTT-3.1.4-2]: the connection that held this client id is closed
-          // here, not left to aedes alone (two takeovers racing in aedes can leave one open).
-          const previous = byClientId.get(client.id);
           byClientId.set(client.id, conn);
-          if (previous && previous !== conn) previous.stream.destroy();
           authenticated(conn);
         }
         deviceOf.set(client, deviceId);
@@ -310,22 +306,17 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     }
   }
 
-  // A device's connections are counted from aedes's clientReady to the close of its socket (which
-  // always comes, once). Not to aedes's clientDisconnect: aedes emits it only while its registry
-  // still holds that client id, and in a reconnect storm two takeovers of one id can leave a
-  // connection that never gets one — counted for ever, and its device never announced offline
-  // (bench/README.md: 5,055 connections counted for 5,000 devices).
   aedes.on('clientReady', (client) => {
     const deviceId = deviceOf.get(client);
-    const conn = conns.get(client.conn as Duplex);
-    if (!deviceId || !conn || conn.ready || conn.stream.destroyed) return;
-    conn.ready = true;
+    if (!deviceId) return;
     connections.set(deviceId, (connections.get(deviceId) ?? 0) + 1);
     connectedCount++;
     hooks.onConnectionsChanged?.(connectedCount);
     hooks.onStatus(deviceId, 'online', Date.now(), 'connected');
   });
-  function deviceConnectionClosed(deviceId: string): void {
+  aedes.on('clientDisconnect', (client) => {
+    const deviceId = deviceOf.get(client);
+    if (!deviceId) return;
     const left = (connections.get(deviceId) ?? 1) - 1;
     if (left <= 0) {
       connections.delete(deviceId);
@@ -339,7 +330,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       // Keep the retained status truthful for anyone who subscribes later.
       if (!aedes.closed) aedes.publish({ cmd: 'publish', topic: statusTopic(deviceId), payload: Buffer.from('offline'), qos: 1, retain: true, dup: false }, () => undefined);
     }
-  }
+  });
   // Socket-level noise (resets, timeouts) is not the device's fault; anything else is a packet
   // the parser or a handler refused, and the connection is closed for it ([MQTT-4.8.0-1]).
   const socketNoise = /ECONNRESET|EPIPE|ETIMEDOUT|write after end|connection closed|keep ?alive timeout|connect timeout/i;
@@ -419,7 +410,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     unauthenticated.set(address, pendingHere + 1);
     unauthenticatedCount++;
     hooks.onUnauthenticatedChanged?.(unauthenticatedCount);
-    const conn: Conn = { stream, address, guard: new PacketGuard(packetLimits), pending: true, refused: false, deviceId: null, clientId: null, ready: false, timer: null };
+    const conn: Conn = { stream, address, guard: new PacketGuard(packetLimits), pending: true, refused: false, deviceId: null, clientId: null, timer: null };
     conns.set(stream, conn);
     conn.timer = setTimeout(() => refuseConn(conn, Refusal.authTimeout), limits.authTimeoutMs);
     stream.once('close', () => {
@@ -430,7 +421,6 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         const left = (deviceConns.get(conn.deviceId) ?? 1) - 1;
         if (left <= 0) deviceConns.delete(conn.deviceId);
         else deviceConns.set(conn.deviceId, left);
-        if (conn.ready) deviceConnectionClosed(conn.deviceId);
       }
     });
     aedes.handle(stream, req);
@@ -499,8 +489,6 @@ interface Conn {
   /** The device it authenticated as (counted per device until the socket closes). */
   deviceId: string | null;
   clientId: string | null;
-  /** aedes said clientReady for it: counted among the device's connections until the socket closes. */
-  ready: boolean;
   /** The authentication deadline. */
   timer: NodeJS.Timeout | null;
 }
