@@ -172,12 +172,12 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       // Overloaded: refuse before any work is spent on it (broker/admission.ts). A device that holds
       // a connection already is not marked offline by a second one being refused.
       const atCapacity = () => limits.maxDevices > 0 && deviceConns.size >= limits.maxDevices && !deviceConns.get(deviceId);
-      if ((opts.admit && !opts.admit()) || atCapacity()) {
-        const reason = atCapacity() ? Refusal.atCapacity : Refusal.overloaded;
+      const refuseForLoad = (reason: string) => {
         refuse(serverUnavailable(reason), reason);
         if (!deviceConns.get(deviceId)) hooks.onOverloadRefused?.(deviceId);
-        return;
-      }
+      };
+      if (atCapacity()) return refuseForLoad(Refusal.atCapacity);
+      if (opts.admit && !opts.admit()) return refuseForLoad(Refusal.overloaded);
       // A certificate whose CN is the device id authenticates it; one that does not verify or names
       // another device is refused; none falls back to the secret unless one is required.
       const cert = clientCertVerdict(peer, deviceId, opts.clientCertRequired ?? false);
@@ -189,11 +189,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         // (Counted for connections that came through acceptSocket, which uncounts them on close.)
         if (conn) {
           // Checked again here: others may have been admitted while this one authenticated.
-          if (atCapacity()) {
-            refuse(serverUnavailable(Refusal.atCapacity), Refusal.atCapacity);
-            hooks.onOverloadRefused?.(deviceId);
-            return;
-          }
+          if (atCapacity()) return refuseForLoad(Refusal.atCapacity);
           const held = deviceConns.get(deviceId) ?? 0;
           if (held >= limits.maxConnectionsPerDevice && !byClientId.has(client.id)) {
             return refuse(notAuthorized(Refusal.tooManyForDevice), Refusal.tooManyForDevice);
@@ -306,31 +302,40 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     }
   }
 
+  // A device's connections are counted from aedes's clientReady to the close of its socket (which
+  // always comes, once), and it is announced offline when its last authenticated socket closes.
+  // Not by aedes's clientDisconnect: aedes emits it only while its registry holds that client id,
+  // and two takeovers of one id racing in a reconnect storm leave a connection that never gets one
+  // — counted for ever, its device never announced offline (bench/README.md). A takeover under way
+  // keeps the device's authenticated count above zero, so it is not announced offline in between.
   aedes.on('clientReady', (client) => {
     const deviceId = deviceOf.get(client);
-    if (!deviceId) return;
+    const conn = conns.get(client.conn as Duplex);
+    if (!deviceId || !conn || conn.ready || conn.stream.destroyed) return;
+    conn.ready = true;
     connections.set(deviceId, (connections.get(deviceId) ?? 0) + 1);
     connectedCount++;
     hooks.onConnectionsChanged?.(connectedCount);
     hooks.onStatus(deviceId, 'online', Date.now(), 'connected');
   });
-  aedes.on('clientDisconnect', (client) => {
-    const deviceId = deviceOf.get(client);
-    if (!deviceId) return;
-    const left = (connections.get(deviceId) ?? 1) - 1;
-    if (left <= 0) {
-      connections.delete(deviceId);
-      limiter.forget(deviceId);
+  function deviceSocketClosed(conn: Conn & { deviceId: string }): void {
+    const { deviceId } = conn;
+    const authenticatedLeft = (deviceConns.get(deviceId) ?? 1) - 1;
+    if (authenticatedLeft <= 0) deviceConns.delete(deviceId);
+    else deviceConns.set(deviceId, authenticatedLeft);
+    if (conn.ready) {
+      const left = (connections.get(deviceId) ?? 1) - 1;
+      if (left <= 0) connections.delete(deviceId);
+      else connections.set(deviceId, left);
+      connectedCount = Math.max(0, connectedCount - 1);
+      hooks.onConnectionsChanged?.(connectedCount);
     }
-    else connections.set(deviceId, left);
-    connectedCount = Math.max(0, connectedCount - 1);
-    hooks.onConnectionsChanged?.(connectedCount);
-    if (left <= 0) {
-      hooks.onStatus(deviceId, 'offline', Date.now(), 'connection closed');
-      // Keep the retained status truthful for anyone who subscribes later.
-      if (!aedes.closed) aedes.publish({ cmd: 'publish', topic: statusTopic(deviceId), payload: Buffer.from('offline'), qos: 1, retain: true, dup: false }, () => undefined);
-    }
-  });
+    if (authenticatedLeft > 0) return;
+    limiter.forget(deviceId);
+    hooks.onStatus(deviceId, 'offline', Date.now(), 'connection closed');
+    // Keep the retained status truthful for anyone who subscribes later.
+    if (!aedes.closed) aedes.publish({ cmd: 'publish', topic: statusTopic(deviceId), payload: Buffer.from('offline'), qos: 1, retain: true, dup: false }, () => undefined);
+  }
   // Socket-level noise (resets, timeouts) is not the device's fault; anything else is a packet
   // the parser or a handler refused, and the connection is closed for it ([MQTT-4.8.0-1]).
   const socketNoise = /ECONNRESET|EPIPE|ETIMEDOUT|write after end|connection closed|keep ?alive timeout|connect timeout/i;
@@ -410,18 +415,14 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     unauthenticated.set(address, pendingHere + 1);
     unauthenticatedCount++;
     hooks.onUnauthenticatedChanged?.(unauthenticatedCount);
-    const conn: Conn = { stream, address, guard: new PacketGuard(packetLimits), pending: true, refused: false, deviceId: null, clientId: null, timer: null };
+    const conn: Conn = { stream, address, guard: new PacketGuard(packetLimits), pending: true, refused: false, deviceId: null, clientId: null, ready: false, timer: null };
     conns.set(stream, conn);
     conn.timer = setTimeout(() => refuseConn(conn, Refusal.authTimeout), limits.authTimeoutMs);
     stream.once('close', () => {
       if (conn.timer) clearTimeout(conn.timer);
       leavePending(conn);
       if (conn.clientId !== null && byClientId.get(conn.clientId) === conn) byClientId.delete(conn.clientId);
-      if (conn.deviceId !== null) {
-        const left = (deviceConns.get(conn.deviceId) ?? 1) - 1;
-        if (left <= 0) deviceConns.delete(conn.deviceId);
-        else deviceConns.set(conn.deviceId, left);
-      }
+      if (conn.deviceId !== null) deviceSocketClosed(conn as Conn & { deviceId: string });
     });
     aedes.handle(stream, req);
     // Attached after aedes's 'readable' listener, a 'data' listener does not switch the stream to
@@ -489,6 +490,8 @@ interface Conn {
   /** The device it authenticated as (counted per device until the socket closes). */
   deviceId: string | null;
   clientId: string | null;
+  /** aedes said clientReady for it: among the device's live connections until the socket closes. */
+  ready: boolean;
   /** The authentication deadline. */
   timer: NodeJS.Timeout | null;
 }
