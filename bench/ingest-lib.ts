@@ -109,6 +109,16 @@ export async function scrape(url: string): Promise<Metrics> {
 }
 
 export const metric = (m: Metrics, key: string) => m.get(key) ?? 0;
+/** Sum of a metric family over its label sets, optionally only those whose labels include `labels`. */
+export function metricSum(m: Metrics, name: string, labels: string[] = []): number {
+  let sum = 0;
+  for (const [key, v] of m) {
+    if (key !== name && !key.startsWith(`${name}{`)) continue;
+    if (labels.length > 0 && !labels.some((l) => key.includes(l))) continue;
+    sum += v;
+  }
+  return sum;
+}
 
 /** Quantile of a histogram's growth between two scrapes, as the upper bound of its bucket. */
 export function histogramQuantile(before: Metrics, after: Metrics, name: string, labels: string, q: number): number | null {

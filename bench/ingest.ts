@@ -16,7 +16,7 @@ import { io as ioClient } from 'socket.io-client';
 import { anonymousDevices, type FleetDevice } from '../simulator/fleet.ts';
 import { createTestDatabase, freePort, startEmbeddedPostgres, type EmbeddedPg } from '../test/helpers/postgres.ts';
 import { Watcher, WallDisplays, fleetOf, provisionBeds, WARD_SIZE, type Bed } from './beds.ts';
-import { histogramQuantile, metric, percentiles, procSampler, scrape, sleep, startChild, type Child, type Metrics } from './ingest-lib.ts';
+import { histogramQuantile, metric, metricSum, percentiles, procSampler, scrape, sleep, startChild, type Child, type Metrics } from './ingest-lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -334,7 +334,7 @@ async function measureServer(beds: number, run: RunDb, server: Child) {
     dashboardUpdatesPerPublished: publishedTotal > 0 ? Math.round((displays.received / publishedTotal) * 1000) / 1000 : null,
     alertsPushed: displays.alerts,
     scoresPushed: displays.scores,
-    alertsRaised: [...mDrained].filter(([k]) => k.startsWith('wardpulse_alerts_raised_total')).reduce((a, [, v]) => a + v, 0),
+    alertsRaised: metricSum(mDrained, 'wardpulse_alerts_raised_total'),
   };
 }
 
@@ -368,7 +368,7 @@ async function runOverload(beds: number, run: RunDb) {
       return startChild('./load-proc.ts', [`mqtt://127.0.0.1:${mqttPort}`, file, String(rate), args.scenario]);
     });
     // Refused for load: admission control (overloaded) or the fixed cap (at capacity).
-    const refusedFor = (m: Metrics) => metric(m, 'wardpulse_mqtt_connections_refused_total{reason="overloaded"}') + metric(m, 'wardpulse_mqtt_connections_refused_total{reason="at_capacity"}');
+    const refusedFor = (m: Metrics) => metricSum(m, 'wardpulse_mqtt_connections_refused_total', ['reason="overloaded"', 'reason="at_capacity"']);
     const received = (m: Metrics) => metric(m, 'wardpulse_readings_received_total{source="device"}');
     const timeline: Interval[] = [];
     let prev = await scrape(`${base}/metrics`);
