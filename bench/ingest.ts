@@ -373,16 +373,21 @@ async function runOverload(beds: number, run: RunDb) {
     const timeline: Interval[] = [];
     let prev = await scrape(`${base}/metrics`);
     const t0 = Date.now();
+    let prevAt = t0;
     const sample = async (phase: Interval['phase']) => {
       await sleep(1000);
       const m = await scrape(`${base}/metrics`);
+      // Rates over the time between the two scrapes: on a saturated box a "second" runs long.
+      const now = Date.now();
+      const perS = (x: number) => Math.round(x / Math.max(0.001, (now - prevAt) / 1000));
+      prevAt = now;
       const lat = percentiles(displays.take());
       timeline.push({
         second: Math.round((Date.now() - t0) / 1000),
         phase,
         connected: metric(m, 'wardpulse_devices_connected'),
-        acceptedPerS: received(m) - received(prev),
-        storedPerS: metric(m, 'wardpulse_readings_stored_total') - metric(prev, 'wardpulse_readings_stored_total'),
+        acceptedPerS: perS(received(m) - received(prev)),
+        storedPerS: perS(metric(m, 'wardpulse_readings_stored_total') - metric(prev, 'wardpulse_readings_stored_total')),
         refusedConnects: refusedFor(m) - refusedFor(prev),
         loopP99Ms: Math.round(metric(m, 'wardpulse_event_loop_delay_p99_seconds') * 1000),
         dashboardP99Ms: lat.p99,

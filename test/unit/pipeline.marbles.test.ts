@@ -3,11 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
 import type { Observable } from 'rxjs';
-import type { RunHelpers } from 'rxjs/internal/testing/TestScheduler';
 import { coalesceVitals, monitorPatients, type MonitorInput, type PatientContext } from '../../server/pipeline/operators.ts';
 import { AlarmEngine } from '../../server/pipeline/alarms/engine.ts';
 import type { Alarm } from '../../server/pipeline/alarms/model.ts';
 import type { Reading, VitalValues } from '../../server/pipeline/vitals.ts';
+
+/** The helpers TestScheduler.run hands its callback (public API, not rxjs/internal). */
+type RunHelpers = Parameters<Parameters<TestScheduler['run']>[0]>[0];
 
 const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
