@@ -1,19 +1,28 @@
-import { configDefaults, defineConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 
-// The fault-injection suite (test/faults) takes minutes: `npm run test:faults` runs it alone
-// (`vitest run --dir test/faults`); the default run leaves it out.
-const faults = process.argv.some((a) => a.replace(/\\/g, '/').replace(/\/$/, '').endsWith('test/faults'));
+// One Vitest project per kind of test (`vitest run --project <name>`):
+// - unit: pure logic, no I/O; web: the dashboard's components in happy-dom;
+// - int: real servers, MQTT and Socket.IO clients, both database drivers;
+// - e2e: the dashboard in headless Chromium against a real server;
+// - faults: fault injection (kills, floods, slow clients) — minutes; `npm run test:faults`.
+// `npm test` runs the first four; `.ci/run` runs `npm test` and then the faults.
+// Only the projects that need PostgreSQL start it (test/helpers/global-setup.ts: inject('pgUrl')).
+const withPostgres = ['test/helpers/global-setup.ts'];
 
 export default defineConfig({
   test: {
-    include: faults ? ['**/*.test.ts'] : ['test/**/*.test.ts'],
-    exclude: faults ? configDefaults.exclude : [...configDefaults.exclude, 'test/faults/**'],
-    globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration files start real servers and databases: two at a time fits the 2-core box.
     maxWorkers: 2,
     pool: 'forks',
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'web', include: ['test/web/**/*.test.ts'] } },
+      { extends: true, test: { name: 'int', include: ['test/int/**/*.test.ts'], globalSetup: withPostgres } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
+      { extends: true, test: { name: 'faults', include: ['test/faults/**/*.test.ts'], globalSetup: withPostgres } },
+    ],
   },
 });

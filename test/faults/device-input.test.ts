@@ -77,7 +77,11 @@ describe('device faults', () => {
     const floodRows = await stored(flood.deviceId);
     expect(floodRows.n).toBeGreaterThan(0);
     expect(floodRows.n).toBeLessThan(floodSeq / 10);
-    const errs = await errorsOf(flood.deviceId);
+    // The disconnect's row is the last one written: the errors writer flushes in batches, so wait for it.
+    const errs = await eventually(async () => {
+      const rows = await errorsOf(flood.deviceId);
+      return rows.some((e) => /rate limit exceeded.*disconnected/.test(e.reason)) ? rows : null;
+    }, 10_000, 'the disconnect recorded');
     const limited = errs.filter((e) => /rate limit exceeded/.test(e.reason));
     // One row per second of flooding at most, plus the disconnect.
     expect(limited.length).toBeGreaterThanOrEqual(8);
