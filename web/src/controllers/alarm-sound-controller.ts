@@ -37,8 +37,13 @@ export interface AlarmSoundOptions {
 
 /** Output level of every pulse (IEC 60601-1-8 table 3: all pulses within 10 dB; here equal). */
 const LEVEL = 0.6;
-/** The first burst starts this long after the decision, s (time to schedule its nodes). */
-const START_DELAY_S = 0.05;
+/**
+ * The first burst starts this long after the decision, s: time to schedule its nodes, and margin
+ * for the audio clock, which advances in render chunks even within one task — with 50 ms, a busy
+ * machine's clock passed the first pulse's start while the burst was being scheduled, so it sounded
+ * 20 ms late and the burst's pulse spacing (IEC 60601-1-8 table 4) was off.
+ */
+const START_DELAY_S = 0.15;
 /** Bursts are put on the audio clock this far ahead of their start, s. */
 const LOOKAHEAD_S = 1.5;
 /** Stopping fades out over this long, s: "at once" without a click in the speaker. */
