@@ -320,13 +320,9 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   });
   function deviceSocketClosed(conn: Conn & { deviceId: string }): void {
     const { deviceId } = conn;
-    const authenticatedLeft = (deviceConns.get(deviceId) ?? 1) - 1;
-    if (authenticatedLeft <= 0) deviceConns.delete(deviceId);
-    else deviceConns.set(deviceId, authenticatedLeft);
+    const authenticatedLeft = countDown(deviceConns, deviceId);
     if (conn.ready) {
-      const left = (connections.get(deviceId) ?? 1) - 1;
-      if (left <= 0) connections.delete(deviceId);
-      else connections.set(deviceId, left);
+      countDown(connections, deviceId);
       connectedCount = Math.max(0, connectedCount - 1);
       hooks.onConnectionsChanged?.(connectedCount);
     }
@@ -382,9 +378,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   function leavePending(conn: Conn): void {
     if (!conn.pending) return;
     conn.pending = false;
-    const left = (unauthenticated.get(conn.address) ?? 1) - 1;
-    if (left <= 0) unauthenticated.delete(conn.address);
-    else unauthenticated.set(conn.address, left);
+    countDown(unauthenticated, conn.address);
     unauthenticatedCount--;
     hooks.onUnauthenticatedChanged?.(unauthenticatedCount);
   }
@@ -494,6 +488,14 @@ interface Conn {
   ready: boolean;
   /** The authentication deadline. */
   timer: NodeJS.Timeout | null;
+}
+
+/** One less of `key`: its count, dropped from the map at zero (never below). Returns what is left. */
+function countDown(counts: Map<string, number>, key: string): number {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left <= 0) counts.delete(key);
+  else counts.set(key, left);
+  return Math.max(0, left);
 }
 
 function remoteOf(client: Client): string | undefined {
