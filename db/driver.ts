@@ -30,6 +30,8 @@ export class DbError extends Error {
     message: string,
     readonly code?: string,
     readonly detail?: string,
+    /** The constraint a refusal names (23505, 23503, 23514, 23P01): matched by name, never by message. */
+    readonly constraint?: string,
   ) {
     super(message);
     this.name = 'DbError';
@@ -38,8 +40,14 @@ export class DbError extends Error {
 
 // ---------------------------------------------------------------- node-postgres
 
-// int8 and numeric come back as strings by default; our schema only uses them for counters.
+// Driver differences normalised here, once, identically in both drivers (the PGlite worker sets
+// the same parsers): int8 and numeric as numbers (counters and money in minor units … never
+// beyond 2^53), a date as its 'YYYY-MM-DD' text (node-postgres would make a local-midnight Date,
+// which can shift a day), json/jsonb parsed, timestamptz as a Date (rows.ts `iso` turns it into
+// the API's ISO 8601 text).
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
 export function createPgDriver(url: string, log: Logger, poolSize = 4): Driver {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
@@ -52,8 +60,8 @@ export function createPgDriver(url: string, log: Logger, poolSize = 4): Driver {
       const r = Array.isArray(res) ? (res[res.length - 1] as pg.QueryResult) : res;
       return { rows: (r?.rows ?? []) as T[], rowCount: r?.rowCount ?? r?.rows?.length ?? 0 };
     } catch (err) {
-      const e = err as { message: string; code?: string; detail?: string };
-      throw new DbError(e.message, e.code, e.detail);
+      const e = err as { message: string; code?: string; detail?: string; constraint?: string };
+      throw new DbError(e.message, e.code, e.detail, e.constraint);
     }
   };
   return {
@@ -93,7 +101,7 @@ interface WorkerReply {
   id: number;
   ok: boolean;
   result?: unknown;
-  error?: { message: string; code?: string; detail?: string };
+  error?: { message: string; code?: string; detail?: string; constraint?: string };
 }
 
 export async function createPgliteDriver(dataDir: string, log: Logger): Promise<Driver> {
@@ -107,7 +115,7 @@ export async function createPgliteDriver(dataDir: string, log: Logger): Promise<
     if (!p) return;
     pending.delete(msg.id);
     if (msg.ok) p.resolve(msg.result);
-    else p.reject(new DbError(msg.error?.message ?? 'pglite error', msg.error?.code, msg.error?.detail));
+    else p.reject(new DbError(msg.error?.message ?? 'pglite error', msg.error?.code, msg.error?.detail, msg.error?.constraint));
   });
   const failAll = (err: Error) => {
     dead = err;

@@ -11,7 +11,9 @@ let db = null;
 async function handle(msg) {
   switch (msg.op) {
     case 'open':
-      db = await PGlite.create({ dataDir: msg.dataDir, extensions: { timescaledb } });
+      // The same type normalisation as the node-postgres driver (driver.ts): int8 and numeric as
+      // numbers, a date as its 'YYYY-MM-DD' text.
+      db = await PGlite.create({ dataDir: msg.dataDir, extensions: { timescaledb }, parsers: { 20: Number, 1700: Number, 1082: (v) => v } });
       // Load TimescaleDB's loader before anything else touches it: on a reopened data dir,
       // loading it lazily (first function call) leaves its TSL module (compression, continuous
       // aggregates, policies) unregistered and every such call fails with a "license" error.
@@ -40,7 +42,7 @@ parentPort.on('message', (msg) => {
       parentPort.postMessage({
         id: msg.id,
         ok: false,
-        error: { message: err?.message ?? String(err), code: err?.code, detail: err?.detail },
+        error: { message: err?.message ?? String(err), code: err?.code, detail: err?.detail, constraint: err?.constraint },
       }),
   );
 });

@@ -16,6 +16,7 @@ import { patientReportRoutes, reportRoutes } from '../records/reports.routes.ts'
 import { resourceRoutes } from '../records/resource.ts';
 import { doctorSpec, historySpec, patientSpec, staffSpec, stockItemSpec } from '../records/specs.ts';
 import { DOCS_CSS, buildOpenApi, docsPage } from './openapi.ts';
+import { RouteRegistry } from './route.ts';
 import { securityHeaders } from './security-headers.ts';
 import { AppError, Errors } from '../errors.ts';
 import { appointmentRoutes, scheduleRoutes } from '../records/appointments.routes.ts';
@@ -30,6 +31,8 @@ const WEB_PUBLIC = fileURLToPath(new URL('../../web/public/', import.meta.url));
 
 export function buildApp(ctx: AppContext): express.Express {
   const app = express();
+  // This app's route declarations: they serve, validate and document (route.ts, openapi.ts).
+  const routes = new RouteRegistry(ctx);
   app.disable('x-powered-by');
   // CSP, no framing, nosniff, no referrer; HSTS under TLS (security-headers.ts).
   app.use(securityHeaders({ https: ctx.policy.https }));
@@ -55,18 +58,19 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use('/api/auth', authRoutes(ctx));
   app.use('/api/users', authenticate(ctx), userRoutes(ctx));
   app.get('/api/openapi.json', (_req, res) => {
-    res.json(buildOpenApi());
+    res.json(buildOpenApi(routes.routes));
   });
   app.get('/api/docs', (_req, res) => {
-    res.type('html').send(docsPage());
+    res.type('html').send(docsPage(routes.routes));
   });
   // The docs page's style as a file: the CSP allows no inline style.
   app.get('/api/docs.css', (_req, res) => {
     res.type('css').send(DOCS_CSS);
   });
-  app.use('/api/patients', authenticate(ctx), resourceRoutes(patientSpec, ctx), patientRoutes(ctx));
+  app.use(routes.router(resourceRoutes(patientSpec, ctx)));
+  app.use('/api/patients', authenticate(ctx), patientRoutes(ctx));
   app.use('/api/stock', stockRoutes(ctx)); // before the generic item CRUD: '/low' is not an id; authenticates per route
-  for (const spec of [doctorSpec, staffSpec, historySpec, stockItemSpec]) app.use(`/api/${spec.name}`, authenticate(ctx), resourceRoutes(spec, ctx));
+  for (const spec of [doctorSpec, staffSpec, historySpec, stockItemSpec]) app.use(routes.router(resourceRoutes(spec, ctx)));
   app.use('/api/devices', authenticate(ctx), deviceRoutes(ctx));
   app.use('/api/patients', authenticate(ctx), familyRoutes(ctx));
   app.use('/api/patients', authenticate(ctx), patientReportRoutes(ctx));

@@ -12,11 +12,12 @@ import type { PatientsCache } from '../patients-cache.ts';
 import type { LiveState } from '../realtime/live-state.ts';
 import type { Reading } from '../pipeline/vitals.ts';
 import type { AuditEntry, Patient } from '../../db/records.ts';
-import type { Actor, AlarmAction } from '../pipeline/alarms/model.ts';
+import type { Actor as AlarmActor, AlarmAction } from '../pipeline/alarms/model.ts';
 import type { AlertEvent } from '../realtime/events.ts';
 import type { QueueChannel } from '../realtime/io.ts';
 import { Errors } from '../errors.ts';
 import type { PaymentGateway } from '../records/payment-provider.ts';
+import type { Actor } from '../records/repository.ts';
 
 export interface AppContext {
   /** Queue calls for the display pages (Socket.IO room `queue:{doctorId}`). */
@@ -39,7 +40,7 @@ export interface AppContext {
   /** An account's access changed (a kiosk's wards): its live connections end; returns how many. */
   onAccessChanged(userId: string): number;
   /** Acknowledge, silence or resolve an open alarm; throws ERR_NOT_FOUND or ERR_CONFLICT. */
-  actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): AlertEvent;
+  actOnAlarm(id: string, action: AlarmAction, actor: AlarmActor, comment: string | null): AlertEvent;
   /** True when the broker listens and the database answers. */
   ready(): Promise<{ database: boolean; broker: boolean }>;
   /** Edge policy from the configuration (docs/security.md). */
@@ -90,6 +91,11 @@ export function allow(permission: Permission): RequestHandler {
     if (!can(req.user.role, permission)) return next(Errors.forbidden(`role '${req.user.role}' lacks permission '${permission}'`));
     next();
   };
+}
+
+/** Who is asking, for the repositories' scope and audit (records/repository.ts). */
+export function actorOf(req: Request): Actor {
+  return { user: req.user!, ip: req.ip ?? null };
 }
 
 export function auditOf(req: Request, action: string, resource: string, resourceId: string | null, patientId: string | null, details?: unknown): AuditEntry {

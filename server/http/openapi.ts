@@ -1,9 +1,11 @@
 // The OpenAPI 3.1 document, generated from the same zod schemas that validate the requests.
-// Routes describe themselves with describeRoute(); GET /api/openapi.json serves the result and
-// GET /api/docs a self-contained page listing every endpoint (no assets from the network).
+// Built from the app's route declarations (route.ts), the same objects that validate and serve;
+// GET /api/openapi.json serves the result and GET /api/docs a self-contained page listing every
+// endpoint (no assets from the network).
 import { z } from 'zod';
 import type { Permission } from '../auth/permissions.ts';
 import { PERMISSIONS } from '../auth/permissions.ts';
+import type { Route } from './route.ts';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'delete' | 'patch';
@@ -18,11 +20,24 @@ export interface RouteDoc {
   public?: boolean;
 }
 
-const routes = new Map<string, RouteDoc>();
+const legacy = new Map<string, RouteDoc>();
 
+/** @deprecated declare the route with defineRoute (route.ts); kept while route files move over. */
 export function describeRoute(doc: RouteDoc): void {
-  routes.set(`${doc.method} ${doc.path}`, doc);
+  legacy.set(`${doc.method} ${doc.path}`, doc);
 }
+
+const docOf = (r: Route): RouteDoc => ({
+  method: r.method,
+  path: r.path,
+  tag: r.tag,
+  summary: r.summary,
+  permission: r.permission === 'public' || r.permission === 'authenticated' ? null : r.permission,
+  public: r.permission === 'public',
+  query: r.query as z.ZodType | undefined,
+  body: r.body as z.ZodType | undefined,
+  status: r.status,
+});
 
 function schemaOf(s: z.ZodType): Record<string, unknown> {
   try {
@@ -32,9 +47,11 @@ function schemaOf(s: z.ZodType): Record<string, unknown> {
   }
 }
 
-export function buildOpenApi(): Record<string, unknown> {
+export function buildOpenApi(declared: readonly Route[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const d of [...routes.values()].sort((a, b) => a.path.localeCompare(b.path))) {
+  const docs = new Map(legacy);
+  for (const r of declared) docs.set(`${r.method} ${r.path}`, docOf(r));
+  for (const d of [...docs.values()].sort((a, b) => a.path.localeCompare(b.path))) {
     const params = [...d.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     const query = d.query ? schemaOf(d.query) : null;
     const queryParams = query?.properties
@@ -87,8 +104,8 @@ export const DOCS_CSS = `body{font:15px/1.5 system-ui,sans-serif;background:#0b1
 .d{color:#9fb0c8;font-size:.9rem}code{color:#e6edf7}pre{background:#0b1220;padding:.6rem;overflow:auto;font-size:.8rem}a{color:#7cc4ff}
 `;
 
-export function docsPage(): string {
-  const doc = buildOpenApi() as { paths: Record<string, Record<string, { tags: string[]; summary: string; description: string; parameters: { name: string; in: string }[]; requestBody?: { content: { 'application/json': { schema: unknown } } } }>> };
+export function docsPage(declared: readonly Route[]): string {
+  const doc = buildOpenApi(declared) as { paths: Record<string, Record<string, { tags: string[]; summary: string; description: string; parameters: { name: string; in: string }[]; requestBody?: { content: { 'application/json': { schema: unknown } } } }>> };
   const byTag = new Map<string, string[]>();
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {

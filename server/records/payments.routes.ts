@@ -69,7 +69,7 @@ async function record(ctx: AppContext, req: Request, providerOrderId: string, pr
     }
     return out;
   } catch (err) {
-    if (err instanceof AppError && err.code === 'ERR_CONFLICT') {
+    if (err instanceof AppError && err.status === 409) {
       (req.log ?? ctx.log).warn({ event: 'payment_not_applied', source, providerOrderId, providerPaymentId, reason: err.message }, 'a payment the provider confirmed could not be applied: refund or reconcile it');
     }
     throw err;

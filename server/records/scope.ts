@@ -13,9 +13,14 @@ import { AppError, Errors } from '../errors.ts';
 import { getPatient, wardsOfUser, type Role } from '../../db/records.ts';
 
 /** null: no patient restriction; otherwise the patient ids this user may see. */
-export async function patientScope(ctx: AppContext, user: Principal): Promise<string[] | null> {
+export function patientScope(ctx: AppContext, user: Principal): Promise<string[] | null> {
+  return visiblePatients(ctx.db.driver, user);
+}
+
+/** null: no patient restriction (staff); otherwise the patient ids this account may see. */
+export async function visiblePatients(db: Queryable, user: Principal): Promise<string[] | null> {
   if (user.role !== 'patient') return null;
-  const { rows } = await ctx.db.driver.query<{ id: string }>(
+  const { rows } = await db.query<{ id: string }>(
     `SELECT u.patient_id AS id FROM users u WHERE u.id = $1 AND u.patient_id IS NOT NULL
      UNION
      SELECT f.member_id FROM users u JOIN patient_family f ON f.patient_id = u.patient_id WHERE u.id = $1`,

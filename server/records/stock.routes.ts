@@ -8,7 +8,7 @@ import type { Queryable } from '../../db/driver.ts';
 import { type AppContext, allow, auditOf, authenticate, handler } from '../http/context.ts';
 import { idParam, paging, parse } from '../http/validate.ts';
 import { describeRoute } from '../http/openapi.ts';
-import { AppError, Errors } from '../errors.ts';
+import { Errors, fail } from '../errors.ts';
 
 export type MovementKind = 'receive' | 'dispense' | 'adjust';
 
@@ -87,7 +87,7 @@ export async function moveStock(
     if (!f) throw Errors.notFound('stock item', m.itemId);
     if (f.archived_at) throw Errors.conflict(`stock item '${f.item_name}' is archived`);
     const available = Number(f.quantity);
-    throw new AppError('ERR_CONFLICT', 409, `not enough '${f.item_name}': only ${available} ${f.unit} left, ${-m.delta} asked`, {
+    throw fail('ERR_STOCK_SHORT', `not enough '${f.item_name}': only ${available} ${f.unit} left, ${-m.delta} asked`, {
       itemId: m.itemId,
       itemName: f.item_name,
       available,
