@@ -104,9 +104,11 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   io.use(async (socket, next) => {
     const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined;
     const user = await deps.tokens.verify(token);
-    if (!user) return next(new Error('unauthorized: a valid token is required (auth: { token })'));
+    // The code travels in the error's `data` (the client's connect_error.data): clients tell
+    // refusals apart by code, never by message.
+    if (!user) return next(Object.assign(new Error('unauthorized: a valid token is required (auth: { token })'), { data: { code: 'ERR_UNAUTHENTICATED' } }));
     // Any role that may watch a queue display connects; vitals rooms still need live:subscribe.
-    if (!can(user.role, 'live:subscribe') && !can(user.role, 'queue:watch')) return next(new Error('forbidden: your role may not watch live data'));
+    if (!can(user.role, 'live:subscribe') && !can(user.role, 'queue:watch')) return next(Object.assign(new Error('forbidden: your role may not watch live data'), { data: { code: 'ERR_FORBIDDEN' } }));
     socket.data.user = user;
     next();
   });

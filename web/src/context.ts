@@ -1,6 +1,6 @@
 // The dashboard's shared services: one live connection and one store per logged-in session.
+// Every element on the page uses this one connection (liveClient()), never a socket of its own.
 import { LiveClient, type ConnectionState } from './realtime.ts';
-import type { SubscribeRequest } from '../../server/realtime/events.ts';
 import { LiveStore } from './store.ts';
 import { api, session } from './api.ts';
 
@@ -8,8 +8,6 @@ export const store = new LiveStore();
 
 type StateListener = (s: ConnectionState) => void;
 const stateListeners = new Set<StateListener>();
-const reconnectListeners = new Set<(since: number) => void>();
-const refusedListeners = new Set<(req: SubscribeRequest, message: string) => void>();
 let live: LiveClient | null = null;
 let state: ConnectionState = 'connecting';
 
@@ -19,16 +17,6 @@ export function connectionState(): ConnectionState {
 export function onConnectionState(fn: StateListener): () => void {
   stateListeners.add(fn);
   return () => stateListeners.delete(fn);
-}
-export function onReconnected(fn: (since: number) => void): () => void {
-  reconnectListeners.add(fn);
-  return () => reconnectListeners.delete(fn);
-}
-
-/** A subscription the server refused while (re)connecting, with its reason. */
-export function onRefused(fn: (req: SubscribeRequest, message: string) => void): () => void {
-  refusedListeners.add(fn);
-  return () => refusedListeners.delete(fn);
 }
 
 export function liveClient(): LiveClient {
@@ -45,12 +33,6 @@ export function liveClient(): LiveClient {
       state: (s) => {
         state = s;
         for (const fn of stateListeners) fn(s);
-      },
-      reconnected: (since) => {
-        for (const fn of reconnectListeners) fn(since);
-      },
-      refused: (req, message) => {
-        for (const fn of refusedListeners) fn(req, message);
       },
     });
   }

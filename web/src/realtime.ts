@@ -1,6 +1,8 @@
-// Socket.IO client: authenticates with the session token, keeps its subscriptions across
-// reconnects (re-subscribing gives a fresh snapshot), and reports its connection state so the
-// dashboard can say when what it shows may be out of date.
+// Socket.IO client, one per page (context.ts): authenticates with the session token, counts who
+// holds each room, tells its followers when it has (re)connected so they subscribe again (which
+// gives a fresh snapshot; LiveSubscriptionController), and reports its connection state so the
+// dashboard can say when what it shows may be out of date. Errors are told apart by their stable
+// code (server/errors.ts), never by their message.
 import { io, type Socket } from 'socket.io-client';
 import type {
   AlertEvent,
@@ -25,17 +27,32 @@ export interface LiveHandlers {
   /** An unacknowledged alarm re-notified one level up (its `alert` update comes separately too). */
   escalation(ev: EscalationEvent): void;
   state(state: ConnectionState): void;
-  /** After a reconnect and re-subscription: back-fill what happened since `since` (epoch ms). */
-  reconnected(since: number): void;
-  /**
-   * The server refused a subscription made while connecting or again after a reconnect (e.g. a
-   * kiosk whose wards an admin changed): the view must say so rather than show stale beds.
-   */
-  refused(req: SubscribeRequest, message: string): void;
 }
 
-/** The server answered a subscription with an error (not a timeout or a lost connection). */
-export class SubscriptionRefused extends Error {}
+/** The server answered with an error: its stable code (server/errors.ts) and its message. */
+export class LiveError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The server answered a subscription with an error (not a timeout or a lost connection), e.g. a
+ * kiosk whose wards an admin changed: the view must say so rather than show stale beds.
+ */
+export class SubscriptionRefused extends LiveError {}
+
+/** Codes of a handshake the server refused for who the user is: the session is over. */
+const REFUSED_HANDSHAKE = new Set(['ERR_UNAUTHENTICATED', 'ERR_FORBIDDEN']);
+
+/** The code the server attached to a refused handshake (`connect_error`'s `data`), if any. */
+export function handshakeCode(err: Error): string | undefined {
+  const data = (err as Error & { data?: { code?: unknown } }).data;
+  return typeof data?.code === 'string' ? data.code : undefined;
+}
 
 export type AlarmAction = 'ack' | 'silence' | 'resolve';
 
@@ -44,7 +61,11 @@ const ACT_TIMEOUT_MS = 10_000;
 
 export class LiveClient {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
-  private readonly subscriptions = new Map<string, SubscribeRequest>();
+  /** How many followers hold each room (by request): the room is left when the last one lets go. */
+  private readonly holders = new Map<string, number>();
+  /** Subscriptions awaiting the server's answer: the connection is live once they are answered. */
+  private readonly inflight = new Set<Promise<SubscribeResult>>();
+  private readonly connectListeners = new Set<(since: number | null) => void>();
   private lostAt: number | null = null;
 
   constructor(token: string, private readonly on: LiveHandlers) {
@@ -59,7 +80,8 @@ export class LiveClient {
     });
     this.socket.on('connect_error', (err) => {
       this.lostAt ??= Date.now();
-      on.state(/unauthorized|forbidden/.test(err.message) ? 'unauthorized' : 'reconnecting');
+      const code = handshakeCode(err);
+      on.state(code !== undefined && REFUSED_HANDSHAKE.has(code) ? 'unauthorized' : 'reconnecting');
     });
     this.socket.on('vitals', (b) => on.vitals(b));
     this.socket.on('score', (e) => on.score(e));
@@ -69,9 +91,26 @@ export class LiveClient {
   }
 
   /**
+   * Called on every connect and reconnect, with when the connection was lost (epoch ms; null on
+   * the first connect): subscribe again there. Subscriptions made synchronously in the call are
+   * answered before the connection reports 'live'.
+   */
+  onConnected(fn: (since: number | null) => void): () => void {
+    this.connectListeners.add(fn);
+    return () => this.connectListeners.delete(fn);
+  }
+
+  /** Listen to one server event (e.g. `queue:called`); returns the function that stops. */
+  listen<E extends keyof ServerToClientEvents>(event: E, fn: ServerToClientEvents[E]): () => void {
+    const socket = this.socket as unknown as { on(e: string, f: unknown): void; off(e: string, f: unknown): void };
+    socket.on(event, fn);
+    return () => socket.off(event, fn);
+  }
+
+  /**
    * Acknowledge, silence or resolve an alarm; resolves with the alarm as the server now has it
-   * (also applied at once, before the room's `alert` push arrives). Throws with the server's
-   * message when refused.
+   * (also applied at once, before the room's `alert` push arrives). Throws a LiveError with the
+   * server's code and message when refused.
    */
   async act(action: AlarmAction, id: string, comment?: string): Promise<AlertEvent> {
     // socket.io buffers emits while disconnected and sends them on reconnect: a silence that
@@ -84,43 +123,61 @@ export class LiveClient {
     } catch {
       throw new Error('No answer from the server: check the alarm before trying again.');
     }
-    if (!res.ok) throw new Error(res.error.message);
+    if (!res.ok) throw new LiveError(res.error.code, res.error.message);
     this.on.alert(res.data);
     return res.data;
   }
 
   private async onConnect(): Promise<void> {
-    for (const req of this.subscriptions.values()) {
+    const since = this.lostAt;
+    for (const fn of [...this.connectListeners]) {
       try {
-        await this.request(req);
+        fn(since);
       } catch (err) {
-        if (!(err instanceof SubscriptionRefused)) throw err;
-        // Kept: a reconnect after the account's access changed back asks again.
-        this.on.refused(req, err.message);
+        console.error('re-subscription failed', err);
       }
     }
+    const answers = await Promise.allSettled([...this.inflight]);
+    // A subscription that timed out leaves what is shown unrefreshed: not 'live' until the next
+    // connect (a refusal is answered, and its view says so).
+    if (answers.some((a) => a.status === 'rejected' && !(a.reason instanceof SubscriptionRefused))) return;
+    if (!this.socket.connected) return;
+    this.lostAt = null;
     this.on.state('live');
-    if (this.lostAt !== null) {
-      const since = this.lostAt;
-      this.lostAt = null;
-      this.on.reconnected(since);
-    }
   }
 
-  private async request(req: SubscribeRequest): Promise<SubscribeResult> {
-    const res = await this.socket.timeout(10_000).emitWithAck('subscribe', req);
-    if (!res.ok) throw new SubscriptionRefused(res.error.message);
-    this.on.snapshot(res.data);
-    return res.data;
+  private request(req: SubscribeRequest): Promise<SubscribeResult> {
+    const answer = (async () => {
+      const res = await this.socket.timeout(10_000).emitWithAck('subscribe', req);
+      if (!res.ok) throw new SubscriptionRefused(res.error.code, res.error.message);
+      this.on.snapshot(res.data);
+      return res.data;
+    })();
+    this.inflight.add(answer);
+    const done = () => void this.inflight.delete(answer);
+    answer.then(done, done);
+    return answer;
   }
 
+  /**
+   * Join a room: resolves with its snapshot (also applied to the store), or null when not
+   * connected (the follower subscribes again on connect). Throws SubscriptionRefused when the
+   * server refuses. Every subscribe is paired with one unsubscribe.
+   */
   async subscribe(req: SubscribeRequest): Promise<SubscribeResult | null> {
-    this.subscriptions.set(JSON.stringify(req), req);
+    const key = JSON.stringify(req);
+    this.holders.set(key, (this.holders.get(key) ?? 0) + 1);
     return this.socket.connected ? this.request(req) : null;
   }
 
   unsubscribe(req: SubscribeRequest): void {
-    this.subscriptions.delete(JSON.stringify(req));
+    const key = JSON.stringify(req);
+    const left = (this.holders.get(key) ?? 0) - 1;
+    if (left > 0) {
+      this.holders.set(key, left);
+      return;
+    }
+    this.holders.delete(key);
     if (this.socket.connected) this.socket.emit('unsubscribe', req);
   }
 

@@ -1,11 +1,13 @@
 // The ward's alarm desk (/ward/{ward}/alarms): every open alarm, highest priority first and newest
 // first within a priority, with its state, silence countdown and escalation, and (for nurses and
 // doctors) the buttons to acknowledge, silence or resolve it; below, the ward's recent history.
-import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { cssProps } from '../directives/css-props.ts';
 import { api, session } from '../api.ts';
-import { store, liveClient, onReconnected } from '../context.ts';
+import { store } from '../context.ts';
+import { ClockController } from '../controllers/clock-controller.ts';
+import { LiveSubscriptionController } from '../controllers/live-subscription-controller.ts';
 import { CLEARED_TEXT, canAct, escalationText, flashes, isLatchedCleared, sortAlarms, stateText, PRIORITY_STYLE, type Priority } from '../logic/alarms.ts';
 import { formatAge } from '../logic/freshness.ts';
 import { formatClock, formatSpan } from '../logic/panel-format.ts';
@@ -27,18 +29,32 @@ export class WpAlarmList extends LitElement {
     alarms: { state: true },
     history: { state: true },
     historyError: { state: true },
-    now: { state: true },
   };
   declare ward: string;
   declare alarms: Row[];
   declare history: HistoryItem[] | null;
   declare historyError: string;
-  declare now: number;
-  private cleanups: (() => void)[] = [];
-  private clock: number | undefined;
+  /** Silence countdowns and "since" ages. */
+  private readonly clock = new ClockController(this);
   private historyTimer: number | undefined;
   private signature = '';
-  private subscribed: string | null = null;
+  private readonly live = new LiveSubscriptionController(this, {
+    key: () => this.ward,
+    subscribe: ({ client, key: ward, opened, since }) => {
+      if (opened) this.follow();
+      const off = store.subscribe(() => this.collect());
+      client
+        .subscribe({ ward })
+        .then(() => this.collect())
+        .catch(() => undefined);
+      // Back from a lost connection: what changed meanwhile is in the history.
+      if (since !== null) void this.loadHistory();
+      return () => {
+        off();
+        client.unsubscribe({ ward });
+      };
+    },
+  });
 
   constructor() {
     super();
@@ -46,7 +62,6 @@ export class WpAlarmList extends LitElement {
     this.alarms = [];
     this.history = null;
     this.historyError = '';
-    this.now = Date.now();
   }
 
   static override styles = [
@@ -80,51 +95,21 @@ export class WpAlarmList extends LitElement {
     `,
   ];
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.cleanups.push(
-      store.subscribe(() => this.collect()),
-      onReconnected(() => void this.loadHistory()),
-    );
-    this.clock = window.setInterval(() => (this.now = Date.now()), 1000);
-    if (this.ward) this.follow(this.ward);
+  private get now(): number {
+    return this.clock.now;
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('ward') && this.isConnected && this.ward && this.ward !== this.subscribed) this.follow(this.ward);
-  }
-
-  /** Watch a ward: its room on the live connection and its history. */
-  private follow(ward: string): void {
-    this.leave();
-    this.subscribed = ward;
+  /** Start on a ward (or on this one again): its open alarms from the store, its history. */
+  private follow(): void {
     this.signature = '';
     this.history = null;
     this.collect();
-    void liveClient()
-      .subscribe({ ward })
-      .then(() => this.collect())
-      .catch(() => undefined);
     void this.loadHistory();
-  }
-
-  private leave(): void {
-    if (this.subscribed === null) return;
-    try {
-      liveClient().unsubscribe({ ward: this.subscribed });
-    } catch {
-      /* logged out */
-    }
-    this.subscribed = null;
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    for (const c of this.cleanups) c();
-    this.cleanups = [];
-    clearInterval(this.clock);
     clearTimeout(this.historyTimer);
-    this.leave();
   }
 
   private collect(): void {

@@ -1,13 +1,15 @@
 // The waiting-room display of one doctor's queue (/queue/{doctorId}): the token being called and
 // the patient's first name and initial in very large type, announced aloud with the browser's
-// speech synthesis on every new call. Its own Socket.IO subscription (`{ queue: doctorId }`,
-// room `queue:{doctorId}`), re-made after every reconnect, so a wall display left running for
-// days keeps up. Chromium speaks without a click only when started with
+// speech synthesis on every new call. Subscribes to `{ queue: doctorId }` (room
+// `queue:{doctorId}`) on the page's one live connection, again after every reconnect
+// (LiveSubscriptionController), so a wall display left running for days keeps up. Chromium speaks without a click only when started with
 // --autoplay-policy=no-user-gesture-required (the kiosk launch line, docs/api.md).
-import { LitElement, css, html, nothing } from 'lit';
-import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, QueueCalledEvent, QueueState, ServerToClientEvents } from '../../../server/realtime/events.ts';
-import { api, session } from '../api.ts';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import type { QueueCalledEvent, QueueState } from '../../../server/realtime/events.ts';
+import { api } from '../api.ts';
+import { onConnectionState } from '../context.ts';
+import { LiveSubscriptionController } from '../controllers/live-subscription-controller.ts';
+import { SubscriptionRefused, type LiveClient } from '../realtime.ts';
 import { theme } from '../styles.ts';
 
 /** What is said aloud: "Token 12, Ada L., room 3". */
@@ -29,8 +31,33 @@ export class WpQueueDisplay extends LitElement {
   declare error: string;
   declare flash: boolean;
 
-  private socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
+  /** The doctor this display shows: `doctorId` itself, or the doctor holding room `doctorId`. */
+  private resolved: { key: string; id: string } | null = null;
   private flashTimer: number | undefined;
+  private readonly room = new LiveSubscriptionController(this, {
+    key: () => this.doctorId,
+    subscribe: ({ client, key }) => {
+      let doctor: string | null = null;
+      let active = true;
+      const offCalled = client.listen('queue:called', (ev) => {
+        if (doctor !== null && ev.doctorId === doctor) this.show(ev, true);
+      });
+      const offState = onConnectionState((s) => {
+        if (s !== 'live') this.live = false;
+      });
+      void this.subscribe(client, key).then((id) => {
+        doctor = id;
+        // Left (another doctor, or off the page) while the answer was on its way.
+        if (!active && id !== null) client.unsubscribe({ queue: id });
+      });
+      return () => {
+        active = false;
+        offCalled();
+        offState();
+        if (doctor !== null) client.unsubscribe({ queue: doctor });
+      };
+    },
+  });
 
   constructor() {
     super();
@@ -60,63 +87,47 @@ export class WpQueueDisplay extends LitElement {
     `,
   ];
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.connect();
-  }
-
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.socket?.close();
-    this.socket = null;
     clearTimeout(this.flashTimer);
   }
 
-  private connect(): void {
-    const token = session.token;
-    if (!token) return;
-    const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({ auth: { token }, transports: ['websocket'], reconnectionDelayMax: 5000 });
-    this.socket = s;
-    s.on('connect', () => void this.subscribe());
-    s.on('disconnect', (reason) => {
-      this.live = false;
-      // socket.io-client does not retry a server-side disconnect by itself; a wall display must.
-      if (reason === 'io server disconnect') setTimeout(() => s.connect(), 2000);
-    });
-    s.on('connect_error', () => (this.live = false));
-    s.on('queue:called', (ev) => {
-      if (ev.doctorId !== this.doctorId) return;
-      this.show(ev, true);
-    });
-  }
-
-  /** A display set up by room (/queue/3) finds the doctor holding that room. */
-  private async resolveRoom(): Promise<boolean> {
-    if (/^[0-9a-f-]{36}$/.test(this.doctorId)) return true;
-    try {
-      const r = await api<{ items: { id: string }[] }>('GET', `/api/doctors?room=${encodeURIComponent(this.doctorId)}&limit=1`);
-      if (!r.items[0]) {
-        this.error = `no doctor holds room ${this.doctorId}`;
-        return false;
-      }
-      this.doctorId = r.items[0].id;
-      return true;
-    } catch (err) {
-      this.error = (err as Error).message;
-      return false;
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    // Another doctor on the same display: the last one's call is not this one's (nor "missed").
+    if (changed.has('doctorId') && changed.get('doctorId') !== undefined) {
+      this.state = null;
+      this.error = '';
     }
   }
 
-  private async subscribe(): Promise<void> {
-    const s = this.socket;
-    if (!s || !(await this.resolveRoom())) return;
+  /** A display set up by room (/queue/3) finds the doctor holding that room. */
+  private async resolveRoom(key: string): Promise<string | null> {
+    if (/^[0-9a-f-]{36}$/.test(key)) return key;
+    if (this.resolved?.key === key) return this.resolved.id;
     try {
-      const res = await s.timeout(10_000).emitWithAck('subscribe', { queue: this.doctorId });
-      if (!res.ok) {
-        this.error = res.error.message;
-        return;
+      const r = await api<{ items: { id: string }[] }>('GET', `/api/doctors?room=${encodeURIComponent(key)}&limit=1`);
+      if (!r.items[0]) {
+        this.error = `no doctor holds room ${key}`;
+        return null;
       }
-      const next = res.data.queue ?? null;
+      this.resolved = { key, id: r.items[0].id };
+      return r.items[0].id;
+    } catch (err) {
+      this.error = (err as Error).message;
+      return null;
+    }
+  }
+
+  /** Subscribe to the doctor's queue; resolves with the doctor's id once subscribed (to let go of it), else null. */
+  private async subscribe(client: LiveClient, key: string): Promise<string | null> {
+    const id = await this.resolveRoom(key);
+    if (id === null || key !== this.doctorId) return null;
+    try {
+      const res = await client.subscribe({ queue: id });
+      // Not connected yet: subscribed again on connect; the hold is kept and let go as usual.
+      if (res === null) return id;
+      if (key !== this.doctorId) return id;
+      const next = res.queue ?? null;
       const before = this.state?.current?.calledAt;
       // After a reconnect, a call made while we were away is announced once; the first load is not.
       const missed = this.state !== null && next?.current && next.current.calledAt !== before;
@@ -124,8 +135,11 @@ export class WpQueueDisplay extends LitElement {
       this.error = '';
       this.live = true;
       if (missed && next?.current) this.show(next.current, true);
-    } catch {
-      this.live = false;
+      return id;
+    } catch (err) {
+      if (err instanceof SubscriptionRefused) this.error = err.message;
+      else this.live = false;
+      return id;
     }
   }
 

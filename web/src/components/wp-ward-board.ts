@@ -2,14 +2,17 @@
 // scrolling (4 to 64 beds on 1920×1080). Re-renders only changed tiles, at most once per frame.
 // Sounds the ward's alarms (IEC 60601-1-8 bursts, AlarmSoundController); the sound control sits in
 // a slim header above the grid, never over a bed.
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { cssProps } from '../directives/css-props.ts';
-import { store, liveClient, onReconnected, onRefused, backfill } from '../context.ts';
+import { store, backfill } from '../context.ts';
+import { SubscriptionRefused } from '../realtime.ts';
 import type { PatientView } from '../store.ts';
 import { gridFor, type GridLayout } from '../logic/layout.ts';
 import { theme } from '../styles.ts';
 import { AlarmSoundController } from '../controllers/alarm-sound-controller.ts';
+import { ClockController } from '../controllers/clock-controller.ts';
+import { LiveSubscriptionController } from '../controllers/live-subscription-controller.ts';
 import './wp-bed-tile.ts';
 import './wp-sound-control.ts';
 
@@ -18,20 +21,51 @@ export class WpWardBoard extends LitElement {
     ward: { type: String },
     kiosk: { type: Boolean },
     beds: { state: true },
-    now: { state: true },
     layout: { state: true },
     error: { state: true },
   };
   declare ward: string;
   declare kiosk: boolean;
   declare beds: PatientView[];
-  declare now: number;
   declare layout: GridLayout;
   declare error: string;
 
   private ids = new Set<string>();
-  private cleanups: (() => void)[] = [];
-  private clock: number | undefined;
+  /** Ages and staleness on every tile move on with it. */
+  private readonly clock = new ClockController(this);
+  private readonly live = new LiveSubscriptionController(this, {
+    key: () => this.ward,
+    subscribe: ({ client, key: ward, opened, since }) => {
+      const off = store.subscribe((changed) => {
+        for (const id of changed) {
+          if (this.ids.has(id) || store.patients.get(id)?.ward === ward) return this.refresh();
+        }
+      });
+      // Resolves with the snapshot now, or null when the socket is still connecting: the
+      // snapshot then arrives through the store once it is up (and this runs again).
+      client.subscribe({ ward }).then(
+        () => {
+          if (ward !== this.ward) return;
+          this.error = '';
+          this.refresh();
+          // Back from a lost connection: the beds' trends need what happened meanwhile.
+          if (since !== null) void backfill([...this.ids], since);
+        },
+        (err: unknown) => {
+          if (ward !== this.ward) return;
+          if (err instanceof SubscriptionRefused) {
+            // Refused — e.g. a kiosk no longer bound to this ward: say why, show no beds.
+            this.error = err.message;
+            this.forgetBeds();
+          } else if (opened) this.error = (err as Error).message;
+        },
+      );
+      return () => {
+        off();
+        client.unsubscribe({ ward });
+      };
+    },
+  });
   private resize = new ResizeObserver(() => this.relayout());
   /** Every alarm of every bed on this ward. */
   private readonly sound = new AlarmSoundController(this, { alerts: () => this.beds.flatMap((p) => p.alerts) });
@@ -39,7 +73,6 @@ export class WpWardBoard extends LitElement {
   constructor() {
     super();
     this.beds = [];
-    this.now = Date.now();
     this.kiosk = false;
     this.error = '';
     this.layout = { columns: 1, rows: 1, tileWidth: 0, tileHeight: 0 };
@@ -61,45 +94,26 @@ export class WpWardBoard extends LitElement {
     super.connectedCallback();
     this.resize.observe(this);
     if (this.hasUpdated) this.observeBar();
-    this.cleanups.push(
-      store.subscribe((changed) => {
-        for (const id of changed) {
-          if (this.ids.has(id) || store.patients.get(id)?.ward === this.ward) return this.refresh();
-        }
-      }),
-      onReconnected((since) => void backfill([...this.ids], since)),
-      // Refused on (re)connect — e.g. a kiosk no longer bound to this ward: say why, show no beds.
-      onRefused((req, message) => {
-        if (!('ward' in req) || req.ward !== this.ward) return;
-        this.error = message;
-        store.forget([...this.ids]);
-        this.ids.clear();
-        this.beds = [];
-      }),
-    );
-    this.clock = window.setInterval(() => (this.now = Date.now()), 1000);
-    void this.start();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.resize.disconnect();
-    for (const c of this.cleanups) c();
-    this.cleanups = [];
-    clearInterval(this.clock);
-    liveClient().unsubscribe({ ward: this.ward });
   }
 
-  private async start(): Promise<void> {
-    try {
-      // Resolves with the snapshot now, or null when the socket is still connecting: the
-      // snapshot then arrives through the store once it is up.
-      await liveClient().subscribe({ ward: this.ward });
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    // Another ward on the same element: none of the last one's beds belong here.
+    if (changed.has('ward') && changed.get('ward') !== undefined) {
       this.error = '';
-      this.refresh();
-    } catch (err) {
-      this.error = (err as Error).message;
+      this.ids.clear();
+      this.beds = [];
     }
+  }
+
+  private forgetBeds(): void {
+    store.forget([...this.ids]);
+    this.ids.clear();
+    this.beds = [];
   }
 
   private refresh(): void {
@@ -167,7 +181,7 @@ export class WpWardBoard extends LitElement {
       ${repeat(
         this.beds,
         (p) => p.id,
-        (p) => html`<wp-bed-tile role="listitem" .patient=${p} .now=${this.now} ?kiosk=${this.kiosk}></wp-bed-tile>`,
+        (p) => html`<wp-bed-tile role="listitem" .patient=${p} .now=${this.clock.now} ?kiosk=${this.kiosk}></wp-bed-tile>`,
       )}
     </div>`;
   }

@@ -1,10 +1,14 @@
 // Everything the patient panel shows, kept current: the patient record (limits, devices), the
 // live view from the store, the chart series of the selected range (history from the REST API,
 // then live readings appended once per frame), and the recent alerts. Subscribes to the
-// patient's room while its host is connected; back-fills the range after a reconnect.
+// patient's room while its host is connected (LiveSubscriptionController); back-fills the range
+// after a reconnect; slides the window on a ClockController when nothing arrives.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { api, ApiError, session } from '../api.ts';
-import { liveClient, onReconnected, store } from '../context.ts';
+import { api, ApiError } from '../api.ts';
+import { store } from '../context.ts';
+import { ClockController } from './clock-controller.ts';
+import { LiveSubscriptionController, type LiveSubscriptionContext } from './live-subscription-controller.ts';
+import type { LiveClient } from '../realtime.ts';
 import type { PatientView } from '../store.ts';
 import { RANGES, alertsPath, rangeWindow, scoresPath, vitalsPath, type RangeKey, type RangeWindow } from '../logic/panel-range.ts';
 import {
@@ -65,35 +69,39 @@ export class PatientDataController implements ReactiveController {
   liveError = '';
 
   private generation = 0;
-  private cleanups: (() => void)[] = [];
-  private clock: number | undefined;
   private alertTimer: number | undefined;
   private alertSignature = '';
   private lastAdvance = 0;
+  private readonly clock: ClockController;
+  private readonly live: LiveSubscriptionController;
 
   constructor(private readonly host: Host) {
     host.addController(this);
-  }
-
-  hostConnected(): void {
-    if (this.patientId) this.start();
+    this.clock = new ClockController(host, {
+      update: false,
+      // Keep the window sliding when nothing arrives (no signal): old points must leave.
+      tick: (now) => {
+        if (this.patientId && now - this.lastAdvance > 900) this.advance();
+      },
+    });
+    this.live = new LiveSubscriptionController(host, { key: () => this.patientId, subscribe: (ctx) => this.follow(ctx) });
   }
 
   hostDisconnected(): void {
-    this.stop();
+    this.stopLoads();
   }
 
-  /** Show another patient (or the first one). */
+  /** Show another patient (or the first one); the subscription follows in the host's update. */
   setPatient(id: string): void {
     if (id === this.patientId) return;
-    this.stop();
+    this.stopLoads();
     this.patientId = id;
     this.record = null;
     this.recordError = '';
     this.view = null;
     this.recentAlerts = [];
     this.alertSignature = '';
-    if (this.host.isConnected) this.start();
+    this.host.requestUpdate();
   }
 
   setRange(range: RangeKey): void {
@@ -105,52 +113,42 @@ export class PatientDataController implements ReactiveController {
     void this.loadHistory();
   }
 
-  private start(): void {
-    const id = this.patientId!;
-    this.view = store.patients.get(id) ?? null;
-    this.cleanups.push(
-      store.subscribe((changed) => {
-        if (changed.has(id)) this.onStore();
-      }),
-      onReconnected(() => {
-        // The store has a fresh snapshot; the charts need what happened while we were away.
-        void this.loadHistory();
-        void this.loadRecentAlerts();
-      }),
-    );
-    this.clock = window.setInterval(() => {
-      // Keep the window sliding when nothing arrives (no signal): old points must leave.
-      if (Date.now() - this.lastAdvance > 900) this.advance();
-    }, 1000);
-    liveClient()
+  /** The patient's room, and its data through the REST API: on open, and again after a reconnect. */
+  private follow({ client, key: id, opened, since }: LiveSubscriptionContext<LiveClient>): () => void {
+    const off = store.subscribe((changed) => {
+      if (changed.has(id)) this.onStore();
+    });
+    client
       .subscribe({ patientId: id })
       .then(() => {
+        if (id !== this.patientId) return;
         this.liveError = '';
         this.onStore();
       })
       .catch((err: unknown) => {
+        if (id !== this.patientId) return;
         this.liveError = message(err);
         this.host.requestUpdate();
       });
-    void this.loadRecord();
-    void this.loadHistory();
-    void this.loadRecentAlerts();
+    if (opened) {
+      this.view = store.patients.get(id) ?? null;
+      void this.loadRecord();
+    }
+    // After a reconnect the store gets a fresh snapshot; the charts need what happened while we were away.
+    if (opened || since !== null) {
+      void this.loadHistory();
+      void this.loadRecentAlerts();
+    }
+    return () => {
+      off();
+      client.unsubscribe({ patientId: id });
+    };
   }
 
-  private stop(): void {
-    for (const c of this.cleanups) c();
-    this.cleanups = [];
-    clearInterval(this.clock);
+  /** Answers still on their way are for a patient (or a page) no longer shown. */
+  private stopLoads(): void {
     clearTimeout(this.alertTimer);
     this.generation++;
-    // After a logout the live client is gone with the session: nothing to unsubscribe.
-    if (this.patientId && session.token) {
-      try {
-        liveClient().unsubscribe({ patientId: this.patientId });
-      } catch {
-        /* not logged in */
-      }
-    }
   }
 
   /** Called at most once per frame: the store batches its notifications. */
@@ -205,7 +203,7 @@ export class PatientDataController implements ReactiveController {
       this.recordError = '';
     } catch (err) {
       if (id !== this.patientId) return;
-      this.recordError = err instanceof ApiError && err.status === 404 ? 'Patient not found.' : message(err);
+      this.recordError = err instanceof ApiError && err.code === 'ERR_NOT_FOUND' ? 'Patient not found.' : message(err);
     }
     this.host.requestUpdate();
   }
