@@ -2,8 +2,7 @@
 // Routes describe themselves with describeRoute(); GET /api/openapi.json serves the result and
 // GET /api/docs a self-contained page listing every endpoint (no assets from the network).
 import { z } from 'zod';
-import type { Permission } from '../auth/permissions.ts';
-import { PERMISSIONS } from '../auth/permissions.ts';
+import { PERMISSIONS, type Permission } from '../domain/roles.ts';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'delete' | 'patch';

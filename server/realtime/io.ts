@@ -5,7 +5,8 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import type { TokenService, Principal } from '../auth/tokens.ts';
+import type { TokenService } from '../auth/tokens.ts';
+import type { Principal } from '../domain/roles.ts';
 import { can } from '../auth/permissions.ts';
 import { AppError, Errors } from '../errors.ts';
 import { parse } from '../http/validate.ts';
@@ -24,10 +25,10 @@ import type {
   ServerToClientEvents,
   SubscribeResult,
   VitalsEvent,
-} from './events.ts';
+} from '../domain/events.ts';
 import type { AuditEntry } from '../../db/records.ts';
 import { outsideWards } from '../records/scope.ts';
-import type { Actor, AlarmAction } from '../pipeline/alarms/model.ts';
+import type { Actor, AlarmAction } from '../domain/alarms.ts';
 
 interface SocketData {
   user: Principal;

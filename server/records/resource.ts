@@ -10,10 +10,10 @@ import { DbError } from '../../db/driver.ts';
 import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
 import { calendarDate, idParam, parse } from '../http/validate.ts';
 import { Errors } from '../errors.ts';
-import type { Permission } from '../auth/permissions.ts';
+import type { Permission } from '../domain/roles.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { assertVisible, fieldsFor, hiddenField, patientScope, project, type Views } from './scope.ts';
-import type { Principal } from '../auth/tokens.ts';
+import type { Principal } from '../domain/roles.ts';
 
 export type ColumnType = 'text' | 'int' | 'bigint' | 'bool' | 'date' | 'time' | 'timestamptz' | 'uuid' | 'jsonb';
 

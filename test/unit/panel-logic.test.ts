@@ -19,8 +19,8 @@ import { OBS_PLAUSIBLE, observationBody, type ObservationDraft } from '../../web
 import { BREAKDOWN_ORDER, breakdownRows, readableText, textOn } from '../../web/src/logic/panel-breakdown.ts';
 import { formatClock, formatSpan } from '../../web/src/logic/panel-format.ts';
 import { contrastRatio, subScoreColour } from '../../web/src/logic/bands.ts';
-import { PLAUSIBLE } from '../../server/pipeline/vitals.ts';
-import { NEWS2_PARAMETERS } from '../../server/pipeline/score/news2.ts';
+import { PLAUSIBLE } from '../../server/domain/vitals.ts';
+import { NEWS2_PARAMETERS } from '../../server/domain/news2.ts';
 
 const NOW = Date.UTC(2025, 5, 10, 12, 0, 0);
 

@@ -1,6 +1,6 @@
 // The dashboard's shared services: one live connection and one store per logged-in session.
 import { LiveClient, type ConnectionState } from './realtime.ts';
-import type { SubscribeRequest } from '../../server/realtime/events.ts';
+import type { SubscribeRequest } from '../../server/domain/index.ts';
 import { LiveStore } from './store.ts';
 import { api, session } from './api.ts';
 

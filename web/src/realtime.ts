@@ -12,7 +12,7 @@ import type {
   SubscribeRequest,
   SubscribeResult,
   VitalsEvent,
-} from '../../server/realtime/events.ts';
+} from '../../server/domain/index.ts';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'unauthorized';
 

@@ -9,8 +9,8 @@ import type {
   ScoreEvent,
   SubscribeResult,
   VitalsEvent,
-} from '../../server/realtime/events.ts';
-import type { VitalKey } from '../../server/pipeline/vitals.ts';
+} from '../../server/domain/index.ts';
+import type { VitalKey } from '../../server/domain/index.ts';
 import { DISPLAY_FRESHNESS, isStale, manualWindowOf, type DisplayFreshness } from './logic/freshness.ts';
 
 const ASSESSMENTS: ReadonlySet<string> = new Set(['o2', 'acvpu']);

@@ -6,7 +6,7 @@
 // --autoplay-policy=no-user-gesture-required (the kiosk launch line, docs/api.md).
 import { LitElement, css, html, nothing } from 'lit';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, QueueCalledEvent, QueueState, ServerToClientEvents } from '../../../server/realtime/events.ts';
+import type { ClientToServerEvents, QueueCalledEvent, QueueState, ServerToClientEvents } from '../../../server/domain/index.ts';
 import { api, session } from '../api.ts';
 import { theme } from '../styles.ts';
 

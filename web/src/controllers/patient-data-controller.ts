@@ -23,7 +23,7 @@ import {
   type Series,
 } from '../logic/panel-series.ts';
 import type { Bound } from '../logic/panel-limits.ts';
-import type { AlertEvent } from '../../../server/realtime/events.ts';
+import type { AlertEvent } from '../../../server/domain/index.ts';
 
 export interface PatientRecord {
   id: string;

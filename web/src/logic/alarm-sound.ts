@@ -17,7 +17,7 @@
 //  - Covidien Nellcor N-560 manual, table 6: its IEC 60601-1-8 high-priority mode repeats every
 //    6.94 s.
 // The values below sit inside those ranges, not on their edges.
-import type { AlertEvent } from '../../../server/realtime/events.ts';
+import type { AlertEvent } from '../../../server/domain/index.ts';
 
 export type Priority = AlertEvent['priority'];
 const RANK: Record<Priority, number> = { high: 3, medium: 2, low: 1 };

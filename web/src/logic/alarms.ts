@@ -1,7 +1,7 @@
 // Alarm presentation after IEC 60601-1-8: high = red, flashing ~2 Hz; medium = yellow, flashing
 // ~0.5 Hz; low = cyan, steady. Flashing only until someone responds (acknowledged and silenced
 // alarms stay steady in their colour). The highest priority wins; newest first within a priority.
-import type { AlertEvent } from '../../../server/realtime/events.ts';
+import type { AlertEvent } from '../../../server/domain/index.ts';
 
 export type Priority = AlertEvent['priority'];
 const RANK: Record<Priority, number> = { high: 3, medium: 2, low: 1 };

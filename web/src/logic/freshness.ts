@@ -3,7 +3,7 @@
 // greys out exactly when the server stops scoring it: the tile and the score agree. Ages count
 // from a value's `at` = min(measurement time, receipt time), so a device whose clock runs fast
 // cannot keep a number looking live.
-import type { VitalKey } from '../../../server/pipeline/vitals.ts';
+import type { VitalKey } from '../../../server/domain/index.ts';
 
 export interface DisplayFreshness {
   /** Streamed device values: HR, SpO2, RR. */
