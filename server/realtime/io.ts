@@ -28,7 +28,7 @@ import type {
 } from '../domain/events.ts';
 import type { AuditEntry } from '../../db/records.ts';
 import { outsideWards } from '../records/scope.ts';
-import type { Actor, AlarmAction } from '../domain/alarms.ts';
+import { ALARM_ACTIONS, type Actor, type AlarmAction } from '../domain/alarms.ts';
 
 interface SocketData {
   user: Principal;
@@ -198,7 +198,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
       }).catch((err: unknown) => reply(fail(err)));
     });
 
-    for (const action of ['ack', 'silence', 'resolve'] as const) {
+    for (const action of ALARM_ACTIONS) {
       socket.on(`alarm:${action}`, (cmd, ack) => {
         const reply = typeof ack === 'function' ? ack : () => undefined;
         try {

@@ -3,6 +3,7 @@
 // dashboard can say when what it shows may be out of date.
 import { io, type Socket } from 'socket.io-client';
 import type {
+  AlarmAction,
   AlertEvent,
   ClientToServerEvents,
   DeviceStatusEvent,
@@ -36,8 +37,6 @@ export interface LiveHandlers {
 
 /** The server answered a subscription with an error (not a timeout or a lost connection). */
 export class SubscriptionRefused extends Error {}
-
-export type AlarmAction = 'ack' | 'silence' | 'resolve';
 
 /** How long to wait for the server to answer an alarm command. */
 const ACT_TIMEOUT_MS = 10_000;

@@ -22,8 +22,7 @@ import {
   type ScoreRow,
   type Series,
 } from '../logic/panel-series.ts';
-import type { Bound } from '../logic/panel-limits.ts';
-import type { AlertEvent } from '../../../server/domain/index.ts';
+import type { AlertEvent, Bound } from '../../../server/domain/index.ts';
 
 export interface PatientRecord {
   id: string;
