@@ -2,7 +2,7 @@
 // the broker authenticates from it and the ingress resolves a device's patient from it without
 // a database round trip per message.
 import { createHash } from 'node:crypto';
-import { hashDeviceSecret, verifySecret } from '../server/auth/passwords.ts';
+import { hashDeviceSecret, verifyDeviceSecret } from './device-secrets.ts';
 import { AuthFailures, type AuthFailureOptions, type Lockout } from './auth-failures.ts';
 
 // Unknown ids are checked against this, so a refusal takes as long whether the id exists or not.
@@ -91,7 +91,7 @@ export class DeviceRegistry {
       if (!alive()) return { ok: false, reason: 'gone' };
       // Locked while this attempt waited for its turn (parallel attempts from the same address).
       if (this.failures.lockedUntil(id, address, now()) !== null) return { ok: false, reason: 'locked out' };
-      const ok = await verifySecret(secret, entry?.secretHash ?? DUMMY_HASH);
+      const ok = await verifyDeviceSecret(secret, entry?.secretHash ?? DUMMY_HASH);
       if (ok && entry && this.devices.get(id)?.secretHash === entry.secretHash) {
         this.verified.set(id, fingerprint);
         this.failures.succeed(id, address);

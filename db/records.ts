@@ -1,10 +1,7 @@
 // Row mapping and queries for accounts, patients, devices, alerts, ingest errors and the audit
 // log. Parameterised SQL only; camelCase out, snake_case in the schema.
 import type { Queryable } from './driver.ts';
-import type { AlarmLimits } from '../server/pipeline/score/limits.ts';
-import type { Alarm, Transition } from '../server/pipeline/alarms/model.ts';
-
-export type Role = 'admin' | 'doctor' | 'nurse' | 'front-desk' | 'pharmacist' | 'lab' | 'patient' | 'kiosk';
+import type { Alarm, AlarmLimits, Role, Transition } from '../server/domain/index.ts';
 
 export interface User {
   id: string;

@@ -2,9 +2,7 @@
 // alerts and ingest errors. Works on TimescaleDB (hypertables, `vitals_1m`) and plain PostgreSQL.
 import type { Queryable } from './driver.ts';
 import type { Capabilities } from './migrate.ts';
-import { NUMERIC_VITALS, type Reading, type VitalValues } from '../server/pipeline/vitals.ts';
-import { NEWS2_PARAMETERS, type News2Result } from '../server/pipeline/score/news2.ts';
-import type { Alarm, Transition } from '../server/pipeline/alarms/model.ts';
+import { NEWS2_PARAMETERS, NUMERIC_VITALS, type Alarm, type News2Result, type Reading, type Transition, type VitalValues } from '../server/domain/index.ts';
 import type { RefusalCount } from '../broker/refusals.ts';
 
 export interface ScoreRow {

@@ -15,8 +15,9 @@
 // - within 5 scenario minutes (not within 15 of her last such response) when the patient's NEWS2
 //   band, as she sees it on the monitor (the true values, without artifact), rises above the band
 //   she last charted: she responds and reassesses.
-import { scoreNews2, type News2Band } from '../server/pipeline/score/news2.ts';
-import type { Acvpu, NumericVital } from '../server/pipeline/vitals.ts';
+import { scoreNews2 } from '../server/pipeline/score/news2.ts';
+import type { News2Band } from '../server/domain/index.ts';
+import type { Acvpu, NumericVital } from '../server/domain/index.ts';
 import { observe, type PatientState } from './physiology.ts';
 import type { Rng } from './rng.ts';
 

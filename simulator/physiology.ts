@@ -1,6 +1,6 @@
 // Simulated physiology: per-patient baselines, a circadian rhythm, a slow random walk,
 // measurement noise, and the scenario's pull towards its targets. Pure apart from the Rng.
-import { NUMERIC_VITALS, type NumericVital, type VitalValues } from '../server/pipeline/vitals.ts';
+import { NUMERIC_VITALS, type NumericVital, type VitalValues } from '../server/domain/index.ts';
 import type { Rng } from './rng.ts';
 import type { ArtifactEpisode, ArtifactKind, Scenario, ScenarioEffect } from './scenarios.ts';
 

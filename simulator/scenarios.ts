@@ -3,7 +3,7 @@
 // physiology.ts (the artifact episodes are drawn from a seeded stream per time window, so they
 // too are a function of scenario time and the scenario's seed).
 // Scenario time is wall time × --speed, so `--speed 10` plays a 10-minute deterioration in one.
-import type { Acvpu, NumericVital } from '../server/pipeline/vitals.ts';
+import type { Acvpu, NumericVital } from '../server/domain/index.ts';
 import { createRng, deriveSeed, type Rng } from './rng.ts';
 
 export const SCENARIO_NAMES = [

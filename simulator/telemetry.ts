@@ -1,5 +1,5 @@
 // The device side of the protocol (docs/device-protocol.md): topics, payloads, publish timing. Pure.
-import type { Acvpu, VitalValues } from '../server/pipeline/vitals.ts';
+import type { Acvpu, VitalValues } from '../server/domain/index.ts';
 
 export const statusTopic = (deviceId: string) => `devices/${deviceId}/status`;
 export const vitalsTopic = (deviceId: string) => `devices/${deviceId}/vitals`;

@@ -14,7 +14,7 @@ function newest(path: string): number {
   return Math.max(st.mtimeMs, ...readdirSync(path).map((f) => newest(join(path, f))));
 }
 
-const sources = Math.max(newest(join(web, 'src')), newest(join(web, 'index.html')), newest(join(web, 'vite.config.ts')), newest(join(web, '..', 'server', 'realtime')));
+const sources = Math.max(newest(join(web, 'src')), newest(join(web, 'index.html')), newest(join(web, 'vite.config.ts')), newest(join(web, '..', 'server', 'domain')));
 const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
 if (process.argv.includes('--force') || built < sources) {
   console.log('building the dashboard (web/dist) …');

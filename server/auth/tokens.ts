@@ -6,16 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, jwtVerify } from 'jose';
 import { generateSecret } from './passwords.ts';
-import type { Role } from '../../db/records.ts';
-
-export interface Principal {
-  id: string;
-  role: Role;
-  email: string;
-  name: string;
-  /** The login session the token belongs to; absent on tokens signed without one. */
-  sid?: string;
-}
+import type { Principal, Role } from '../domain/roles.ts';
 
 export interface TokenService {
   /** An access token; `sid` ties it to a session so logout can end it. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { type AppContext, allow, auditOf, handler } from './context.ts';
 import { parse, uuid } from './validate.ts';
 import { Errors } from '../errors.ts';
-import { generateSecret, hashDeviceSecret } from '../auth/passwords.ts';
+import { generateDeviceSecret as generateSecret, hashDeviceSecret } from '../../broker/device-secrets.ts';
 import { getDevice, insertDevice, listDevices, publicDevice, updateDevice, type DeviceWithHash } from '../../db/records.ts';
 import { DbError } from '../../db/driver.ts';
 import { DEVICE_ID } from '../../broker/topics.ts';

@@ -3,8 +3,7 @@
 // GET /api/openapi.json serves the result and GET /api/docs a self-contained page listing every
 // endpoint (no assets from the network).
 import { z } from 'zod';
-import type { Permission } from '../auth/permissions.ts';
-import { PERMISSIONS } from '../auth/permissions.ts';
+import { PERMISSIONS, type Permission } from '../domain/roles.ts';
 import type { Route } from './route.ts';
 
 export interface RouteDoc {

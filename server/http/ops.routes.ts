@@ -5,7 +5,7 @@ import { type AppContext, allow, auditOf, authenticate, handler } from './contex
 import { idParam, instant, paging, parse, uuid } from './validate.ts';
 import { getAlarm, listAlerts, listAudit, listIngestErrors, listIngestRefusals, listNotificationAttempts, listTransitions, listWards } from '../../db/records.ts';
 import { Errors } from '../errors.ts';
-import type { AlarmAction } from '../pipeline/alarms/model.ts';
+import type { AlarmAction } from '../domain/alarms.ts';
 import { describeRoute } from './openapi.ts';
 import { assertOnWards, outsideWards, wardScope } from '../records/scope.ts';
 

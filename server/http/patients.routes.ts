@@ -10,7 +10,7 @@ import { bucketedVitals, latestScore, rawVitals, scoreHistory } from '../../db/v
 import { effectiveLimits } from '../pipeline/score/limits.ts';
 import { describeRoute } from './openapi.ts';
 import { decodeTelemetry } from '../pipeline/decode.ts';
-import { NUMERIC_VITALS } from '../pipeline/vitals.ts';
+import { NUMERIC_VITALS } from '../domain/vitals.ts';
 import { assertOnWards } from '../records/scope.ts';
 
 const bound = z

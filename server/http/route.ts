@@ -5,8 +5,7 @@
 // The registry belongs to the app (buildApp makes one); route files only declare and wire.
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import type { Permission } from '../auth/permissions.ts';
-import type { Principal } from '../auth/tokens.ts';
+import type { Permission, Principal } from '../domain/roles.ts';
 import type { AuditEntry } from '../../db/records.ts';
 import { type AppContext, allow, auditOf, authenticate } from './context.ts';
 import { parse, uuid } from './validate.ts';

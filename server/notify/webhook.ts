@@ -4,7 +4,7 @@
 //   X-WardPulse-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Escalation } from '../pipeline/alarms/model.ts';
+import type { Escalation } from '../domain/alarms.ts';
 import { toAlertEvent } from '../realtime/events.ts';
 import type { NotificationAttempt } from '../../db/vitals-store.ts';
 

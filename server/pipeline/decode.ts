@@ -1,7 +1,7 @@
 // Telemetry payload decoding: bytes from a device → validated readings + precise issues.
 // Pure and synchronous: it runs on the MQTT hot path for every message, so it is hand-written
 // (no schema library) and never throws. See docs/device-protocol.md for the contract.
-import { ACVPU, NUMERIC_VITALS, PLAUSIBLE, type Acvpu, type NumericVital, type VitalValues } from './vitals.ts';
+import { ACVPU, NUMERIC_VITALS, PLAUSIBLE, type Acvpu, type NumericVital, type VitalValues } from '../domain/vitals.ts';
 
 export interface DecodeLimits {
   /** Largest accepted payload in bytes. */

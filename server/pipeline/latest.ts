@@ -12,7 +12,7 @@
 // - Consciousness (ACVPU) and air/oxygen are clinical assessments: a fresh manual value wins over
 //   any device value, newer or not; a device value counts only when no fresh manual one exists.
 //   Every other parameter: the newest fresh value wins, whichever its source.
-import { VITAL_KEYS, type Reading, type ReadingSource, type VitalKey, type VitalValues } from './vitals.ts';
+import { ASSESSMENT_VITALS, CONTINUOUS_VITALS, VITAL_KEYS, type Freshness, type Reading, type ReadingSource, type VitalKey, type VitalValues } from '../domain/vitals.ts';
 
 export interface Stamped<T> {
   value: T;
@@ -37,24 +37,10 @@ export interface LatestValues {
 
 export const EMPTY_LATEST: LatestValues = { device: {}, manual: {} };
 
-export interface Freshness {
-  /** How long a streamed (continuous) device value — HR, SpO2, RR — stays usable. */
-  deviceMs: number;
-  /** How long an intermittent device value — BP, temperature, O2 flag, ACVPU — stays usable. */
-  intermittentMs: number;
-  /** How long a manual observation stays usable at most (the engine narrows it per patient). */
-  manualMs: number;
-  /** Per parameter, a narrower window for manual values (the patient's RCP monitoring interval). */
-  manualByKey?: Partial<Record<VitalKey, number>>;
-}
-
-const MIN = 60_000;
-export const DEFAULT_FRESHNESS: Freshness = { deviceMs: 30_000, intermittentMs: 30 * MIN, manualMs: 12 * 60 * MIN };
-
 /** Parameters a monitor streams beat to beat / breath to breath. */
-export const CONTINUOUS: ReadonlySet<VitalKey> = new Set<VitalKey>(['hr', 'spo2', 'rr']);
+export const CONTINUOUS: ReadonlySet<VitalKey> = new Set(CONTINUOUS_VITALS);
 /** Parameters that are clinical assessments: a nurse's value wins over a device's. */
-export const ASSESSMENTS: ReadonlySet<VitalKey> = new Set<VitalKey>(['acvpu', 'o2']);
+export const ASSESSMENTS: ReadonlySet<VitalKey> = new Set(ASSESSMENT_VITALS);
 
 /** Merge a reading, keeping per parameter whichever value was measured last (out-of-order safe). */
 export function mergeReading(latest: LatestValues, reading: Reading): LatestValues {

@@ -6,7 +6,7 @@
 // know the probe is off. So it is taken out of the reading (neither stored nor scored) and becomes
 // the technical alarm "no SpO2 signal" (technical.ts). HR 0 is not treated this way: from an ECG
 // it may be asystole, and it stays a high-priority physiological alarm.
-import type { NumericVital, VitalValues } from './vitals.ts';
+import type { NumericVital, VitalValues } from '../domain/vitals.ts';
 
 const NO_SIGNAL_VALUE: Partial<Record<NumericVital, number>> = { spo2: 0 };
 

@@ -2,22 +2,11 @@
 // Promises in here: the database and Socket.IO are sinks at the edge (server/server.ts), and time
 // comes from an injectable scheduler so the operators are marble-tested under virtual time.
 import { asyncScheduler, bufferTime, defer, endWith, filter, ignoreElements, interval, map, merge, share, takeUntil, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import type { Reading, VitalValues } from './vitals.ts';
+import type { Reading } from '../domain/vitals.ts';
+import type { VitalsEvent } from '../domain/events.ts';
 import { isEmpty, type AlarmEngine, type EngineOutput } from './alarms/engine.ts';
 
 export type { PatientContext } from './alarms/engine.ts';
-
-export interface VitalsEvent {
-  patientId: string;
-  deviceId: string | null;
-  /** Measurement time of the newest reading in the tick, epoch ms. */
-  ts: number;
-  /** min(ts, receipt time) of that reading: its age counts from here (a fast device clock cannot keep it fresh). */
-  at: number;
-  /** Device readings and manual observations are coalesced apart: they age differently. */
-  source: Reading['source'];
-  values: VitalValues;
-}
 
 /**
  * Coalesce readings per patient over one tick: a busy ward sends a few messages per second to

@@ -5,7 +5,8 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import type { TokenService, Principal } from '../auth/tokens.ts';
+import type { TokenService } from '../auth/tokens.ts';
+import type { Principal } from '../domain/roles.ts';
 import { can } from '../auth/permissions.ts';
 import { AppError, Errors } from '../errors.ts';
 import { parse } from '../http/validate.ts';
@@ -24,10 +25,10 @@ import type {
   ServerToClientEvents,
   SubscribeResult,
   VitalsEvent,
-} from './events.ts';
+} from '../domain/events.ts';
 import type { AuditEntry } from '../../db/records.ts';
 import { outsideWards } from '../records/scope.ts';
-import type { Actor, AlarmAction } from '../pipeline/alarms/model.ts';
+import { ALARM_ACTIONS, type Actor, type AlarmAction } from '../domain/alarms.ts';
 
 interface SocketData {
   user: Principal;
@@ -199,7 +200,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
       }).catch((err: unknown) => reply(fail(err)));
     });
 
-    for (const action of ['ack', 'silence', 'resolve'] as const) {
+    for (const action of ALARM_ACTIONS) {
       socket.on(`alarm:${action}`, (cmd, ack) => {
         const reply = typeof ack === 'function' ? ack : () => undefined;
         try {

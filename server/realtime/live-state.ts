@@ -1,26 +1,10 @@
 // What a dashboard needs on (re)subscribe: per patient the latest values with their times, the
 // latest score and the open alarms. Fed by the pipeline's outputs; read by Socket.IO and REST.
-import type { VitalKey } from '../pipeline/vitals.ts';
-import type { ScoreUpdate } from '../pipeline/alarms/engine.ts';
-import type { Alarm } from '../pipeline/alarms/model.ts';
-import { toAlertEvent, type AlertEvent } from './events.ts';
-import { DEFAULT_FRESHNESS, stampedValues, type Freshness, type LatestValues } from '../pipeline/latest.ts';
-
-/**
- * A score as dashboards and REST see it: the engine's update (`ScoreUpdate`: `news2` with
- * `partial`/`missing`, the observations due, `freshUntil`, `dataAt`, the manual windows, the last
- * full set, the values scored). A score read back from the database has only the first three.
- */
-export type ScoreEvent = Pick<ScoreUpdate, 'patientId' | 'ts' | 'news2'> & Partial<Omit<ScoreUpdate, 'patientId' | 'ts' | 'news2'>>;
-
-export interface PatientSnapshot {
-  patientId: string;
-  /** Per parameter: value, measurement time `ts`, `at` = min(ts, receipt) that its age counts from, source. */
-  values: Partial<Record<VitalKey, { value: unknown; ts: number; at: number; source: string }>>;
-  score: ScoreEvent | null;
-  alerts: AlertEvent[];
-  devices: { id: string; status: 'online' | 'offline' | 'unknown' }[];
-}
+import type { Alarm } from '../domain/alarms.ts';
+import type { PatientSnapshot, ScoreEvent } from '../domain/events.ts';
+import { DEFAULT_FRESHNESS, type Freshness } from '../domain/vitals.ts';
+import { toAlertEvent } from './events.ts';
+import { stampedValues, type LatestValues } from '../pipeline/latest.ts';
 
 export class LiveState {
   constructor(private readonly freshness: Freshness = DEFAULT_FRESHNESS) {}

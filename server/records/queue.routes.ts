@@ -8,7 +8,7 @@ import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
 import { idParam } from '../http/validate.ts';
 import { describeRoute } from '../http/openapi.ts';
 import { Errors } from '../errors.ts';
-import type { QueueCalledEvent, QueueState } from '../realtime/events.ts';
+import type { QueueCalledEvent, QueueState } from '../domain/events.ts';
 import { displayName, localNow } from './appointments.ts';
 import { assertOwnDoctor, findDoctor } from './appointments.routes.ts';
 

@@ -10,8 +10,7 @@ import { DbError, type Driver, type Queryable } from '../../db/driver.ts';
 import { Where, page, type Page } from '../../db/rows.ts';
 import type { AuditEntry } from '../../db/records.ts';
 import { AppError, Errors, fail } from '../errors.ts';
-import type { Permission } from '../auth/permissions.ts';
-import type { Principal } from '../auth/tokens.ts';
+import type { Permission, Principal } from '../domain/roles.ts';
 import type { AppContext } from '../http/context.ts';
 import { visiblePatients, type Views } from './scope.ts';
 

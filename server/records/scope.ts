@@ -7,10 +7,10 @@
 //   patient's name, id, date of birth and allergies, not their address). The per-role field lists
 //   are declared on each spec (`views` in specs.ts), nowhere else.
 import type { AppContext } from '../http/context.ts';
-import type { Principal } from '../auth/tokens.ts';
+import type { Principal, Role } from '../domain/roles.ts';
 import type { Queryable } from '../../db/driver.ts';
 import { AppError, Errors } from '../errors.ts';
-import { getPatient, wardsOfUser, type Role } from '../../db/records.ts';
+import { getPatient, wardsOfUser } from '../../db/records.ts';
 
 /** null: no patient restriction; otherwise the patient ids this user may see. */
 export function patientScope(ctx: AppContext, user: Principal): Promise<string[] | null> {

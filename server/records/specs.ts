@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { ResourceSpec } from './resource.ts';
 import { calendarDate, instant } from '../http/validate.ts';
 import type { Patient } from '../../db/records.ts';
-import { effectiveLimits, type AlarmLimits } from '../pipeline/score/limits.ts';
+import { effectiveLimits } from '../pipeline/score/limits.ts';
+import type { AlarmLimits } from '../domain/alarms.ts';
 
 const text = (max = 200) => z.string().trim().min(1, 'required').max(max);
 const date = calendarDate;

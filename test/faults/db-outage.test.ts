@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDevice, connectSocket, collect, eventually, publish, startStack, type Stack } from '../helpers/stack.ts';
 import { startEmbeddedPostgres, type EmbeddedPg } from '../helpers/postgres.ts';
-import type { AlertEvent } from '../../server/realtime/events.ts';
+import type { AlertEvent } from '../../server/domain/events.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const OUTAGE_MS = 30_000;

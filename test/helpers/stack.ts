@@ -9,7 +9,7 @@ import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { loadConfig } from '../../server/config.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../server/realtime/events.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../server/domain/events.ts';
 import { createTestDatabase } from './postgres.ts';
 
 export type DbKind = 'pglite' | 'postgres';

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { MqttClient } from 'mqtt';
 import { collect, connectDevice, connectSocket, eventually, publish, startStack, type LiveSocket, type Stack } from '../helpers/stack.ts';
 import { verifySignature } from '../../server/notify/webhook.ts';
-import type { AlertEvent } from '../../server/realtime/events.ts';
+import type { AlertEvent } from '../../server/domain/events.ts';
 
 const SECRET = 'webhook-secret-for-tests';
 const MIN = 60_000;

@@ -6,7 +6,7 @@ import { collect, connectSocket, eventually, startStack, type LiveSocket, type S
 import { insertUser } from '../../db/records.ts';
 import { hashSecret } from '../../server/auth/passwords.ts';
 import { addDays, dayOfWeek, localNow } from '../../server/records/appointments.ts';
-import type { QueueCalledEvent } from '../../server/realtime/events.ts';
+import type { QueueCalledEvent } from '../../server/domain/events.ts';
 
 const ALL_WEEK = [0, 1, 2, 3, 4, 5, 6].map((d) => ({ dayOfWeek: d, startTime: '08:00', endTime: '18:00' }));
 const PASSWORD = 'a-long-test-password';

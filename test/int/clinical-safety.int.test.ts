@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { collect, connectDevice, connectSocket, eventually, publish, startStack, type LiveSocket, type Stack } from '../helpers/stack.ts';
-import type { AlertEvent, EscalationEvent, ScoreEvent, SubscribeResult } from '../../server/realtime/events.ts';
+import type { AlertEvent, EscalationEvent, ScoreEvent, SubscribeResult } from '../../server/domain/events.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NORMAL = { hr: 72, rr: 15, spo2: 97, temp: 37, sbp: 125, dbp: 80 };

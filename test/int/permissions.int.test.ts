@@ -7,10 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectSocket, eventually, startStack, type LiveSocket, type Stack } from '../helpers/stack.ts';
-import { PERMISSIONS, type Permission } from '../../server/auth/permissions.ts';
+import { PERMISSIONS, type Permission, type Role } from '../../server/domain/roles.ts';
 import { doctorSpec, patientSpec } from '../../server/records/specs.ts';
 import { fieldsFor } from '../../server/records/scope.ts';
-import type { Role } from '../../db/records.ts';
 
 /** The served OpenAPI document: the app's own route declarations. */
 let openApiDoc: unknown;

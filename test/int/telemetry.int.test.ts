@@ -5,7 +5,7 @@ import type { MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { collect, connectDevice, connectSocket, eventually, publish, startStack, type DbKind, type Stack } from '../helpers/stack.ts';
-import type { VitalsEvent, ScoreEvent, AlertEvent } from '../../server/realtime/events.ts';
+import type { VitalsEvent, ScoreEvent, AlertEvent } from '../../server/domain/events.ts';
 
 describe.each<DbKind>(['pglite', 'postgres'])('telemetry path on %s', (kind) => {
   let stack: Stack;

@@ -13,7 +13,7 @@ import {
   type LifecycleConfig,
   type PatientAlarms,
 } from '../../server/pipeline/alarms/lifecycle.ts';
-import type { Alarm, AlarmAction, AlarmState, Condition, Escalation, Transition } from '../../server/pipeline/alarms/model.ts';
+import type { Alarm, AlarmAction, AlarmState, Condition, Escalation, Transition } from '../../server/domain/alarms.ts';
 
 const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
 const S = 1000;

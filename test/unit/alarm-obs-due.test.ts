@@ -1,7 +1,8 @@
 // Manual observations due, from the NEWS2 score: RCP NEWS2 chart 4 (minimum frequency of monitoring).
 import { describe, expect, it } from 'vitest';
 import { obsDueCondition, observationDue, observationInterval } from '../../server/pipeline/alarms/obs-due.ts';
-import { scoreNews2, type News2Band } from '../../server/pipeline/score/news2.ts';
+import { scoreNews2 } from '../../server/pipeline/score/news2.ts';
+import type { News2Band } from '../../server/domain/news2.ts';
 
 const T0 = Date.UTC(2024, 5, 1, 8, 0, 0);
 const MIN = 60_000;

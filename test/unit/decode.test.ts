@@ -7,7 +7,7 @@ import {
   type DecodeIssue,
   type DecodeLimits,
 } from '../../server/pipeline/decode.ts';
-import { NUMERIC_VITALS, PLAUSIBLE } from '../../server/pipeline/vitals.ts';
+import { NUMERIC_VITALS, PLAUSIBLE } from '../../server/domain/vitals.ts';
 
 const NOW = Date.UTC(2024, 5, 1, 12, 0, 0); // 2024-06-01T12:00:00Z
 const json = (v: unknown) => JSON.stringify(v);

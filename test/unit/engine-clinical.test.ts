@@ -3,7 +3,7 @@
 // technical "no signal", a full set resetting the observations timer. Time is virtual.
 import { describe, expect, it } from 'vitest';
 import { AlarmEngine, DEFAULT_ENGINE, type EngineOutput } from '../../server/pipeline/alarms/engine.ts';
-import type { Reading, VitalValues } from '../../server/pipeline/vitals.ts';
+import type { Reading, VitalValues } from '../../server/domain/vitals.ts';
 import { takeNoSignal } from '../../server/pipeline/no-signal.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);

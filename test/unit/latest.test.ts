@@ -1,7 +1,6 @@
 // Latest value per parameter, kept per source (device / manual), merged across devices, and its freshness.
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_FRESHNESS,
   EMPTY_LATEST,
   freshValues,
   isFresh,
@@ -12,10 +11,9 @@ import {
   freshUntil,
   windowMedian,
   type SampleWindow,
-  type Freshness,
   type LatestValues,
 } from '../../server/pipeline/latest.ts';
-import type { Reading, ReadingSource, VitalValues } from '../../server/pipeline/vitals.ts';
+import { DEFAULT_FRESHNESS, type Freshness, type Reading, type ReadingSource, type VitalValues } from '../../server/domain/vitals.ts';
 
 const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
 const MIN = 60_000;

@@ -5,9 +5,9 @@ import {
   DEFAULT_ADULT_LIMITS,
   effectiveLimits,
   limitViolations,
-  type AlarmLimits,
 } from '../../server/pipeline/score/limits.ts';
-import { NUMERIC_VITALS } from '../../server/pipeline/vitals.ts';
+import type { AlarmLimits } from '../../server/domain/alarms.ts';
+import { NUMERIC_VITALS } from '../../server/domain/vitals.ts';
 
 const DEFAULTS_SNAPSHOT = structuredClone(DEFAULT_ADULT_LIMITS);
 

@@ -2,8 +2,6 @@
 // parameter tables, chart 2/3 for the clinical-risk bands). Every boundary on both sides.
 import { describe, expect, it } from 'vitest';
 import {
-  BAND_RANK,
-  NEWS2_PARAMETERS,
   news2Band,
   scoreConsciousness,
   scoreNews2,
@@ -15,9 +13,9 @@ import {
   scoreSpo2Scale2,
   scoreSystolic,
   scoreTemperature,
-  type News2Input,
 } from '../../server/pipeline/score/news2.ts';
-import { ACVPU } from '../../server/pipeline/vitals.ts';
+import { BAND_RANK, NEWS2_PARAMETERS, type News2Input } from '../../server/domain/news2.ts';
+import { ACVPU } from '../../server/domain/vitals.ts';
 
 /** All parameters present and scoring 0: the baseline every row below perturbs. */
 const NORMAL: Required<News2Input> = { rr: 16, spo2: 97, o2: false, sbp: 120, hr: 70, acvpu: 'A', temp: 37.0 };

@@ -15,12 +15,12 @@ import {
   type XY,
 } from '../../web/src/logic/panel-series.ts';
 import { LIMIT_LINE, limitDatasets, suggestedY } from '../../web/src/logic/panel-limits.ts';
-import { OBS_PLAUSIBLE, observationBody, type ObservationDraft } from '../../web/src/logic/panel-observation.ts';
+import { observationBody, type ObservationDraft } from '../../web/src/logic/panel-observation.ts';
 import { BREAKDOWN_ORDER, breakdownRows, readableText, textOn } from '../../web/src/logic/panel-breakdown.ts';
 import { formatClock, formatSpan } from '../../web/src/logic/panel-format.ts';
 import { contrastRatio, subScoreColour } from '../../web/src/logic/bands.ts';
-import { PLAUSIBLE } from '../../server/pipeline/vitals.ts';
-import { NEWS2_PARAMETERS } from '../../server/pipeline/score/news2.ts';
+import { PLAUSIBLE } from '../../server/domain/vitals.ts';
+import { NEWS2_PARAMETERS } from '../../server/domain/news2.ts';
 
 const NOW = Date.UTC(2025, 5, 10, 12, 0, 0);
 
@@ -274,8 +274,10 @@ describe('alarm limit bands', () => {
 describe('manual observation body', () => {
   const draft = (d: Partial<ObservationDraft>): ObservationDraft => ({ numbers: {}, acvpu: '', o2: null, ...d });
 
-  it('the input ranges are the server’s plausible ranges', () => {
-    expect(OBS_PLAUSIBLE).toEqual(PLAUSIBLE);
+  it('refuses what the server would refuse as implausible, at the server’s bounds', () => {
+    expect(observationBody(draft({ numbers: { hr: String(PLAUSIBLE.hr.max) } })).ok).toBe(true);
+    expect(observationBody(draft({ numbers: { hr: String(PLAUSIBLE.hr.max + 1) } })).ok).toBe(false);
+    expect(observationBody(draft({ numbers: { temp: String(PLAUSIBLE.temp.min - 0.1) } })).ok).toBe(false);
   });
 
   it('sends only what was filled in', () => {

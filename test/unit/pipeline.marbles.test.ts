@@ -5,8 +5,8 @@ import { TestScheduler } from 'rxjs/testing';
 import type { Observable } from 'rxjs';
 import { coalesceVitals, monitorPatients, type MonitorInput, type PatientContext } from '../../server/pipeline/operators.ts';
 import { AlarmEngine } from '../../server/pipeline/alarms/engine.ts';
-import type { Alarm } from '../../server/pipeline/alarms/model.ts';
-import type { Reading, VitalValues } from '../../server/pipeline/vitals.ts';
+import type { Alarm } from '../../server/domain/alarms.ts';
+import type { Reading, VitalValues } from '../../server/domain/vitals.ts';
 
 /** The helpers TestScheduler.run hands its callback (public API, not rxjs/internal). */
 type RunHelpers = Parameters<Parameters<TestScheduler['run']>[0]>[0];

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeTelemetry } from '../../server/pipeline/decode.ts';
 import { AlarmEngine } from '../../server/pipeline/alarms/engine.ts';
 import { scoreNews2 } from '../../server/pipeline/score/news2.ts';
-import { NUMERIC_VITALS, PLAUSIBLE, type Acvpu, type NumericVital, type VitalValues } from '../../server/pipeline/vitals.ts';
+import { NUMERIC_VITALS, PLAUSIBLE, type Acvpu, type NumericVital, type VitalValues } from '../../server/domain/vitals.ts';
 import { parseCliArgs } from '../../simulator/args.ts';
 import { anonymousDevices, planFleet } from '../../simulator/fleet.ts';
 import { patientNames } from '../../simulator/names.ts';
@@ -23,7 +23,7 @@ import {
   scheduleMs,
   type BedChart,
 } from '../../simulator/nurse.ts';
-import type { News2Band } from '../../server/pipeline/score/news2.ts';
+import type { News2Band } from '../../server/domain/news2.ts';
 import { noNurseNote, nurseLogger, type NurseEvent } from '../../simulator/nurse-runner.ts';
 import { ApiError, bedLabel, provisionFleet } from '../../simulator/provision.ts';
 import { createRng, deriveSeed, mulberry32 } from '../../simulator/rng.ts';

@@ -22,7 +22,7 @@ import {
 } from '../../server/pipeline/alarms/trends.ts';
 import { limitConditions, DEFAULT_LIMIT_POLICY } from '../../server/pipeline/alarms/physiological.ts';
 import { news2Band, scoreNews2 } from '../../server/pipeline/score/news2.ts';
-import type { AlarmLimits } from '../../server/pipeline/score/limits.ts';
+import type { AlarmLimits } from '../../server/domain/alarms.ts';
 
 const SEC = 1000;
 const MIN = 60 * SEC;

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import '../../web/src/components/wp-alarm-actions.ts';
 import type { ActFn, WpAlarmActions } from '../../web/src/components/wp-alarm-actions.ts';
 import { session } from '../../web/src/api.ts';
-import type { AlertEvent } from '../../server/realtime/events.ts';
-import type { Role } from '../../db/records.ts';
+import type { AlertEvent } from '../../server/domain/events.ts';
+import type { Role } from '../../server/domain/roles.ts';
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
 

@@ -14,7 +14,7 @@ import {
   stateText,
   topAlarm,
 } from '../../web/src/logic/alarms.ts';
-import type { AlertEvent } from '../../server/realtime/events.ts';
+import type { AlertEvent } from '../../server/domain/events.ts';
 
 type State = AlertEvent['state'];
 const NOW = 1_800_000_000_000;

@@ -14,7 +14,7 @@ import {
   soundingAlarm,
   type BurstPattern,
 } from '../../web/src/logic/alarm-sound.ts';
-import type { AlertEvent } from '../../server/realtime/events.ts';
+import type { AlertEvent } from '../../server/domain/events.ts';
 
 type Alarm = Pick<AlertEvent, 'id' | 'priority' | 'state' | 'ts' | 'silencedUntil'>;
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import '../../web/src/components/wp-bed-tile.ts';
 import type { WpBedTile } from '../../web/src/components/wp-bed-tile.ts';
 import type { PatientView } from '../../web/src/store.ts';
-import type { AlertEvent } from '../../server/realtime/events.ts';
+import type { AlertEvent } from '../../server/domain/events.ts';
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
 

@@ -4,7 +4,7 @@
 // score without an observations schedule keeps the last one.
 import { describe, expect, it } from 'vitest';
 import { LiveStore } from '../../web/src/store.ts';
-import type { AlertEvent, ScoreEvent, SubscribeResult } from '../../server/realtime/events.ts';
+import type { AlertEvent, ScoreEvent, SubscribeResult } from '../../server/domain/events.ts';
 
 const P = '00000000-0000-4000-8000-000000000001';
 const T = 1_800_000_000_000;

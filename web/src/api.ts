@@ -1,6 +1,6 @@
 // REST client. The token lives in sessionStorage: it survives a reload of a wall display, and
 // dies with the tab.
-import type { Principal } from '../../server/auth/tokens.ts';
+import type { Principal } from '../../server/domain/index.ts';
 
 const TOKEN_KEY = 'wardpulse.token';
 const USER_KEY = 'wardpulse.user';

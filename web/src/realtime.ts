@@ -5,6 +5,7 @@
 // code (server/errors.ts), never by their message.
 import { io, type Socket } from 'socket.io-client';
 import type {
+  AlarmAction,
   AlertEvent,
   ClientToServerEvents,
   DeviceStatusEvent,
@@ -14,7 +15,7 @@ import type {
   SubscribeRequest,
   SubscribeResult,
   VitalsEvent,
-} from '../../server/realtime/events.ts';
+} from '../../server/domain/index.ts';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'unauthorized';
 
@@ -53,8 +54,6 @@ export function handshakeCode(err: Error): string | undefined {
   const data = (err as Error & { data?: { code?: unknown } }).data;
   return typeof data?.code === 'string' ? data.code : undefined;
 }
-
-export type AlarmAction = 'ack' | 'silence' | 'resolve';
 
 /** How long to wait for the server to answer an alarm command. */
 const ACT_TIMEOUT_MS = 10_000;

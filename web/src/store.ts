@@ -9,11 +9,11 @@ import type {
   ScoreEvent,
   SubscribeResult,
   VitalsEvent,
-} from '../../server/realtime/events.ts';
-import type { VitalKey } from '../../server/pipeline/vitals.ts';
-import { DISPLAY_FRESHNESS, isStale, manualWindowOf, type DisplayFreshness } from './logic/freshness.ts';
+} from '../../server/domain/index.ts';
+import { ASSESSMENT_VITALS, DEFAULT_FRESHNESS, NUMERIC_VITALS, type VitalKey } from '../../server/domain/index.ts';
+import { isStale, manualWindowOf, type DisplayFreshness } from './logic/freshness.ts';
 
-const ASSESSMENTS: ReadonlySet<string> = new Set(['o2', 'acvpu']);
+const ASSESSMENTS: ReadonlySet<string> = new Set(ASSESSMENT_VITALS);
 
 export interface Stamped {
   value: number | string | boolean;
@@ -44,7 +44,6 @@ export interface PatientView {
 }
 
 export const SPARK_WINDOW_MS = 10 * 60_000;
-const NUMERIC: VitalKey[] = ['hr', 'spo2', 'rr', 'temp', 'sbp', 'dbp'];
 
 type Listener = (changed: ReadonlySet<string>) => void;
 
@@ -53,7 +52,7 @@ export class LiveStore {
   /** The latest escalation per open alarm id: the level and the role it went to. */
   readonly escalations = new Map<string, Pick<EscalationEvent, 'level' | 'role' | 'at'>>();
   /** The server's freshness windows (from the last subscription): values grey out when the server stops scoring them. */
-  freshness: DisplayFreshness = DISPLAY_FRESHNESS;
+  freshness: DisplayFreshness = DEFAULT_FRESHNESS;
   private readonly listeners = new Set<Listener>();
   private readonly dirty = new Set<string>();
   private frame: number | null = null;
@@ -93,7 +92,7 @@ export class LiveStore {
         recent: prev?.recent ?? {},
         rev: prev?.rev ?? 0,
       };
-      for (const k of NUMERIC) {
+      for (const k of NUMERIC_VITALS) {
         const s = view.values[k];
         if (s && typeof s.value === 'number') pushPoint(view.recent, k, s.ts, s.value);
       }
@@ -132,7 +131,7 @@ export class LiveStore {
     if (!prev) return;
     for (const row of rows) {
       const ts = Date.parse(row.ts);
-      for (const k of NUMERIC) {
+      for (const k of NUMERIC_VITALS) {
         const v = row.values[k];
         if (typeof v === 'number') pushPoint(prev.recent, k, ts, v);
       }

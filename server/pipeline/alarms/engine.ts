@@ -2,11 +2,10 @@
 // condition (limits, NEWS2 bands, trends, technical, observations due) and run the alarm
 // lifecycle. Deterministic: all time comes in as `now`; wiring and I/O live at the edge
 // (operators.ts for the streams, server.ts for the sinks).
-import { NUMERIC_VITALS, type Reading, type VitalKey, type VitalValues } from '../vitals.ts';
+import { DEFAULT_FRESHNESS, NUMERIC_VITALS, type Freshness, type Reading, type VitalKey, type VitalValues } from '../../domain/vitals.ts';
 import {
   addSample,
   CONTINUOUS,
-  DEFAULT_FRESHNESS,
   EMPTY_LATEST,
   freshStamps,
   freshUntil,
@@ -14,13 +13,13 @@ import {
   latestOf,
   mergeReading,
   windowMedian,
-  type Freshness,
   type LatestValues,
   type SampleWindow,
 } from '../latest.ts';
-import { NEWS2_PARAMETERS, scoreNews2, type News2Result } from '../score/news2.ts';
-import type { AlarmLimits } from '../score/limits.ts';
-import type { Actor, Alarm, AlarmAction, Condition, Escalation, Transition } from './model.ts';
+import { scoreNews2 } from '../score/news2.ts';
+import { NEWS2_PARAMETERS, type News2Result, type ObservationsDue } from '../../domain/news2.ts';
+import type { ScoreUpdate } from '../../domain/events.ts';
+import type { Actor, Alarm, AlarmAction, AlarmLimits, Condition, Escalation, Transition } from '../../domain/alarms.ts';
 import {
   limitConditions,
   news2Conditions,
@@ -66,30 +65,6 @@ export const DEFAULT_ENGINE: EngineConfig = {
   news2: DEFAULT_NEWS2_POLICY,
   evaluateEveryMs: 1000,
 };
-
-export interface ObservationsDue {
-  dueAt: number | null;
-  interval: number | 'continuous';
-}
-
-export interface ScoreUpdate {
-  patientId: string;
-  ts: number;
-  news2: News2Result;
-  observations: ObservationsDue;
-  /** When the last of the values this score was computed from goes stale (epoch ms). */
-  freshUntil: number;
-  /** The newest `at` (min of measurement and receipt time) among those values: the score's age counts from here. */
-  dataAt: number;
-  /** The patient's RCP monitoring interval now: how long a manual observation recorded now counts. */
-  manualWindowMs: number;
-  /** Per parameter, how long its manual value counts (narrowed since it was recorded). */
-  manualWindows: Partial<Record<VitalKey, number>>;
-  /** Time of the last full set of manual observations (all seven parameters), if any. */
-  lastFullSetAt: number | null;
-  /** The values the score was computed from (streamed device values as their 1-minute median). */
-  scored: VitalValues;
-}
 
 /**
  * What the engine saves of a patient beyond what the database already holds (readings, alarms),

@@ -17,7 +17,7 @@
 // of an acknowledged or silenced alarm rises, it returns to active, flashing and sounding, with a
 // fresh escalation clock, and the trail says why.
 import { bandOfThreshold } from '../score/news2.ts';
-import { PRIORITY_RANK, type Actor, type Alarm, type AlarmAction, type AlarmState, type Condition, type Escalation, type Transition } from './model.ts';
+import { PRIORITY_RANK, type Actor, type Alarm, type AlarmAction, type AlarmState, type Condition, type Escalation, type Transition } from '../../domain/alarms.ts';
 
 export interface LifecycleConfig {
   /** How long a silence (audio paused) lasts. */

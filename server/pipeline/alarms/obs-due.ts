@@ -1,18 +1,10 @@
 // Manual observations due: RCP NEWS2 (2017) chart 4, clinical response: minimum frequency of monitoring.
 // Pure: the time is passed in.
-import type { Condition } from './model.ts';
-import type { News2Band } from '../score/news2.ts';
+import type { Condition } from '../../domain/alarms.ts';
+import type { News2Band, ObservationInterval, ObservationsDue } from '../../domain/news2.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-
-export type ObservationInterval = number | 'continuous';
-
-export interface ObservationDue {
-  /** Epoch ms the next manual observation set is due; null under continuous monitoring. */
-  dueAt: number | null;
-  interval: ObservationInterval;
-}
 
 /** A patient at NEWS2 ≥ 7 without a streaming device is reminded this often (see below). */
 export const HIGH_WITHOUT_DEVICE_MS = 30 * MIN;
@@ -59,7 +51,7 @@ export function observationDue(
   admittedAt: number,
   score: ScoreForInterval | null,
   streaming = true,
-): ObservationDue {
+): ObservationsDue {
   const interval = observationInterval(score, streaming);
   if (interval === 'continuous') return { dueAt: null, interval };
   return { dueAt: (lastFullSetAt ?? admittedAt) + interval, interval };
@@ -76,7 +68,7 @@ function formatSpan(ms: number): string {
 }
 
 /** A low-priority reminder once the due time has passed; null while not due or under continuous monitoring. */
-export function obsDueCondition(due: ObservationDue, now: number): Condition | null {
+export function obsDueCondition(due: ObservationsDue, now: number): Condition | null {
   if (due.dueAt === null || due.interval === 'continuous' || now <= due.dueAt) return null;
   const overdueMs = now - due.dueAt;
   const every = formatSpan(due.interval);

@@ -1,10 +1,12 @@
 // Physiological alarm conditions: per-patient limits (with delay and hysteresis) and NEWS2 bands
 // (with the RCP's recommended response). Pure: the caller passes fresh values, the score and
 // what is open now.
-import { NUMERIC_VITALS, type NumericVital, type VitalValues } from '../vitals.ts';
-import { effectiveLimits, type AlarmLimits } from '../score/limits.ts';
-import { BAND_RANK, BAND_THRESHOLD, bandOfThreshold, maxSubScore, type News2Band, type News2Result } from '../score/news2.ts';
-import type { AlarmPriority, Condition } from './model.ts';
+import { NUMERIC_VITALS, type NumericVital, type VitalValues } from '../../domain/vitals.ts';
+import { effectiveLimits } from '../score/limits.ts';
+import type { AlarmLimits } from '../../domain/alarms.ts';
+import { bandOfThreshold, maxSubScore } from '../score/news2.ts';
+import { BAND_RANK, BAND_THRESHOLD, type News2Band, type News2Result } from '../../domain/news2.ts';
+import type { AlarmPriority, Condition } from '../../domain/alarms.ts';
 
 export interface LimitPolicy {
   /** The violation must hold this long before the alarm fires. */

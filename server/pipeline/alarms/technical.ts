@@ -2,8 +2,8 @@
 // silence, a sensor that stopped reporting, artifact, lost readings, battery, clock skew.
 // Pure: the caller keeps one DeviceFacts per device (folding readings in with noteReading) and
 // passes the time in. Inputs are never mutated.
-import type { Condition } from './model.ts';
-import { NUMERIC_VITALS } from '../vitals.ts';
+import type { Condition } from '../../domain/alarms.ts';
+import { NUMERIC_VITALS } from '../../domain/vitals.ts';
 
 export interface DeviceFacts {
   deviceId: string;

@@ -76,8 +76,8 @@
 // per patient (2.6 KB as JSON).
 // Per reading the work is O(1); the medians (≤ 40 numbers) are re-taken only when a reading opens
 // a new 30-min bucket.
-import type { Condition } from './model.ts';
-import { PLAUSIBLE } from '../vitals.ts';
+import type { Condition } from '../../domain/alarms.ts';
+import { PLAUSIBLE } from '../../domain/vitals.ts';
 
 export type TrendParameter = 'hr' | 'spo2' | 'rr' | 'temp' | 'sbp' | 'dbp';
 

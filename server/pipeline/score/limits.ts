@@ -1,11 +1,6 @@
 // Per-patient alarm limits: pure checks of fresh values against low/high bounds.
-import type { NumericVital, VitalValues } from '../vitals.ts';
-
-export interface Bound {
-  low?: number;
-  high?: number;
-}
-export type AlarmLimits = Partial<Record<NumericVital, Bound>>;
+import type { NumericVital, VitalValues } from '../../domain/vitals.ts';
+import type { AlarmLimits, Bound } from '../../domain/alarms.ts';
 
 /**
  * Adult defaults, in line with common bedside-monitor factory settings.

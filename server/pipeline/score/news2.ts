@@ -8,36 +8,8 @@
 //   fresh value exists they are *missing*, like any other parameter. A score with a missing
 //   parameter is `partial`, lists what is missing, and is a lower bound of the full score (each
 //   missing parameter may add up to 3), never an estimate of it.
-import type { Acvpu } from '../vitals.ts';
-
-export type News2Band = 'low' | 'low-medium' | 'medium' | 'high';
-export type News2Parameter = 'rr' | 'spo2' | 'o2' | 'sbp' | 'hr' | 'acvpu' | 'temp';
-export const NEWS2_PARAMETERS: readonly News2Parameter[] = ['rr', 'spo2', 'o2', 'sbp', 'hr', 'acvpu', 'temp'];
-
-export interface News2Input {
-  rr?: number;
-  spo2?: number;
-  /** On supplemental oxygen. Absent = not assessed: the parameter is missing. */
-  o2?: boolean;
-  sbp?: number;
-  hr?: number;
-  /** Absent = not assessed: the parameter is missing. */
-  acvpu?: Acvpu;
-  temp?: number;
-}
-
-export interface News2Result {
-  /** Sum of the sub-scores that are known; a lower bound when `partial`. */
-  total: number;
-  /** Band of `total` (and of a single parameter scoring 3); a lower bound when `partial`. */
-  band: News2Band;
-  /** True when any of the seven parameters is missing (no fresh value). */
-  partial: boolean;
-  /** The parameters without a fresh value, in chart order. Empty for a complete score. */
-  missing: News2Parameter[];
-  /** Sub-score of each parameter; null when the parameter is missing. */
-  parameters: Record<News2Parameter, number | null>;
-}
+import type { Acvpu } from '../../domain/vitals.ts';
+import { BAND_THRESHOLD, NEWS2_PARAMETERS, type News2Band, type News2Input, type News2Parameter, type News2Result } from '../../domain/news2.ts';
 
 // RCP NEWS2 chart 1: respiration rate. ≤8 → 3; 9–11 → 1; 12–20 → 0; 21–24 → 2; ≥25 → 3.
 export function scoreRespiration(rr: number): number {
@@ -150,11 +122,6 @@ export function scoreNews2(input: News2Input, spo2Scale: 1 | 2 = 1): News2Result
   }
   return { total, band: news2Band(total, anySingleThree), partial: missing.length > 0, missing, parameters };
 }
-
-export const BAND_RANK: Record<News2Band, number> = { low: 0, 'low-medium': 1, medium: 2, high: 3 };
-
-/** RCP chart 2 trigger of each alarming band: a single 3, a total of 5, a total of 7 (a NEWS2 alarm's `limit`). */
-export const BAND_THRESHOLD: Partial<Record<News2Band, number>> = { 'low-medium': 3, medium: 5, high: 7 };
 
 /** The band whose trigger is `threshold` (the `limit` of a NEWS2 alarm), or null. */
 export function bandOfThreshold(threshold: number | null): News2Band | null {

@@ -4,8 +4,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { session } from '../api.ts';
 import { liveClient } from '../context.ts';
-import { canAct, legalActions, type AlarmAction } from '../logic/alarms.ts';
-import type { AlertEvent } from '../../../server/realtime/events.ts';
+import { canAct, legalActions } from '../logic/alarms.ts';
+import type { AlarmAction, AlertEvent } from '../../../server/domain/index.ts';
 import { theme } from '../styles.ts';
 
 export type ActFn = (action: AlarmAction, id: string, comment?: string) => Promise<AlertEvent>;

@@ -12,7 +12,7 @@ import { CLEARED_TEXT, canAct, escalationText, flashes, isLatchedCleared, sortAl
 import { formatAge } from '../logic/freshness.ts';
 import { formatClock, formatSpan } from '../logic/panel-format.ts';
 import { readableText } from '../logic/panel-breakdown.ts';
-import type { AlertEvent } from '../../../server/realtime/events.ts';
+import type { AlertEvent } from '../../../server/domain/index.ts';
 import { theme } from '../styles.ts';
 import './wp-alarm-actions.ts';
 

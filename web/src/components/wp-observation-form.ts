@@ -2,7 +2,8 @@
 // scores it like a device reading. Shows the server's own message when it refuses one.
 import { LitElement, css, html, nothing } from 'lit';
 import { api, ApiError } from '../api.ts';
-import { ACVPU_LEVELS, OBS_FIELDS, OBS_PLAUSIBLE, observationBody, type ObservationBody, type ObsNumeric } from '../logic/panel-observation.ts';
+import { ACVPU_LEVELS, OBS_FIELDS, observationBody, type ObservationBody } from '../logic/panel-observation.ts';
+import { PLAUSIBLE as OBS_PLAUSIBLE, type NumericVital as ObsNumeric } from '../../../server/domain/index.ts';
 import { formatClock } from '../logic/panel-format.ts';
 import { theme } from '../styles.ts';
 

@@ -5,7 +5,7 @@
 // (LiveSubscriptionController), so a wall display left running for days keeps up. Chromium speaks without a click only when started with
 // --autoplay-policy=no-user-gesture-required (the kiosk launch line, docs/api.md).
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
-import type { QueueCalledEvent, QueueState } from '../../../server/realtime/events.ts';
+import type { QueueCalledEvent, QueueState } from '../../../server/domain/index.ts';
 import { api } from '../api.ts';
 import { onConnectionState } from '../context.ts';
 import { LiveSubscriptionController } from '../controllers/live-subscription-controller.ts';

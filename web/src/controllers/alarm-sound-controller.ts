@@ -8,7 +8,7 @@
 // control, or any click or key press on the page, resumes it. A wall display with nobody to click
 // needs Chromium started with --autoplay-policy=no-user-gesture-required (docs/alarms.md).
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { AlertEvent } from '../../../server/realtime/events.ts';
+import type { AlertEvent } from '../../../server/domain/index.ts';
 import {
   LOW_SOUNDS_DEFAULT,
   PATTERNS,

@@ -26,8 +26,7 @@ import {
   type ScoreRow,
   type Series,
 } from '../logic/panel-series.ts';
-import type { Bound } from '../logic/panel-limits.ts';
-import type { AlertEvent } from '../../../server/realtime/events.ts';
+import type { AlertEvent, Bound } from '../../../server/domain/index.ts';
 
 export interface PatientRecord {
   id: string;

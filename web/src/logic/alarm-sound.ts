@@ -17,10 +17,9 @@
 //  - Covidien Nellcor N-560 manual, table 6: its IEC 60601-1-8 high-priority mode repeats every
 //    6.94 s.
 // The values below sit inside those ranges, not on their edges.
-import type { AlertEvent } from '../../../server/realtime/events.ts';
+import { PRIORITY_RANK as RANK, type AlertEvent } from '../../../server/domain/index.ts';
 
 export type Priority = AlertEvent['priority'];
-const RANK: Record<Priority, number> = { high: 3, medium: 2, low: 1 };
 
 export interface BurstPattern {
   priority: Priority;

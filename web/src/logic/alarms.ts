@@ -1,10 +1,9 @@
 // Alarm presentation after IEC 60601-1-8: high = red, flashing ~2 Hz; medium = yellow, flashing
 // ~0.5 Hz; low = cyan, steady. Flashing only until someone responds (acknowledged and silenced
 // alarms stay steady in their colour). The highest priority wins; newest first within a priority.
-import type { AlertEvent } from '../../../server/realtime/events.ts';
+import { PERMISSIONS, PRIORITY_RANK as RANK, type AlarmAction, type AlertEvent, type ObservationsDue, type Role } from '../../../server/domain/index.ts';
 
 export type Priority = AlertEvent['priority'];
-const RANK: Record<Priority, number> = { high: 3, medium: 2, low: 1 };
 
 export function isOpen(a: Pick<AlertEvent, 'state'>): boolean {
   return a.state !== 'resolved';
@@ -33,9 +32,6 @@ export const PRIORITY_STYLE: Record<Priority, { colour: string; text: string; fl
 // ── Operator actions and their presentation ────────────────────────────────────────────────────
 // The lifecycle (server/pipeline/alarms/lifecycle.ts) is the authority; these rules only decide
 // what the dashboard offers and how an alarm looks, so a refused action is rare, not impossible.
-
-export type AlarmAction = 'ack' | 'silence' | 'resolve';
-export const ALARM_ACTIONS: readonly AlarmAction[] = ['ack', 'silence', 'resolve'];
 
 type Shown = Pick<AlertEvent, 'state' | 'conditionActive' | 'latching' | 'silencedUntil'>;
 
@@ -75,9 +71,9 @@ export function stateText(a: Pick<Shown, 'state' | 'silencedUntil'>, now: number
   return a.state === 'silenced' ? `silenced ${formatCountdown(silenceRemaining(a, now))}` : a.state;
 }
 
-/** Who may acknowledge, silence and resolve: the clinicians (server permission 'alarms:act'). */
+/** Who may acknowledge, silence and resolve: the server's permission 'alarms:act' (the clinicians). */
 export function canAct(role: string | null | undefined): boolean {
-  return role === 'doctor' || role === 'nurse';
+  return role != null && (PERMISSIONS['alarms:act'] as readonly Role[]).includes(role as Role);
 }
 
 /**
@@ -124,11 +120,6 @@ export function topAlarm<T extends Pick<AlertEvent, 'priority' | 'ts' | 'state'>
 
 // ── Manual observations due (RCP NEWS2 chart 2, computed by the server) ────────────────────────
 
-export interface Observations {
-  dueAt: number | null;
-  interval: number | 'continuous';
-}
-
 /** "42m", "3h 5m", "12h". */
 function formatMinutes(min: number): string {
   if (min < 60) return `${min}m`;
@@ -141,7 +132,7 @@ function formatMinutes(min: number): string {
  * "obs due 42m" / "obs overdue 5m" / null (continuous monitoring, or nothing known). Time to go is
  * rounded up and time overdue down, so the text turns to "overdue" exactly at the due time.
  */
-export function formatObsDue(obs: Observations | null | undefined, now: number): { text: string; overdue: boolean } | null {
+export function formatObsDue(obs: ObservationsDue | null | undefined, now: number): { text: string; overdue: boolean } | null {
   if (!obs || obs.interval === 'continuous' || obs.dueAt === null) return null;
   const left = obs.dueAt - now;
   if (left > 0) return { text: `obs due ${formatMinutes(Math.ceil(left / 60_000))}`, overdue: false };

@@ -1,5 +1,5 @@
 // NEWS2 clinical-risk bands and their colours on a dark background (text contrast ≥ 4.5:1).
-import type { News2Band } from '../../../server/pipeline/score/news2.ts';
+import type { News2Band } from '../../../server/domain/index.ts';
 
 export const BAND_STYLE: Record<News2Band, { background: string; text: string; label: string }> = {
   low: { background: '#2e7d32', text: '#ffffff', label: 'Low risk' },

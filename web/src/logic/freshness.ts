@@ -3,24 +3,18 @@
 // greys out exactly when the server stops scoring it: the tile and the score agree. Ages count
 // from a value's `at` = min(measurement time, receipt time), so a device whose clock runs fast
 // cannot keep a number looking live.
-import type { VitalKey } from '../../../server/pipeline/vitals.ts';
+import { CONTINUOUS_VITALS, DEFAULT_FRESHNESS, type Freshness, type VitalKey } from '../../../server/domain/index.ts';
 
-export interface DisplayFreshness {
-  /** Streamed device values: HR, SpO2, RR. */
-  deviceMs: number;
-  /** Intermittent device values: BP, temperature, a device's O2 flag or ACVPU. */
-  intermittentMs: number;
-  /** Manual observations, at most (the patient's score narrows it to its monitoring interval). */
-  manualMs: number;
-}
+/**
+ * The windows a display applies: the server's (sent with every subscription; until then its
+ * defaults, DEFAULT_FRESHNESS). Manual values: at most `manualMs`, the patient's score narrows it.
+ */
+export type DisplayFreshness = Pick<Freshness, 'deviceMs' | 'intermittentMs' | 'manualMs'>;
 
-/** The server's defaults, used until a subscription brings the server's actual windows. */
-export const DISPLAY_FRESHNESS: DisplayFreshness = { deviceMs: 30_000, intermittentMs: 30 * 60_000, manualMs: 12 * 3600_000 };
-
-const CONTINUOUS: ReadonlySet<string> = new Set(['hr', 'spo2', 'rr']);
+const CONTINUOUS: ReadonlySet<string> = new Set(CONTINUOUS_VITALS);
 
 /** The window of one parameter from one source; `manualWindowMs` is the patient's (from its score). */
-export function windowFor(key: VitalKey | string, source: string, f: DisplayFreshness = DISPLAY_FRESHNESS, manualWindowMs?: number): number {
+export function windowFor(key: VitalKey | string, source: string, f: DisplayFreshness = DEFAULT_FRESHNESS, manualWindowMs?: number): number {
   if (source === 'manual') return manualWindowMs === undefined ? f.manualMs : Math.min(manualWindowMs, f.manualMs);
   return CONTINUOUS.has(key) ? f.deviceMs : f.intermittentMs;
 }
@@ -37,7 +31,7 @@ export function ageFrom(s: StampLike): number {
   return Math.min(s.ts, s.at ?? s.ts);
 }
 
-export function isStale(s: StampLike, key: VitalKey | string, now: number, f: DisplayFreshness = DISPLAY_FRESHNESS, manualWindowMs?: number): boolean {
+export function isStale(s: StampLike, key: VitalKey | string, now: number, f: DisplayFreshness = DEFAULT_FRESHNESS, manualWindowMs?: number): boolean {
   return now - ageFrom(s) > windowFor(key, s.source, f, manualWindowMs);
 }
 

@@ -1,7 +1,7 @@
 // The NEWS2 breakdown table: one row per parameter of the RCP chart, with the value that was
 // scored, its sub-score and the chart colour. A parameter with no fresh value is "missing" (—),
 // which is what makes a score partial.
-import type { News2Parameter } from '../../../server/pipeline/score/news2.ts';
+import type { News2Parameter } from '../../../server/domain/index.ts';
 import { contrastRatio, subScoreColour } from './bands.ts';
 
 export const BREAKDOWN_ORDER: readonly News2Parameter[] = ['rr', 'spo2', 'o2', 'sbp', 'hr', 'acvpu', 'temp'];

@@ -1,11 +1,7 @@
 // The patient's alarm limits drawn on the vital charts: a dashed line at each limit and, beyond
 // it, a faint red zone. The dataset objects are plain data in the shape Chart.js reads (two
 // points spanning the window, `fill` towards the chart edge), so they are testable without it.
-
-export interface Bound {
-  low?: number;
-  high?: number;
-}
+import type { Bound } from '../../../server/domain/index.ts';
 
 export interface LimitSpec {
   bound: Bound | undefined;

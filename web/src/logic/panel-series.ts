@@ -2,9 +2,11 @@
 // draws with `parsing: false`), live readings appended, and points that left the window dropped.
 // Arrays are changed in place: Chart.js keeps a reference to them and only sees the change.
 import { bucketStart } from './panel-range.ts';
+import { NUMERIC_VITALS, type NumericVital } from '../../../server/domain/index.ts';
 
-export const CHART_VITALS = ['hr', 'spo2', 'rr', 'temp', 'sbp', 'dbp'] as const;
-export type ChartVital = (typeof CHART_VITALS)[number];
+/** Every numeric vital has a chart. */
+export const CHART_VITALS = NUMERIC_VITALS;
+export type ChartVital = NumericVital;
 
 export interface XY {
   /** Epoch ms. */

@@ -2,8 +2,8 @@
 // An incomplete score never looks safe: a partial score is a lower bound ("NEWS2 ≥ 2 · 5/7") with
 // no band colour; a score whose every input has gone stale is greyed with its age; only a complete,
 // current score is coloured by its RCP clinical-risk band.
-import type { ScoreEvent } from '../../../server/realtime/events.ts';
-import type { News2Band } from '../../../server/pipeline/score/news2.ts';
+import type { ScoreEvent } from '../../../server/domain/index.ts';
+import type { News2Band } from '../../../server/domain/index.ts';
 import { formatAge } from './freshness.ts';
 
 const PARAMETER_NAME: Record<string, string> = {

@@ -1,23 +1,18 @@
 // The alarm model (IEC 60601-1-8 priorities), shared by the rules, the lifecycle state machine,
-// the database and the dashboard. Types and constants only.
+// the database and the dashboard, and the alarm limits of a patient. Types and constants only.
+import type { NumericVital } from './vitals.ts';
 
-export type AlarmPriority = 'high' | 'medium' | 'low';
-export type AlarmCategory = 'physiological' | 'technical';
-/** active → (acknowledged | silenced) → resolved; see lifecycle.ts for the legal transitions. */
-export type AlarmState = 'active' | 'acknowledged' | 'silenced' | 'resolved';
-export type AlarmKind =
-  | 'limit'
-  | 'news2'
-  | 'trend'
-  | 'device-offline'
-  | 'sensor-off'
-  | 'artifact'
-  | 'seq-gap'
-  | 'battery'
-  | 'clock-skew'
-  | 'obs-due';
+export const ALARM_PRIORITIES = ['high', 'medium', 'low'] as const;
+export type AlarmPriority = (typeof ALARM_PRIORITIES)[number];
+export const ALARM_CATEGORIES = ['physiological', 'technical'] as const;
+export type AlarmCategory = (typeof ALARM_CATEGORIES)[number];
+/** active → (acknowledged | silenced) → resolved; see server/pipeline/alarms/lifecycle.ts for the legal transitions. */
+export const ALARM_STATES = ['active', 'acknowledged', 'silenced', 'resolved'] as const;
+export type AlarmState = (typeof ALARM_STATES)[number];
+export const ALARM_KINDS = ['limit', 'news2', 'trend', 'device-offline', 'sensor-off', 'artifact', 'seq-gap', 'battery', 'clock-skew', 'obs-due'] as const;
+export type AlarmKind = (typeof ALARM_KINDS)[number];
 
-export const PRIORITY_RANK: Record<AlarmPriority, number> = { low: 1, medium: 2, high: 3 };
+export const PRIORITY_RANK: Readonly<Record<AlarmPriority, number>> = { low: 1, medium: 2, high: 3 };
 
 /**
  * What the rules say is true for a patient *now*: one candidate alarm. The lifecycle turns
@@ -84,7 +79,9 @@ export interface Transition {
   comment: string | null;
 }
 
-export type AlarmAction = 'ack' | 'silence' | 'resolve';
+/** The operator actions, in the order a dashboard offers them. */
+export const ALARM_ACTIONS = ['ack', 'silence', 'resolve'] as const;
+export type AlarmAction = (typeof ALARM_ACTIONS)[number];
 
 export interface Actor {
   id: string;
@@ -99,3 +96,11 @@ export interface Escalation {
   role: string;
   at: number;
 }
+
+/** A patient's alarm limit for one vital; a value equal to a limit is inside it. */
+export interface Bound {
+  low?: number;
+  high?: number;
+}
+/** A patient's overrides of the default limits (server/pipeline/score/limits.ts). */
+export type AlarmLimits = Partial<Record<NumericVital, Bound>>;

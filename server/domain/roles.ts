@@ -1,0 +1,89 @@
+// Roles, the signed-in principal and the permission table: who may do what. Data only; the check
+// (`can`) is in server/auth/permissions.ts. The dashboard reads the table to offer only what the
+// server will allow (the server stays the authority: every request is checked there).
+
+export const ROLES = ['admin', 'doctor', 'nurse', 'front-desk', 'pharmacist', 'lab', 'patient', 'kiosk'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who a token says is calling (server/auth/tokens.ts signs and verifies it). */
+export interface Principal {
+  id: string;
+  role: Role;
+  email: string;
+  name: string;
+  /** The login session the token belongs to; absent on tokens signed without one. */
+  sid?: string;
+}
+
+/** One permission table: which roles may do what. Everything not listed is refused. */
+export const PERMISSIONS = {
+  // A kiosk account is created with the ward(s) it displays; an admin may change them.
+  'users:create': ['admin'],
+  'users:manage': ['admin'],
+  'audit:read': ['admin'],
+  'patients:create': ['admin', 'front-desk', 'doctor', 'nurse'],
+  // A patient account sees (and edits the contact details of) only its own record and linked family.
+  // Need to know (fieldsFor, server/records/scope.ts; the lists in specs.ts): a pharmacist sees a
+  // patient's id, name, date of birth and allergies; a lab, id, name and date of birth. Not the kiosk.
+  'patients:read': ['admin', 'front-desk', 'doctor', 'nurse', 'pharmacist', 'lab', 'patient'],
+  'family:read': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
+  // Ward names and bed counts; a kiosk sees only its own wards.
+  'wards:read': ['admin', 'front-desk', 'doctor', 'nurse', 'kiosk'],
+  'patients:update': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
+  'patients:archive': ['admin'],
+  // The kiosk too: a waiting-room display finds its doctor by room (and sees only id, name, room).
+  'doctors:read': ['admin', 'front-desk', 'doctor', 'nurse', 'pharmacist', 'lab', 'patient', 'kiosk'],
+  'doctors:manage': ['admin'],
+  'staff:read': ['admin', 'front-desk'],
+  'staff:manage': ['admin'],
+  'history:read': ['doctor', 'nurse', 'patient'],
+  'history:write': ['doctor', 'nurse'],
+  'stock:read': ['admin', 'pharmacist', 'doctor', 'nurse'],
+  'stock:manage': ['admin', 'pharmacist'],
+  // Billing: a patient account sees, and pays online, only its own (and linked family's) bills.
+  'billing:create': ['admin', 'front-desk', 'doctor'],
+  'billing:read': ['admin', 'front-desk', 'doctor', 'patient'],
+  // Cash and card are recorded by the desk that took them, nobody else (issue 11, finding 2).
+  'billing:pay': ['front-desk'],
+  // Online: open a provider order and hand in its signed confirmation; the signature is the proof.
+  'billing:order': ['front-desk', 'patient'],
+  'billing:transactions': ['admin', 'front-desk'],
+  // Prescriptions: written by a doctor (an admin may write one naming the doctor), dispensed by a pharmacist.
+  'prescriptions:create': ['doctor', 'admin'],
+  'prescriptions:read': ['admin', 'doctor', 'nurse', 'pharmacist', 'patient'],
+  'prescriptions:dispense': ['pharmacist'],
+  // Clinical data. The admin is included so a fresh install's bootstrap account can run a ward;
+  // every read is audited. A kiosk reads only the patients now on its own wards (wardScope,
+  // server/records/scope.ts): 403 naming its wards elsewhere.
+  'vitals:read': ['admin', 'doctor', 'nurse', 'kiosk'],
+  'observations:create': ['doctor', 'nurse'],
+  'limits:edit': ['doctor', 'nurse'],
+  'alerts:read': ['admin', 'doctor', 'nurse', 'kiosk'],
+  // Acknowledge, silence, resolve: the clinicians at the bedside, never a wall display.
+  'alarms:act': ['doctor', 'nurse'],
+  'devices:manage': ['admin'],
+  'devices:assign': ['admin', 'nurse'],
+  'devices:read': ['admin', 'nurse'],
+  'ingest-errors:read': ['admin'],
+  // A kiosk: { ward } of its own wards only (name, bed, vitals, score, alarms), never { patientId }.
+  'live:subscribe': ['admin', 'doctor', 'nurse', 'kiosk'],
+  // Family links widen what a patient account sees: set by the desk, not by the patient.
+  'family:manage': ['admin', 'front-desk'],
+  'admissions:read': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
+  'admissions:manage': ['admin', 'front-desk', 'doctor', 'nurse'],
+  'reports:upload': ['doctor', 'nurse', 'lab'],
+  'reports:read': ['doctor', 'nurse', 'lab', 'patient'],
+  // Schedules: a doctor manages only their own (checked in appointments.routes.ts).
+  'schedules:manage': ['admin', 'front-desk', 'doctor'],
+  // Appointments: a patient account books, sees, cancels and reschedules only its own/family's.
+  'appointments:read': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
+  'appointments:book': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
+  'appointments:change': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
+  'appointments:manage': ['admin', 'front-desk', 'doctor', 'nurse'],
+  // Calling the next token: a doctor only their own queue.
+  'queue:call': ['admin', 'front-desk', 'doctor', 'nurse'],
+  // The waiting-room display (first name + initial only): any signed-in role, the kiosk included.
+  'queue:watch': ['admin', 'front-desk', 'doctor', 'nurse', 'pharmacist', 'lab', 'patient', 'kiosk'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
