@@ -41,8 +41,7 @@ export class SessionService {
   private lastPrune = Date.now();
   private readonly refreshTtlMs: number;
   private readonly accessTtlMaxMs: number;
-  /** Told about every revocation (the live layer closes those sessions' sockets). */
-  onRevoke: (sids: string[]) => void = () => undefined;
+  private readonly revokeListeners = new Set<(sids: string[]) => void>();
 
   constructor(
     private readonly db: Driver,
@@ -62,6 +61,12 @@ export class SessionService {
   }
 
   isRevoked = (sid: string): boolean => this.revoked.has(sid);
+
+  /** Be told about every revocation (the live layer closes those sessions' sockets); returns the unsubscribe. */
+  onRevoke(listener: (sids: string[]) => void): () => void {
+    this.revokeListeners.add(listener);
+    return () => void this.revokeListeners.delete(listener);
+  }
 
   async create(userId: string, ip: string | null): Promise<NewSession> {
     const sid = randomUUID();
@@ -133,7 +138,7 @@ export class SessionService {
       this.lastPrune = now;
       for (const [sid, at] of this.revoked) if (now - at > this.accessTtlMaxMs) this.revoked.delete(sid);
     }
-    if (sids.length > 0) this.onRevoke(sids);
+    if (sids.length > 0) for (const l of this.revokeListeners) l(sids);
   }
 }
 

@@ -36,6 +36,10 @@ interface SocketData {
 
 export interface RealtimeDeps {
   queue: QueueChannel;
+  /** What the pipeline's sinks push to the dashboards; attached at creation, detached at close. */
+  feed: LiveFeed;
+  /** Session revocations (the session service): a revoked session's live connections end with it. */
+  revocations: { onRevoke(listener: (sids: string[]) => void): () => void };
   actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): AlertEvent;
   tokens: TokenService;
   patients: PatientsCache;
@@ -53,13 +57,23 @@ export interface RealtimeDeps {
   maxBufferedBytes?: number;
 }
 
-export interface Realtime {
-  io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** What the dashboards are sent. */
+export interface LivePush {
   pushVitals(batch: VitalsEvent[]): void;
   pushScore(ev: ScoreEvent): void;
   pushAlert(ev: AlertEvent): void;
   pushDevice(ev: DeviceStatusEvent): void;
   pushEscalation(ev: EscalationEvent): void;
+}
+
+/** Made by the composition root before Socket.IO exists (server/sinks.ts, createLiveFeed). */
+export interface LiveFeed {
+  /** Receive what the sinks push from now on; returns the detach. */
+  attach(target: LivePush): () => void;
+}
+
+export interface Realtime extends LivePush {
+  io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
   /** End every live connection of one account (its access changed); returns how many. */
   disconnectUser(userId: string): number;
   close(): Promise<void>;
@@ -74,21 +88,28 @@ const subscribeSchema = z.union([
 ]);
 
 /**
- * How queue calls reach the sockets: the HTTP routes are built before Socket.IO exists and
- * AppContext carries no realtime handle, so both sides meet on a channel owned by the server's
- * LiveState (one per running server: two servers in one test process never cross).
+ * How queue calls reach the sockets: AppContext carries no realtime handle, so the queue routes
+ * and Socket.IO meet on a channel made by the composition root before either (one per running
+ * server: two servers in one test process never cross).
  */
 export interface QueueChannel {
   publish(ev: QueueCalledEvent): void;
-  /** Set by the realtime layer. */
-  deliver: ((ev: QueueCalledEvent) => void) | null;
+  /** The realtime layer listens here; returns the unsubscribe. */
+  subscribe(listener: (ev: QueueCalledEvent) => void): () => void;
   /** Set by the queue routes: the current state for a display's subscription ack. */
   state: ((doctorId: string) => Promise<QueueState>) | null;
 }
 /** One per server: made by the composition root, handed to the queue routes and to Socket.IO. */
 export function createQueueChannel(): QueueChannel {
-  const channel: QueueChannel = { deliver: null, state: null, publish: (ev) => channel.deliver?.(ev) };
-  return channel;
+  const listeners = new Set<(ev: QueueCalledEvent) => void>();
+  return {
+    state: null,
+    publish: (ev) => listeners.forEach((l) => l(ev)),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  };
 }
 
 export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
@@ -126,7 +147,11 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   };
 
   const queues = deps.queue;
-  queues.deliver = (ev) => io.to(`queue:${ev.doctorId}`).emit('queue:called', ev);
+  const stopQueue = queues.subscribe((ev) => io.to(`queue:${ev.doctorId}`).emit('queue:called', ev));
+  const stopRevocations = deps.revocations.onRevoke((sids) => {
+    const ended = new Set(sids);
+    for (const s of io.sockets.sockets.values()) if (s.data.user?.sid && ended.has(s.data.user.sid)) s.disconnect(true);
+  });
 
   async function subscribeQueue(socket: Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>, req: unknown): Promise<SubscribeResult> {
     const r = parse(subscribeSchema, req, 'message');
@@ -253,7 +278,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   }, 500);
   sweep.unref();
 
-  return {
+  const realtime: Realtime = {
     io,
     pushVitals(batch) {
       // One message per socket per tick, holding every bed of every room it watches, each once.
@@ -309,10 +334,14 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
         // Closing the transports (not disconnecting the sockets) tells clients "come back later":
         // they reconnect by themselves once the server is up again. io.close() would also close
         // the HTTP server, which the composition root owns.
-        queues.deliver = null;
+        detachFeed();
+        stopQueue();
+        stopRevocations();
         clearInterval(sweep);
         io.engine.close();
         resolve();
       }),
   };
+  const detachFeed = deps.feed.attach(realtime);
+  return realtime;
 }

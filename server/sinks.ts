@@ -1,0 +1,254 @@
+// Where the pipeline's results go: the database writers, the live state, the dashboards and the
+// notifiers. The composition root (server.ts) makes these before the ingress that feeds them and
+// closes them after it, so whatever is still in the pipeline at shutdown drains into open sinks.
+// Every factory that holds something (a timer, a buffer, a delivery in flight) returns a close().
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Database } from '../db/index.ts';
+import { BatchWriter } from '../db/batch-writer.ts';
+import {
+  insertIngestErrors,
+  insertNotificationAttempts,
+  insertScores,
+  insertTransitions,
+  insertVitals,
+  upsertIngestRefusals,
+  upsertAlerts,
+  type IngestErrorRow,
+  type NotificationAttempt,
+  type ScoreRow,
+} from '../db/vitals-store.ts';
+import { insertAudit, setDeviceStatus, type AuditEntry } from '../db/records.ts';
+import { saveMonitorStates } from '../db/monitor-state.ts';
+import type { RefusalCount } from '../broker/refusals.ts';
+import type { Metrics } from './metrics.ts';
+import type { Reading } from './domain/vitals.ts';
+import type { Alarm, Escalation, Transition } from './domain/alarms.ts';
+import type { AlarmEngine, EngineOutput } from './pipeline/alarms/engine.ts';
+import { createWebhook } from './notify/webhook.ts';
+import type { LiveState } from './realtime/live-state.ts';
+import { toAlertEvent } from './realtime/events.ts';
+import type { DeviceStatusEvent, VitalsEvent } from './domain/events.ts';
+import type { LiveFeed, LivePush } from './realtime/io.ts';
+
+// ---------------------------------------------------------------- writers (the database sink)
+
+export interface WriterOptions {
+  db: Database;
+  metrics: Metrics;
+  log: Logger;
+  batchSize: number;
+  flushMs: number;
+  /** Rows of vitals held in memory (WRITE_BUFFER_MAX) before they spill to disk or drop. */
+  vitalsBufferMax: number;
+  /** Past the memory buffer, readings go to disk and are replayed when the database is back (SPILL_MAX_MB; 0: off). */
+  spill: { dataDir: string; maxMb: number };
+}
+
+export interface Writers {
+  vitals: BatchWriter<Reading>;
+  scores: BatchWriter<ScoreRow>;
+  alerts: BatchWriter<Alarm>;
+  transitions: BatchWriter<Transition>;
+  attempts: BatchWriter<NotificationAttempt>;
+  errors: BatchWriter<IngestErrorRow>;
+  refusals: BatchWriter<RefusalCount>;
+  /** Queue an audit entry (written in order, never blocks the caller). */
+  audit(entry: AuditEntry): void;
+  /** Stop the timers and write everything buffered (each writer within `deadlineMs`). */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+export function createWriters(opts: WriterOptions): Writers {
+  const { db, metrics, log } = opts;
+  const hooks = (table: string) => ({
+    batchSize: opts.batchSize,
+    flushMs: opts.flushMs,
+    log,
+    onDrop: (count: number, reason: string) => {
+      if (table === 'vitals') metrics.readingsDropped.inc(count);
+      log.error({ table, count, reason }, 'rows dropped');
+    },
+    onError: () => metrics.writeErrors.inc({ table }),
+    onDepth: (d: number) => metrics.bufferDepth.set({ table }, d),
+  });
+  const vitals: BatchWriter<Reading> = new BatchWriter<Reading>({
+    ...hooks('vitals'),
+    name: 'vitals',
+    maxBuffered: opts.vitalsBufferMax,
+    ...(opts.spill.maxMb > 0 ? { spill: { dir: join(opts.spill.dataDir, 'spill'), maxBytes: opts.spill.maxMb * 1024 * 1024 } } : {}),
+    onSpill: (count) => metrics.readingsSpilled.inc(count),
+    write: (rows) => insertVitals(db.driver, rows),
+    onCommit: (rows, stored, s) => {
+      metrics.readingsStored.inc(stored);
+      if (stored < rows.length) metrics.readingsDuplicate.inc(rows.length - stored);
+      metrics.writeBatchSeconds.observe({ table: 'vitals' }, s);
+      metrics.observeCommitted(rows);
+      metrics.bufferDepth.set({ table: 'vitals' }, vitals.depth);
+    },
+  });
+  const small = (table: string) => ({ ...hooks(table), name: table, maxBuffered: 100_000 });
+  const auditLog = new BatchWriter<AuditEntry>({
+    ...small('audit_log'),
+    batchSize: 1, // keep the audit trail in order, row by row
+    write: async ([e]) => {
+      await insertAudit(db.driver, e!);
+      return 1;
+    },
+  });
+  const writers = {
+    vitals,
+    scores: new BatchWriter<ScoreRow>({ ...small('scores'), write: (rows) => insertScores(db.driver, rows) }),
+    alerts: new BatchWriter<Alarm>({ ...small('alerts'), write: (rows) => upsertAlerts(db.driver, rows) }),
+    transitions: new BatchWriter<Transition>({ ...small('alert_transitions'), write: (rows) => insertTransitions(db.driver, rows) }),
+    attempts: new BatchWriter<NotificationAttempt>({ ...small('notification_attempts'), write: (rows) => insertNotificationAttempts(db.driver, rows) }),
+    errors: new BatchWriter<IngestErrorRow>({ ...small('ingest_errors'), write: (rows) => insertIngestErrors(db.driver, rows) }),
+    refusals: new BatchWriter<RefusalCount>({ ...small('ingest_refusals'), write: (rows) => upsertIngestRefusals(db.driver, rows) }),
+  };
+  const all = [...Object.values(writers), auditLog];
+  for (const w of all) w.start();
+  return {
+    ...writers,
+    audit: (e) => void auditLog.push(e),
+    close: async (deadlineMs = 20_000) => {
+      await Promise.all(all.map((w) => w.close(deadlineMs)));
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the dashboards' feed
+
+/**
+ * What the sinks push to the dashboards. Made before Socket.IO exists; the realtime layer
+ * attaches to it when it is created and detaches when it closes (nothing attached: nothing sent).
+ */
+export function createLiveFeed(): LiveFeed & LivePush & { close(): void } {
+  const targets = new Set<LivePush>();
+  return {
+    attach(target) {
+      targets.add(target);
+      return () => void targets.delete(target);
+    },
+    pushVitals: (batch) => targets.forEach((t) => t.pushVitals(batch)),
+    pushScore: (ev) => targets.forEach((t) => t.pushScore(ev)),
+    pushAlert: (ev) => targets.forEach((t) => t.pushAlert(ev)),
+    pushDevice: (ev) => targets.forEach((t) => t.pushDevice(ev)),
+    pushEscalation: (ev) => targets.forEach((t) => t.pushEscalation(ev)),
+    close: () => targets.clear(),
+  };
+}
+
+// ---------------------------------------------------------------- notifier
+
+export interface Notifier {
+  escalate(e: Escalation): void;
+  /** Wait (bounded) for webhook deliveries in flight, then stop retrying. */
+  close(): Promise<void>;
+}
+
+/** Escalations: Socket.IO to the dashboards always; the webhook (pager, SMS gateway) when configured. */
+export function createNotifier(opts: {
+  webhook: { url: string; secret: string } | null;
+  feed: LivePush;
+  attempts: BatchWriter<NotificationAttempt>;
+  log: Logger;
+}): Notifier {
+  const { feed, attempts, log } = opts;
+  const webhook = opts.webhook ? createWebhook({ ...opts.webhook, log, record: (a) => void attempts.push(a) }) : null;
+  return {
+    escalate(e) {
+      feed.pushEscalation({ alarm: toAlertEvent(e.alarm), level: e.level, role: e.role, at: e.at });
+      attempts.push({ alertId: e.alarm.id, level: e.level, role: e.role, channel: 'socket', target: null, attempt: 1, at: e.at, ok: true, status: null, error: null });
+      webhook?.send(e);
+      log.warn({ alarmId: e.alarm.id, level: e.level, role: e.role }, 'alarm escalated');
+    },
+    close: async () => {
+      await webhook?.close();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the monitoring sinks
+
+export interface Sinks {
+  /** The monitoring engine's output: live state, database, dashboards, notifiers. */
+  publish(o: EngineOutput): void;
+  /** Coalesced readings for the dashboards. */
+  pushVitals(batch: VitalsEvent[]): void;
+  /**
+   * A device went online or offline: live state, dashboards and (for a provisioned device) its
+   * row. False when that was already its status (a will, the disconnect and the retained status
+   * can all say "offline"): nothing is announced twice.
+   */
+  deviceStatus(ev: DeviceStatusEvent, provisioned: boolean): boolean;
+}
+
+/** Routes results to the parts above; it holds nothing of its own, so there is nothing to close. */
+export function createSinks(opts: { db: Database; live: LiveState; writers: Writers; feed: LivePush; notifier: Notifier; metrics: Metrics; log: Logger }): Sinks {
+  const { db, live, writers, feed, notifier, metrics, log } = opts;
+  return {
+    publish(o) {
+      for (const l of o.latest) live.setLatest(l.patientId, l.latest);
+      for (const ev of o.scores) {
+        live.setScore(ev);
+        writers.scores.push(ev);
+        feed.pushScore(ev);
+      }
+      for (const a of o.alarms) {
+        live.applyAlert(a);
+        writers.alerts.push(a);
+        feed.pushAlert(toAlertEvent(a));
+      }
+      for (const t of o.transitions) {
+        writers.transitions.push(t);
+        // A new alarm is among this output's alarms (a search of every open alarm cost ~10 % of
+        // the CPU at 5,000 beds: bench/README.md, profile).
+        if (t.from === null) metrics.alertsRaised.inc({ priority: o.alarms.find((a) => a.id === t.alarmId)?.priority ?? 'unknown' });
+      }
+      for (const e of o.escalations) notifier.escalate(e);
+    },
+    pushVitals: (batch) => feed.pushVitals(batch),
+    deviceStatus(ev, provisioned) {
+      if (live.deviceStatusOf(ev.deviceId) === ev.status) return false;
+      live.setDeviceStatus(ev.deviceId, ev.status);
+      feed.pushDevice(ev);
+      if (provisioned) {
+        setDeviceStatus(db.driver, ev.deviceId, ev.status, new Date(ev.ts)).catch((err: Error) => log.warn({ err: err.message, deviceId: ev.deviceId }, 'device status not saved'));
+      }
+      return true;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the engine's own state
+
+/**
+ * The engine's state beyond readings and alarms, saved every `everyMs` and at close. Clinical
+ * state (alarm delays, manual windows, the last full set, device status) every MONITOR_STATE_SAVE_S;
+ * what each device reading moves (trend baselines, device facts) every MONITOR_TRENDS_SAVE_S —
+ * rewriting every bed's trends every 10 s was most of the database traffic at 5,000 beds
+ * (bench/README.md). close() saves everything: call it once the pipeline has drained.
+ */
+export function createMonitorStateSaver(opts: { engine: AlarmEngine; db: Database; log: Logger; everyMs: number; trendsEveryMs: number }): { close(): Promise<void> } {
+  const { engine, db, log } = opts;
+  let saving: Promise<void> = Promise.resolve();
+  let saves = 0;
+  const slowEvery = Math.max(1, Math.round(opts.trendsEveryMs / opts.everyMs));
+  const save = (all = false) => {
+    const slow = ++saves % slowEvery === 0;
+    const rows = engine.snapshots(all, slow).map((x) => ({ patientId: x.patientId, state: x.snapshot }));
+    if (rows.length === 0) return saving;
+    saving = saving
+      .then(() => saveMonitorStates(db.driver, rows, Date.now()))
+      .catch((err: Error) => log.warn({ err: err.message, patients: rows.length }, 'monitor state not saved (retried at the next save)'));
+    return saving;
+  };
+  const timer = setInterval(() => void save(), opts.everyMs);
+  timer.unref();
+  return {
+    close() {
+      clearInterval(timer);
+      return save(true);
+    },
+  };
+}
