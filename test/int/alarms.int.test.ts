@@ -1,3 +1,4 @@
+// One driver (PostgreSQL): the alarm engine, escalation and webhooks run in memory, above the database; alarms read back from the database run on both drivers in clinical-safety.int.test.ts (restart).
 // Alarm management end to end on real PostgreSQL, with real MQTT and Socket.IO clients and a real
 // local webhook receiver: a deterioration raises the expected alarms in order, nobody acknowledges
 // so it escalates (signed webhook), acknowledging from one dashboard updates another, a silent

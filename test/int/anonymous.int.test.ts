@@ -1,12 +1,13 @@
 // --allow-anonymous-devices (bench rigs): unknown ids connect without credentials, provisioned
-// ids still need their secret, and anonymous readings are stored against the device, unscored.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDevice, eventually, publish, startStack, type Stack } from '../helpers/stack.ts';
+// ids still need their secret, and anonymous readings are stored against the device, unscored
+// (a row with no patient), on each database driver.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connectDevice, eventually, publish, startStack, type DbKind, type Stack } from '../helpers/stack.ts';
 
-describe('anonymous devices (flag on)', () => {
+describe.each<DbKind>(['pglite', 'postgres'])('anonymous devices (flag on) on %s', (kind) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack('pglite', undefined, { ALLOW_ANONYMOUS_DEVICES: 'true' });
+    stack = await startStack(kind, inject('pgUrl'), { ALLOW_ANONYMOUS_DEVICES: 'true' });
   });
   afterAll(async () => stack?.close());
 

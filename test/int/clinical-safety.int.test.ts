@@ -1,3 +1,4 @@
+// Drivers: the alarm rules run in memory, so the first block runs on PGlite only; the restart block, which reads alarms and values back from the database, runs on both.
 // Clinical safety of the alarm path, end to end through the real server: MQTT devices, a nurse
 // over REST, dashboards over Socket.IO, the embedded PGlite-TimescaleDB (restart: both drivers).
 // Each case names the rule it proves (docs/alarms.md; issue "Clinical safety of the alarm path").

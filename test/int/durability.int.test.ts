@@ -1,3 +1,4 @@
+// One driver (PostgreSQL): it stops and restarts a PostgreSQL server under the running app, which in-process PGlite has no counterpart of; a restart on both drivers is in clinical-safety.int.test.ts.
 // Nothing is lost: a PostgreSQL restart mid-stream, and a graceful shutdown with readings still
 // buffered. Uses its own embedded PostgreSQL so the test can stop and start the real server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

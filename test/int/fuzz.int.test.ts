@@ -1,3 +1,4 @@
+// One driver (PGlite): malformed bodies are refused by validation before any query; values that reach the database (NUL, year 0000) run on both drivers in hostile-input.int.test.ts.
 // Fuzz every documented write endpoint with malformed bodies (fast-check): the answer is always a
 // 4xx with a message — never a 500, never a crash — and the server keeps serving.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

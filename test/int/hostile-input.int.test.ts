@@ -2,8 +2,8 @@
 // year the database has not got (0000) or that calendar arithmetic pushes past four digits
 // (9999-12-31 plus days), an absurd bucket — each is a 400 naming the field, never a 500. The
 // corpus runs over every documented write endpoint and every documented query.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startStack, type DbKind, type Stack } from '../helpers/stack.ts';
 
 /** The served OpenAPI document: the app's own route declarations. */
 let openApiDoc: unknown;
@@ -15,14 +15,14 @@ interface Op {
   body: string[];
 }
 
-describe('hostile input is a 400 naming the field', () => {
+describe.each<DbKind>(['pglite', 'postgres'])('hostile input is a 400 naming the field on %s', (kind) => {
   let stack: Stack;
   let patientId = '';
   let doctorId = '';
   let nurse = '';
 
   beforeAll(async () => {
-    stack = await startStack('pglite');
+    stack = await startStack(kind, inject('pgUrl'));
     openApiDoc = (await stack.api('GET', '/api/openapi.json')).body;
     patientId = (await stack.api('POST', '/api/patients', { name: 'Hostile Target', ward: 'HX', bed: '1' })).body.id;
     doctorId = (await stack.api('POST', '/api/doctors', { name: 'Dr Hostile', specialities: ['General medicine'] })).body.id;

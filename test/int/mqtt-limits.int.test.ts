@@ -1,3 +1,4 @@
+// Drivers: the limits before login are the broker's, above the database, so that block runs on PostgreSQL only; the retention of what refusals write runs on both drivers (last block).
 // The MQTT broker before login (issue 11, findings 1, 3, 4 and part of 9), over real sockets:
 // packets capped by their header on TCP and WebSocket, an authentication deadline, a bound on
 // unauthenticated connections per source address, refusals labelled and counted per minute and

@@ -1,3 +1,4 @@
+// One driver (PGlite): the password policy is checked before any query is made.
 // Weak passwords are refused through the real server (issue 11, finding 11): patients registering
 // themselves, staff created by an admin, a password change, and the admin bootstrap password.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+// Drivers: the provider flow runs on both; the last block (online payment off without provider settings) is configuration only, on PGlite.
 // Online payments proven by the payment provider (issue 11, finding 2), end to end on each database
 // driver, against a local stand-in for a Razorpay-style provider on a real HTTP port that signs as
 // the real one does (test/helpers/payment-provider.ts): a patient opens an order for their own

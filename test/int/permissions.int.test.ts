@@ -1,3 +1,4 @@
+// Drivers: the permission table and ward scope are enforced above the database, so the role × endpoint matrix runs once (PostgreSQL) and the patient-account block on PGlite; patient scoping runs on both drivers in auth.int.test.ts.
 // The permission table, enforced: every documented endpoint, called by every role. A role the
 // table allows is never refused with 403; a role it does not allow always is. And a patient
 // account reading another patient's record gets the same answer as for a record that does not exist.

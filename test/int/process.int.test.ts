@@ -1,3 +1,4 @@
+// One driver (PGlite, what `npm start` uses without DATABASE_URL): it tests the process (environment, ports, signals, exit code), not the storage.
 // `npm start` as a newcomer runs it: a real process on the embedded database, configured by
 // environment variables, logging its real ports, and exiting 0 on SIGTERM after a clean shutdown.
 // Also the device side as firmware authors test it: mosquitto_pub, when installed (CI installs it).

@@ -1,23 +1,24 @@
 // Reports: uploaded as the raw body, checked for type and size, stored on disk through the
-// storage interface, listed and downloaded within the patient's scope, every access audited.
+// storage interface, listed and downloaded within the patient's scope, every access audited; on
+// each database driver.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type Stack } from '../helpers/stack.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { eventually, startStack, type DbKind, type Stack } from '../helpers/stack.ts';
 import { createLocalDiskStorage } from '../../server/storage/index.ts';
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n');
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(32, 1)]);
 
-describe('reports on pglite', () => {
+describe.each<DbKind>(['pglite', 'postgres'])('reports on %s', (kind) => {
   let stack: Stack;
   let doctor: string;
   let patientId: string;
   let patientToken: string;
   let otherId: string;
   beforeAll(async () => {
-    stack = await startStack('pglite');
+    stack = await startStack(kind, inject('pgUrl'));
     await stack.api('POST', '/api/auth/register', { email: 'doc-rep@test.local', name: 'Doc', password: 'doctor-pass-1', role: 'doctor' });
     doctor = await stack.login('doc-rep@test.local', 'doctor-pass-1');
     patientId = (await stack.api('POST', '/api/auth/register', { email: 'pat-rep@test.local', name: 'Pat', password: 'patient-pass-1' }, null)).body.patientId;

@@ -1,11 +1,11 @@
-// The generic resource mechanism: an update changes what it names and nothing else.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.ts';
+// The generic resource mechanism, on each database driver: an update changes what it names and nothing else.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startStack, type DbKind, type Stack } from '../helpers/stack.ts';
 
-describe('generic resources', () => {
+describe.each<DbKind>(['pglite', 'postgres'])('generic resources on %s', (kind) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack('pglite');
+    stack = await startStack(kind, inject('pgUrl'));
   });
   afterAll(async () => stack?.close());
 

@@ -1,3 +1,4 @@
+// One driver (PGlite): it tests the simulator as a client of the server; the server paths it drives (device vitals, charted observations) run on both drivers in telemetry.int.test.ts.
 // The simulator against the real server: a small fleet streams numeric vitals only, and the
 // simulated nurse charts full observation sets (o2 and ACVPU included) through the REST API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

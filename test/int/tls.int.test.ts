@@ -1,3 +1,4 @@
+// One driver (PostgreSQL): TLS is on the listeners, in front of any database.
 // TLS on every listener, with real clients: curl and mosquitto_pub against a certificate made by
 // openssl for this run; HTTPS, WSS (Socket.IO and MQTT on /mqtt) and MQTTS; device client
 // certificates; plain MQTT off; and the security headers, with HSTS only under TLS.
