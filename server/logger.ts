@@ -57,6 +57,7 @@ export function createLogger(
     colorize: process.stdout.isTTY === true && !process.env.NO_COLOR,
     sync: true,
     translateTime: 'SYS:HH:MM:ss.l',
+    singleLine: true,
     ignore: 'pid,hostname,service',
     ...(destination ? { destination } : {}),
   });

@@ -35,8 +35,8 @@ Environment (as for npm start; a bad value stops the start with its name):
   MQTT_PORT             MQTT over TCP (default 1883)
   DATA_DIR              where the demo keeps its database, admin and fleet (default ${DEFAULT_DEMO_DIR})
   ADMIN_EMAIL, ADMIN_PASSWORD
-                        the demo's admin, on its first run (default admin@wardpulse.local and a generated
-                        password); kept in $DATA_DIR/demo-admin.json
+                        the demo's admin, set on its first run (default admin@wardpulse.local
+                        and a generated password); kept in $DATA_DIR/demo-admin.json
   LOG_LEVEL             default warn;  LOG_FORMAT  json | pretty (default: pretty on a terminal)
 
 Beside a running demo, in another terminal with the same environment, add a ward of your own:

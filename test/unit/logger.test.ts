@@ -42,7 +42,7 @@ describe('log format (server/logger.ts)', () => {
     const text = chunks.join('');
     expect(() => JSON.parse(text)).toThrow();
     expect(text).toMatch(/WARN.*MQTT connections refused before authentication/);
-    expect(text).toMatch(/event: "mqtt_connections_refused"/);
+    expect(text).toMatch(/"event":"mqtt_connections_refused"/);
     expect(text).toContain('[redacted]');
     expect(text).not.toContain('hunter22');
   });
