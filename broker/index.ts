@@ -12,7 +12,7 @@ import { indexedMemoryPersistence } from './retained-index.ts';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { DEVICE_ID, errorsTopic, maySubscribe, parseDeviceTopic, publishRefusal, statusTopic } from './topics.ts';
 import { DEFAULT_PACKET_LIMITS, MAX_PUBLISH_REMAINING, PacketGuard } from './packet-guard.ts';
-import { Refusal, sourceAddress } from './refusals.ts';
+import { protocolRefusal, Refusal, sourceAddress } from './refusals.ts';
 import type { Lockout } from './auth-failures.ts';
 import { clientCertVerdict, peerCertificateOf } from './client-cert.ts';
 
@@ -342,7 +342,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     if (socketNoise.test(err.message) || (client && cutOff.has(client))) return;
     if (conn) conn.refused = true;
     const deviceId = client ? (deviceOf.get(client) ?? null) : null;
-    const reason = /connect did not arrive in time/.test(err.message) ? Refusal.authTimeout : Refusal.malformed(err.message);
+    const reason = protocolRefusal(err.message);
     if (deviceId === null) {
       // Before authentication: anyone's, so counted per address and minute, not logged each time.
       hooks.onConnectRefused?.(conn?.address ?? sourceAddress(client ? remoteOf(client) : undefined), reason);

@@ -16,8 +16,27 @@ export const Refusal = {
   overloaded: 'server overloaded',
   /** MQTT_MAX_DEVICES devices are connected: CONNACK 3, the device retries later. */
   atCapacity: 'node at capacity',
+  /** CONNACK 1: a protocol level other than 3 or 4 (MQTT 5, say). Well-formed, just not spoken here. */
+  unsupportedProtocol: 'unsupported protocol version (MQTT 3.1.1 and 3.1 only)',
+  /** CONNACK 2 from aedes itself: under MQTT 3.1, a client id over the broker's 64 characters. */
+  clientIdTooLong: 'client id too long',
   malformed: (detail: string) => `malformed packet: ${detail.slice(0, 120)}`,
 } as const;
+
+/**
+ * What an error aedes or its parser raised for a connection that no hook had refused yet: named
+ * for what it is. Only a packet the parser could not read is "malformed"; a CONNECT it read and
+ * aedes answered with a CONNACK code is named by that code, so a wrong protocol version or a
+ * refused login does not show up as a broken packet in the logs, metrics and `ingest_refusals`.
+ */
+export function protocolRefusal(message: string): string {
+  if (/connect did not arrive in time/i.test(message)) return Refusal.authTimeout;
+  if (/^unacceptable protocol version/i.test(message)) return Refusal.unsupportedProtocol; // CONNACK 1
+  if (/^identifier rejected/i.test(message)) return Refusal.clientIdTooLong; // CONNACK 2
+  // CONNACK 4 and 5: the authenticate hook records its refusals itself; these are a backstop.
+  if (/^(bad user name or password|not authori[sz]ed)/i.test(message)) return Refusal.badCredentials;
+  return Refusal.malformed(message);
+}
 
 /** A short, fixed name per kind of refusal: the `reason` label of the metric. */
 export function refusalKind(reason: string): string {
@@ -29,6 +48,8 @@ export function refusalKind(reason: string): string {
   if (reason === Refusal.tooManyForDevice) return 'too_many_for_device';
   if (reason === Refusal.overloaded) return 'overloaded';
   if (reason === Refusal.atCapacity) return 'at_capacity';
+  if (reason === Refusal.unsupportedProtocol) return 'unsupported_protocol';
+  if (reason === Refusal.clientIdTooLong) return 'client_id_too_long';
   if (reason.startsWith('packet too large')) return 'packet_too_large';
   if (reason.startsWith('too much data before authentication')) return 'preauth_bytes';
   if (reason.startsWith('malformed packet')) return 'malformed_packet';

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { FLEET_SCENARIO_NAMES, SCENARIO_DESCRIPTIONS, isFleetScenarioName, type FleetScenarioName } from './scenarios.ts';
 import { defaultFleetFilePath } from './provision.ts';
+import { DEFAULT_ADMIN_EMAIL, envPort, type AdminLogin } from './demo-files.ts';
 
 export interface CliOptions {
   /** Undefined: 24, or every device in the fleet file. */
@@ -26,6 +27,8 @@ export interface CliOptions {
   fleetFile: string;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
+  /** Where the admin login came from, for the log line of --provision. */
+  adminFrom: 'flags' | 'environment' | 'demo' | undefined;
   /** Devices send o2 and ACVPU themselves (default: numeric vitals only). */
   deviceAssessments: boolean;
   /** The simulated nurse's login (--nurse-email/--nurse-password or NURSE_EMAIL/NURSE_PASSWORD). */
@@ -54,16 +57,18 @@ Options:
   --speed X             run scenario time X times faster, e.g. 10 (default 1)
   --onset MINUTES       scenario onset in scenario minutes for every non-stable bed, e.g. 25
                         (default: each scenario's own, jittered per bed: sepsis ~25 min, others 0–2 min)
-  --mqtt URL            broker: mqtt://host:1883 or ws://host:8080/mqtt (default mqtt://127.0.0.1:1883)
+  --mqtt URL            broker: mqtt://host:1883 or ws://host:8080/mqtt
+                        (default mqtt://127.0.0.1:$MQTT_PORT, else port 1883)
   --qos 0|1             telemetry QoS (default 0)
   --anonymous           devices sim-0001… with no credentials (server in anonymous mode)
   --provision           create patients and devices through the REST API, save them to the fleet file
   --url URL             REST API base for --provision and the nurse
-                        (default: the fleet file's, else http://127.0.0.1:8080)
+                        (default: the fleet file's, else http://127.0.0.1:$HTTP_PORT, else port 8080)
   --ward NAME           ward for --provision and the fleet file name (default A)
   --fleet-file PATH     credentials file (default .simulator/fleet-<ward>.json)
-  --admin-email EMAIL   admin login for --provision (or env ADMIN_EMAIL)
-  --admin-password PW   admin password for --provision (or env ADMIN_PASSWORD)
+  --admin-email EMAIL   admin login for --provision (or env ADMIN_EMAIL; default admin@wardpulse.local)
+  --admin-password PW   admin password for --provision (or env ADMIN_PASSWORD; without either, the
+                        admin of npm run demo from $DATA_DIR/demo-admin.json, default data/demo/)
   --nurse-email EMAIL   a nurse's (or doctor's) login: she charts full observation sets, oxygen and
                         ACVPU included, through the REST API (or env NURSE_EMAIL)
   --nurse-password PW   (or env NURSE_PASSWORD)
@@ -73,6 +78,11 @@ Options:
   --duration SECONDS    stop after this long (default: until Ctrl-C)
   --quiet               no live summary, only the final one
   -h, --help            show this help
+
+Environment: the variables the server and npm run demo read — HTTP_PORT and MQTT_PORT (for the
+default --url and --mqtt), ADMIN_EMAIL and ADMIN_PASSWORD (--provision), DATA_DIR (where the demo
+keeps its admin) — and NURSE_EMAIL/NURSE_PASSWORD. Against a running npm run demo, started with
+the same environment: npm run simulate -- --provision --ward B
 
 Scenarios:
 ${FLEET_SCENARIO_NAMES.map((name) => `  ${name.padEnd(12)} ${SCENARIO_DESCRIPTIONS[name]}`).join('\n')}
@@ -105,6 +115,14 @@ const OPTIONS = {
 
 class OptionError extends Error {}
 
+function port(name: string, text: string | undefined, fallback: number): number {
+  try {
+    return envPort(name, text, fallback);
+  } catch (err) {
+    throw new OptionError((err as Error).message);
+  }
+}
+
 function number(name: string, text: string | undefined, fallback: number, check: { min: number; max: number; integer?: boolean }): number {
   if (text === undefined) return fallback;
   const value = Number(text);
@@ -127,7 +145,29 @@ function url(name: string, text: string, protocols: readonly string[]): string {
   return text;
 }
 
-export function parseCliArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): ParseResult {
+/** What the simulator found on disk before parsing: the admin `npm run demo` saved, if any. */
+export interface LocalFiles {
+  demoAdmin?: AdminLogin | null;
+}
+
+/**
+ * The admin login for --provision: flags, then ADMIN_EMAIL/ADMIN_PASSWORD (the email defaulting to
+ * the server's, as when it created its first admin), then the demo's admin when neither is given.
+ */
+function adminLogin(values: { 'admin-email'?: string; 'admin-password'?: string }, env: Record<string, string | undefined>, local: LocalFiles): Pick<CliOptions, 'adminEmail' | 'adminPassword' | 'adminFrom'> {
+  const password = values['admin-password'] ?? (env.ADMIN_PASSWORD || undefined);
+  if (password !== undefined) {
+    return {
+      adminEmail: values['admin-email'] ?? (env.ADMIN_EMAIL || DEFAULT_ADMIN_EMAIL),
+      adminPassword: password,
+      adminFrom: values['admin-password'] !== undefined ? 'flags' : 'environment',
+    };
+  }
+  if (local.demoAdmin && values['admin-email'] === undefined) return { adminEmail: local.demoAdmin.email, adminPassword: local.demoAdmin.password, adminFrom: 'demo' };
+  return { adminEmail: values['admin-email'] ?? (env.ADMIN_EMAIL || undefined), adminPassword: undefined, adminFrom: undefined };
+}
+
+export function parseCliArgs(argv: readonly string[], env: Record<string, string | undefined> = {}, local: LocalFiles = {}): ParseResult {
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
     if (positionals.length > 0) throw new OptionError(`unexpected argument '${positionals[0]}'`);
@@ -150,9 +190,9 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
       seed: number('seed', values.seed, 1, { min: 0, max: 2 ** 32 - 1, integer: true }),
       speed: number('speed', values.speed, 1, { min: 0.01, max: 1000 }),
       onset: values.onset === undefined ? undefined : number('onset', values.onset, 0, { min: 0, max: MAX_ONSET_MIN }),
-      url: url('url', values.url ?? 'http://127.0.0.1:8080', ['http:', 'https:']),
+      url: url('url', values.url ?? `http://127.0.0.1:${port('HTTP_PORT', env.HTTP_PORT, 8080)}`, ['http:', 'https:']),
       urlGiven: values.url !== undefined,
-      mqtt: url('mqtt', values.mqtt ?? 'mqtt://127.0.0.1:1883', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
+      mqtt: url('mqtt', values.mqtt ?? `mqtt://127.0.0.1:${port('MQTT_PORT', env.MQTT_PORT, 1883)}`, ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
       ward,
       provision: values.provision ?? false,
       anonymous: values.anonymous ?? false,
@@ -160,8 +200,7 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
       duration: values.duration === undefined ? undefined : number('duration', values.duration, 0, { min: 0.001, max: 365 * 86_400 }),
       quiet: values.quiet ?? false,
       fleetFile: values['fleet-file'] ?? defaultFleetFilePath(ward),
-      adminEmail: values['admin-email'] ?? env.ADMIN_EMAIL,
-      adminPassword: values['admin-password'] ?? env.ADMIN_PASSWORD,
+      ...adminLogin(values, env, local),
       deviceAssessments: values['device-assessments'] ?? false,
       nurseEmail: values['nurse-email'] ?? (env.NURSE_EMAIL || undefined),
       nursePassword: values['nurse-password'] ?? (env.NURSE_PASSWORD || undefined),
@@ -169,7 +208,9 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
       help: values.help ?? false,
     };
     if (options.provision && !options.help && (!options.adminEmail || !options.adminPassword)) {
-      throw new OptionError('--provision needs --admin-email and --admin-password (or ADMIN_EMAIL and ADMIN_PASSWORD)');
+      throw new OptionError(
+        "--provision needs the admin's login: ADMIN_PASSWORD in the environment (and ADMIN_EMAIL unless it is admin@wardpulse.local), or --admin-email and --admin-password",
+      );
     }
     if (!options.noNurse && !options.help && (options.nurseEmail === undefined) !== (options.nursePassword === undefined)) {
       throw new OptionError(

@@ -5,6 +5,7 @@ import { parseCliArgs, DEFAULT_BEDS, USAGE, type CliOptions } from './args.ts';
 import { anonymousDevices, startFleet, type FleetDevice } from './fleet.ts';
 import { noNurseNote, nurseBeds, nurseLogger, startNurse, type Nurse } from './nurse-runner.ts';
 import { ApiError, loadFleetFile, provisionFleet, saveFleetFile } from './provision.ts';
+import { demoAdminFile, demoDir, demoFleetFile, missingFleetMessage, readDemoAdmin } from './demo-files.ts';
 import { fitToWidth, formatSummary } from './summary.ts';
 
 class UsageError extends Error {}
@@ -19,7 +20,8 @@ async function resolveDevices(options: CliOptions): Promise<{ devices: FleetDevi
   if (options.provision) {
     const beds = options.beds ?? DEFAULT_BEDS;
     if (existsSync(options.fleetFile)) log(`note: ${options.fleetFile} exists and will be replaced`);
-    log(`provisioning ${beds} beds in ward ${options.ward} at ${options.url} …`);
+    const from = options.adminFrom === 'demo' ? ` (the demo's, from ${demoAdminFile(demoDir(process.env))})` : options.adminFrom === 'environment' ? ' (from ADMIN_EMAIL/ADMIN_PASSWORD)' : '';
+    log(`provisioning ${beds} beds in ward ${options.ward} at ${options.url} as ${options.adminEmail}${from} …`);
     const file = await provisionFleet({
       baseUrl: options.url,
       email: options.adminEmail ?? '',
@@ -34,7 +36,10 @@ async function resolveDevices(options: CliOptions): Promise<{ devices: FleetDevi
   }
 
   if (!existsSync(options.fleetFile)) {
-    throw new UsageError(`no fleet file at ${options.fleetFile}: run once with --provision, or use --anonymous`);
+    const dir = demoDir(process.env);
+    throw new UsageError(
+      missingFleetMessage(options.fleetFile, options.ward, { dir, fleet: existsSync(demoFleetFile(dir, options.ward)), admin: existsSync(demoAdminFile(dir)) }),
+    );
   }
   const file = await loadFleetFile(options.fleetFile);
   const beds = options.beds ?? file.devices.length;
@@ -45,7 +50,7 @@ async function resolveDevices(options: CliOptions): Promise<{ devices: FleetDevi
 }
 
 async function main(): Promise<number> {
-  const parsed = parseCliArgs(process.argv.slice(2), process.env);
+  const parsed = parseCliArgs(process.argv.slice(2), process.env, { demoAdmin: readDemoAdmin(demoDir(process.env)) });
   if (!parsed.ok) throw new UsageError(parsed.message);
   const options = parsed.options;
   if (options.help) {

@@ -1,12 +1,10 @@
 // `npm run demo`: the server on the embedded database plus a simulated ward, in one command.
-// Its own data directory (./data/demo) and admin credentials, kept between runs.
-//   npm run demo -- --beds 24 --scenario mixed --seed 7 --speed 4
-//   --no-nurse              no simulated nurse (NEWS2 then lacks acvpu and o2: partial)
-//   --device-assessments    devices send o2/acvpu themselves
+// Its own data directory (./data/demo) and admin credentials, kept between runs; `--help` for
+// the options and the environment it reads.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../server/config.ts';
+import { ConfigError, loadConfig } from '../server/config.ts';
 import { startServer } from '../server/server.ts';
 import { generateSecret } from '../server/auth/passwords.ts';
 import { startFleet } from './fleet.ts';
@@ -15,33 +13,84 @@ import { loadFleetFile, provisionFleet, saveFleetFile } from './provision.ts';
 import { formatSummary } from './summary.ts';
 import { FLEET_SCENARIO_NAMES, type FleetScenarioName } from './scenarios.ts';
 import { ensureKioskWard, restClient, seedHospital, type SeedAccounts } from './seed.ts';
+import { DEFAULT_DEMO_DIR, demoAdmin, demoAdminFile, demoDir, demoFleetFile, readDemoAdmin } from './demo-files.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    beds: { type: 'string', default: '24' },
-    scenario: { type: 'string', default: 'mixed' },
-    seed: { type: 'string', default: '7' },
-    speed: { type: 'string', default: '4' },
-    ward: { type: 'string', default: 'A' },
-    'no-nurse': { type: 'boolean', default: false },
-    'device-assessments': { type: 'boolean', default: false },
-  },
-});
-const beds = Number(args.beds);
-if (!Number.isInteger(beds) || beds < 1 || beds > 500) throw new Error('--beds must be an integer from 1 to 500');
-if (!(FLEET_SCENARIO_NAMES as readonly string[]).includes(args.scenario!)) {
-  throw new Error(`--scenario must be one of ${FLEET_SCENARIO_NAMES.join(', ')}`);
+const USAGE = `Usage: npm run demo -- [options]
+
+Starts the server on the embedded database with a simulated ward, a small seeded hospital and a
+simulated nurse, and prints the ward's URL and the logins.
+
+Options:
+  --beds N              beds in the ward, 1–500 (default 24; used when the ward is first provisioned)
+  --scenario NAME       ${FLEET_SCENARIO_NAMES.join(' | ')} (default mixed)
+  --seed N              seed for patients, scenarios and readings (default 7)
+  --speed X             scenario time X times faster (default 4)
+  --ward NAME           the simulated ward (default A)
+  --no-nurse            no simulated nurse (NEWS2 then lacks acvpu and o2: partial)
+  --device-assessments  devices send o2/acvpu themselves
+  -h, --help            show this help
+
+Environment (as for npm start; a bad value stops the start with its name):
+  HTTP_PORT             dashboard, REST, Socket.IO and MQTT over WebSocket (default 8080)
+  MQTT_PORT             MQTT over TCP (default 1883)
+  DATA_DIR              where the demo keeps its database, admin and fleet (default ${DEFAULT_DEMO_DIR})
+  ADMIN_EMAIL, ADMIN_PASSWORD
+                        the demo's admin, set on its first run (default admin@wardpulse.local
+                        and a generated password); kept in $DATA_DIR/demo-admin.json
+  LOG_LEVEL             default warn;  LOG_FORMAT  json | pretty (default: pretty on a terminal)
+
+Beside a running demo, in another terminal with the same environment, add a ward of your own:
+  npm run simulate -- --provision --ward B --scenario sepsis
+`;
+
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      beds: { type: 'string', default: '24' },
+      scenario: { type: 'string', default: 'mixed' },
+      seed: { type: 'string', default: '7' },
+      speed: { type: 'string', default: '4' },
+      ward: { type: 'string', default: 'A' },
+      'no-nurse': { type: 'boolean', default: false },
+      'device-assessments': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (err) {
+  usageError((err as Error).message);
+}
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
 }
 
-const dataDir = process.env.DATA_DIR ?? './data/demo';
-mkdirSync(dataDir, { recursive: true });
-const credsFile = join(dataDir, 'demo-admin.json');
-const creds: { email: string; password: string } = existsSync(credsFile)
-  ? JSON.parse(readFileSync(credsFile, 'utf8'))
-  : { email: 'demo-admin@wardpulse.local', password: generateSecret(12) };
-if (!existsSync(credsFile)) writeFileSync(credsFile, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
+function usageError(message: string): never {
+  process.stderr.write(`demo: ${message}\nRun with --help for usage.\n`);
+  process.exit(2);
+}
+const beds = Number(args.beds);
+if (!Number.isInteger(beds) || beds < 1 || beds > 500) usageError('--beds must be an integer from 1 to 500');
+if (!(FLEET_SCENARIO_NAMES as readonly string[]).includes(args.scenario!)) {
+  usageError(`--scenario must be one of ${FLEET_SCENARIO_NAMES.join(', ')}`);
+}
 
-const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, DATA_DIR: dataDir, ADMIN_EMAIL: creds.email, ADMIN_PASSWORD: creds.password });
+const dataDir = demoDir(process.env);
+mkdirSync(dataDir, { recursive: true });
+const credsFile = demoAdminFile(dataDir);
+const { admin: creds, created, note: adminNote } = demoAdmin(readDemoAdmin(dataDir), process.env, () => generateSecret(12));
+if (adminNote) console.log(`note: ${adminNote}`);
+
+let config;
+try {
+  config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, DATA_DIR: dataDir, ADMIN_EMAIL: creds.email, ADMIN_PASSWORD: creds.password });
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`demo: ${err.message}`);
+  process.exit(2);
+}
+// Kept only once the configuration (the password's strength included) is accepted.
+if (created) writeFileSync(credsFile, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
 const server = await startServer(config);
 if (server.https || !server.mqttPort) {
   // The demo's devices and nurse talk plain MQTT and HTTP on loopback.
@@ -51,7 +100,7 @@ if (server.https || !server.mqttPort) {
 }
 const base = `http://127.0.0.1:${server.httpPort}`;
 
-const fleetFile = join(dataDir, `fleet-${args.ward}.json`);
+const fleetFile = demoFleetFile(dataDir, args.ward!);
 let fleetDevices = existsSync(fleetFile) ? (await loadFleetFile(fleetFile)).devices : [];
 if (fleetDevices.length === 0) {
   console.log(`provisioning ${beds} beds in ward ${args.ward} …`);
@@ -126,6 +175,7 @@ console.log(
     `  API documentation: http://localhost:${server.httpPort}/api/docs`,
     `  ${beds} simulated beds in ward ${ward}, scenario ${args.scenario}, speed ×${args.speed}; MQTT on port ${server.mqttPort}`,
     `  ${nurseNote}`,
+    `  more beds, in another terminal with the same environment: npm run simulate -- --provision --ward B`,
     '  Ctrl-C stops the simulator and the server.',
     '',
   ].join('\n'),
