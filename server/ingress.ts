@@ -13,7 +13,7 @@ import type { IngestErrorRow } from '../db/vitals-store.ts';
 import type { BatchWriter } from '../db/batch-writer.ts';
 import type { Metrics } from './metrics.ts';
 import type { RefusalRecorder } from './mqtt-refusals.ts';
-import { Errors } from './errors.ts';
+import { Errors, fail } from './errors.ts';
 import { decodeTelemetry } from './pipeline/decode.ts';
 import { coalesceVitals, monitorPatients, type MonitorInput } from './pipeline/operators.ts';
 import type { Reading } from './domain/vitals.ts';
@@ -47,7 +47,7 @@ export interface Ingress {
   deviceErrors: Observable<{ deviceId: string; body: object }>;
   /** A manual observation (REST): stored and scored like device data. */
   ingestManual(reading: Reading): void;
-  /** Acknowledge, silence or resolve an open alarm; throws ERR_NOT_FOUND or ERR_CONFLICT. */
+  /** Acknowledge, silence or resolve an open alarm; throws ERR_NOT_FOUND or ERR_ILLEGAL_TRANSITION. */
   actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): AlertEvent;
   /** Complete the streams: what the pipeline still holds drains into the sinks. */
   close(): void;
@@ -161,7 +161,7 @@ export function createIngress(opts: IngressOptions): Ingress {
       const r = engine.act(id, action, actor, Date.now(), comment);
       if (!r.ok) {
         if (r.code === 'ERR_NOT_FOUND') throw Errors.notFound('open alarm', id);
-        throw Errors.conflict(r.message);
+        throw fail('ERR_ILLEGAL_TRANSITION', r.message);
       }
       sinks.publish(r.output);
       return toAlertEvent(r.alarm);

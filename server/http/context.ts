@@ -40,7 +40,7 @@ export interface AppContext {
   onPatientChanged(p: Patient): void;
   /** An account's access changed (a kiosk's wards): its live connections end; returns how many. */
   onAccessChanged(userId: string): number;
-  /** Acknowledge, silence or resolve an open alarm; throws ERR_NOT_FOUND or ERR_CONFLICT. */
+  /** Acknowledge, silence or resolve an open alarm; throws ERR_NOT_FOUND or ERR_ILLEGAL_TRANSITION. */
   actOnAlarm(id: string, action: AlarmAction, actor: AlarmActor, comment: string | null): AlertEvent;
   /** True when the broker listens and the database answers. */
   ready(): Promise<{ database: boolean; broker: boolean }>;

@@ -149,7 +149,7 @@ describe('alarm management on PostgreSQL', () => {
 
     // Resolve is refused while the condition holds.
     const early = await a.s.emitWithAck('alarm:resolve', { id: alarm.id });
-    expect(early).toMatchObject({ ok: false, error: { code: 'ERR_CONFLICT' } });
+    expect(early).toMatchObject({ ok: false, error: { code: 'ERR_ILLEGAL_TRANSITION' } });
     expect(early.ok ? '' : early.error.message).toMatch(/condition still present/);
 
     // Silence over REST, then acknowledge over Socket.IO from dashboard A: B sees both.
@@ -161,7 +161,7 @@ describe('alarm management on PostgreSQL', () => {
     expect(acked).toMatchObject({ ok: true, data: { state: 'acknowledged' } });
     await eventually(() => b.alerts.find((e: AlertEvent) => e.id === alarm.id && e.state === 'acknowledged'), 5000, 'B sees acknowledged');
     const again = await stack.api('POST', `/api/alerts/${alarm.id}/ack`, {}, tokenB);
-    expect(again).toMatchObject({ status: 409, body: { error: { code: 'ERR_CONFLICT' } } });
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'ERR_ILLEGAL_TRANSITION' } } });
 
     // A display-only account may not act.
     await stack.api('POST', '/api/auth/register', { email: 'kiosk-al@test.local', name: 'Wall', password: 'wall-display-1', role: 'kiosk', wards: ['AL'] });
