@@ -51,7 +51,7 @@ export function buildApp(ctx: AppContext): express.Express {
     next();
   });
   // Before the JSON parser: the provider signs the raw body bytes, so they must reach it unparsed.
-  app.use('/api/billing/payments/webhook', paymentWebhookRoutes(ctx));
+  app.use(routes.router(paymentWebhookRoutes(ctx)));
   app.use(express.json({ limit: '256kb', strict: false }));
 
   app.use(opsRoutes(ctx));
@@ -79,7 +79,7 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use('/api/doctors', authenticate(ctx), scheduleRoutes(ctx));
   app.use('/api/appointments', authenticate(ctx), appointmentRoutes(ctx));
   app.use('/api/queue', authenticate(ctx), queueRoutes(ctx));
-  app.use('/api/billing', authenticate(ctx), billingRoutes(ctx));
+  app.use(routes.router(billingRoutes(ctx)));
   app.use(routes.router(prescriptionRoutes(ctx)));
   app.use('/api', (req, _res, next) => next(Errors.notFound(`endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
 
