@@ -376,8 +376,8 @@ export class BillingStore {
   }
 
   /** An order by the provider's id, with the patient its bill is for; unscoped (the caller checks). */
-  async orderByProviderId(providerOrderId: string, db: Queryable = this.deps.db): Promise<(PaymentOrder & { patientId: string }) | null> {
-    const { rows } = await db.query('SELECT o.*, b.patient_id FROM payment_orders o JOIN bills b ON b.id = o.bill_id WHERE o.provider_order_id = $1', [providerOrderId]);
+  async orderByProviderId(providerOrderId: string): Promise<(PaymentOrder & { patientId: string }) | null> {
+    const { rows } = await this.deps.db.query('SELECT o.*, b.patient_id FROM payment_orders o JOIN bills b ON b.id = o.bill_id WHERE o.provider_order_id = $1', [providerOrderId]);
     return rows[0] ? { ...toOrder(rows[0]), patientId: rows[0].patient_id as string } : null;
   }
 

@@ -23,10 +23,11 @@ const OFF = 'online payment is not configured on this server (PAYMENT_KEY_ID and
 
 /** The provider's ids: `order_…`, `pay_…` — letters, digits, '_' and '-'. */
 const providerId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be the payment provider's id (1–100 letters, digits, '_' or '-')");
-// The body is `{}` (or none); an amount is refused by name: the server computes what is due.
-const orderBody = z
-  .strictObject({ amount: z.never({ error: "not accepted — an order is for the bill's balance, computed by the server" }).optional() })
-  .optional();
+// The body is `{}` (or none, or null); an amount is refused by name: the server computes what is due.
+const orderBody = z.preprocess(
+  (b) => b ?? undefined,
+  z.strictObject({ amount: z.never({ error: "not accepted — an order is for the bill's balance, computed by the server" }).optional() }).optional(),
+);
 const verifyBody = z.strictObject({
   razorpay_order_id: providerId,
   razorpay_payment_id: providerId,

@@ -38,8 +38,8 @@ const createBody = z
   .refine((b) => b.medicines.length + b.labTests.length > 0, { message: 'a prescription needs at least one medicine or lab test' });
 
 const listQuery = z.strictObject({ patientId: uuid.optional(), doctorId: uuid.optional(), appointmentId: uuid.optional(), ...paging });
-// No body at all is an empty one.
-const dispenseBody = z.strictObject({ reference: text(500).optional() }).optional();
+// No body (or JSON null) is an empty one.
+const dispenseBody = z.preprocess((b) => b ?? undefined, z.strictObject({ reference: text(500).optional() }).optional());
 
 export function prescriptionRoutes(ctx: AppContext): Route[] {
   const deps = { db: ctx.db.driver, audit: (e: AuditEntry) => ctx.audit(e) };

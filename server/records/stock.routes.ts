@@ -8,8 +8,6 @@ import { paging } from '../http/validate.ts';
 import { defineRoute, type Route } from '../http/route.ts';
 import { StockStore, type MovementKind } from './stock.store.ts';
 
-export type { MovementKind, Movement, StockItem } from './stock.store.ts';
-
 const note = z.string().trim().min(1).max(500);
 const receiveBody = z.strictObject({ quantity: z.number().int().min(1).max(1_000_000), reference: note.optional(), reason: note.optional() });
 const dispenseBody = receiveBody;
