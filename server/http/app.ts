@@ -51,7 +51,7 @@ export function buildApp(ctx: AppContext): express.Express {
     next();
   });
   // Before the JSON parser: the provider signs the raw body bytes, so they must reach it unparsed.
-  app.use('/api/billing/payments/webhook', paymentWebhookRoutes(ctx));
+  app.use(routes.router(paymentWebhookRoutes(ctx)));
   app.use(express.json({ limit: '256kb', strict: false }));
 
   app.use(opsRoutes(ctx));
@@ -69,7 +69,7 @@ export function buildApp(ctx: AppContext): express.Express {
   });
   app.use(routes.router(resourceRoutes(patientSpec, ctx)));
   app.use('/api/patients', authenticate(ctx), patientRoutes(ctx));
-  app.use('/api/stock', stockRoutes(ctx)); // before the generic item CRUD: '/low' is not an id; authenticates per route
+  app.use(routes.router(stockRoutes(ctx))); // before the generic item CRUD: '/low' is not an id
   for (const spec of [doctorSpec, staffSpec, historySpec, stockItemSpec]) app.use(routes.router(resourceRoutes(spec, ctx)));
   app.use('/api/devices', authenticate(ctx), deviceRoutes(ctx));
   app.use('/api/patients', authenticate(ctx), familyRoutes(ctx));
@@ -79,8 +79,8 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use('/api/doctors', authenticate(ctx), scheduleRoutes(ctx));
   app.use('/api/appointments', authenticate(ctx), appointmentRoutes(ctx));
   app.use('/api/queue', authenticate(ctx), queueRoutes(ctx));
-  app.use('/api/billing', authenticate(ctx), billingRoutes(ctx));
-  app.use('/api/prescriptions', authenticate(ctx), prescriptionRoutes(ctx));
+  app.use(routes.router(billingRoutes(ctx)));
+  app.use(routes.router(prescriptionRoutes(ctx)));
   app.use('/api', (req, _res, next) => next(Errors.notFound(`endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
 
   // The dashboard: the Vite build when present, otherwise the plain fallback page.

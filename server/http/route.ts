@@ -5,7 +5,9 @@
 // The registry belongs to the app (buildApp makes one); route files only declare and wire.
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import type { Permission, Principal } from '../domain/roles.ts';
+import type { Permission, Principal, Role } from '../domain/roles.ts';
+import { can } from '../auth/permissions.ts';
+import { Errors } from '../errors.ts';
 import type { AuditEntry } from '../../db/records.ts';
 import { type AppContext, allow, auditOf, authenticate } from './context.ts';
 import { parse, uuid } from './validate.ts';
@@ -53,6 +55,11 @@ export interface Route<PS = unknown, QS = unknown, BS = unknown, R = unknown> {
   body?: BS;
   /** Success status (default 200). */
   status?: number;
+  /**
+   * The 403 message for a role the permission refuses, where the table's plain refusal would not
+   * help (a patient told where it pays instead). The permission itself is unchanged.
+   */
+  refusals?: Partial<Record<Role, string>>;
   /** Middleware run after the permission check and before parsing (raw bodies, per-route limits). */
   before?: RequestHandler[];
   /** Written after the handler succeeds. */
@@ -101,7 +108,13 @@ export class RouteRegistry {
   private guards(route: Route): RequestHandler[] {
     if (route.permission === 'public') return [];
     if (route.permission === 'authenticated') return [authenticate(this.ctx)];
-    return [authenticate(this.ctx), allow(route.permission)];
+    const refusals = route.refusals;
+    const permission = route.permission;
+    const explain: RequestHandler = (req, _res, next) => {
+      const role = req.user!.role;
+      next(refusals?.[role] !== undefined && !can(role, permission) ? Errors.forbidden(refusals[role]) : undefined);
+    };
+    return [authenticate(this.ctx), ...(refusals ? [explain] : []), allow(permission)];
   }
 
   private run(route: Route): RequestHandler {

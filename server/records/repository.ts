@@ -128,7 +128,8 @@ function toValue(type: ColumnType, v: unknown): unknown {
   return v;
 }
 
-function fromRow(spec: ResourceSpec, row: Record<string, unknown>): Record<string, unknown> {
+/** A row of the spec's table as its record: the one mapping (feature stores selecting extra conditions use it too). */
+export function fromRow(spec: ResourceSpec, row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(spec.fields)) {
     let v = row[f.column];

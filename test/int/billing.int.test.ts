@@ -121,17 +121,17 @@ describe.each<DbKind>(['pglite', 'postgres'])('billing on %s', (kind) => {
     expect(again.body).toEqual(first.body);
     expect(again.replayed).toBe('true');
     const different = await pay(id, { amount: 3001, method: 'card' }, key);
-    expect(different.status).toBe(409);
+    expect(different).toMatchObject({ status: 409, body: { error: { code: 'ERR_IDEMPOTENCY_KEY_REUSED' } } });
     // A key already used on another bill says nothing about that payment (it may be someone else's).
     const elsewhere = await pay(await simpleBill(500), { amount: 3000, method: 'card' }, key);
-    expect(elsewhere).toMatchObject({ status: 409, body: { error: { message: 'idempotency key already used for another payment: use a new key' } } });
+    expect(elsewhere).toMatchObject({ status: 409, body: { error: { code: 'ERR_IDEMPOTENCY_KEY_REUSED', message: 'idempotency key already used for another payment: use a new key' } } });
     expect(JSON.stringify(elsewhere.body)).not.toContain(id);
 
     const over = await pay(id, { amount: 5001, method: 'card' }, randomUUID());
-    expect(over).toMatchObject({ status: 409, body: { error: { code: 'ERR_CONFLICT', message: 'overpayment refused: the balance is 5000, the payment 5001' } } });
+    expect(over).toMatchObject({ status: 409, body: { error: { code: 'ERR_PAYMENT_REFUSED', message: 'overpayment refused: the balance is 5000, the payment 5001' } } });
     const last = await pay(id, { amount: 5000, method: 'cash' }, randomUUID());
     expect(last.body.bill).toMatchObject({ paid: 10_000, balance: 0, status: 'paid' });
-    expect((await pay(id, { amount: 1, method: 'cash' }, randomUUID())).status).toBe(409);
+    expect(await pay(id, { amount: 1, method: 'cash' }, randomUUID())).toMatchObject({ status: 409, body: { error: { code: 'ERR_PAYMENT_REFUSED', message: 'the bill is already paid' } } });
 
     const b = await billOf(id);
     expect(b).toMatchObject({ paid: 10_000, status: 'paid' });

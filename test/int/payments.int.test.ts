@@ -187,9 +187,9 @@ describe.each<DbKind>(['pglite', 'postgres'])('online payments proven by the pro
     // Another payment on the same, paid order is refused and flagged for a refund.
     const second = provider.checkout(o.body.providerOrderId);
     const dup = await h.verify(second, me.token);
-    expect(dup).toMatchObject({ status: 409, body: { error: { code: 'ERR_CONFLICT', message: expect.stringMatching(/already paid by payment .*refund it at the payment provider/) } } });
+    expect(dup).toMatchObject({ status: 409, body: { error: { code: 'ERR_PAYMENT_MISMATCH', message: expect.stringMatching(/already paid by payment .*refund it at the payment provider/) } } });
     // And no new order for a settled bill.
-    expect(await h.order(billId, me.token)).toMatchObject({ status: 409, body: { error: { message: 'the bill is already paid' } } });
+    expect(await h.order(billId, me.token)).toMatchObject({ status: 409, body: { error: { code: 'ERR_PAYMENT_REFUSED', message: 'the bill is already paid' } } });
     expect((await h.billOf(desk, me.patientId, billId)).payments).toHaveLength(1);
   });
 
@@ -203,7 +203,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('online payments proven by the pro
     // The desk takes the whole bill in cash while the patient is at the checkout.
     expect((await h.pay(billId, { amount: 3_000, method: 'cash' }, desk)).status).toBe(200);
     const late = await h.verify(provider.checkout(o.body.providerOrderId), me.token);
-    expect(late).toMatchObject({ status: 409, body: { error: { message: expect.stringMatching(/^the bill is already paid: payment .* was not recorded — refund it/) } } });
+    expect(late).toMatchObject({ status: 409, body: { error: { code: 'ERR_PAYMENT_REFUSED', message: expect.stringMatching(/^the bill is already paid: payment .* was not recorded — refund it/) } } });
     const b = await h.billOf(desk, me.patientId, billId);
     expect(b.payments.map((p: { method: string }) => p.method)).toEqual(['cash']);
   });
@@ -303,7 +303,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('online payments proven by the pro
     expect(await hook('not json', sign('not json'))).toMatchObject({ status: 400, body: { error: { code: 'ERR_BAD_JSON' } } });
     // A genuine event whose amount is not its order's: refused, for the desk to reconcile.
     const wrong = provider.webhook('payment.captured', { orderId: o.body.providerOrderId, paymentId: 'pay_WrongAmount001', amount: 1, currency: 'EUR' });
-    expect(await hook(wrong.body, wrong.signature)).toMatchObject({ status: 409, body: { error: { message: expect.stringMatching(/is for 1 EUR, its order .* for 8000 EUR: not recorded/) } } });
+    expect(await hook(wrong.body, wrong.signature)).toMatchObject({ status: 409, body: { error: { code: 'ERR_PAYMENT_MISMATCH', message: expect.stringMatching(/is for 1 EUR, its order .* for 8000 EUR: not recorded/) } } });
     // An order this server did not make: acknowledged, ignored.
     const stranger = provider.webhook('payment.captured', { orderId: 'order_SomeoneElse01', paymentId: 'pay_SomeoneElse01', amount: 8_000, currency: 'EUR' });
     expect(await hook(stranger.body, stranger.signature)).toMatchObject({ status: 200, body: { recorded: false } });

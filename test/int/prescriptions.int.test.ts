@@ -96,7 +96,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('prescriptions on %s', (kind) => {
 
     const third = await dispense(rx.id);
     expect(third.status).toBe(409);
-    expect(third.body.error.message).toMatch(/no fills remain/);
+    expect(third.body.error).toMatchObject({ code: 'ERR_NO_FILLS_LEFT', message: expect.stringMatching(/no fills remain/) });
     expect([await quantityOf(a), await quantityOf(b)]).toEqual([2, 3]);
 
     const got = await stack.api('GET', `/api/prescriptions/${rx.id}`, undefined, pharmacist);
@@ -113,13 +113,14 @@ describe.each<DbKind>(['pglite', 'postgres'])('prescriptions on %s', (kind) => {
     const rx = (await prescribe({ medicines: [med(a, 1), med(b, 5)] })).body;
     const r = await dispense(rx.id);
     expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('ERR_STOCK_SHORT');
     expect(r.body.error.message).toMatch(/'Metformin': only 3 tablet left, 5 asked/);
     expect(r.body.error.details).toMatchObject({ itemId: b, itemName: 'Metformin', available: 3, requested: 5 });
     expect([await quantityOf(a), await quantityOf(b)]).toEqual([10, 3]);
     expect((await stack.api('GET', `/api/prescriptions/${rx.id}`)).body).toMatchObject({ refillsUsed: 0, dispensings: [] });
     expect((await dispense(randomUUID())).status).toBe(404);
     const noStock = (await prescribe({ medicines: [med(undefined, 1)] })).body;
-    expect((await dispense(noStock.id)).status).toBe(409);
+    expect((await dispense(noStock.id))).toMatchObject({ status: 409, body: { error: { code: 'ERR_NOTHING_TO_DISPENSE' } } });
   });
 
   it('gives concurrent fills distinct numbers and never more than allowed', async () => {

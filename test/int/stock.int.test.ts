@@ -41,6 +41,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('stock on %s', (kind) => {
     expect((await move(id, 'dispense', { quantity: 4 })).body.item.quantity).toBe(6);
     const short = await move(id, 'dispense', { quantity: 7 });
     expect(short.status).toBe(409);
+    expect(short.body.error.code).toBe('ERR_STOCK_SHORT');
     expect(short.body.error.message).toMatch(/only 6 tablet left/);
     expect(short.body.error.details).toMatchObject({ itemId: id, available: 6, requested: 7 });
 
@@ -50,6 +51,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('stock on %s', (kind) => {
     expect((await move(id, 'adjust', { quantity: -1, reason: 'broken' })).body.item.quantity).toBe(5);
     expect((await move(id, 'receive', { quantity: -1 })).status).toBe(400);
     expect((await move(randomUUID(), 'receive', { quantity: 1 })).status).toBe(404);
+    expect((await stack.api('GET', `/api/stock/${randomUUID()}/movements`, undefined, nurse)).status).toBe(404);
 
     const mv = await stack.api('GET', `/api/stock/${id}/movements`, undefined, nurse);
     expect(mv.status).toBe(200);
@@ -96,6 +98,14 @@ describe.each<DbKind>(['pglite', 'postgres'])('stock on %s', (kind) => {
     expect(all.body.items.find((i: { id: string }) => i.id === expired)).toMatchObject({ expired: true, expiryDate: day(-3) });
     expect(all.body.items.find((i: { id: string }) => i.id === later)).toMatchObject({ expired: false, expiryDate: day(100) });
     expect((await stack.api('GET', '/api/stock/expiring?days=-1', undefined, nurse)).status).toBe(400);
+  });
+
+  it('refuses movements of an archived item (ERR_ARCHIVED)', async () => {
+    const id = await item();
+    await move(id, 'receive', { quantity: 2 });
+    expect((await stack.api('DELETE', `/api/stock/${id}`, undefined, pharmacist)).status).toBe(200);
+    const r = await move(id, 'dispense', { quantity: 1 });
+    expect(r).toMatchObject({ status: 409, body: { error: { code: 'ERR_ARCHIVED', message: expect.stringMatching(/is archived/) } } });
   });
 
   it('lets doctors and nurses read, pharmacists and admins move stock', async () => {
