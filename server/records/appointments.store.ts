@@ -1,5 +1,5 @@
-// Storage of schedules, appointments and the waiting-room queue: every SQL statement of the
-// feature, the row mapping (once per table), the patient scope, the booking transaction and the
+// Storage of schedules and appointments (the waiting-room queue: queue.store.ts): every SQL
+// statement of the feature, the row mapping (once per table), the patient scope, the booking transaction and the
 // audit entry of every read of appointments (patient names, visit reasons) and every change.
 // The rules are pure (appointments.ts); the guarantees are the database's: the unique indexes
 // appointments_slot and appointments_token (db/migrations/003_records.sql) refuse a double
@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { DbError, type Queryable } from '../../db/driver.ts';
 import { Where, isoAt, page, type Page } from '../../db/rows.ts';
 import { Errors, fail } from '../errors.ts';
-import type { QueueCalledEvent, QueueState } from '../realtime/events.ts';
 import { Repository, auditEntry, refusal, type Actor, type RepoDeps } from './repository.ts';
 import { visiblePatients } from './scope.ts';
 import { doctorSpec } from './specs.ts';
@@ -17,7 +16,6 @@ import {
   addDays,
   canTransition,
   dailyCapProblem,
-  displayName,
   localNow,
   nextFreeSlots,
   pastProblem,
@@ -108,10 +106,6 @@ const toAppointment = (r: Record<string, unknown>): Appointment => ({
   createdAt: isoAt(r.created_at),
   updatedAt: isoAt(r.updated_at),
 });
-
-/** Still waiting in a queue ($1 doctor, $2 day): booked, not cancelled or completed, not yet called. */
-const WAITING = `a.doctor_id = $1 AND a.date = $2 AND a.status IN ('pending', 'confirmed')
-  AND NOT EXISTS (SELECT 1 FROM queue_calls q WHERE q.appointment_id = a.id)`;
 
 // ---------------------------------------------------------------- refusals
 
@@ -389,56 +383,5 @@ export class AppointmentStore {
     const a = toAppointment(rows[0]);
     this.audit(actor, action, 'appointment', id, a.patientId, { from: before.status, to });
     return a;
-  }
-
-  // ---------------------------------------------------------------- the queue
-
-  /** A live doctor's queue on `day`: the last call (name shortened for the waiting room) and how many wait. */
-  async queueState(doctorId: string, day = localNow().date): Promise<QueueState> {
-    const db = this.deps.db;
-    const doctor = await this.doctor(doctorId);
-    const last = await db.query<{ token_number: number; called_at: unknown; name: string | null }>(
-      `SELECT q.token_number, q.called_at, p.name FROM queue_calls q
-       LEFT JOIN appointments a ON a.id = q.appointment_id LEFT JOIN patients p ON p.id = a.patient_id
-       WHERE q.doctor_id = $1 AND q.date = $2 ORDER BY q.called_at DESC LIMIT 1`,
-      [doctorId, day],
-    );
-    const waiting = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM appointments a WHERE ${WAITING}`, [doctorId, day]);
-    const c = last.rows[0];
-    return {
-      doctorId,
-      doctorName: doctor.name,
-      room: doctor.room,
-      date: day,
-      current: c ? { doctorId, room: doctor.room, date: day, tokenNumber: c.token_number, patientName: displayName(c.name ?? ''), calledAt: isoAt(c.called_at) } : null,
-      waiting: waiting.rows[0]?.n ?? 0,
-    };
-  }
-
-  /**
-   * Call the next patient of a doctor's queue on `day`: urgent first, then token order (the order
-   * of booking). A doctor: their own queue. ERR_QUEUE_EMPTY when nobody waits. Audited ('call').
-   */
-  async callNext(actor: Actor, doctorId: string, day: string): Promise<{ call: QueueCalledEvent; appointmentId: string; patientId: string }> {
-    await this.assertOwnDoctor(actor, doctorId);
-    const called = await this.deps.db.transaction(async (tx) => {
-      // The doctor row lock makes two simultaneous "next" presses call two different patients.
-      const doctor = await this.doctor(doctorId, tx, true);
-      const { rows } = await tx.query<{ id: string; token_number: number; patient_id: string; name: string }>(
-        `SELECT a.id, a.token_number, a.patient_id, p.name FROM appointments a JOIN patients p ON p.id = a.patient_id
-         WHERE ${WAITING} ORDER BY (a.priority = 'urgent') DESC, a.token_number LIMIT 1`,
-        [doctorId, day],
-      );
-      const next = rows[0];
-      if (!next) throw fail('ERR_QUEUE_EMPTY', `nobody is waiting for ${doctor.name} today (${day})`);
-      const ins = await tx.query<{ called_at: unknown }>(
-        'INSERT INTO queue_calls (doctor_id, date, token_number, appointment_id) VALUES ($1, $2, $3, $4) RETURNING called_at',
-        [doctorId, day, next.token_number, next.id],
-      );
-      const call: QueueCalledEvent = { doctorId, room: doctor.room, date: day, tokenNumber: next.token_number, patientName: displayName(next.name), calledAt: isoAt(ins.rows[0]!.called_at) };
-      return { call, appointmentId: next.id, patientId: next.patient_id };
-    });
-    this.audit(actor, 'call', 'queue', called.appointmentId, called.patientId, { doctorId, tokenNumber: called.call.tokenNumber });
-    return called;
   }
 }

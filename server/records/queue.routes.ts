@@ -2,18 +2,19 @@
 // is recorded in queue_calls and pushed to the display's Socket.IO room `queue:{doctorId}`.
 // Order: urgent appointments first, then token order (the order of booking) — an urgent
 // patient is not made to wait behind routine ones, and among equals first booked is first seen.
-// The SQL and the audit are the store's (appointments.store.ts).
+// The SQL and the audit are the store's (queue.store.ts).
 import { z } from 'zod';
 import { type AppContext, actorOf } from '../http/context.ts';
 import { uuid } from '../http/validate.ts';
 import { defineRoute, type Route } from '../http/route.ts';
 import { localNow } from './appointments.ts';
 import { appointmentStore } from './appointments.routes.ts';
+import { QueueStore } from './queue.store.ts';
 
 const doctorParams = z.strictObject({ doctorId: uuid });
 
 export function queueRoutes(ctx: AppContext): Route[] {
-  const store = appointmentStore(ctx);
+  const store = new QueueStore({ db: ctx.db.driver, audit: (e) => ctx.audit(e) }, appointmentStore(ctx));
   const channel = ctx.queue;
   channel.state = (doctorId) => store.queueState(doctorId);
   return [
