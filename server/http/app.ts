@@ -76,9 +76,9 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use('/api/patients', authenticate(ctx), patientReportRoutes(ctx));
   app.use('/api/reports', authenticate(ctx), reportRoutes(ctx));
   app.use('/api/admissions', authenticate(ctx), admissionRoutes(ctx));
-  app.use('/api/doctors', authenticate(ctx), scheduleRoutes(ctx));
-  app.use('/api/appointments', authenticate(ctx), appointmentRoutes(ctx));
-  app.use('/api/queue', authenticate(ctx), queueRoutes(ctx));
+  app.use(routes.router(scheduleRoutes(ctx)));
+  app.use(routes.router(appointmentRoutes(ctx)));
+  app.use(routes.router(queueRoutes(ctx)));
   app.use(routes.router(billingRoutes(ctx)));
   app.use(routes.router(prescriptionRoutes(ctx)));
   app.use('/api', (req, _res, next) => next(Errors.notFound(`endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));

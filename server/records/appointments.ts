@@ -104,6 +104,19 @@ export function slotProblem(date: string, time: string, shifts: readonly Shift[]
   return null;
 }
 
+/** Why a slot cannot be booked because it has started already (hospital time), or null. */
+export function pastProblem(slot: Slot, now: Slot): string | null {
+  return `${slot.date} ${slot.time}` < `${now.date} ${now.time}` ? `${slot.date} ${slot.time} is in the past (now ${now.date} ${now.time}, hospital time)` : null;
+}
+
+/**
+ * Why a patient account may not take one more appointment with a doctor on `day`, holding `held`
+ * live ones there already (issue 11: one account could otherwise take a doctor's whole day), or null.
+ */
+export function dailyCapProblem(held: number, cap: number, day: string): string | null {
+  return held >= cap ? `the patient already holds ${held} appointment(s) with this doctor on ${day} (at most ${cap} a day); cancel one or ask the front desk` : null;
+}
+
 export const isInsideSchedule = (date: string, time: string, shifts: readonly Shift[], leave: readonly Leave[], slotMinutes: number): boolean =>
   slotProblem(date, time, shifts, leave, slotMinutes) === null;
 

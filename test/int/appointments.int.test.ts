@@ -94,18 +94,22 @@ describe.each(['postgres', 'pglite'] as const)('appointments and queue on %s', (
 
     const outside = await book({ patientId: p, doctorId: doc, date: target, time: '12:00' });
     expect(outside.status).toBe(409);
-    expect(outside.body.error.message).toMatch(/outside the doctor's hours/);
+    expect(outside.body.error).toMatchObject({ code: 'ERR_NOT_BOOKABLE', message: expect.stringMatching(/outside the doctor's hours/) });
     const offGrid = await book({ patientId: p, doctorId: doc, date: target, time: '09:10' });
     expect(offGrid.status).toBe(409);
+    expect(offGrid.body.error.code).toBe('ERR_NOT_BOOKABLE');
     expect(offGrid.body.error.message).toMatch(/not a slot start/);
     const noShift = await book({ patientId: p, doctorId: doc, date: day(8), time: '09:00' });
     expect(noShift.status).toBe(409);
+    expect(noShift.body.error.code).toBe('ERR_NOT_BOOKABLE');
     expect(noShift.body.error.message).toMatch(/no shift on/);
     const leave = await book({ patientId: p, doctorId: doc, date: day(14), time: '09:00' });
     expect(leave.status).toBe(409);
+    expect(leave.body.error.code).toBe('ERR_NOT_BOOKABLE');
     expect(leave.body.error.message).toMatch(/on leave .*\(training\)/);
     const past = await book({ patientId: p, doctorId: doc, date: day(-7), time: '09:00' });
     expect(past.status).toBe(400);
+    expect(past.body.error.code).toBe('ERR_VALIDATION');
     expect(past.body.error.message).toMatch(/in the past/);
     const bad = await book({ patientId: p, doctorId: doc, date: target, time: '9:00' });
     expect(bad.status).toBe(400);
@@ -120,13 +124,16 @@ describe.each(['postgres', 'pglite'] as const)('appointments and queue on %s', (
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     const refused = results.filter((r) => r.status !== 201);
     expect(refused.map((r) => r.status)).toEqual(Array(19).fill(409));
-    for (const r of refused) expect(r.body.error.message).toMatch(/slot taken/);
+    for (const r of refused) expect(r.body.error).toMatchObject({ code: 'ERR_SLOT_TAKEN', message: `slot taken: the doctor already has an appointment on ${day(3)} at 10:00` });
     const list = await stack.api('GET', `/api/appointments?doctorId=${doc}&date=${day(3)}`);
     expect(list.body.total).toBe(1);
     expect(list.body.items[0].tokenNumber).toBe(1);
-    // the guarantee is the database's, not only the code's: a writer that skips every check is refused
+    // the guarantee is the database's, not only the code's: a writer that skips every check is
+    // refused, and the refusal names the index (what the server recognises it by, on both drivers)
     const raw = stack.server.db.driver.query('INSERT INTO appointments (id, patient_id, doctor_id, date, time, token_number) VALUES ($1, $2, $3, $4, $5, 99)', [randomUUID(), patients[0], doc, day(3), '10:00']);
-    await expect(raw).rejects.toMatchObject({ code: '23505', message: expect.stringContaining('appointments_slot') });
+    await expect(raw).rejects.toMatchObject({ code: '23505', constraint: 'appointments_slot' });
+    const sameToken = stack.server.db.driver.query('INSERT INTO appointments (id, patient_id, doctor_id, date, time, token_number) VALUES ($1, $2, $3, $4, $5, 1)', [randomUUID(), patients[0], doc, day(3), '11:00']);
+    await expect(sameToken).rejects.toMatchObject({ code: '23505', constraint: 'appointments_token' });
   });
 
   it('gives tokens 1..n in booking order, and distinct consecutive tokens under concurrency', async () => {
@@ -172,10 +179,10 @@ describe.each(['postgres', 'pglite'] as const)('appointments and queue on %s', (
     expect((await stack.api('PUT', `/api/appointments/${a.id}/confirm`)).body.status).toBe('confirmed');
     const again = await stack.api('PUT', `/api/appointments/${a.id}/confirm`);
     expect(again.status).toBe(409);
-    expect(again.body.error.message).toMatch(/cannot confirm a confirmed appointment/);
+    expect(again.body.error).toMatchObject({ code: 'ERR_ILLEGAL_TRANSITION', message: 'cannot confirm a confirmed appointment (allowed from: pending)' });
     expect((await stack.api('PUT', `/api/appointments/${a.id}/complete`)).body.status).toBe('completed');
     expect((await stack.api('PUT', `/api/appointments/${a.id}/cancel`)).status).toBe(409);
-    expect((await stack.api('PUT', `/api/appointments/${a.id}/reschedule`, { date: day(6), time: '09:00' })).status).toBe(409);
+    expect((await stack.api('PUT', `/api/appointments/${a.id}/reschedule`, { date: day(6), time: '09:00' })).body.error).toMatchObject({ code: 'ERR_ILLEGAL_TRANSITION', message: 'cannot reschedule a completed appointment' });
 
     // cancelling frees the slot (the token is kept, not reused)
     expect((await stack.api('PUT', `/api/appointments/${b.id}/cancel`)).body.status).toBe('cancelled');
@@ -188,7 +195,7 @@ describe.each(['postgres', 'pglite'] as const)('appointments and queue on %s', (
     const c = (await book({ patientId: p, doctorId: doc, date: day(4), time: '10:00' })).body;
     const taken = await stack.api('PUT', `/api/appointments/${c.id}/reschedule`, { date: day(4), time: '09:15' });
     expect(taken.status).toBe(409);
-    expect(taken.body.error.message).toMatch(/slot taken/);
+    expect(taken.body.error).toMatchObject({ code: 'ERR_SLOT_TAKEN', message: `slot taken: the doctor already has an appointment on ${day(4)} at 09:15` });
     await book({ patientId: p, doctorId: doc, date: day(6), time: '08:00' });
     const moved = await stack.api('PUT', `/api/appointments/${c.id}/reschedule`, { date: day(6), time: '12:30' });
     expect(moved.status).toBe(200);
@@ -205,6 +212,37 @@ describe.each(['postgres', 'pglite'] as const)('appointments and queue on %s', (
     expect(audit.map((e: { action: string }) => e.action).sort()).toEqual(['create', 'reschedule']);
     expect((await stack.api('GET', `/api/audit?patientId=${p}&limit=500`)).body.items.filter((e: { resource: string; action: string }) => e.resource === 'appointment').map((e: { action: string }) => e.action)).toEqual(
       expect.arrayContaining(['confirm', 'complete', 'cancel']),
+    );
+  });
+
+  it('audits every read of appointments (names and visit reasons): one, and each list', async () => {
+    const doc = await doctor();
+    const p = await patient('Read Audited');
+    const other = await patient('Not Listed');
+    const a = (await book({ patientId: p, doctorId: doc, date: day(5), time: '11:00', reason: 'private matter' })).body;
+    await book({ patientId: other, doctorId: doc, date: day(5), time: '11:15' });
+    const nurse = await staff('nurse');
+    expect((await stack.api('GET', `/api/appointments/${a.id}`, undefined, nurse.token)).body.reason).toBe('private matter');
+    expect((await stack.api('GET', `/api/appointments?patientId=${p}`, undefined, nurse.token)).body.total).toBe(1);
+    expect((await stack.api('GET', `/api/appointments?doctorId=${doc}&date=${day(5)}`, undefined, nurse.token)).body.total).toBe(2);
+    // a refused read (unknown id) is not a read of anyone's data
+    expect((await stack.api('GET', `/api/appointments/${randomUUID()}`, undefined, nurse.token)).status).toBe(404);
+
+    const reads = await eventually(async () => {
+      const r = await stack.api('GET', `/api/audit?limit=500`);
+      const mine = (r.body.items ?? []).filter((e: { actorId: string; resource: string }) => e.actorId === nurse.id && e.resource === 'appointment');
+      return mine.length >= 3 ? mine : null;
+    }, 5000, 'audit entries of the reads');
+    expect(reads).toHaveLength(3);
+    const byAction = (action: string) => reads.filter((e: { action: string }) => e.action === action);
+    expect(byAction('read')).toMatchObject([{ resourceId: a.id, patientId: p, actorRole: 'nurse' }]);
+    const lists = byAction('list');
+    expect(lists).toHaveLength(2);
+    expect(lists).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ resourceId: null, patientId: p, details: { count: 1, filters: { patientId: p }, patients: [p] } }),
+        expect.objectContaining({ resourceId: null, patientId: null, details: { count: 2, filters: { doctorId: doc, date: day(5) }, patients: expect.arrayContaining([p, other]) } }),
+      ]),
     );
   });
 
@@ -295,7 +333,7 @@ describe.each(['postgres', 'pglite'] as const)('appointments and queue on %s', (
     expect(order).toEqual([3, 1, 2]);
     const empty = await stack.api('POST', `/api/queue/${doc}/next`, undefined, nurse.token);
     expect(empty.status).toBe(409);
-    expect(empty.body.error.message).toMatch(/nobody is waiting/);
+    expect(empty.body.error).toMatchObject({ code: 'ERR_QUEUE_EMPTY', message: `nobody is waiting for Dr Queue today (${today})` });
 
     await eventually(() => calls.length === 3, 5000, 'three queue:called events');
     expect(calls.map((c: QueueCalledEvent) => [c.tokenNumber, c.patientName, c.room, c.date])).toEqual([

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import {
   addDays,
   canTransition,
+  dailyCapProblem,
   dayOfWeek,
   displayName,
   fromMinutes,
@@ -12,6 +13,7 @@ import {
   matchesPreference,
   nextFreeSlots,
   onLeave,
+  pastProblem,
   scheduleProblems,
   slotKey,
   slotProblem,
@@ -20,6 +22,9 @@ import {
   type Leave,
   type Shift,
 } from '../../server/records/appointments.ts';
+import { bookingRefusal } from '../../server/records/appointments.store.ts';
+import { DbError } from '../../db/driver.ts';
+import { AppError } from '../../server/errors.ts';
 
 // 2026-11-23 is a Monday.
 const MON = '2026-11-23';
@@ -217,5 +222,56 @@ describe('properties', () => {
         }
       }),
     );
+  });
+});
+
+describe('booking refusals', () => {
+  const now = { date: '2026-11-23', time: '10:16' };
+
+  it('refuses a slot that has started already, by date then time (hospital time)', () => {
+    expect(pastProblem({ date: '2026-11-22', time: '23:59' }, now)).toBe('2026-11-22 23:59 is in the past (now 2026-11-23 10:16, hospital time)');
+    expect(pastProblem({ date: '2026-11-23', time: '10:15' }, now)).toMatch(/in the past/);
+    // the current minute is still bookable, and so is anything later
+    expect(pastProblem({ date: '2026-11-23', time: '10:16' }, now)).toBeNull();
+    expect(pastProblem({ date: '2026-11-24', time: '00:00' }, now)).toBeNull();
+  });
+
+  it('caps a patient account at `cap` live appointments with a doctor on a day', () => {
+    expect(dailyCapProblem(0, 2, '2026-11-23')).toBeNull();
+    expect(dailyCapProblem(1, 2, '2026-11-23')).toBeNull();
+    expect(dailyCapProblem(2, 2, '2026-11-23')).toBe('the patient already holds 2 appointment(s) with this doctor on 2026-11-23 (at most 2 a day); cancel one or ask the front desk');
+    expect(dailyCapProblem(3, 2, '2026-11-23')).toMatch(/already holds 3/);
+    expect(dailyCapProblem(0, 0, '2026-11-23')).toMatch(/at most 0 a day/);
+  });
+
+  // The message deliberately names neither index: the constraint name alone decides.
+  const unique = (constraint: string | undefined) => new DbError('duplicate key value violates unique constraint', '23505', 'Key (…) already exists.', constraint);
+  const slot = { date: '2026-11-23', time: '09:00' };
+  const refused = (err: unknown, attempt = 1): AppError => {
+    try {
+      bookingRefusal(err, slot, attempt);
+    } catch (e) {
+      return e as AppError;
+    }
+    throw new Error('not refused');
+  };
+
+  it('a collision on appointments_slot is ERR_SLOT_TAKEN, named by the constraint, not the message', () => {
+    expect(refused(unique('appointments_slot'))).toMatchObject({ code: 'ERR_SLOT_TAKEN', status: 409, message: 'slot taken: the doctor already has an appointment on 2026-11-23 at 09:00' });
+    const misleading = new DbError('appointments_slot', '23505', undefined, 'appointments_other');
+    expect(refused(misleading)).toMatchObject({ code: 'ERR_DUPLICATE' });
+  });
+
+  it('a collision on appointments_token is retried four times, then refused as a duplicate', () => {
+    for (const attempt of [1, 2, 3, 4]) expect(bookingRefusal(unique('appointments_token'), slot, attempt)).toBe('retry');
+    expect(refused(unique('appointments_token'), 5)).toMatchObject({ code: 'ERR_DUPLICATE', status: 409 });
+  });
+
+  it('anything else is left to refusal(): catalogue errors pass through, faults are rethrown as they are', () => {
+    const own = new AppError('ERR_NOT_BOOKABLE', 409, 'not bookable: …');
+    expect(refused(own)).toBe(own);
+    const fault = new Error('connection reset');
+    expect(refused(fault)).toBe(fault);
+    expect(refused(new DbError('insert or update violates foreign key constraint', '23503', undefined, 'appointments_patient_id_fkey'))).toMatchObject({ code: 'ERR_VALIDATION' });
   });
 });
