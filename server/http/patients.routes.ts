@@ -3,7 +3,8 @@
 // is audited.
 import { z } from 'zod';
 import type { AppContext } from './context.ts';
-import { instant } from './validate.ts';
+import type { RequestHandler } from 'express';
+import { instant, uuid } from './validate.ts';
 import { defineRoute, type Route } from './route.ts';
 import { Errors, fail } from '../errors.ts';
 import { setAlarmLimits, type Patient } from '../../db/records.ts';
@@ -11,7 +12,6 @@ import { bucketedVitals, latestScore, rawVitals, scoreHistory } from '../../db/v
 import { effectiveLimits } from '../pipeline/score/limits.ts';
 import { decodeTelemetry } from '../pipeline/decode.ts';
 import { NUMERIC_VITALS } from '../pipeline/vitals.ts';
-import type { Principal } from '../auth/tokens.ts';
 import { Repository } from '../records/repository.ts';
 import { patientSpec } from '../records/specs.ts';
 import { assertOnWards } from '../records/scope.ts';
@@ -66,11 +66,24 @@ export function patientRoutes(ctx: AppContext): Route[] {
     if (!p) throw Errors.notFound('patient', id);
     return p;
   };
-  /** A patient whose live data this user may read: a kiosk, only on its own wards (scope.ts). */
-  const readable = async (user: Principal, id: string) => {
-    const p = await mustExist(id);
-    await assertOnWards(ctx.db.driver, user, id);
-    return p;
+  /**
+   * A patient whose live data this user may read (a kiosk: only on its own wards, scope.ts),
+   * checked before the query is: an unknown patient is a 404 whatever the query says. A malformed
+   * id is left to the declaration's params schema (a 400 naming it).
+   */
+  const readableFirst: RequestHandler = async (req, _res, next) => {
+    const id = uuid.safeParse(req.params.id);
+    if (id.success) {
+      await mustExist(id.data);
+      await assertOnWards(ctx.db.driver, req.user!, id.data);
+    }
+    next();
+  };
+  /** Likewise for a write: an unknown patient is a 404 before the body is looked at. */
+  const existsFirst: RequestHandler = async (req, _res, next) => {
+    const id = uuid.safeParse(req.params.id);
+    if (id.success) await mustExist(id.data);
+    next();
   };
 
   return [
@@ -80,9 +93,9 @@ export function patientRoutes(ctx: AppContext): Route[] {
       tag,
       summary: 'Vitals history: raw readings, or aggregates per bucket (1m and longer from the 1-minute rollup)',
       permission: 'vitals:read',
+      before: [readableFirst],
       query: vitalsQuery,
-      async handler({ user, params: { id }, query: q, audit }) {
-        await readable(user, id);
+      async handler({ params: { id }, query: q, audit }) {
         audit('read', 'vitals', id, id, { from: q.from.toISOString(), to: q.to.toISOString(), bucket: q.bucketSeconds });
         if (q.bucketSeconds !== null) {
           const items = await bucketedVitals(ctx.db.driver, ctx.db.caps, id, q.from, q.to, q.bucketSeconds);
@@ -98,8 +111,8 @@ export function patientRoutes(ctx: AppContext): Route[] {
       tag,
       summary: 'Latest NEWS2 score with its breakdown',
       permission: 'vitals:read',
-      async handler({ user, params: { id }, audit }) {
-        await readable(user, id);
+      before: [readableFirst],
+      async handler({ params: { id }, audit }) {
         audit('read', 'score', id, id);
         const live = ctx.live.score(id);
         const score = live ?? (await latestScore(ctx.db.driver, id));
@@ -119,6 +132,7 @@ export function patientRoutes(ctx: AppContext): Route[] {
       tag,
       summary: 'Set the patient’s alarm limits (audited)',
       permission: 'limits:edit',
+      before: [existsFirst],
       body: limitsSchema,
       async handler({ params: { id }, body: limits, audit }) {
         const before = await mustExist(id);
@@ -141,9 +155,9 @@ export function patientRoutes(ctx: AppContext): Route[] {
       tag,
       summary: 'NEWS2 score history',
       permission: 'vitals:read',
+      before: [readableFirst],
       query: historyQuery,
-      async handler({ user, params: { id }, query: q, audit }) {
-        await readable(user, id);
+      async handler({ params: { id }, query: q, audit }) {
         audit('read', 'scores', id, id, { from: q.from.toISOString(), to: q.to.toISOString() });
         const items = await scoreHistory(ctx.db.driver, id, q.from, q.to, q.limit);
         return { patientId: id, from: q.from.toISOString(), to: q.to.toISOString(), items, truncated: items.length === q.limit };
@@ -155,6 +169,7 @@ export function patientRoutes(ctx: AppContext): Route[] {
       tag,
       summary: 'Record a manual observation (scored like device data)',
       permission: 'observations:create',
+      before: [existsFirst],
       body: observationBody,
       status: 201,
       async handler({ user, params: { id }, body, audit }) {
