@@ -4,10 +4,10 @@
 // refusal is told apart by the constraint's name. The patient is read through the patients
 // Repository; its ward and bed follow the admission in the same transaction.
 import { randomUUID } from 'node:crypto';
-import type { Queryable, Row } from '../../db/driver.ts';
+import type { DbError, Queryable, Row } from '../../db/driver.ts';
 import { Where, iso, isoAt, page, type Page } from '../../db/rows.ts';
 import type { Patient } from '../../db/records.ts';
-import { Errors, fail } from '../errors.ts';
+import { type AppError, Errors, fail } from '../errors.ts';
 import { Repository, auditEntry, refusal, type Actor, type RepoDeps } from './repository.ts';
 import { visiblePatients } from './scope.ts';
 import { patientSpec } from './specs.ts';
@@ -45,6 +45,20 @@ const toAdmission = (r: Row): Admission => ({
 
 type PatientRecord = Patient & Record<string, unknown>;
 
+/**
+ * The refusals of an admission to `ward`/`bed`, by constraint name (never by message or detail):
+ * the bed's current admission, the patient's current admission, or a patient placed in that bed
+ * without one. Pure.
+ */
+export function admissionConstraints(ward: string, bed: string): Record<string, (e: DbError) => AppError> {
+  const occupied = () => fail('ERR_BED_OCCUPIED', `bed ${bed} on ward ${ward} is occupied`);
+  return {
+    admissions_patient: () => fail('ERR_ALREADY_ADMITTED', 'the patient is already admitted: discharge first'),
+    admissions_bed: occupied,
+    patients_ward_bed: occupied,
+  };
+}
+
 export class AdmissionStore {
   private readonly patients: Repository<PatientRecord>;
 
@@ -81,7 +95,6 @@ export class AdmissionStore {
 
   /** Put a live patient in a free ward bed; the patient's placement follows. */
   async admit(b: { patientId: string; ward: string; bed: string }): Promise<{ admission: Admission; patient: Patient }> {
-    const occupied = () => fail('ERR_BED_OCCUPIED', `bed ${b.bed} on ward ${b.ward} is occupied`);
     return this.deps.db
       .transaction(async (tx) => {
         const before = await this.patients.find(b.patientId, tx);
@@ -93,13 +106,7 @@ export class AdmissionStore {
         await tx.query('UPDATE patients SET ward = $2, bed = $3, updated_at = now() WHERE id = $1', [b.patientId, b.ward, b.bed]);
         return { admission: (await this.get(id, tx))!, patient: (await this.patients.find(b.patientId, tx))! };
       })
-      .catch((e) =>
-        refusal(e, 'admission', {
-          admissions_patient: () => fail('ERR_ALREADY_ADMITTED', 'the patient is already admitted: discharge first'),
-          admissions_bed: occupied,
-          patients_ward_bed: occupied,
-        }),
-      );
+      .catch((e) => refusal(e, 'admission', admissionConstraints(b.ward, b.bed)));
   }
 
   /** Close a current admission and free the bed (only if the patient is still in it). */
