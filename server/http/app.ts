@@ -54,9 +54,9 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use(routes.router(paymentWebhookRoutes(ctx)));
   app.use(express.json({ limit: '256kb', strict: false }));
 
-  app.use(opsRoutes(ctx));
-  app.use('/api/auth', authRoutes(ctx));
-  app.use('/api/users', authenticate(ctx), userRoutes(ctx));
+  app.use(routes.router(opsRoutes(ctx)));
+  app.use(routes.router(authRoutes(ctx)));
+  app.use(routes.router(userRoutes(ctx)));
   app.get('/api/openapi.json', (_req, res) => {
     res.json(buildOpenApi(routes.routes));
   });
@@ -68,14 +68,14 @@ export function buildApp(ctx: AppContext): express.Express {
     res.type('css').send(DOCS_CSS);
   });
   app.use(routes.router(resourceRoutes(patientSpec, ctx)));
-  app.use('/api/patients', authenticate(ctx), patientRoutes(ctx));
+  app.use(routes.router(patientRoutes(ctx)));
   app.use(routes.router(stockRoutes(ctx))); // before the generic item CRUD: '/low' is not an id
   for (const spec of [doctorSpec, staffSpec, historySpec, stockItemSpec]) app.use(routes.router(resourceRoutes(spec, ctx)));
-  app.use('/api/devices', authenticate(ctx), deviceRoutes(ctx));
-  app.use('/api/patients', authenticate(ctx), familyRoutes(ctx));
-  app.use('/api/patients', authenticate(ctx), patientReportRoutes(ctx));
-  app.use('/api/reports', authenticate(ctx), reportRoutes(ctx));
-  app.use('/api/admissions', authenticate(ctx), admissionRoutes(ctx));
+  app.use(routes.router(deviceRoutes(ctx)));
+  app.use(routes.router(familyRoutes(ctx)));
+  app.use(routes.router(patientReportRoutes(ctx)));
+  app.use(routes.router(reportRoutes(ctx)));
+  app.use(routes.router(admissionRoutes(ctx)));
   app.use(routes.router(scheduleRoutes(ctx)));
   app.use(routes.router(appointmentRoutes(ctx)));
   app.use(routes.router(queueRoutes(ctx)));

@@ -1,21 +1,23 @@
 // Accounts and sessions: POST /api/auth/register (a patient registers; staff accounts by an admin),
-// login, refresh (rotating), logout, password change, GET /api/auth/me.
+// login, refresh (rotating), logout, password change, GET /api/auth/me. Login, refresh and
+// register are public; the rate limits run as `before` middleware, ahead of any work.
 import { randomUUID } from 'node:crypto';
-import { Router, type Request } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { type AppContext, authenticate, auditOf, handler } from './context.ts';
-import { calendarDate, parse } from './validate.ts';
-import { describeRoute } from './openapi.ts';
-import { Errors } from '../errors.ts';
+import type { AppContext } from './context.ts';
+import { calendarDate } from './validate.ts';
+import { defineRoute, type Route } from './route.ts';
+import { AppError, Errors, fail } from '../errors.ts';
 import { can } from '../auth/permissions.ts';
 import { hashSecret, verifySecret } from '../auth/passwords.ts';
 import { passwordProblem, type Account } from '../auth/password-policy.ts';
 import type { Principal, Role } from '../domain/roles.ts';
-import { patientIdOfUser, registerPatient, setPasswordHash } from '../auth/sessions.ts';
+import { patientIdOfUser, registerPatient, setPasswordHash } from '../auth/accounts.store.ts';
 import { findUserByEmail, findUserById, insertUser, setUserWards, wardsOfUser, type UserWithHash } from '../../db/records.ts';
 import { WARD_BOUND_ROLES } from '../records/scope.ts';
+import { auditEntry, refusal } from '../records/repository.ts';
+import { patientSpec } from '../records/specs.ts';
 import { wardList } from './users.routes.ts';
-import { DbError } from '../../db/driver.ts';
 
 const password = z.string().min(10, 'must be at least 10 characters').max(1024);
 const email = z.email('must be an e-mail address').max(254);
@@ -42,6 +44,8 @@ const patientSchema = z.strictObject({
   dateOfBirth: calendarDate.optional(),
   phone: z.string().trim().regex(/^\+?[0-9 ()-]{5,20}$/, 'must be a phone number').optional(),
 });
+/** The role picks the form: none or 'patient' → a patient's own account; a staff role → staff. */
+const registerSchema = z.discriminatedUnion('role', [patientSchema, staffSchema]);
 const refreshSchema = z.strictObject({ refreshToken: z.string().min(1, 'required').max(200) });
 const passwordSchema = z.strictObject({ currentPassword: z.string().min(1, 'required').max(1024), newPassword: password });
 
@@ -77,8 +81,23 @@ class FailureLimiter {
   }
 }
 
-export function authRoutes(ctx: AppContext): Router {
-  const r = Router();
+/** The 429 for the longest of `waits` (seconds), with Retry-After; null when none is due. */
+function limited(res: Response, waits: number[], message = (wait: number) => `too many failed attempts; try again in ${wait} s`): AppError | null {
+  const wait = Math.max(0, ...waits);
+  if (wait <= 0) return null;
+  res.setHeader('Retry-After', String(wait));
+  return Errors.tooManyRequests(message(wait));
+}
+
+const ipOf = (req: Request) => req.ip ?? 'unknown';
+/** A raw body's e-mail, lower-cased, for a limit checked before the body is parsed. */
+const rawEmail = (req: Request) => {
+  const e = (req.body as { email?: unknown } | null | undefined)?.email;
+  return typeof e === 'string' ? e.toLowerCase() : '';
+};
+
+export function authRoutes(ctx: AppContext): Route[] {
+  const tag = 'auth';
   // Per address and e-mail (a guessed password), per address (a spray over many e-mails), per
   // account (current-password guesses with a stolen token), per address (e-mail probing by registration).
   const perAccount = new FailureLimiter(10);
@@ -87,13 +106,7 @@ export function authRoutes(ctx: AppContext): Router {
   const registrations = new FailureLimiter(10);
   // Self-registrations that succeeded, per address per hour: one address cannot mint accounts.
   const selfRegistered = new FailureLimiter(ctx.policy.registrationsPerAddressPerHour, 3600_000);
-
-  const refuseWhileLimited = (res: import('express').Response, ...waits: number[]) => {
-    const wait = Math.max(...waits);
-    if (wait <= 0) return;
-    res.setHeader('Retry-After', String(wait));
-    throw Errors.tooManyRequests(`too many failed attempts; try again in ${wait} s`);
-  };
+  const as = (user: Principal, req: Request) => ({ user, ip: req.ip ?? null });
 
   const publicUser = async (u: Pick<UserWithHash, 'id' | 'role' | 'email' | 'name'>) => {
     const patientId = u.role === 'patient' ? await patientIdOfUser(ctx.db.driver, u.id) : null;
@@ -101,184 +114,201 @@ export function authRoutes(ctx: AppContext): Router {
     return { id: u.id, role: u.role, email: u.email, name: u.name, ...(patientId ? { patientId } : {}), ...(wards ? { wards } : {}) };
   };
 
-  /** The caller, when a token is sent; a token that does not verify is refused, not ignored. */
-  const optionalUser = async (req: Request): Promise<Principal | null> => {
+  const loginLimit: RequestHandler = (req, res, next) => {
+    const ip = ipOf(req);
+    next(limited(res, [perAccount.retryAfter(`${ip}|${rawEmail(req)}`), perAddress.retryAfter(ip)]) ?? undefined);
+  };
+  const passwordLimit: RequestHandler = (req, res, next) => next(limited(res, [perUser.retryAfter(req.user!.id)]) ?? undefined);
+
+  /**
+   * Register's gate, before the body is parsed: the caller when a token is sent (one that does not
+   * verify is refused, not ignored); a staff form only for an admin — authorised before it is
+   * validated, so a non-admin learns nothing about it; the patient form's address limits.
+   */
+  const registerGate: RequestHandler = async (req, res, next) => {
     const header = req.headers.authorization;
-    if (!header) return null;
-    const user = header.startsWith('Bearer ') ? await ctx.tokens.verify(header.slice(7)) : null;
-    if (!user) throw Errors.unauthenticated('invalid or expired token');
-    req.user = user;
-    return user;
+    if (header) {
+      const user = header.startsWith('Bearer ') ? await ctx.tokens.verify(header.slice(7)) : null;
+      if (!user) return next(Errors.unauthenticated('invalid or expired token'));
+      req.user = user;
+    }
+    const caller = req.user ?? null;
+    const role = (req.body as { role?: unknown } | null | undefined)?.role;
+    if (role !== undefined && role !== 'patient') {
+      if (!caller || !can(caller.role, 'users:create')) return next(Errors.forbidden('staff accounts are created by an admin'));
+      return next();
+    }
+    const ip = ipOf(req);
+    const probing = limited(res, [registrations.retryAfter(ip)]);
+    if (probing) return next(probing);
+    if (!caller || caller.role === 'patient') {
+      const minting = limited(
+        res,
+        [selfRegistered.retryAfter(ip)],
+        (wait) => `too many accounts registered from this address (${ctx.policy.registrationsPerAddressPerHour} an hour); try again in ${wait} s or ask the front desk`,
+      );
+      if (minting) return next(minting);
+    }
+    next();
   };
 
-  describeRoute({ method: 'post', path: '/api/auth/login', tag: 'auth', summary: 'Log in: an access token, a refresh token and the user', body: loginSchema, public: true });
-  r.post(
-    '/login',
-    handler(async (req, res) => {
-      const body = parse(loginSchema, req.body, 'body');
-      const ip = req.ip ?? 'unknown';
-      const key = `${ip}|${body.email.toLowerCase()}`;
-      refuseWhileLimited(res, perAccount.retryAfter(key), perAddress.retryAfter(ip));
-      const user = await findUserByEmail(ctx.db.driver, body.email);
-      const ok = await verifySecret(body.password, user?.passwordHash ?? (await DUMMY_HASH));
-      if (!user || !ok) {
-        perAccount.fail(key);
-        perAddress.fail(ip);
-        ctx.audit({ actorId: null, actorRole: null, action: 'login-failed', resource: 'auth', resourceId: null, ip: req.ip ?? null, details: { email: body.email.toLowerCase() } });
-        throw Errors.badCredentials();
-      }
-      perAccount.succeed(key);
-      const session = await ctx.sessions.create(user.id, req.ip ?? null);
-      const principal: Principal = { id: user.id, role: user.role, email: user.email, name: user.name };
-      const token = await ctx.tokens.sign(principal, { sid: session.sid });
-      ctx.audit({ ...auditOf(req, 'login', 'auth', user.id, null, { sid: session.sid }), actorId: user.id, actorRole: user.role });
-      res.json({ token, refreshToken: session.refreshToken, user: await publicUser(user), expiresIn: ctx.tokens.expiresIn(user.role) });
-    }),
-  );
-
-  describeRoute({ method: 'post', path: '/api/auth/refresh', tag: 'auth', summary: 'Exchange a refresh token for new tokens (the old refresh token stops working)', body: refreshSchema, public: true });
-  r.post(
-    '/refresh',
-    handler(async (req, res) => {
-      const body = parse(refreshSchema, req.body, 'body');
-      const rotated = await ctx.sessions.rotate(body.refreshToken);
-      if (!rotated.ok) {
-        if (rotated.reason === 'reused') {
-          req.log?.warn({ sid: body.refreshToken.split('.', 1)[0] }, 'refresh token reused: session revoked');
-          ctx.audit(auditOf(req, 'refresh-reused', 'auth', null, null, { sid: body.refreshToken.split('.', 1)[0] }));
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api/auth/login',
+      tag,
+      summary: 'Log in: an access token, a refresh token and the user',
+      permission: 'public',
+      before: [loginLimit],
+      body: loginSchema,
+      async handler({ req, body }) {
+        const ip = ipOf(req);
+        const key = `${ip}|${body.email.toLowerCase()}`;
+        const user = await findUserByEmail(ctx.db.driver, body.email);
+        const ok = await verifySecret(body.password, user?.passwordHash ?? (await DUMMY_HASH));
+        if (!user || !ok) {
+          perAccount.fail(key);
+          perAddress.fail(ip);
+          ctx.audit({ ...auditEntry(null, 'login-failed', 'auth', null, null, { email: body.email.toLowerCase() }), ip: req.ip ?? null });
+          throw Errors.badCredentials();
         }
-        throw Errors.unauthenticated('invalid or expired refresh token');
-      }
-      const user = await findUserById(ctx.db.driver, rotated.userId);
-      if (!user) {
-        await ctx.sessions.revoke(rotated.sid);
-        throw Errors.unauthenticated('invalid or expired refresh token');
-      }
-      const token = await ctx.tokens.sign({ id: user.id, role: user.role, email: user.email, name: user.name }, { sid: rotated.sid });
-      ctx.audit({ ...auditOf(req, 'refresh', 'auth', user.id, null, { sid: rotated.sid }), actorId: user.id, actorRole: user.role });
-      res.json({ token, refreshToken: rotated.refreshToken, user: await publicUser(user), expiresIn: ctx.tokens.expiresIn(user.role) });
+        perAccount.succeed(key);
+        const session = await ctx.sessions.create(user.id, req.ip ?? null);
+        const principal: Principal = { id: user.id, role: user.role, email: user.email, name: user.name };
+        const token = await ctx.tokens.sign(principal, { sid: session.sid });
+        // The actor is the account just signed in (the request carried no token).
+        ctx.audit(auditEntry(as(principal, req), 'login', 'auth', user.id, null, { sid: session.sid }));
+        return { token, refreshToken: session.refreshToken, user: await publicUser(user), expiresIn: ctx.tokens.expiresIn(user.role) };
+      },
     }),
-  );
-
-  describeRoute({ method: 'post', path: '/api/auth/logout', tag: 'auth', summary: "End this token's session (its access and refresh tokens stop working)", status: 204 });
-  r.post(
-    '/logout',
-    authenticate(ctx),
-    handler(async (req, res) => {
-      const sid = req.user!.sid;
-      if (sid) await ctx.sessions.revoke(sid);
-      ctx.audit(auditOf(req, 'logout', 'auth', req.user!.id, null, { sid: sid ?? null }));
-      res.status(204).end();
-    }),
-  );
-
-  describeRoute({ method: 'put', path: '/api/auth/password', tag: 'auth', summary: "Change one's password; every other session of the account ends", body: passwordSchema });
-  r.put(
-    '/password',
-    authenticate(ctx),
-    handler(async (req, res) => {
-      const body = parse(passwordSchema, req.body, 'body');
-      const me = req.user!;
-      refuseWhileLimited(res, perUser.retryAfter(me.id));
-      const user = await findUserById(ctx.db.driver, me.id);
-      if (!user) throw Errors.unauthenticated('account disabled');
-      if (!(await verifySecret(body.currentPassword, user.passwordHash))) {
-        perUser.fail(me.id);
-        ctx.audit(auditOf(req, 'password-change-failed', 'user', me.id, null));
-        throw Errors.validation('body.currentPassword: does not match the current password', [{ path: 'body.currentPassword', message: 'does not match the current password' }]);
-      }
-      perUser.succeed(me.id);
-      if (body.newPassword === body.currentPassword) {
-        throw Errors.validation('body.newPassword: must differ from the current password', [{ path: 'body.newPassword', message: 'must differ from the current password' }]);
-      }
-      assertStrong(body.newPassword, user, 'body.newPassword');
-      await setPasswordHash(ctx.db.driver, me.id, await hashSecret(body.newPassword));
-      // A token without a session cannot be told apart from the others: end them all.
-      const sessionsEnded = await ctx.sessions.revokeAllOf(me.id, me.sid);
-      ctx.audit(auditOf(req, 'password-change', 'user', me.id, null, { sessionsEnded }));
-      res.json({ sessionsEnded });
-    }),
-  );
-
-  describeRoute({
-    method: 'post',
-    path: '/api/auth/register',
-    tag: 'auth',
-    summary: 'Register: without a role, a patient creates their own account and record; staff roles need an admin token',
-    body: z.union([patientSchema, staffSchema]),
-    status: 201,
-    public: true,
-  });
-  r.post(
-    '/register',
-    handler(async (req, res) => {
-      const caller = await optionalUser(req);
-      const role = (req.body as { role?: unknown } | undefined)?.role;
-      if (role !== undefined && role !== 'patient') {
-        // Authorise before validating: a non-admin learns nothing about the staff form.
-        if (!caller || !can(caller.role, 'users:create')) throw Errors.forbidden('staff accounts are created by an admin');
-        const body = parse(staffSchema, req.body, 'body');
-        assertStrong(body.password, body, 'body.password');
-        try {
-          const passwordHash = await hashSecret(body.password);
-          const user = await ctx.db.driver.transaction(async (tx) => {
-            const u = await insertUser(tx, { id: randomUUID(), email: body.email, name: body.name, role: body.role, passwordHash });
-            if (body.wards) await setUserWards(tx, u.id, body.wards);
-            return body.wards ? { ...u, wards: body.wards } : u;
-          });
-          ctx.audit(auditOf(req, 'create', 'user', user.id, null, { role: user.role, ...(body.wards ? { wards: body.wards } : {}) }));
-          res.status(201).json(user);
-        } catch (err) {
-          if (err instanceof DbError && err.code === '23505') throw Errors.conflict(`a user with e-mail '${body.email}' exists`);
-          throw err;
+    defineRoute({
+      method: 'post',
+      path: '/api/auth/refresh',
+      tag,
+      summary: 'Exchange a refresh token for new tokens (the old refresh token stops working)',
+      permission: 'public',
+      body: refreshSchema,
+      async handler({ req, body }) {
+        const rotated = await ctx.sessions.rotate(body.refreshToken);
+        if (!rotated.ok) {
+          if (rotated.reason === 'reused') {
+            const sid = body.refreshToken.split('.', 1)[0];
+            req.log?.warn({ sid }, 'refresh token reused: session revoked');
+            ctx.audit({ ...auditEntry(null, 'refresh-reused', 'auth', null, null, { sid }), ip: req.ip ?? null });
+          }
+          throw Errors.unauthenticated('invalid or expired refresh token');
         }
-        return;
-      }
-
-      const body = parse(patientSchema, req.body, 'body');
-      assertStrong(body.password, body, 'body.password');
-      const ip = req.ip ?? 'unknown';
-      const self = !caller || caller.role === 'patient';
-      refuseWhileLimited(res, registrations.retryAfter(ip));
-      if (self) {
-        const wait = selfRegistered.retryAfter(ip);
-        if (wait > 0) {
-          res.setHeader('Retry-After', String(wait));
-          throw Errors.tooManyRequests(`too many accounts registered from this address (${ctx.policy.registrationsPerAddressPerHour} an hour); try again in ${wait} s or ask the front desk`);
+        const user = await findUserById(ctx.db.driver, rotated.userId);
+        if (!user) {
+          await ctx.sessions.revoke(rotated.sid);
+          throw Errors.unauthenticated('invalid or expired refresh token');
         }
-      }
-      try {
-        const { user, patient } = await registerPatient(ctx.db.driver, {
-          email: body.email,
-          name: body.name,
-          passwordHash: await hashSecret(body.password),
-          dateOfBirth: body.dateOfBirth,
-          phone: body.phone,
-        });
-        ctx.onPatientChanged(patient);
+        const principal: Principal = { id: user.id, role: user.role, email: user.email, name: user.name };
+        const token = await ctx.tokens.sign(principal, { sid: rotated.sid });
+        ctx.audit(auditEntry(as(principal, req), 'refresh', 'auth', user.id, null, { sid: rotated.sid }));
+        return { token, refreshToken: rotated.refreshToken, user: await publicUser(user), expiresIn: ctx.tokens.expiresIn(user.role) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/auth/logout',
+      tag,
+      summary: "End this token's session (its access and refresh tokens stop working)",
+      permission: 'authenticated',
+      status: 204,
+      async handler({ user, audit }) {
+        if (user.sid) await ctx.sessions.revoke(user.sid);
+        audit('logout', 'auth', user.id, null, { sid: user.sid ?? null });
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/api/auth/password',
+      tag,
+      summary: "Change one's password; every other session of the account ends",
+      permission: 'authenticated',
+      before: [passwordLimit],
+      body: passwordSchema,
+      async handler({ user: me, body, audit }) {
+        const user = await findUserById(ctx.db.driver, me.id);
+        if (!user) throw Errors.unauthenticated('account disabled');
+        if (!(await verifySecret(body.currentPassword, user.passwordHash))) {
+          perUser.fail(me.id);
+          audit('password-change-failed', 'user', me.id, null);
+          throw Errors.validation('body.currentPassword: does not match the current password', [{ path: 'body.currentPassword', message: 'does not match the current password' }]);
+        }
+        perUser.succeed(me.id);
+        if (body.newPassword === body.currentPassword) {
+          throw Errors.validation('body.newPassword: must differ from the current password', [{ path: 'body.newPassword', message: 'must differ from the current password' }]);
+        }
+        assertStrong(body.newPassword, user, 'body.newPassword');
+        await setPasswordHash(ctx.db.driver, me.id, await hashSecret(body.newPassword));
+        // A token without a session cannot be told apart from the others: end them all.
+        const sessionsEnded = await ctx.sessions.revokeAllOf(me.id, me.sid);
+        audit('password-change', 'user', me.id, null, { sessionsEnded });
+        return { sessionsEnded };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/auth/register',
+      tag,
+      summary: 'Register: without a role, a patient creates their own account and record; staff roles need an admin token',
+      permission: 'public',
+      before: [registerGate],
+      body: registerSchema,
+      status: 201,
+      async handler({ req, body, audit }) {
+        const caller = req.user ?? null;
+        if (body.role !== undefined && body.role !== 'patient') {
+          const staff = body as z.output<typeof staffSchema>;
+          assertStrong(staff.password, staff, 'body.password');
+          const passwordHash = await hashSecret(staff.password);
+          const user = await ctx.db.driver
+            .transaction(async (tx) => {
+              const u = await insertUser(tx, { id: randomUUID(), email: staff.email, name: staff.name, role: staff.role, passwordHash });
+              if (staff.wards) await setUserWards(tx, u.id, staff.wards);
+              return staff.wards ? { ...u, wards: staff.wards } : u;
+            })
+            .catch((e) => refusal(e, 'user', { users_email_key: () => fail('ERR_DUPLICATE', `a user with e-mail '${staff.email}' exists`) }));
+          audit('create', 'user', user.id, null, { role: user.role, ...(staff.wards ? { wards: staff.wards } : {}) });
+          return user;
+        }
+
+        const form = body as z.output<typeof patientSchema>;
+        assertStrong(form.password, form, 'body.password');
+        const ip = ipOf(req);
+        const self = !caller || caller.role === 'patient';
+        const { user, patient } = await registerPatient(
+          { db: ctx.db.driver, audit: (e) => ctx.audit(e) },
+          { user: caller, ip: req.ip ?? null },
+          { email: form.email, name: form.name, passwordHash: await hashSecret(form.password), dateOfBirth: form.dateOfBirth, phone: form.phone },
+        ).catch((e: unknown) =>
+          refusal(e, 'user', {
+            users_email_key: () => {
+              // Counted: answering 409 tells whether an address has an account, so probing is limited.
+              registrations.fail(ip);
+              return fail('ERR_DUPLICATE', 'this e-mail address cannot be registered');
+            },
+          }),
+        );
+        patientSpec.afterWrite?.(patient, ctx);
         if (self) selfRegistered.fail(ip);
-        const actor = caller ?? user;
-        ctx.audit({ ...auditOf(req, 'register', 'user', user.id, patient.id, { role: 'patient' }), actorId: actor.id, actorRole: actor.role });
-        res.status(201).json({ user, patientId: patient.id });
-      } catch (err) {
-        if (err instanceof DbError && err.code === '23505') {
-          // Counted: answering 409 tells whether an address has an account, so probing is limited.
-          registrations.fail(ip);
-          throw Errors.conflict('this e-mail address cannot be registered');
-        }
-        throw err;
-      }
+        const actor: Principal = caller ?? { ...user };
+        ctx.audit(auditEntry(as(actor, req), 'register', 'user', user.id, patient.id, { role: 'patient' }));
+        return { user, patientId: patient.id };
+      },
     }),
-  );
-
-  describeRoute({ method: 'get', path: '/api/auth/me', tag: 'auth', summary: 'The authenticated user (with patientId for a patient account)' });
-  r.get(
-    '/me',
-    authenticate(ctx),
-    handler(async (req, res) => {
-      res.json({ user: await publicUser(req.user!) });
+    defineRoute({
+      method: 'get',
+      path: '/api/auth/me',
+      tag,
+      summary: 'The authenticated user (with patientId for a patient account)',
+      permission: 'authenticated',
+      async handler({ user }) {
+        return { user: await publicUser(user) };
+      },
     }),
-  );
-
-  return r;
+  ];
 }

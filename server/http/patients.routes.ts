@@ -1,16 +1,19 @@
-// Patients (minimal until the records layer) and their live data: vitals history, score,
-// manual observations. Every read of clinical data is audited.
-import { Router, type Request } from 'express';
+// A patient's live data: vitals history, score, alarm limits, manual observations (the record
+// itself is a generic resource: records/resource.ts with patientSpec). Every read of clinical data
+// is audited.
 import { z } from 'zod';
-import { type AppContext, allow, auditOf, handler } from './context.ts';
-import { idParam, instant, parse } from './validate.ts';
-import { Errors } from '../errors.ts';
-import { getPatient, setAlarmLimits } from '../../db/records.ts';
+import type { AppContext } from './context.ts';
+import type { RequestHandler } from 'express';
+import { instant, uuid } from './validate.ts';
+import { defineRoute, type Route } from './route.ts';
+import { Errors, fail } from '../errors.ts';
+import { setAlarmLimits, type Patient } from '../../db/records.ts';
 import { bucketedVitals, latestScore, rawVitals, scoreHistory } from '../../db/vitals-store.ts';
 import { effectiveLimits } from '../pipeline/score/limits.ts';
-import { describeRoute } from './openapi.ts';
 import { decodeTelemetry } from '../pipeline/decode.ts';
 import { NUMERIC_VITALS } from '../domain/vitals.ts';
+import { Repository } from '../records/repository.ts';
+import { patientSpec } from '../records/specs.ts';
 import { assertOnWards } from '../records/scope.ts';
 
 const bound = z
@@ -52,123 +55,140 @@ const historyQuery = z
   })
   .refine((q) => q.from < q.to, { message: "'from' must be before 'to'" });
 
-export function patientRoutes(ctx: AppContext): Router {
-  const r = Router();
+/** A manual observation: the same JSON object a device sends; the telemetry decoder checks its fields. */
+const observationBody = z.record(z.string(), z.unknown(), { error: 'must be a JSON object with the observed vitals' });
+
+export function patientRoutes(ctx: AppContext): Route[] {
   const tag = 'patients';
-  describeRoute({ method: 'get', path: '/api/patients/{id}/vitals', tag, summary: 'Vitals history: raw readings, or aggregates per bucket (1m and longer from the 1-minute rollup)', permission: 'vitals:read', query: vitalsQuery });
-  describeRoute({ method: 'get', path: '/api/patients/{id}/score', tag, summary: 'Latest NEWS2 score with its breakdown', permission: 'vitals:read' });
-  describeRoute({ method: 'get', path: '/api/patients/{id}/scores', tag, summary: 'NEWS2 score history', permission: 'vitals:read', query: historyQuery });
-  describeRoute({ method: 'put', path: '/api/patients/{id}/limits', tag, summary: 'Set the patient’s alarm limits (audited)', permission: 'limits:edit', body: limitsSchema });
-  describeRoute({ method: 'post', path: '/api/patients/{id}/observations', tag, summary: 'Record a manual observation (scored like device data)', permission: 'observations:create', status: 201 });
-  const mustExist = async (id: string) => {
-    const p = ctx.patients.get(id) ?? (await getPatient(ctx.db.driver, id));
+  const patients = new Repository<Patient & Record<string, unknown>>(patientSpec, { db: ctx.db.driver, audit: (e) => ctx.audit(e) });
+  const mustExist = async (id: string): Promise<Patient> => {
+    const p = ctx.patients.get(id) ?? (await patients.find(id));
     if (!p) throw Errors.notFound('patient', id);
     return p;
   };
-  /** A patient whose live data this user may read: a kiosk, only on its own wards (scope.ts). */
-  const readable = async (req: Request, id: string) => {
-    const p = await mustExist(id);
-    await assertOnWards(ctx.db.driver, req.user!, id);
-    return p;
+  /**
+   * A patient whose live data this user may read (a kiosk: only on its own wards, scope.ts),
+   * checked before the query is: an unknown patient is a 404 whatever the query says. A malformed
+   * id is left to the declaration's params schema (a 400 naming it).
+   */
+  const readableFirst: RequestHandler = async (req, _res, next) => {
+    const id = uuid.safeParse(req.params.id);
+    if (id.success) {
+      await mustExist(id.data);
+      await assertOnWards(ctx.db.driver, req.user!, id.data);
+    }
+    next();
+  };
+  /** Likewise for a write: an unknown patient is a 404 before the body is looked at. */
+  const existsFirst: RequestHandler = async (req, _res, next) => {
+    const id = uuid.safeParse(req.params.id);
+    if (id.success) await mustExist(id.data);
+    next();
   };
 
-  r.get(
-    '/:id/vitals',
-    allow('vitals:read'),
-    handler(async (req, res) => {
-      const id = idParam(req.params.id);
-      await readable(req, id);
-      const q = parse(vitalsQuery, req.query, 'query');
-      ctx.audit(auditOf(req, 'read', 'vitals', id, id, { from: q.from.toISOString(), to: q.to.toISOString(), bucket: q.bucketSeconds }));
-      if (q.bucketSeconds !== null) {
-        const items = await bucketedVitals(ctx.db.driver, ctx.db.caps, id, q.from, q.to, q.bucketSeconds);
-        res.json({ patientId: id, from: q.from.toISOString(), to: q.to.toISOString(), bucket: `${q.bucketSeconds}s`, items });
-      } else {
-        const items = await rawVitals(ctx.db.driver, id, q.from, q.to, q.limit);
-        res.json({ patientId: id, from: q.from.toISOString(), to: q.to.toISOString(), items, truncated: items.length === q.limit });
-      }
-    }),
-  );
-
-  r.get(
-    '/:id/score',
-    allow('vitals:read'),
-    handler(async (req, res) => {
-      const id = idParam(req.params.id);
-      await readable(req, id);
-      ctx.audit(auditOf(req, 'read', 'score', id, id));
-      const live = ctx.live.score(id);
-      const score = live ?? (await latestScore(ctx.db.driver, id));
-      if (!score) throw Errors.notFound('score for patient', id);
-      // Nothing stale looks live: a score whose inputs have all gone stale (or one only found in
-      // the history, not computed by this process) says so.
-      const now = Date.now();
-      const stale = !live || (live.freshUntil !== undefined && now > live.freshUntil);
-      res.json({ ...score, stale, ...(stale ? { ageMs: now - (live?.dataAt ?? score.ts) } : {}) });
-    }),
-  );
-
-  // Per-patient alarm limits: the overrides replace the previous ones; omitted parameters use the
-  // adult defaults. Every change is audited with before and after.
-  r.put(
-    '/:id/limits',
-    allow('limits:edit'),
-    handler(async (req, res) => {
-      const id = idParam(req.params.id);
-      const before = await mustExist(id);
-      const limits = parse(limitsSchema, req.body, 'body');
-      for (const [p, b] of Object.entries(limits)) {
-        const eff = effectiveLimits({ [p]: b }, before.spo2Scale)[p as keyof typeof limits];
-        if (eff.low !== undefined && eff.high !== undefined && eff.low >= eff.high) {
-          throw Errors.validation(`body.${p}: low ${eff.low} must be below high ${eff.high} (defaults fill what is not given)`);
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/patients/{id}/vitals',
+      tag,
+      summary: 'Vitals history: raw readings, or aggregates per bucket (1m and longer from the 1-minute rollup)',
+      permission: 'vitals:read',
+      before: [readableFirst],
+      query: vitalsQuery,
+      async handler({ params: { id }, query: q, audit }) {
+        audit('read', 'vitals', id, id, { from: q.from.toISOString(), to: q.to.toISOString(), bucket: q.bucketSeconds });
+        if (q.bucketSeconds !== null) {
+          const items = await bucketedVitals(ctx.db.driver, ctx.db.caps, id, q.from, q.to, q.bucketSeconds);
+          return { patientId: id, from: q.from.toISOString(), to: q.to.toISOString(), bucket: `${q.bucketSeconds}s`, items };
         }
-      }
-      const p = await setAlarmLimits(ctx.db.driver, id, limits);
-      if (!p) throw Errors.conflict('patient is archived');
-      ctx.onPatientChanged(p);
-      ctx.audit(auditOf(req, 'update', 'alarm-limits', id, id, { before: before.alarmLimits, after: limits }));
-      res.json({ patientId: id, alarmLimits: p.alarmLimits, effectiveLimits: effectiveLimits(p.alarmLimits, p.spo2Scale) });
+        const items = await rawVitals(ctx.db.driver, id, q.from, q.to, q.limit);
+        return { patientId: id, from: q.from.toISOString(), to: q.to.toISOString(), items, truncated: items.length === q.limit };
+      },
     }),
-  );
-
-  r.get(
-    '/:id/scores',
-    allow('vitals:read'),
-    handler(async (req, res) => {
-      const id = idParam(req.params.id);
-      await readable(req, id);
-      const q = parse(historyQuery, req.query, 'query');
-      ctx.audit(auditOf(req, 'read', 'scores', id, id, { from: q.from.toISOString(), to: q.to.toISOString() }));
-      const items = await scoreHistory(ctx.db.driver, id, q.from, q.to, q.limit);
-      res.json({ patientId: id, from: q.from.toISOString(), to: q.to.toISOString(), items, truncated: items.length === q.limit });
+    defineRoute({
+      method: 'get',
+      path: '/api/patients/{id}/score',
+      tag,
+      summary: 'Latest NEWS2 score with its breakdown',
+      permission: 'vitals:read',
+      before: [readableFirst],
+      async handler({ params: { id }, audit }) {
+        audit('read', 'score', id, id);
+        const live = ctx.live.score(id);
+        const score = live ?? (await latestScore(ctx.db.driver, id));
+        if (!score) throw Errors.notFound('score for patient', id);
+        // Nothing stale looks live: a score whose inputs have all gone stale (or one only found in
+        // the history, not computed by this process) says so.
+        const now = Date.now();
+        const stale = !live || (live.freshUntil !== undefined && now > live.freshUntil);
+        return { ...score, stale, ...(stale ? { ageMs: now - (live?.dataAt ?? score.ts) } : {}) };
+      },
     }),
-  );
-
-  r.post(
-    '/:id/observations',
-    allow('observations:create'),
-    handler(async (req, res) => {
-      const id = idParam(req.params.id);
-      const p = await mustExist(id);
-      if (p.archivedAt) throw Errors.conflict('patient is archived');
-      if (Array.isArray(req.body) || typeof req.body !== 'object' || req.body === null) {
-        throw Errors.validation('body: must be a JSON object with the observed vitals');
-      }
-      // Same contract as a device reading: one decoder, one set of rules.
-      const receivedAt = Date.now();
-      const decoded = decodeTelemetry(JSON.stringify(req.body), receivedAt);
-      if (decoded.issues.length > 0) {
-        throw Errors.validation(
-          decoded.issues.map((i) => (i.field ? `body.${i.field}: ${i.reason}` : `body: ${i.reason}`)).join('; '),
-          decoded.issues,
-        );
-      }
-      const reading = decoded.readings[0]!;
-      ctx.ingestManual({ ...reading, deviceId: null, patientId: id, source: 'manual', receivedAt });
-      ctx.audit(auditOf(req, 'create', 'observation', id, id, reading.values));
-      res.status(201).json({ patientId: id, ts: new Date(reading.ts).toISOString(), values: reading.values, recordedBy: req.user!.id });
+    // Per-patient alarm limits: the overrides replace the previous ones; omitted parameters use the
+    // adult defaults. Every change is audited with before and after.
+    defineRoute({
+      method: 'put',
+      path: '/api/patients/{id}/limits',
+      tag,
+      summary: 'Set the patient’s alarm limits (audited)',
+      permission: 'limits:edit',
+      before: [existsFirst],
+      body: limitsSchema,
+      async handler({ params: { id }, body: limits, audit }) {
+        const before = await mustExist(id);
+        for (const [p, b] of Object.entries(limits)) {
+          const eff = effectiveLimits({ [p]: b }, before.spo2Scale)[p as keyof typeof limits];
+          if (eff.low !== undefined && eff.high !== undefined && eff.low >= eff.high) {
+            throw Errors.validation(`body.${p}: low ${eff.low} must be below high ${eff.high} (defaults fill what is not given)`);
+          }
+        }
+        const p = await setAlarmLimits(ctx.db.driver, id, limits);
+        if (!p) throw fail('ERR_ARCHIVED', 'patient is archived');
+        ctx.onPatientChanged(p);
+        audit('update', 'alarm-limits', id, id, { before: before.alarmLimits, after: limits });
+        return { patientId: id, alarmLimits: p.alarmLimits, effectiveLimits: effectiveLimits(p.alarmLimits, p.spo2Scale) };
+      },
     }),
-  );
-
-  return r;
+    defineRoute({
+      method: 'get',
+      path: '/api/patients/{id}/scores',
+      tag,
+      summary: 'NEWS2 score history',
+      permission: 'vitals:read',
+      before: [readableFirst],
+      query: historyQuery,
+      async handler({ params: { id }, query: q, audit }) {
+        audit('read', 'scores', id, id, { from: q.from.toISOString(), to: q.to.toISOString() });
+        const items = await scoreHistory(ctx.db.driver, id, q.from, q.to, q.limit);
+        return { patientId: id, from: q.from.toISOString(), to: q.to.toISOString(), items, truncated: items.length === q.limit };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/patients/{id}/observations',
+      tag,
+      summary: 'Record a manual observation (scored like device data)',
+      permission: 'observations:create',
+      before: [existsFirst],
+      body: observationBody,
+      status: 201,
+      async handler({ user, params: { id }, body, audit }) {
+        const p = await mustExist(id);
+        if (p.archivedAt) throw fail('ERR_ARCHIVED', 'patient is archived');
+        // Same contract as a device reading: one decoder, one set of rules.
+        const receivedAt = Date.now();
+        const decoded = decodeTelemetry(JSON.stringify(body), receivedAt);
+        if (decoded.issues.length > 0) {
+          throw Errors.validation(
+            decoded.issues.map((i) => (i.field ? `body.${i.field}: ${i.reason}` : `body: ${i.reason}`)).join('; '),
+            decoded.issues,
+          );
+        }
+        const reading = decoded.readings[0]!;
+        ctx.ingestManual({ ...reading, deviceId: null, patientId: id, source: 'manual', receivedAt });
+        audit('create', 'observation', id, id, reading.values);
+        return { patientId: id, ts: new Date(reading.ts).toISOString(), values: reading.values, recordedBy: user.id };
+      },
+    }),
+  ];
 }

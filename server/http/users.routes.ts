@@ -2,12 +2,10 @@
 // account to the ward(s) its wall display shows (issue 11, finding 5). The kiosk's REST reads
 // check its wards on every request; its open Socket.IO connections are closed so that they
 // reconnect and subscribe again under the new wards (server/records/scope.ts, wardScope).
-import { Router } from 'express';
 import { z } from 'zod';
-import { type AppContext, allow, auditOf, handler } from './context.ts';
-import { idParam, parse } from './validate.ts';
-import { describeRoute } from './openapi.ts';
-import { Errors } from '../errors.ts';
+import type { AppContext } from './context.ts';
+import { defineRoute, type Route } from './route.ts';
+import { Errors, fail } from '../errors.ts';
 import { findUserById, setUserWards, wardsOfUser } from '../../db/records.ts';
 import { WARD_BOUND_ROLES } from '../records/scope.ts';
 
@@ -20,37 +18,33 @@ export const wardList = z
 
 const wardsBody = z.strictObject({ wards: wardList });
 
-export function userRoutes(ctx: AppContext): Router {
-  const r = Router();
-
-  describeRoute({
-    method: 'put',
-    path: '/api/users/{id}/wards',
-    tag: 'auth',
-    summary: "Replace a kiosk account's wards (its open live connections re-subscribe under them)",
-    permission: 'users:manage',
-    body: wardsBody,
-  });
-  r.put(
-    '/:id/wards',
-    allow('users:manage'),
-    handler(async (req, res) => {
-      const id = idParam(req.params.id);
-      const body = parse(wardsBody, req.body, 'body');
-      const user = await findUserById(ctx.db.driver, id);
-      if (!user) throw Errors.notFound('user', id);
-      if (!WARD_BOUND_ROLES.includes(user.role)) throw Errors.conflict(`user '${id}' is a ${user.role} account: only a ${WARD_BOUND_ROLES.join(' or ')} account is bound to wards`);
-      const before = await ctx.db.driver.transaction(async (tx) => {
-        const was = await wardsOfUser(tx, id);
-        await setUserWards(tx, id, body.wards);
-        return was;
-      });
-      // Its sockets come back (the dashboard reconnects by itself) and subscribe again: a ward
-      // taken away is refused then, and nothing more of it is pushed meanwhile.
-      const liveConnectionsClosed = ctx.onAccessChanged(id);
-      ctx.audit(auditOf(req, 'update', 'user-wards', id, null, { before, after: body.wards, liveConnectionsClosed }));
-      res.json({ id, role: user.role, wards: body.wards, liveConnectionsClosed });
+export function userRoutes(ctx: AppContext): Route[] {
+  return [
+    defineRoute({
+      method: 'put',
+      path: '/api/users/{id}/wards',
+      tag: 'auth',
+      summary: "Replace a kiosk account's wards (its open live connections re-subscribe under them)",
+      permission: 'users:manage',
+      body: wardsBody,
+      async handler({ params: { id }, body, audit }) {
+        const user = await findUserById(ctx.db.driver, id);
+        if (!user) throw Errors.notFound('user', id);
+        if (!WARD_BOUND_ROLES.includes(user.role)) {
+          throw fail('ERR_WRONG_KIND', `user '${id}' is a ${user.role} account: only a ${WARD_BOUND_ROLES.join(' or ')} account is bound to wards`);
+        }
+        const before = await ctx.db.driver.transaction(async (tx) => {
+          const was = await wardsOfUser(tx, id);
+          await setUserWards(tx, id, body.wards);
+          return was;
+        });
+        // Its sockets come back (the dashboard reconnects by itself) and subscribe again: a ward
+        // taken away is refused then, and nothing more of it is pushed meanwhile.
+        const liveConnectionsClosed = ctx.onAccessChanged(id);
+        // Audited with the ward lists before and after, which only the handler knows.
+        audit('update', 'user-wards', id, null, { before, after: body.wards, liveConnectionsClosed });
+        return { id, role: user.role, wards: body.wards, liveConnectionsClosed };
+      },
     }),
-  );
-  return r;
+  ];
 }

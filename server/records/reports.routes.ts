@@ -5,14 +5,15 @@
 // /api/reports/{id}/content streams one back. Every read and upload is audited.
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import express, { Router, type RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
-import { type AppContext, allow, auditOf, handler } from '../http/context.ts';
-import { idParam, paging, parse } from '../http/validate.ts';
-import { describeRoute } from '../http/openapi.ts';
+import { type AppContext, actorOf } from '../http/context.ts';
+import { paging, uuid } from '../http/validate.ts';
+import { defineRoute, type Route } from '../http/route.ts';
 import { AppError, Errors } from '../errors.ts';
-import type { Queryable } from '../../db/driver.ts';
+import type { Principal } from '../domain/roles.ts';
 import { assertPatientVisible, assertVisible } from './scope.ts';
+import { ReportStore, publicReport, type Report, type StoredReport } from './reports.store.ts';
 
 export const MAX_REPORT_BYTES = 10 * 1024 * 1024;
 
@@ -77,37 +78,6 @@ export function reportFileName(header: unknown, contentType: string): string {
   return fits ? name : `${name}.${ext}`;
 }
 
-export interface Report {
-  id: string;
-  patientId: string;
-  fileName: string;
-  contentType: string;
-  size: number;
-  uploadedBy: string | null;
-  createdAt: string;
-}
-interface ReportRow extends Report {
-  storageKey: string;
-}
-
-const cols = 'id, patient_id, file_name, content_type, size, storage_key, uploaded_by, created_at';
-const toReport = (r: Record<string, unknown>): ReportRow => ({
-  id: r.id as string,
-  patientId: r.patient_id as string,
-  fileName: r.file_name as string,
-  contentType: r.content_type as string,
-  size: Number(r.size),
-  storageKey: r.storage_key as string,
-  uploadedBy: (r.uploaded_by as string | null) ?? null,
-  createdAt: new Date(r.created_at as string).toISOString(),
-});
-const publicReport = ({ storageKey: _internal, ...rest }: ReportRow): Report => rest;
-
-async function getReport(db: Queryable, id: string): Promise<ReportRow | null> {
-  const { rows } = await db.query(`SELECT ${cols} FROM reports WHERE id = $1`, [id]);
-  return rows[0] ? toReport(rows[0]) : null;
-}
-
 /** Type and declared size, refused before a byte of the body is read. */
 const checkUpload: RequestHandler = (req, _res, next) => {
   const { type, charset } = mediaType(req.headers['content-type']);
@@ -125,125 +95,122 @@ const rawBody: RequestHandler = (req, res, next) =>
     next(err as Error | undefined);
   });
 
-/** Routes under /api/patients. */
-export function patientReportRoutes(ctx: AppContext): Router {
-  const r = Router();
-  const visiblePatient = (req: express.Request, id: string) => assertPatientVisible(ctx, req.user!, id);
+/** Routes under /api/patients/{id}/reports. */
+export function patientReportRoutes(ctx: AppContext): Route[] {
+  const store = new ReportStore({ db: ctx.db.driver, audit: (e) => ctx.audit(e) });
+  const tag = 'reports';
 
-  describeRoute({
-    method: 'post',
-    path: '/api/patients/{id}/reports',
-    tag: 'reports',
-    summary: `Upload a report: the file is the raw body (Content-Type ${ACCEPTED}; at most 10 MiB; header X-File-Name)`,
-    permission: 'reports:upload',
-    status: 201,
-  });
-  r.post(
-    '/:id/reports',
-    allow('reports:upload'),
-    checkUpload,
-    handler(async (req, _res, next) => {
-      await visiblePatient(req, idParam(req.params.id));
-      next();
-    }),
-    rawBody,
-    handler(async (req, res) => {
-      const patientId = idParam(req.params.id);
-      const { type } = mediaType(req.headers['content-type']);
-      const spec = TYPES[type]!;
-      const data = req.body as unknown;
-      if (!Buffer.isBuffer(data) || data.length === 0) throw Errors.validation('the request body is empty: send the file as the body');
-      if (!spec.looksRight(data)) throw unsupportedType(`the content is not ${spec.label}, as Content-Type '${type}' says`);
-      const id = randomUUID();
-      const storageKey = `${patientId}/${id}`;
-      await ctx.storage.put(storageKey, data);
-      let row: ReportRow;
-      try {
-        const { rows } = await ctx.db.driver.query(
-          `INSERT INTO reports (id, patient_id, file_name, content_type, size, storage_key, uploaded_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${cols}`,
-          [id, patientId, reportFileName(req.headers['x-file-name'], type), type, data.length, storageKey, req.user!.id],
-        );
-        row = toReport(rows[0]!);
-      } catch (err) {
-        await ctx.storage.delete(storageKey).catch(() => undefined);
-        throw err;
-      }
-      ctx.audit(auditOf(req, 'upload', 'report', id, patientId, { fileName: row.fileName, contentType: type, size: row.size }));
-      res.status(201).json(publicReport(row));
-    }),
-  );
+  /**
+   * The patient must exist and be visible before a byte of the body is read. A malformed id is
+   * left to the declaration's params schema (a 400 naming it).
+   */
+  const visibleBeforeUpload: RequestHandler = async (req, _res, next) => {
+    const id = uuid.safeParse(req.params.id);
+    if (id.success) await assertPatientVisible(ctx, req.user!, id.data);
+    next();
+  };
 
-  const listQuery = z.strictObject(paging);
-  describeRoute({ method: 'get', path: '/api/patients/{id}/reports', tag: 'reports', summary: "A patient's reports, newest first", permission: 'reports:read', query: listQuery });
-  r.get(
-    '/:id/reports',
-    allow('reports:read'),
-    handler(async (req, res) => {
-      const patientId = idParam(req.params.id);
-      const q = parse(listQuery, req.query, 'query');
-      await visiblePatient(req, patientId);
-      const { rows } = await ctx.db.driver.query(
-        `SELECT ${cols}, count(*) OVER ()::int AS __total FROM reports WHERE patient_id = $1 ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
-        [patientId, q.limit, q.offset],
-      );
-      ctx.audit(auditOf(req, 'list', 'report', null, patientId, { count: rows.length }));
-      res.json({ items: rows.map((x) => publicReport(toReport(x))), total: Number(rows[0]?.__total ?? 0), limit: q.limit, offset: q.offset });
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api/patients/{id}/reports',
+      tag,
+      summary: `Upload a report: the file is the raw body (Content-Type ${ACCEPTED}; at most 10 MiB; header X-File-Name)`,
+      permission: 'reports:upload',
+      status: 201,
+      before: [checkUpload, visibleBeforeUpload, rawBody],
+      // The path's {id} is the patient's: the audited record is the new report.
+      audit: { action: 'upload', resource: 'report', id: (r: Report) => r.id, details: (r: Report) => ({ fileName: r.fileName, contentType: r.contentType, size: r.size }) },
+      async handler({ req, user, params: { id: patientId } }) {
+        const { type } = mediaType(req.headers['content-type']);
+        const spec = TYPES[type]!;
+        const data = req.body as unknown;
+        if (!Buffer.isBuffer(data) || data.length === 0) throw Errors.validation('the request body is empty: send the file as the body');
+        if (!spec.looksRight(data)) throw unsupportedType(`the content is not ${spec.label}, as Content-Type '${type}' says`);
+        const id = randomUUID();
+        const storageKey = `${patientId}/${id}`;
+        await ctx.storage.put(storageKey, data);
+        let row: StoredReport;
+        try {
+          row = await store.insert({ id, patientId, fileName: reportFileName(req.headers['x-file-name'], type), contentType: type, size: data.length, storageKey, uploadedBy: user.id });
+        } catch (err) {
+          await ctx.storage.delete(storageKey).catch(() => undefined);
+          throw err;
+        }
+        return publicReport(row);
+      },
     }),
-  );
-  return r;
+    defineRoute({
+      method: 'get',
+      path: '/api/patients/{id}/reports',
+      tag,
+      summary: "A patient's reports, newest first",
+      permission: 'reports:read',
+      query: z.strictObject(paging),
+      async handler({ req, user, params: { id }, query }) {
+        await assertPatientVisible(ctx, user, id);
+        return store.listOf(actorOf(req), id, query);
+      },
+    }),
+  ];
 }
 
 /** Routes under /api/reports. */
-export function reportRoutes(ctx: AppContext): Router {
-  const r = Router();
-  const visibleReport = async (req: express.Request, id: string) => {
-    const row = await getReport(ctx.db.driver, id);
-    await assertVisible(ctx, req.user!, row?.patientId, 'report', id);
+export function reportRoutes(ctx: AppContext): Route[] {
+  const store = new ReportStore({ db: ctx.db.driver, audit: (e) => ctx.audit(e) });
+  const tag = 'reports';
+  const visibleReport = async (user: Principal, id: string) => {
+    const row = await store.find(id);
+    await assertVisible(ctx, user, row?.patientId, 'report', id);
     return row!;
   };
 
-  describeRoute({ method: 'get', path: '/api/reports/{id}', tag: 'reports', summary: "A report's details", permission: 'reports:read' });
-  r.get(
-    '/:id',
-    allow('reports:read'),
-    handler(async (req, res) => {
-      const row = await visibleReport(req, idParam(req.params.id));
-      ctx.audit(auditOf(req, 'read', 'report', row.id, row.patientId));
-      res.json(publicReport(row));
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/reports/{id}',
+      tag,
+      summary: "A report's details",
+      permission: 'reports:read',
+      audit: { action: 'read', resource: 'report' },
+      async handler({ user, params: { id } }) {
+        return publicReport(await visibleReport(user, id));
+      },
     }),
-  );
-
-  describeRoute({ method: 'get', path: '/api/reports/{id}/content', tag: 'reports', summary: 'Download a report (streamed with its type, as an attachment)', permission: 'reports:read' });
-  r.get(
-    '/:id/content',
-    allow('reports:read'),
-    handler(async (req, res) => {
-      const row = await visibleReport(req, idParam(req.params.id));
-      const file = await ctx.storage.get(row.storageKey);
-      if (!file) {
-        req.log?.error({ reportId: row.id }, 'report file missing from storage');
-        throw Errors.notFound('report file', row.id);
-      }
-      ctx.audit(auditOf(req, 'download', 'report', row.id, row.patientId, { size: file.size }));
-      // Names stored before the rule above are held to it on the way out too.
-      const name = reportFileName(encodeURIComponent(row.fileName), row.contentType);
-      const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-      res.status(200).set({
-        'Content-Type': row.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : row.contentType,
-        'Content-Length': String(file.size),
-        // An attachment, never rendered in the app's origin; RFC 6266 name with an ASCII fallback.
-        'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`,
-        'X-Content-Type-Options': 'nosniff',
-        'Content-Security-Policy': "default-src 'none'; sandbox",
-        'Cache-Control': 'private, no-store',
-      });
-      // Headers are out: a failure now (client gone, disk error) can only cut the response.
-      await pipeline(file.stream, res).catch((err: Error) => {
-        req.log?.warn({ reportId: row.id, err: err.message }, 'report download interrupted');
-        res.destroy();
-      });
+    defineRoute({
+      method: 'get',
+      path: '/api/reports/{id}/content',
+      tag,
+      summary: 'Download a report (streamed with its type, as an attachment)',
+      permission: 'reports:read',
+      async handler({ req, res, user, params: { id }, audit }) {
+        const row = await visibleReport(user, id);
+        const file = await ctx.storage.get(row.storageKey);
+        if (!file) {
+          req.log?.error({ reportId: row.id }, 'report file missing from storage');
+          throw Errors.notFound('report file', row.id);
+        }
+        // Audited before the bytes leave (a download cut short was still a read).
+        audit('download', 'report', row.id, row.patientId, { size: file.size });
+        // Names stored before the rule above are held to it on the way out too.
+        const name = reportFileName(encodeURIComponent(row.fileName), row.contentType);
+        const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+        res.status(200).set({
+          'Content-Type': row.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : row.contentType,
+          'Content-Length': String(file.size),
+          // An attachment, never rendered in the app's origin; RFC 6266 name with an ASCII fallback.
+          'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+          'X-Content-Type-Options': 'nosniff',
+          'Content-Security-Policy': "default-src 'none'; sandbox",
+          'Cache-Control': 'private, no-store',
+        });
+        // Headers are out: a failure now (client gone, disk error) can only cut the response.
+        await pipeline(file.stream, res).catch((err: Error) => {
+          req.log?.warn({ reportId: row.id, err: err.message }, 'report download interrupted');
+          res.destroy();
+        });
+        return undefined;
+      },
     }),
-  );
-  return r;
+  ];
 }

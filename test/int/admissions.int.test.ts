@@ -29,9 +29,9 @@ describe.each<DbKind>(['pglite', 'postgres'])('admissions on %s', (kind) => {
     socket.close();
 
     const taken = await admit({ patientId: p2, ward: 'ADM', bed: '1' });
-    expect(taken).toMatchObject({ status: 409, body: { error: { code: 'ERR_CONFLICT', message: 'bed 1 on ward ADM is occupied' } } });
+    expect(taken).toMatchObject({ status: 409, body: { error: { code: 'ERR_BED_OCCUPIED', message: 'bed 1 on ward ADM is occupied' } } });
     const twice = await admit({ patientId: p1, ward: 'ADM', bed: '2' });
-    expect(twice).toMatchObject({ status: 409, body: { error: { message: 'the patient is already admitted: discharge first' } } });
+    expect(twice).toMatchObject({ status: 409, body: { error: { code: 'ERR_ALREADY_ADMITTED', message: 'the patient is already admitted: discharge first' } } });
     // A bed held by a patient placed directly (no admission row) is occupied too.
     await stack.provision('ADM', '3');
     expect((await admit({ patientId: p2, ward: 'ADM', bed: '3' })).status).toBe(409);

@@ -42,7 +42,8 @@ describe.each<DbKind>(['pglite', 'postgres'])('accounts and sessions on %s', (ki
     expect((await stack.api('POST', `/api/patients/${own}/family`, { memberId: other, relation: 'child' }, login.token)).status).toBe(403);
     const link = await stack.api('POST', `/api/patients/${own}/family`, { memberId: other, relation: 'child' });
     expect(link).toMatchObject({ status: 201, body: { patientId: own, memberId: other, relation: 'child' } });
-    expect((await stack.api('POST', `/api/patients/${own}/family`, { memberId: other, relation: 'child' })).status).toBe(409);
+    const again = await stack.api('POST', `/api/patients/${own}/family`, { memberId: other, relation: 'child' });
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'ERR_DUPLICATE' } } });
     expect((await stack.api('POST', `/api/patients/${own}/family`, { memberId: own, relation: 'self' })).status).toBe(400);
     expect((await stack.api('GET', `/api/patients/${other}`, undefined, login.token)).status).toBe(200);
     expect((await stack.api('GET', `/api/patients/${own}/family`, undefined, login.token)).body.items).toEqual([
@@ -77,7 +78,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('accounts and sessions on %s', (ki
     expect((await register({ ...staff, role: 'superuser' }, stack.adminToken)).status).toBe(400);
 
     const dup = await register({ email: `pat.three-${kind}@test.local`, name: 'Someone', password: 'another-pass-1' });
-    expect(dup).toMatchObject({ status: 409, body: { error: { code: 'ERR_CONFLICT', message: 'this e-mail address cannot be registered' } } });
+    expect(dup).toMatchObject({ status: 409, body: { error: { code: 'ERR_DUPLICATE', message: 'this e-mail address cannot be registered' } } });
     expect((await register({ email: 'bad', name: '', password: 'short' })).body.error.message).toMatch(/body\.email.*body\.name.*body\.password/);
     expect(patient.status).toBe(201);
   });

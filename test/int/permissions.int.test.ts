@@ -335,7 +335,7 @@ describe('permission table on PostgreSQL', () => {
     expect((await stack.api('PUT', `/api/users/${randomUUID()}/wards`, { wards: ['PM'] })).status).toBe(404);
     const nurse = await stack.api('POST', '/api/auth/register', { email: `n-${randomUUID().slice(0, 8)}@perm.test`, name: 'Nurse', password: 'nurse-password-long-1', role: 'nurse' });
     const notKiosk = await stack.api('PUT', `/api/users/${nurse.body.id}/wards`, { wards: ['PM'] });
-    expect(notKiosk).toMatchObject({ status: 409, body: { error: { message: `user '${nurse.body.id}' is a nurse account: only a kiosk account is bound to wards` } } });
+    expect(notKiosk).toMatchObject({ status: 409, body: { error: { code: 'ERR_WRONG_KIND', message: `user '${nurse.body.id}' is a nurse account: only a kiosk account is bound to wards` } } });
     expect((await stack.api('PUT', `/api/users/${made.body.id}/wards`, { wards: ['PX'] }, tokens.nurse)).status).toBe(403);
   });
 });
