@@ -70,8 +70,6 @@ export const Errors = {
   forbidden: (message = 'your role may not do this') => fail('ERR_FORBIDDEN', message),
   notFound: (what: string, id?: string) => fail('ERR_NOT_FOUND', id === undefined ? `${what} not found` : `${what} '${id}' not found`),
   archived: (what: string, id?: string) => fail('ERR_ARCHIVED', id === undefined ? `${what} is archived` : `${what} '${id}' is archived`),
-  /** @deprecated pick the condition's own code with fail(); kept while the records layer moves over. */
-  conflict: (message: string) => new AppError('ERR_CONFLICT' as ErrorCode, 409, message),
   tooLarge: (message: string) => fail('ERR_TOO_LARGE', message),
   tooManyRequests: (message: string) => fail('ERR_RATE_LIMITED', message),
   unavailable: (message: string) => fail('ERR_UNAVAILABLE', message),

@@ -6,24 +6,18 @@ import { z } from 'zod';
 import { PERMISSIONS, type Permission } from '../domain/roles.ts';
 import type { Route } from './route.ts';
 
-export interface RouteDoc {
+interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'delete' | 'patch';
   /** OpenAPI path, with {param} placeholders. */
   path: string;
   tag: string;
   summary: string;
   permission?: Permission | null;
+  params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
   status?: number;
   public?: boolean;
-}
-
-const legacy = new Map<string, RouteDoc>();
-
-/** @deprecated declare the route with defineRoute (route.ts); kept while route files move over. */
-export function describeRoute(doc: RouteDoc): void {
-  legacy.set(`${doc.method} ${doc.path}`, doc);
 }
 
 const docOf = (r: Route): RouteDoc => ({
@@ -33,6 +27,7 @@ const docOf = (r: Route): RouteDoc => ({
   summary: r.summary,
   permission: r.permission === 'public' || r.permission === 'authenticated' ? null : r.permission,
   public: r.permission === 'public',
+  params: r.params as z.ZodType | undefined,
   query: r.query as z.ZodType | undefined,
   body: r.body as z.ZodType | undefined,
   status: r.status,
@@ -48,10 +43,10 @@ function schemaOf(s: z.ZodType): Record<string, unknown> {
 
 export function buildOpenApi(declared: readonly Route[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  const docs = new Map(legacy);
-  for (const r of declared) docs.set(`${r.method} ${r.path}`, docOf(r));
-  for (const d of [...docs.values()].sort((a, b) => a.path.localeCompare(b.path))) {
-    const params = [...d.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  for (const d of declared.map(docOf).sort((a, b) => a.path.localeCompare(b.path))) {
+    // Path parameters: the declared schema's, else a UUID each (route.ts's default).
+    const declared = d.params ? ((schemaOf(d.params).properties ?? {}) as Record<string, unknown>) : {};
+    const params = [...d.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: declared[m[1]!] ?? { type: 'string', format: 'uuid' } }));
     const query = d.query ? schemaOf(d.query) : null;
     const queryParams = query?.properties
       ? Object.entries(query.properties as Record<string, unknown>).map(([name, schema]) => ({

@@ -44,11 +44,6 @@ export const calendarDate = z.iso
   .date('must be a date YYYY-MM-DD')
   .refine((s) => yearOk(Number(s.slice(0, 4))), { message: `must be a date ${RANGE}` });
 
-/** A UUID path parameter (`id` unless named otherwise), or ERR_VALIDATION naming it. */
-export function idParam(value: unknown, name = 'id'): string {
-  return parse(z.strictObject({ [name]: uuid }), { [name]: value }, 'params')[name] as string;
-}
-
 /** A point in time in a query: epoch milliseconds, or ISO 8601 with a zone (URL-encode '+' as %2B). */
 export const instant = z.string().transform((s, ctx) => {
   const ms = /^\d{11,15}$/.test(s) ? Number(s) : /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/.test(s) ? Date.parse(s) : NaN;

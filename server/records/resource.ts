@@ -10,7 +10,7 @@ import { calendarDate } from '../http/validate.ts';
 import { defineRoute, type Route } from '../http/route.ts';
 import { Errors } from '../errors.ts';
 import { fieldsFor, hiddenField, project } from './scope.ts';
-import { Repository, refusal, type ColumnType, type ResourceSpec } from './repository.ts';
+import { Repository, type ColumnType, type ResourceSpec } from './repository.ts';
 
 export type { ResourceSpec } from './repository.ts';
 
@@ -165,7 +165,3 @@ export function resourceRoutes(spec: ResourceSpec, ctx: AppContext): Route[] {
   return routes;
 }
 
-/** @deprecated use refusal() (repository.ts): by constraint name, one catalogue code per condition. */
-export function dbConflict(err: unknown, what: string): never {
-  return refusal(err, what);
-}
