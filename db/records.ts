@@ -80,6 +80,17 @@ export async function insertUser(db: Queryable, u: UserWithHash): Promise<User> 
   return { id: u.id, email: u.email.toLowerCase(), name: u.name, role: u.role };
 }
 
+/** The patients a patient account may see: its own record and its linked family members'. */
+export async function patientsOfAccount(db: Queryable, userId: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT u.patient_id AS id FROM users u WHERE u.id = $1 AND u.patient_id IS NOT NULL
+     UNION
+     SELECT f.member_id FROM users u JOIN patient_family f ON f.patient_id = u.patient_id WHERE u.id = $1`,
+    [userId],
+  );
+  return rows.map((r) => r.id);
+}
+
 /** The wards an account is bound to (a kiosk's wall display), sorted; empty for other accounts. */
 export async function wardsOfUser(db: Queryable, userId: string): Promise<string[]> {
   const { rows } = await db.query<{ ward: string }>('SELECT ward FROM user_wards WHERE user_id = $1 ORDER BY ward', [userId]);

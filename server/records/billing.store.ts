@@ -8,7 +8,7 @@ import { Where, isoAt, iso, page, type Page } from '../../db/rows.ts';
 import type { Principal } from '../domain/roles.ts';
 import { Errors, fail } from '../errors.ts';
 import { applyPayment, computeBill, statusOf, type BillItemInput, type BillItemKind, type BillStatus, type Discount } from './billing.ts';
-import { linkedAppointment } from './appointment-link.ts';
+import { linkedAppointment } from './appointment-link.store.ts';
 import { Repository, auditEntry, refusal, type Actor, type RepoDeps } from './repository.ts';
 import { visiblePatients } from './scope.ts';
 import { doctorSpec, patientSpec, stockItemSpec } from './specs.ts';

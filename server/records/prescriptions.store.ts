@@ -9,7 +9,7 @@ import { Errors, fail } from '../errors.ts';
 import { Repository, auditEntry, refusal, type Actor, type RepoDeps } from './repository.ts';
 import { visiblePatients } from './scope.ts';
 import { doctorSpec } from './specs.ts';
-import { linkedAppointment } from './appointment-link.ts';
+import { linkedAppointment } from './appointment-link.store.ts';
 import type { StockStore } from './stock.store.ts';
 
 export type Medicine = {

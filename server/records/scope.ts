@@ -10,7 +10,7 @@ import type { AppContext } from '../http/context.ts';
 import type { Principal, Role } from '../domain/roles.ts';
 import type { Queryable } from '../../db/driver.ts';
 import { AppError, Errors } from '../errors.ts';
-import { getPatient, wardsOfUser } from '../../db/records.ts';
+import { getPatient, patientsOfAccount, wardsOfUser } from '../../db/records.ts';
 
 /** null: no patient restriction; otherwise the patient ids this user may see. */
 export function patientScope(ctx: AppContext, user: Principal): Promise<string[] | null> {
@@ -20,13 +20,7 @@ export function patientScope(ctx: AppContext, user: Principal): Promise<string[]
 /** null: no patient restriction (staff); otherwise the patient ids this account may see. */
 export async function visiblePatients(db: Queryable, user: Principal): Promise<string[] | null> {
   if (user.role !== 'patient') return null;
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT u.patient_id AS id FROM users u WHERE u.id = $1 AND u.patient_id IS NOT NULL
-     UNION
-     SELECT f.member_id FROM users u JOIN patient_family f ON f.patient_id = u.patient_id WHERE u.id = $1`,
-    [user.id],
-  );
-  return rows.map((r) => r.id);
+  return patientsOfAccount(db, user.id);
 }
 
 /**
