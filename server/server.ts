@@ -26,6 +26,8 @@ import type { Freshness } from './domain/vitals.ts';
 import { PatientsCache } from './patients-cache.ts';
 import { LiveState } from './realtime/live-state.ts';
 import { createQueueChannel, createRealtime } from './realtime/io.ts';
+import { QueueStore } from './records/queue.store.ts';
+import { AppointmentStore } from './records/appointments.store.ts';
 import { wardScope } from './records/scope.ts';
 import { buildApp } from './http/app.ts';
 import { createTokenService, loadJwtSecret, ttlSeconds } from './auth/tokens.ts';
@@ -183,7 +185,10 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
     await mqttsClosed;
   });
 
-  const queue = createQueueChannel();
+  // The waiting-room queue: the display's subscription reads its state from the queue store.
+  const repoDeps = { db: db.driver, audit: writers.audit };
+  const queueStore = new QueueStore(repoDeps, new AppointmentStore(repoDeps, config.BOOKINGS_PER_PATIENT_PER_DOCTOR_PER_DAY));
+  const queue = createQueueChannel((doctorId) => queueStore.queueState(doctorId));
   const realtime = closers.add(
     'realtime',
     createRealtime(http, {

@@ -96,14 +96,14 @@ export interface QueueChannel {
   publish(ev: QueueCalledEvent): void;
   /** The realtime layer listens here; returns the unsubscribe. */
   subscribe(listener: (ev: QueueCalledEvent) => void): () => void;
-  /** Set by the queue routes: the current state for a display's subscription ack. */
-  state: ((doctorId: string) => Promise<QueueState>) | null;
+  /** The current state, for a display's subscription ack (the queue store's). */
+  state(doctorId: string): Promise<QueueState>;
 }
 /** One per server: made by the composition root, handed to the queue routes and to Socket.IO. */
-export function createQueueChannel(): QueueChannel {
+export function createQueueChannel(state: (doctorId: string) => Promise<QueueState>): QueueChannel {
   const listeners = new Set<(ev: QueueCalledEvent) => void>();
   return {
-    state: null,
+    state,
     publish: (ev) => listeners.forEach((l) => l(ev)),
     subscribe(listener) {
       listeners.add(listener);
@@ -159,7 +159,6 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     const doctorId = r.queue;
     const user = socket.data.user;
     if (!can(user.role, 'queue:watch')) throw Errors.forbidden(`role '${user.role}' lacks permission 'queue:watch'`);
-    if (!queues.state) throw Errors.unavailable('the queue service is not running');
     const state = await queues.state(doctorId);
     const room = `queue:${doctorId}`;
     void socket.join(room);

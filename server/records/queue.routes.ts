@@ -16,7 +16,6 @@ const doctorParams = z.strictObject({ doctorId: uuid });
 export function queueRoutes(ctx: AppContext): Route[] {
   const store = new QueueStore({ db: ctx.db.driver, audit: (e) => ctx.audit(e) }, appointmentStore(ctx));
   const channel = ctx.queue;
-  channel.state = (doctorId) => store.queueState(doctorId);
   return [
     defineRoute({
       method: 'get',
