@@ -114,6 +114,14 @@ export function authRoutes(ctx: AppContext): Route[] {
     return { id: u.id, role: u.role, email: u.email, name: u.name, ...(patientId ? { patientId } : {}), ...(wards ? { wards } : {}) };
   };
 
+  /** The answer to a login or a refresh: new tokens for the session, audited with the account as the actor (the request carried no token). */
+  const signedIn = async (user: Pick<UserWithHash, 'id' | 'role' | 'email' | 'name'>, sid: string, refreshToken: string, action: 'login' | 'refresh', req: Request) => {
+    const principal: Principal = { id: user.id, role: user.role, email: user.email, name: user.name };
+    const token = await ctx.tokens.sign(principal, { sid });
+    ctx.audit(auditEntry(as(principal, req), action, 'auth', user.id, null, { sid }));
+    return { token, refreshToken, user: await publicUser(user), expiresIn: ctx.tokens.expiresIn(user.role) };
+  };
+
   const loginLimit: RequestHandler = (req, res, next) => {
     const ip = ipOf(req);
     next(limited(res, [perAccount.retryAfter(`${ip}|${rawEmail(req)}`), perAddress.retryAfter(ip)]) ?? undefined);
@@ -174,11 +182,7 @@ export function authRoutes(ctx: AppContext): Route[] {
         }
         perAccount.succeed(key);
         const session = await ctx.sessions.create(user.id, req.ip ?? null);
-        const principal: Principal = { id: user.id, role: user.role, email: user.email, name: user.name };
-        const token = await ctx.tokens.sign(principal, { sid: session.sid });
-        // The actor is the account just signed in (the request carried no token).
-        ctx.audit(auditEntry(as(principal, req), 'login', 'auth', user.id, null, { sid: session.sid }));
-        return { token, refreshToken: session.refreshToken, user: await publicUser(user), expiresIn: ctx.tokens.expiresIn(user.role) };
+        return signedIn(user, session.sid, session.refreshToken, 'login', req);
       },
     }),
     defineRoute({
@@ -203,10 +207,7 @@ export function authRoutes(ctx: AppContext): Route[] {
           await ctx.sessions.revoke(rotated.sid);
           throw Errors.unauthenticated('invalid or expired refresh token');
         }
-        const principal: Principal = { id: user.id, role: user.role, email: user.email, name: user.name };
-        const token = await ctx.tokens.sign(principal, { sid: rotated.sid });
-        ctx.audit(auditEntry(as(principal, req), 'refresh', 'auth', user.id, null, { sid: rotated.sid }));
-        return { token, refreshToken: rotated.refreshToken, user: await publicUser(user), expiresIn: ctx.tokens.expiresIn(user.role) };
+        return signedIn(user, rotated.sid, rotated.refreshToken, 'refresh', req);
       },
     }),
     defineRoute({
