@@ -5,13 +5,13 @@ import { instant, paging, uuid } from './validate.ts';
 import { defineRoute, type Route } from './route.ts';
 import { getAlarm, listAlerts, listAudit, listIngestErrors, listIngestRefusals, listNotificationAttempts, listTransitions, listWards } from '../../db/records.ts';
 import { Errors } from '../errors.ts';
-import type { AlarmAction } from '../domain/alarms.ts';
+import { ALARM_PRIORITIES, ALARM_STATES, type AlarmAction } from '../domain/alarms.ts';
 import { assertOnWards, outsideWards, wardScope } from '../records/scope.ts';
 
 const when = instant;
 const alertsQuery = z.strictObject({
-  state: z.enum(['open', 'active', 'acknowledged', 'silenced', 'resolved']).optional(),
-  priority: z.enum(['high', 'medium', 'low']).optional(),
+  state: z.enum(['open', ...ALARM_STATES]).optional(),
+  priority: z.enum(ALARM_PRIORITIES).optional(),
   patientId: uuid.optional(),
   ward: z.string().min(1).max(64).optional(),
   from: when.optional(),

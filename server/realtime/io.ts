@@ -85,7 +85,7 @@ const subscribeSchema = z.union([
   z.strictObject({ ward: z.string().min(1).max(64) }),
   z.strictObject({ patientId: z.uuid('must be a UUID') }),
   z.strictObject({ queue: z.uuid('must be a doctor id (UUID)') }),
-]);
+], { error: 'expected one of { ward }, { patientId } or { queue }' });
 
 /**
  * How queue calls reach the sockets: AppContext carries no realtime handle, so the queue routes
