@@ -19,6 +19,7 @@ import { CLEARED_TEXT, escalationText, formatObsDue, isLatchedCleared, stateText
 import { store } from '../context.ts';
 import { signalState } from '../logic/freshness.ts';
 import { theme } from '../styles.ts';
+import { PLAUSIBLE } from '../../../server/domain/vitals.ts';
 import type { ChartSeries } from './wp-vital-chart.ts';
 import './wp-vital-chart.ts';
 import './wp-observation-form.ts';
@@ -201,13 +202,13 @@ export class WpPatientPanel extends LitElement {
     const v = d.vitals;
     const one = (k: ChartVital, label: string): ChartSeries[] => [{ label, colour: COLOURS[k], points: v[k].points }];
     const specs: ChartSpec[] = [
-      { vital: 'hr', heading: 'Heart rate', unit: '/min', digits: 0, series: one('hr', 'HR'), limits: [{ bound: lim.hr, name: 'HR' }] },
-      { vital: 'spo2', heading: 'SpO₂', unit: '%', digits: 0, series: one('spo2', 'SpO₂'), limits: [{ bound: lim.spo2, name: 'SpO₂' }] },
-      { vital: 'rr', heading: 'Respiratory rate', unit: '/min', digits: 0, series: one('rr', 'RR'), limits: [{ bound: lim.rr, name: 'RR' }] },
+      { vital: 'hr', heading: 'Heart rate', unit: PLAUSIBLE.hr.unit, digits: 0, series: one('hr', 'HR'), limits: [{ bound: lim.hr, name: 'HR' }] },
+      { vital: 'spo2', heading: 'SpO₂', unit: PLAUSIBLE.spo2.unit, digits: 0, series: one('spo2', 'SpO₂'), limits: [{ bound: lim.spo2, name: 'SpO₂' }] },
+      { vital: 'rr', heading: 'Respiratory rate', unit: PLAUSIBLE.rr.unit, digits: 0, series: one('rr', 'RR'), limits: [{ bound: lim.rr, name: 'RR' }] },
       {
         vital: 'bp',
         heading: 'Blood pressure',
-        unit: 'mmHg',
+        unit: PLAUSIBLE.sbp.unit,
         digits: 0,
         series: [
           { label: 'Systolic', colour: COLOURS.sbp, points: v.sbp.points },
@@ -220,7 +221,7 @@ export class WpPatientPanel extends LitElement {
           { bound: lim.dbp, name: 'DBP', shade: { low: true, high: false }, colour: COLOURS.dbp },
         ],
       },
-      { vital: 'temp', heading: 'Temperature', unit: '°C', digits: 1, series: one('temp', 'Temp'), limits: [{ bound: lim.temp, name: 'Temp' }] },
+      { vital: 'temp', heading: 'Temperature', unit: PLAUSIBLE.temp.unit, digits: 1, series: one('temp', 'Temp'), limits: [{ bound: lim.temp, name: 'Temp' }] },
     ];
     const spec = RANGES[d.range];
     const note = spec.bucket ? `${spec.bucket.replace('m', '-min')} means` : '';
