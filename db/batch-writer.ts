@@ -126,6 +126,11 @@ export class BatchWriter<T> {
     return true;
   }
 
+  /** Write what is buffered now instead of at the next flush tick (a caller is waiting on a row). */
+  writeSoon(): void {
+    void this.tick();
+  }
+
   /** Append rows waiting for the spill; what does not fit is dropped, counted and logged. */
   private flushSpill(): void {
     if (!this.spill || this.spillPending.length === 0) return;

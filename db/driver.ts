@@ -20,6 +20,8 @@ export interface Queryable {
 
 export interface Driver extends Queryable {
   readonly kind: 'postgres' | 'pglite';
+  /** False while the embedded worker restarts after a crash, or after it was given up (never for node-postgres, whose pool reconnects). */
+  available(): boolean;
   /** Run `fn` inside one transaction; rolled back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -66,6 +68,7 @@ export function createPgDriver(url: string, log: Logger, poolSize = 4): Driver {
   };
   return {
     kind: 'postgres',
+    available: () => true,
     query: (sql, params) => wrap(() => pool.query(sql, params as unknown[])),
     exec: async (sql) => {
       await wrap(() => pool.query(sql));
@@ -104,37 +107,125 @@ interface WorkerReply {
   error?: { message: string; code?: string; detail?: string; constraint?: string };
 }
 
-export async function createPgliteDriver(dataDir: string, log: Logger): Promise<Driver> {
+export interface PgliteOptions {
+  /** Restarts allowed within `restartWindowMs` before the database is given up (default 3 in 10 min). */
+  maxRestarts?: number;
+  restartWindowMs?: number;
+  /**
+   * The worker cannot be brought back (it crashed too often, or reopening failed): every query
+   * fails from now on. The process should exit for its supervisor to restart it (main.ts does).
+   */
+  onFatal?: (err: Error) => void;
+}
+
+/** The embedded driver, with what tests and operators may ask of its worker. */
+export interface PgliteDriver extends Driver {
+  readonly kind: 'pglite';
+  /** Times the worker was restarted after a crash. */
+  readonly restarts: number;
+  /** Tests only: end the worker thread the way a crash would (no close, no flush). */
+  crashWorkerForTest(): Promise<void>;
+}
+
+/**
+ * A crashed worker (a WASM abort, an out-of-memory, an uncaught error: its thread ends) is never a
+ * silently dead database (docs/decisions/0024): queries in flight fail with a transient error (the
+ * batch writers keep their rows and retry), queries during the restart fail the same way, and a
+ * new worker reopens the same data directory (PostgreSQL's crash recovery replays its WAL) and
+ * loads TimescaleDB again. More than `maxRestarts` crashes within `restartWindowMs`, or a reopen
+ * that fails, is fatal: `onFatal` is called and the driver stays unavailable.
+ */
+export async function createPgliteDriver(dataDir: string, log: Logger, opts: PgliteOptions = {}): Promise<PgliteDriver> {
   mkdirSync(dataDir, { recursive: true });
-  const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url));
+  const maxRestarts = opts.maxRestarts ?? 3;
+  const restartWindowMs = opts.restartWindowMs ?? 10 * 60_000;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
-  let dead: Error | null = null;
-  worker.on('message', (msg: WorkerReply) => {
-    const p = pending.get(msg.id);
-    if (!p) return;
-    pending.delete(msg.id);
-    if (msg.ok) p.resolve(msg.result);
-    else p.reject(new DbError(msg.error?.message ?? 'pglite error', msg.error?.code, msg.error?.detail, msg.error?.constraint));
-  });
+  let worker!: Worker;
+  /** Bumped for each worker: a transaction begun on one worker must not continue on the next. */
+  let generation = 0;
+  let state: 'up' | 'restarting' | 'failed' | 'closed' = 'up';
+  let fatal: Error | null = null;
+  const restartedAt: number[] = [];
+  let restarts = 0;
+
   const failAll = (err: Error) => {
-    dead = err;
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
-  worker.on('error', (err) => {
-    log.error({ err }, 'pglite worker crashed');
-    failAll(new DbError(`embedded database worker crashed: ${err.message}`));
-  });
-  worker.on('exit', (code) => failAll(new DbError(`embedded database worker exited (${code})`)));
-
-  const call = <T>(msg: Record<string, unknown>): Promise<T> => {
-    if (dead) return Promise.reject(dead);
+  const send = <T>(w: Worker, msg: Record<string, unknown>): Promise<T> => {
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...msg, id });
+      w.postMessage({ ...msg, id });
     });
+  };
+
+  /** A new worker on the data directory, opened (TimescaleDB loaded); rejects if it cannot open. */
+  const spawn = (): Promise<void> => {
+    const w = new Worker(new URL('./pglite-worker.mjs', import.meta.url));
+    const gen = ++generation;
+    worker = w;
+    let lostOnce = false;
+    const lost = (why: string, err?: Error) => {
+      if (lostOnce || gen !== generation) return;
+      lostOnce = true;
+      failAll(new DbError(`embedded database worker ${why}`));
+      if (state === 'closed') return;
+      log.error({ err, why }, 'embedded database worker lost');
+      // While restarting, the open below fails and the restart loop decides.
+      if (state === 'up') void restart(new Error(`embedded database worker ${why}`));
+    };
+    w.on('message', (msg: WorkerReply) => {
+      const p = pending.get(msg.id);
+      if (!p) return;
+      pending.delete(msg.id);
+      if (msg.ok) p.resolve(msg.result);
+      else p.reject(new DbError(msg.error?.message ?? 'pglite error', msg.error?.code, msg.error?.detail, msg.error?.constraint));
+    });
+    w.on('error', (err) => lost(`crashed: ${err.message}`, err));
+    w.on('exit', (code) => lost(`exited (${code})`));
+    return send<void>(w, { op: 'open', dataDir });
+  };
+
+  const giveUp = (err: Error) => {
+    state = 'failed';
+    fatal = new DbError(`embedded database unavailable: ${err.message}`);
+    log.fatal({ err: err.message, restarts }, 'embedded database worker cannot be restarted; the database is unavailable');
+    void worker.terminate().catch(() => undefined);
+    opts.onFatal?.(fatal);
+  };
+
+  const restart = async (reason: Error): Promise<void> => {
+    state = 'restarting';
+    for (;;) {
+      const now = Date.now();
+      while (restartedAt.length > 0 && now - restartedAt[0]! > restartWindowMs) restartedAt.shift();
+      if (restartedAt.length >= maxRestarts) return giveUp(new Error(`${reason.message}; ${restartedAt.length} restart(s) within ${Math.round(restartWindowMs / 1000)} s already`));
+      restartedAt.push(now);
+      restarts++;
+      const started = Date.now();
+      try {
+        await spawn();
+        if ((state as string) === 'closed') return;
+        state = 'up';
+        log.warn({ restarts, ms: Date.now() - started }, 'embedded database worker restarted on the same data directory');
+        return;
+      } catch (err) {
+        if ((state as string) === 'closed') return;
+        reason = err as Error;
+        log.error({ err: reason.message }, 'embedded database worker did not reopen');
+        await worker.terminate().catch(() => undefined);
+      }
+    }
+  };
+
+  const unavailable = () => (state === 'failed' ? fatal! : new DbError(state === 'closed' ? 'embedded database closed' : 'embedded database restarting after a worker crash'));
+  /** `gen`: the worker a transaction began on; a call for an older one fails (its BEGIN is gone). */
+  const call = <T>(msg: Record<string, unknown>, gen?: number): Promise<T> => {
+    if (state !== 'up') return Promise.reject(unavailable());
+    if (gen !== undefined && gen !== generation) return Promise.reject(new DbError('embedded database worker restarted during the transaction'));
+    return send<T>(worker, msg);
   };
 
   // PGlite is a single connection: serialise everything, and hold the lock for a transaction.
@@ -144,28 +235,37 @@ export async function createPgliteDriver(dataDir: string, log: Logger): Promise<
     tail = run.catch(() => undefined);
     return run;
   };
-  const rawQuery = <T>(sql: string, params?: unknown[]) =>
-    call<QueryResult<T>>({ op: 'query', sql, params: params ?? [] });
+  const rawQuery = <T>(sql: string, params?: unknown[], gen?: number) => call<QueryResult<T>>({ op: 'query', sql, params: params ?? [] }, gen);
 
-  await call({ op: 'open', dataDir });
+  await spawn();
   return {
     kind: 'pglite',
+    get restarts() {
+      return restarts;
+    },
+    available: () => state === 'up',
     query: (sql, params) => locked(() => rawQuery(sql, params)),
     exec: (sql) => locked(() => call<void>({ op: 'exec', sql })),
     transaction: (fn) =>
       locked(async () => {
-        await rawQuery('BEGIN');
+        const gen = generation;
+        await rawQuery('BEGIN', [], gen);
         try {
-          const result = await fn({ query: rawQuery, exec: (sql) => call<void>({ op: 'exec', sql }) });
-          await rawQuery('COMMIT');
+          const result = await fn({ query: (sql, params) => rawQuery(sql, params, gen), exec: (sql) => call<void>({ op: 'exec', sql }, gen) });
+          await rawQuery('COMMIT', [], gen);
           return result;
         } catch (err) {
-          await rawQuery('ROLLBACK').catch(() => undefined);
+          await rawQuery('ROLLBACK', [], gen).catch(() => undefined);
           throw err;
         }
       }),
+    crashWorkerForTest: async () => {
+      await worker.terminate();
+    },
     close: async () => {
-      if (!dead) await locked(() => call<void>({ op: 'close' })).catch(() => undefined);
+      const was = state;
+      state = 'closed';
+      if (was === 'up') await locked(() => send<void>(worker, { op: 'close' })).catch(() => undefined);
       await worker.terminate();
     },
   };

@@ -16,12 +16,14 @@ export interface DbOptions {
   ingestErrorsRetainFor?: string;
   /** How often that retention runs (default hourly; also once at start). */
   pruneMs?: number;
+  /** The embedded database's worker crashed too often or cannot reopen (db/driver.ts): exit for a supervisor. */
+  onFatal?: (err: Error) => void;
 }
 
 export interface Database {
   driver: Driver;
   caps: Capabilities;
-  /** True while the last probe reached the database. */
+  /** True when a probe reaches the database now (false at once while the embedded worker restarts). */
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -29,7 +31,7 @@ export interface Database {
 export async function createDb(opts: DbOptions, log: Logger): Promise<Database> {
   const driver = opts.databaseUrl
     ? createPgDriver(opts.databaseUrl, log)
-    : await createPgliteDriver(`${opts.dataDir}/pglite`, log);
+    : await createPgliteDriver(`${opts.dataDir}/pglite`, log, { onFatal: opts.onFatal });
   const caps = await migrate(driver, log);
   if (caps.timescale) await applyPolicies(driver, opts, log);
   log.info({ driver: driver.kind, timescale: caps.timescale }, 'database ready');
@@ -86,6 +88,8 @@ export async function createDb(opts: DbOptions, log: Logger): Promise<Database> 
     driver,
     caps,
     async ready() {
+      // A restarting or given-up embedded worker is not ready, without waiting on a probe.
+      if (!driver.available()) return false;
       try {
         await driver.query('SELECT 1');
         return true;

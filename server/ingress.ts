@@ -24,6 +24,7 @@ import { takeNoSignal } from './pipeline/no-signal.ts';
 import { toAlertEvent } from './realtime/events.ts';
 import type { AlertEvent } from './domain/events.ts';
 import type { Sinks } from './sinks.ts';
+import { confirmed } from './durable.ts';
 
 export interface IngressOptions {
   engine: AlarmEngine;
@@ -47,8 +48,12 @@ export interface Ingress {
   deviceErrors: Observable<{ deviceId: string; body: object }>;
   /** A manual observation (REST): stored and scored like device data. */
   ingestManual(reading: Reading): void;
-  /** Acknowledge, silence or resolve an open alarm; throws ERR_NOT_FOUND or ERR_ILLEGAL_TRANSITION. */
-  actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): AlertEvent;
+  /**
+   * Acknowledge, silence or resolve an open alarm; resolves once its alarm and transition rows are
+   * committed (docs/decisions/0024). Throws ERR_NOT_FOUND or ERR_ILLEGAL_TRANSITION (nothing done),
+   * or ERR_UNAVAILABLE (done, the dashboards saw it, but not confirmed stored: it stays queued).
+   */
+  actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): Promise<AlertEvent>;
   /** Complete the streams: what the pipeline still holds drains into the sinks. */
   close(): void;
 }
@@ -157,13 +162,13 @@ export function createIngress(opts: IngressOptions): Ingress {
     hooks,
     deviceErrors: deviceErrors$.asObservable(),
     ingestManual: (reading) => ingest(reading),
-    actOnAlarm(id, action, actor, comment) {
+    async actOnAlarm(id, action, actor, comment) {
       const r = engine.act(id, action, actor, Date.now(), comment);
       if (!r.ok) {
         if (r.code === 'ERR_NOT_FOUND') throw Errors.notFound('open alarm', id);
         throw fail('ERR_ILLEGAL_TRANSITION', r.message);
       }
-      sinks.publish(r.output);
+      await confirmed(sinks.publishDurable(r.output));
       return toAlertEvent(r.alarm);
     },
     close() {

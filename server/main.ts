@@ -13,7 +13,18 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const server = await startServer(config);
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  // The embedded database cannot be brought back (docs/decisions/0024): a process that looks alive
+  // with a dead database would blind the ward quietly, so exit for the supervisor (systemd
+  // Restart=, docker restart policy) to start a fresh one. Buffered readings go to the spill on the
+  // way out (bounded), and are replayed by the next start.
+  const onDatabaseFatal = (err: Error) => {
+    console.error(`WardPulse: fatal: ${err.message}; exiting for the supervisor to restart the process`);
+    const exit = () => process.exit(70);
+    setTimeout(exit, 30_000).unref();
+    (server ? server.close() : Promise.resolve()).then(exit, exit);
+  };
+  server = await startServer(config, { onDatabaseFatal });
   if (server.generatedAdminPassword) {
     // Printed once, on the first start only; it is not stored anywhere in clear.
     console.log(

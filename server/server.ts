@@ -55,6 +55,12 @@ export interface RunningServer {
 
 export interface StartOptions {
   logDestination?: Parameters<typeof createLogger>[1];
+  /**
+   * The embedded database is gone for good (its worker crashed more than 3 times in 10 minutes, or
+   * cannot reopen its data directory). Without this, the server keeps running with /readyz at 503;
+   * `npm start` (main.ts) exits non-zero for its supervisor to restart it.
+   */
+  onDatabaseFatal?: (err: Error) => void;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -63,7 +69,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const tls = loadTls(config);
   const closers = new Closers(log);
   try {
-    return await start(config, tls, log, closers);
+    return await start(config, tls, log, closers, opts.onDatabaseFatal);
   } catch (err) {
     log.error({ err }, 'start failed; closing what was started');
     await closers.closeAll();
@@ -71,12 +77,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
 }
 
-async function start(config: Config, tls: TlsMaterial | null, log: Logger, closers: Closers): Promise<RunningServer> {
+async function start(config: Config, tls: TlsMaterial | null, log: Logger, closers: Closers, onDatabaseFatal?: (err: Error) => void): Promise<RunningServer> {
   const metrics = closers.add('metrics', createMetrics());
   const db = closers.add(
     'database',
     await createDb(
-      { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, compressAfter: config.VITALS_COMPRESS_AFTER, retainFor: config.VITALS_RETAIN_FOR, ingestErrorsRetainFor: config.INGEST_ERRORS_RETAIN_FOR },
+      { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, compressAfter: config.VITALS_COMPRESS_AFTER, retainFor: config.VITALS_RETAIN_FOR, ingestErrorsRetainFor: config.INGEST_ERRORS_RETAIN_FOR, onFatal: onDatabaseFatal },
       log,
     ),
   );

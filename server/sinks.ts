@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.ts';
 import { BatchWriter } from '../db/batch-writer.ts';
+import { DurableBatchWriter } from '../db/durable-writer.ts';
+import { durableWrite } from './durable.ts';
 import {
   insertIngestErrors,
   insertNotificationAttempts,
@@ -48,13 +50,17 @@ export interface WriterOptions {
 export interface Writers {
   vitals: BatchWriter<Reading>;
   scores: BatchWriter<ScoreRow>;
-  alerts: BatchWriter<Alarm>;
-  transitions: BatchWriter<Transition>;
+  /** Alarms and transitions: a person's action on an alarm waits for their commit (writeDurable). */
+  alerts: DurableBatchWriter<Alarm>;
+  transitions: DurableBatchWriter<Transition>;
   attempts: BatchWriter<NotificationAttempt>;
   errors: BatchWriter<IngestErrorRow>;
   refusals: BatchWriter<RefusalCount>;
-  /** Queue an audit entry (written in order, never blocks the caller). */
-  audit(entry: AuditEntry): void;
+  /**
+   * Queue an audit entry (written in order); the promise resolves once it is committed. Inside a
+   * request (server/durable.ts) the answer waits for it; elsewhere nobody waits.
+   */
+  audit(entry: AuditEntry): Promise<void>;
   /** Stop the timers and write everything buffered (each writer within `deadlineMs`). */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -88,7 +94,7 @@ export function createWriters(opts: WriterOptions): Writers {
     },
   });
   const small = (table: string) => ({ ...hooks(table), name: table, maxBuffered: 100_000 });
-  const auditLog = new BatchWriter<AuditEntry>({
+  const auditLog = new DurableBatchWriter<AuditEntry>({
     ...small('audit_log'),
     batchSize: 1, // keep the audit trail in order, row by row
     write: async ([e]) => {
@@ -99,8 +105,8 @@ export function createWriters(opts: WriterOptions): Writers {
   const writers = {
     vitals,
     scores: new BatchWriter<ScoreRow>({ ...small('scores'), write: (rows) => insertScores(db.driver, rows) }),
-    alerts: new BatchWriter<Alarm>({ ...small('alerts'), write: (rows) => upsertAlerts(db.driver, rows) }),
-    transitions: new BatchWriter<Transition>({ ...small('alert_transitions'), write: (rows) => insertTransitions(db.driver, rows) }),
+    alerts: new DurableBatchWriter<Alarm>({ ...small('alerts'), write: (rows) => upsertAlerts(db.driver, rows) }),
+    transitions: new DurableBatchWriter<Transition>({ ...small('alert_transitions'), write: (rows) => insertTransitions(db.driver, rows) }),
     attempts: new BatchWriter<NotificationAttempt>({ ...small('notification_attempts'), write: (rows) => insertNotificationAttempts(db.driver, rows) }),
     errors: new BatchWriter<IngestErrorRow>({ ...small('ingest_errors'), write: (rows) => insertIngestErrors(db.driver, rows) }),
     refusals: new BatchWriter<RefusalCount>({ ...small('ingest_refusals'), write: (rows) => upsertIngestRefusals(db.driver, rows) }),
@@ -109,7 +115,7 @@ export function createWriters(opts: WriterOptions): Writers {
   for (const w of all) w.start();
   return {
     ...writers,
-    audit: (e) => void auditLog.push(e),
+    audit: (e) => durableWrite(auditLog.writeDurable(e)),
     close: async (deadlineMs = 20_000) => {
       await Promise.all(all.map((w) => w.close(deadlineMs)));
     },
@@ -173,6 +179,11 @@ export function createNotifier(opts: {
 export interface Sinks {
   /** The monitoring engine's output: live state, database, dashboards, notifiers. */
   publish(o: EngineOutput): void;
+  /**
+   * The same for what a person did (an alarm action): resolves once its alarm and transition
+   * rows are committed. Live state and dashboards hear it at once.
+   */
+  publishDurable(o: EngineOutput): Promise<void>;
   /** Coalesced readings for the dashboards. */
   pushVitals(batch: VitalsEvent[]): void;
   /**
@@ -186,26 +197,35 @@ export interface Sinks {
 /** Routes results to the parts above; it holds nothing of its own, so there is nothing to close. */
 export function createSinks(opts: { db: Database; live: LiveState; writers: Writers; feed: LivePush; notifier: Notifier; metrics: Metrics; log: Logger }): Sinks {
   const { db, live, writers, feed, notifier, metrics, log } = opts;
+  /** `durable`: collect the commits of the alarm and transition rows (only a person's action waits). */
+  const publish = (o: EngineOutput, durable: Promise<void>[] | null) => {
+    for (const l of o.latest) live.setLatest(l.patientId, l.latest);
+    for (const ev of o.scores) {
+      live.setScore(ev);
+      writers.scores.push(ev);
+      feed.pushScore(ev);
+    }
+    for (const a of o.alarms) {
+      live.applyAlert(a);
+      if (durable) durable.push(writers.alerts.writeDurable(a));
+      else writers.alerts.push(a);
+      feed.pushAlert(toAlertEvent(a));
+    }
+    for (const t of o.transitions) {
+      if (durable) durable.push(writers.transitions.writeDurable(t));
+      else writers.transitions.push(t);
+      // A new alarm is among this output's alarms (a search of every open alarm cost ~10 % of
+      // the CPU at 5,000 beds: bench/README.md, profile).
+      if (t.from === null) metrics.alertsRaised.inc({ priority: o.alarms.find((a) => a.id === t.alarmId)?.priority ?? 'unknown' });
+    }
+    for (const e of o.escalations) notifier.escalate(e);
+  };
   return {
-    publish(o) {
-      for (const l of o.latest) live.setLatest(l.patientId, l.latest);
-      for (const ev of o.scores) {
-        live.setScore(ev);
-        writers.scores.push(ev);
-        feed.pushScore(ev);
-      }
-      for (const a of o.alarms) {
-        live.applyAlert(a);
-        writers.alerts.push(a);
-        feed.pushAlert(toAlertEvent(a));
-      }
-      for (const t of o.transitions) {
-        writers.transitions.push(t);
-        // A new alarm is among this output's alarms (a search of every open alarm cost ~10 % of
-        // the CPU at 5,000 beds: bench/README.md, profile).
-        if (t.from === null) metrics.alertsRaised.inc({ priority: o.alarms.find((a) => a.id === t.alarmId)?.priority ?? 'unknown' });
-      }
-      for (const e of o.escalations) notifier.escalate(e);
+    publish: (o) => publish(o, null),
+    publishDurable(o) {
+      const writes: Promise<void>[] = [];
+      publish(o, writes);
+      return Promise.all(writes).then(() => undefined);
     },
     pushVitals: (batch) => feed.pushVitals(batch),
     deviceStatus(ev, provisioned) {

@@ -35,13 +35,16 @@ export interface AppContext {
   metrics: Metrics;
   /** Feed a manual observation into the pipeline (scored and stored like device data). */
   ingestManual(reading: Reading): void;
-  /** Queue an audit entry (written in order, never blocks the request). */
-  audit(entry: AuditEntry): void;
+  /**
+   * Audit an entry (written in order). During a declared route the answer waits for its commit
+   * (http/route.ts, server/durable.ts); the promise is that commit.
+   */
+  audit(entry: AuditEntry): Promise<void>;
   onPatientChanged(p: Patient): void;
   /** An account's access changed (a kiosk's wards): its live connections end; returns how many. */
   onAccessChanged(userId: string): number;
-  /** Acknowledge, silence or resolve an open alarm; throws ERR_NOT_FOUND or ERR_ILLEGAL_TRANSITION. */
-  actOnAlarm(id: string, action: AlarmAction, actor: AlarmActor, comment: string | null): AlertEvent;
+  /** Acknowledge, silence or resolve an open alarm; resolves once stored; ERR_NOT_FOUND, ERR_ILLEGAL_TRANSITION, ERR_UNAVAILABLE. */
+  actOnAlarm(id: string, action: AlarmAction, actor: AlarmActor, comment: string | null): Promise<AlertEvent>;
   /** True when the broker listens and the database answers. */
   ready(): Promise<{ database: boolean; broker: boolean }>;
   /** Edge policy from the configuration (docs/security.md). */

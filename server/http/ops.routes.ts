@@ -106,8 +106,9 @@ export function opsRoutes(ctx: AppContext): Route[] {
         summary: `${COMMANDS[action]} an alarm`,
         permission: 'alarms:act',
         body: commandBody,
-        handler({ user, params: { id }, body, audit }) {
-          const alarm = ctx.actOnAlarm(id, action, { id: user.id, role: user.role }, body.comment ?? null);
+        // 200 once the transition and its audit entry are committed (docs/decisions/0024).
+        async handler({ user, params: { id }, body, audit }) {
+          const alarm = await ctx.actOnAlarm(id, action, { id: user.id, role: user.role }, body.comment ?? null);
           audit(action, 'alert', id, alarm.patientId, body.comment ? { comment: body.comment } : undefined);
           return alarm;
         },

@@ -11,6 +11,7 @@ import { Errors } from '../errors.ts';
 import type { AuditEntry } from '../../db/records.ts';
 import { type AppContext, allow, auditOf, authenticate } from './context.ts';
 import { parse, uuid } from './validate.ts';
+import { collectDurableWrites } from '../durable.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'delete' | 'patch';
 
@@ -27,7 +28,7 @@ export interface RouteInput<P, Q, B> {
   params: P;
   query: Q;
   body: B;
-  /** Queue an audit entry for this caller (actor, role and address filled in). */
+  /** Audit an entry for this caller (actor, role and address filled in); stored before the route answers. */
   audit(action: string, resource: string, resourceId: string | null, patientId: string | null, details?: unknown): void;
 }
 
@@ -62,7 +63,7 @@ export interface Route<PS = unknown, QS = unknown, BS = unknown, R = unknown> {
   refusals?: Partial<Record<Role, string>>;
   /** Middleware run after the permission check and before parsing (raw bodies, per-route limits). */
   before?: RequestHandler[];
-  /** Written after the handler succeeds. */
+  /** Written after the handler succeeds, and committed before the answer. */
   audit?: RouteAudit<R>;
   /**
    * The handler. Its result is sent as JSON with `status`; a handler that answers itself (a file,
@@ -132,8 +133,15 @@ export class RouteRegistry {
         body: body ? parse(body, req.body, 'body') : undefined,
         audit: (action, resource, resourceId, patientId, details) => ctx.audit(auditOf(req, action, resource, resourceId, patientId, details)),
       };
-      const result = await route.handler(input as never);
-      if (route.audit) ctx.audit(auditEntry(req, route.audit, input.params, result));
+      // The request's audit entries (the declared one and any its stores queue) and other durable
+      // writes commit before the answer: a 200 means stored (docs/decisions/0024).
+      const writes = collectDurableWrites(async () => {
+        const result = await route.handler(input as never);
+        if (route.audit) ctx.audit(auditEntry(req, route.audit, input.params, result));
+        return result;
+      });
+      const result = await writes.result;
+      await writes.stored();
       if (result !== undefined && !res.headersSent) res.status(route.status ?? 200).json(result);
       else if (!res.headersSent) res.status(route.status ?? 204).end();
     };

@@ -28,6 +28,7 @@ import type {
 } from '../domain/events.ts';
 import type { AuditEntry } from '../../db/records.ts';
 import { outsideWards } from '../records/scope.ts';
+import { confirmed } from '../durable.ts';
 import { ALARM_ACTIONS, type Actor, type AlarmAction } from '../domain/alarms.ts';
 
 interface SocketData {
@@ -40,13 +41,15 @@ export interface RealtimeDeps {
   feed: LiveFeed;
   /** Session revocations (the session service): a revoked session's live connections end with it. */
   revocations: { onRevoke(listener: (sids: string[]) => void): () => void };
-  actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): AlertEvent;
+  /** Resolves once the action's rows are committed (ERR_UNAVAILABLE when not confirmed). */
+  actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): Promise<AlertEvent>;
   tokens: TokenService;
   patients: PatientsCache;
   live: LiveState;
   registry: DeviceRegistry;
   log: Logger;
-  audit(entry: AuditEntry): void;
+  /** Queue an audit entry; resolves once committed (an alarm action waits for it). */
+  audit(entry: AuditEntry): Promise<void>;
   /** null: any ward; otherwise the only wards this account may watch (a kiosk: scope.ts, wardScope). */
   wardScope(user: Principal): Promise<readonly string[] | null>;
   onClientsChanged?(n: number): void;
@@ -225,18 +228,17 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     });
 
     for (const action of ALARM_ACTIONS) {
+      // Answered ok once the transition and its audit entry are committed, as over REST (docs/decisions/0024).
       socket.on(`alarm:${action}`, (cmd, ack) => {
         const reply = typeof ack === 'function' ? ack : () => undefined;
-        try {
+        (async () => {
           const user = socket.data.user;
           if (!can(user.role, 'alarms:act')) throw Errors.forbidden(`role '${user.role}' lacks permission 'alarms:act'`);
           const c = parse(commandSchema, cmd, 'message');
-          const alarm = deps.actOnAlarm(c.id, action, { id: user.id, role: user.role }, c.comment ?? null);
-          deps.audit({ actorId: user.id, actorRole: user.role, action, resource: 'alert', resourceId: c.id, patientId: alarm.patientId, ip: socket.handshake.address, details: c.comment ? { comment: c.comment } : undefined });
+          const alarm = await deps.actOnAlarm(c.id, action, { id: user.id, role: user.role }, c.comment ?? null);
+          await confirmed(deps.audit({ actorId: user.id, actorRole: user.role, action, resource: 'alert', resourceId: c.id, patientId: alarm.patientId, ip: socket.handshake.address, details: c.comment ? { comment: c.comment } : undefined }));
           reply({ ok: true, data: alarm });
-        } catch (err) {
-          reply(fail(err));
-        }
+        })().catch((err: unknown) => reply(fail(err)));
       });
     }
 

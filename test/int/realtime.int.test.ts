@@ -93,9 +93,9 @@ beforeAll(async () => {
     live: new LiveState(),
     registry,
     log: log as unknown as Logger,
-    audit: (e) => audit.push(e),
+    audit: async (e) => void audit.push(e),
     wardScope: async (user) => (user.role === 'kiosk' ? (kioskWards.get(user.id) ?? []) : null),
-    actOnAlarm(id, action, actor, comment) {
+    async actOnAlarm(id, action, actor, comment) {
       if (id === ALARM_CRASHES) throw new Error('engine exploded: patient Ada One, bed 1');
       if (id !== ALARM) throw Errors.notFound('alarm', id);
       acted.push({ id, action, actor, comment });
