@@ -139,7 +139,7 @@ describe.skipIf(!haveBrowser)('alarm desk in headless Chromium', () => {
     await expect.poll(() => btn.getAttribute('aria-disabled', { timeout: 2000 }).catch(() => null), { timeout: 20_000 }).toBe('false');
     await btn.click();
     await expect
-      .poll(() => page.locator('wp-patient-panel li.active-alarm[data-state="silenced"] .state').first().textContent({ timeout: 2000 }).catch(() => ''), { timeout: 10_000 })
+      .poll(() => page.locator('wp-patient-panel li.active-alarm[data-state="silenced"] .state').first().textContent({ timeout: 2000 }).catch(() => ''), { timeout: 20_000 })
       .toMatch(/^silenced [12]:\d\d$/);
     await page.screenshot({ path: `${OUT}alarms-06-patient-panel.png` });
     await page.getByRole('link', { name: `← Ward ${WARD}` }).click();
