@@ -245,7 +245,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       // QoS 1 (and 2) messages are taken here, not in `published`: aedes writes the PUBACK after
       // this callback and before `published` runs (lib/handlers/publish.js), so only here can the
       // acknowledgement wait until the message is durable (ADR 0023).
-      if (packet.qos > 0) return takeAcknowledged(client, deviceId, packet, callback);
+      // (A will is authorized here too, as the connection closes: it goes on through `published`.)
+      if (packet.qos > 0 && packet !== (client as { will?: unknown }).will) return takeAcknowledged(client, deviceId, packet, callback);
       callback(null);
     },
 
