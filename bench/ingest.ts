@@ -4,7 +4,7 @@
 // behind. Each step also runs through two baselines on the same box — Mosquitto to a plain MQTT
 // subscriber, and a bare aedes → Socket.IO relay — so our figures read as ratios to them.
 // Not part of `npm test`. Method and results: bench/README.md.
-//   npm run bench -- --db pglite|postgres --steps 1000,2500,5000 --seconds 20
+//   npm run bench -- --db pglite|postgres --steps 1000,2500,5000 --seconds 20 [--qos 1]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '5' },
     rate: { type: 'string', default: '1' },
+    /** Telemetry QoS of the monitored beds' devices: 1 measures acknowledgements after durable storage (ADR 0023). */
+    qos: { type: 'string', default: '0' },
     /** The monitored beds' scenario (the simulator's; `mixed`: deteriorations, artefacts, sensor faults). */
     scenario: { type: 'string', default: 'mixed' },
     /** Comma-separated: relay, mosquitto; or 'none'. */
@@ -89,7 +91,7 @@ async function driveLoad(mqttUrl: string, devices: FleetDevice[], pid: number, w
   const loads = slices.map((slice, k) => {
     const file = join(dir, `devices-${k}.json`);
     writeFileSync(file, JSON.stringify(slice), { mode: 0o600 });
-    return startChild('./load-proc.ts', [mqttUrl, file, String(rate), scenario]);
+    return startChild('./load-proc.ts', [mqttUrl, file, String(rate), scenario, args.qos]);
   });
   const stopAll = () => Promise.all(loads.map((l) => l.stop()));
   const sum = async (type: string, timeoutMs?: number) => {
@@ -365,7 +367,7 @@ async function runOverload(beds: number, run: RunDb) {
     const halves = [run.beds.slice(0, beds), run.beds.slice(beds, 2 * beds)].map((half, k) => {
       const file = join(dir, `devices-${k}.json`);
       writeFileSync(file, JSON.stringify(fleetOf(half, half.length)), { mode: 0o600 });
-      return startChild('./load-proc.ts', [`mqtt://127.0.0.1:${mqttPort}`, file, String(rate), args.scenario]);
+      return startChild('./load-proc.ts', [`mqtt://127.0.0.1:${mqttPort}`, file, String(rate), args.scenario, args.qos]);
     });
     // Refused for load: admission control (overloaded) or the fixed cap (at capacity).
     const refusedFor = (m: Metrics) => metricSum(m, 'wardpulse_mqtt_connections_refused_total', ['reason="overloaded"', 'reason="at_capacity"']);
@@ -581,7 +583,7 @@ const out = {
   date: started.toISOString(),
   command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) },
-  options: { steps, seconds, warmup, rate, scenario: args.scenario, wardSize: WARD_SIZE, tickMs, baselines, loadProcs },
+  options: { steps, seconds, warmup, rate, qos: Number(args.qos), scenario: args.scenario, wardSize: WARD_SIZE, tickMs, baselines, loadProcs },
   table,
   highestPassingBeds: highest,
   steps: results,

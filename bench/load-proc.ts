@@ -2,12 +2,12 @@
 // the given scenario (`mixed` for monitored beds: deterioration, artefacts and sensor faults at
 // the simulator's rates; `stable` for the baselines), each device publishing at `rate` with the ward's publishes spread evenly over
 // each period; each reading's `ts` is its publish time and `seq` counts per device.
-// Reports the published count once a second over IPC; stops on { type: 'stop' }.
+// `qos` 1: a reading counts as published once acknowledged (PUBACK). Reports the published count once a second over IPC; stops on { type: 'stop' }.
 import { readFileSync } from 'node:fs';
 import { startFleet, type FleetDevice } from '../simulator/fleet.ts';
 import type { FleetScenarioName } from '../simulator/scenarios.ts';
 
-const [mqttUrl, devicesFile, rate, scenario = 'stable'] = process.argv.slice(2) as [string, string, string, string?];
+const [mqttUrl, devicesFile, rate, scenario = 'stable', qos = '0'] = process.argv.slice(2) as [string, string, string, string?, string?];
 const devices = JSON.parse(readFileSync(devicesFile, 'utf8')) as FleetDevice[];
 const fleet = await startFleet({
   mqttUrl,
@@ -15,6 +15,7 @@ const fleet = await startFleet({
   scenario: scenario as FleetScenarioName,
   seed: 7,
   rate: Number(rate),
+  qos: qos === '1' ? 1 : 0,
   // Connections opened over ~1 ms each, so 5,000 devices do not storm the broker in one burst.
   connectWindowMs: Math.max(1000, devices.length),
 });

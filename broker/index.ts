@@ -4,7 +4,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Aedes, type Client, type AuthenticateError } from 'aedes';
+import { Aedes, type Client, type AuthenticateError, type PublishPacket } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from './device-registry.ts';
@@ -20,8 +20,11 @@ export interface BrokerHooks {
   /**
    * A telemetry message from an authenticated device (payload not yet validated). May return a
    * promise to apply back-pressure: the device's next packet is read only once it settles.
+   * QoS 1 (`qos` > 0): the promise settles once what the message leads to is durable (its readings
+   * stored, its refusals recorded), and the PUBACK waits for it; `false` means something of it will
+   * not be stored: no PUBACK, the connection is closed and the device sends it again (ADR 0023).
    */
-  onVitals(deviceId: string, payload: Buffer, topic: string, receivedAt: number): Promise<void> | null | void;
+  onVitals(deviceId: string, payload: Buffer, topic: string, receivedAt: number, qos?: number): Promise<boolean | void> | null | void;
   onStatus(deviceId: string, status: 'online' | 'offline', at: number, reason: string): void;
   /** Something a device sent that is refused before decoding (bad status payload, …). */
   onRefused(deviceId: string, topic: string, reason: string, payload?: Buffer): void;
@@ -126,6 +129,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const limiter = new RateLimiter(opts.rateLimit ?? { ratePerS: 20, burst: 100 });
   /** Devices already being disconnected for flooding (their in-flight packets are just dropped). */
   const cutOff = new WeakSet<Client>();
+  /** QoS 1 messages handled in authorizePublish, which `published` then passes over. */
+  const taken = new WeakSet<object>();
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.limits };
   const packetLimits = { ...DEFAULT_PACKET_LIMITS, maxPreAuthBytes: limits.maxPreAuthBytes };
   /** Every connection accepted by acceptSocket, by its stream (aedes's `client.conn`). */
@@ -237,6 +242,11 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         log.warn({ deviceId, topic: packet.topic }, refusal);
         return callback(new Error(refusal));
       }
+      // QoS 1 (and 2) messages are taken here, not in `published`: aedes writes the PUBACK after
+      // this callback and before `published` runs (lib/handlers/publish.js), so only here can the
+      // acknowledgement wait until the message is durable (ADR 0023).
+      // (A will is authorized here too, as the connection closes: it goes on through `published`.)
+      if (packet.qos > 0 && packet !== (client as { will?: unknown }).will) return takeAcknowledged(client, deviceId, packet, callback);
       callback(null);
     },
 
@@ -247,13 +257,15 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     },
 
     published(packet, client, callback) {
-      // Synchronous and cheap: the hooks only validate and queue.
+      // Synchronous and cheap: the hooks only validate and queue. QoS 1 telemetry was taken in
+      // authorizePublish already.
+      if (taken.has(packet)) return callback(null);
       if (client) {
         const deviceId = deviceOf.get(client);
         const t = parseDeviceTopic(packet.topic);
         if (deviceId && t) {
-          // Rate-limited messages are dropped after PUBACK (so a QoS 1 device does not resend
-          // them); the flood is reported at most once a second, and ends in a disconnect.
+          // QoS 0 messages over the rate limit are dropped (QoS 1 ones are slowed instead, in
+          // takeAcknowledged); the flood is reported at most once a second, and ends in a disconnect.
           if (cutOff.has(client)) return callback(null);
           const v = limiter.check(deviceId, Date.now());
           if (!v.ok) {
@@ -289,6 +301,50 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       callback(null);
     },
   });
+
+  /**
+   * A QoS 1 message from a device: paced by the rate limit (held, never dropped: a reconnecting
+   * device's backlog is slowed by back-pressure, since aedes reads no further packet of this
+   * connection until this one is answered), handed to the host, and authorized — so acknowledged —
+   * only once the host says it is durable. Anything not stored is refused: the connection is
+   * closed without a PUBACK and the device sends the message again.
+   */
+  function takeAcknowledged(client: Client, deviceId: string, packet: PublishPacket, callback: (err: Error | null) => void): void {
+    taken.add(packet);
+    const kind = parseDeviceTopic(packet.topic)?.kind;
+    const refuse = (reason: string) => {
+      const conn = conns.get(client.conn as Duplex);
+      if (conn?.refused || client.closed) return callback(new Error('connection closed'));
+      if (conn) conn.refused = true;
+      log.warn({ deviceId, reason }, 'QoS 1 message not acknowledged; connection closed');
+      hooks.onRefused(deviceId, packet.topic, reason);
+      callback(new Error(reason));
+    };
+    const take = () => {
+      if (cutOff.has(client) || client.closed) return callback(new Error('connection closed'));
+      try {
+        if (kind === 'status') {
+          handleStatus(deviceId, packet.payload as Buffer, packet.topic, client.connected ? 1 : 0);
+          return callback(null);
+        }
+        const durable = hooks.onVitals(deviceId, packet.payload as Buffer, packet.topic, Date.now(), packet.qos);
+        if (!durable) return callback(null);
+        durable.then(
+          (ok) => (ok === false ? refuse('not stored (write buffer and spill full, or refused by the database): not acknowledged, connection closed') : callback(null)),
+          (err: Error) => {
+            log.error({ err, deviceId }, 'telemetry handler failed');
+            refuse('not stored (internal error): not acknowledged, connection closed');
+          },
+        );
+      } catch (err) {
+        log.error({ err, deviceId }, 'telemetry handler failed');
+        refuse('not stored (internal error): not acknowledged, connection closed');
+      }
+    };
+    const waitMs = limiter.reserve(deviceId, Date.now());
+    if (waitMs > 0) setTimeout(take, waitMs);
+    else take();
+  }
 
   /** `own`: how many of the device's live connections the publisher itself accounts for. */
   function handleStatus(deviceId: string, payload: Buffer, topic: string, own: number): void {

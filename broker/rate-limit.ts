@@ -1,6 +1,8 @@
 // Per-device message rate limit: a token bucket (sustained rate, burst) plus the bookkeeping the
 // broker needs to report a flood without flooding the error log itself (one report per device
 // per `reportEveryMs`) and to disconnect a device that keeps flooding. Pure: time is passed in.
+// `check` refuses (QoS 0: dropped); `reserve` never refuses but says how long to wait (QoS 1:
+// the PUBACK and the device's next packets are held back, so a backlog is slowed, not dropped).
 
 export interface RateLimitOptions {
   /** Sustained messages per second. */
@@ -62,6 +64,23 @@ export class RateLimiter {
       s.lastReportAt = now;
     }
     return { ok: false, report, disconnect: now - s.floodSince >= this.disconnectAfterMs };
+  }
+
+  /**
+   * Take a token even if there is none: the milliseconds to wait until it would have been there.
+   * Tokens go into debt, so messages reserved together are spaced at the sustained rate (and a
+   * QoS 0 message from the same device meanwhile is refused by `check`).
+   */
+  reserve(deviceId: string, now: number): number {
+    let s = this.devices.get(deviceId);
+    if (!s) {
+      s = { tokens: this.opts.burst, last: now, floodSince: null, lastRefusedAt: -Infinity, lastReportAt: -Infinity, unreported: 0 };
+      this.devices.set(deviceId, s);
+    }
+    s.tokens = Math.min(this.opts.burst, s.tokens + ((now - s.last) / 1000) * this.opts.ratePerS);
+    s.last = now;
+    s.tokens -= 1;
+    return s.tokens >= 0 ? 0 : Math.ceil((-s.tokens / this.opts.ratePerS) * 1000);
   }
 
   /** The device's connection is gone: forget its flood (its bucket is kept by a reconnect anyway). */

@@ -3,6 +3,10 @@
 // when it returns. With a `spill` option, rows that do not fit in memory go to append-only files
 // on disk and are replayed once the database accepts writes again (also after a restart).
 // What cannot be kept is counted and logged, never silently lost.
+// A row pushed with an acknowledgement callback (`push(row, ack)`) is told when it is durable:
+// committed, or appended and fsync'ed to the spill. Group commit: one INSERT or one fsync answers
+// every row it covered. While the database fails or a write takes longer than `spillAfterMs`,
+// rows waiting for their acknowledgement are moved to the spill, so they are answered within a tick.
 import type { Logger } from 'pino';
 import { DbError } from './driver.ts';
 import { SpillStore, type SpillOptions } from './spill.ts';
@@ -22,7 +26,15 @@ export interface BatchWriterOptions<T> {
   /** Overflow to disk instead of dropping (rows must survive JSON.stringify/parse). */
   spill?: SpillOptions;
   onSpill?: (count: number) => void;
+  /**
+   * With a spill: rows someone waits on (`push(row, ack)`) are moved to it when the database has
+   * failed or the batch in flight has taken longer than this (default 1000 ms).
+   */
+  spillAfterMs?: number;
 }
+
+/** Told once whether its row is durable (true) or will never be stored (false). */
+export type Ack = (durable: boolean) => void;
 
 /**
  * Only a refusal of the rows' content (SQLSTATE class 22 data exception, 23 integrity violation)
@@ -38,7 +50,13 @@ export function isTransient(err: unknown): boolean {
 
 export class BatchWriter<T> {
   private buffer: T[] = [];
+  /** Acknowledgements, parallel to `buffer` (undefined: nobody waits on that row). */
+  private acks: (Ack | undefined)[] = [];
+  /** Acknowledgements pending among the rows in `buffer`. */
+  private acksInMemory = 0;
   private head = 0;
+  /** The live batch in flight: since when, and the buffer index it ends at. */
+  private inFlight: { since: number; end: number } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
   private backoffMs = 0;
@@ -51,6 +69,7 @@ export class BatchWriter<T> {
   private readonly spill: SpillStore | null;
   /** Rows waiting to be appended to the spill (written on the next tick, in one append). */
   private spillPending: T[] = [];
+  private spillAcks: (Ack | undefined)[] = [];
   /** The spill file being replayed and how far. */
   private replay: { path: string; rows: T[]; done: number } | null = null;
   private preferReplay = true;
@@ -106,22 +125,31 @@ export class BatchWriter<T> {
     this.timer.unref();
   }
 
-  /** Queue a row; false when the buffer is full and the row was dropped (counted). */
-  push(row: T): boolean {
+  /**
+   * Queue a row; false when the buffer is full and the row was dropped (counted). `ack`, when
+   * given, is called once: true when the row is durable (committed, or fsync'ed to the spill),
+   * false when it will not be stored (dropped, refused by the database, writer closed).
+   */
+  push(row: T, ack?: Ack): boolean {
     if (this.closed) {
       this.opts.onDrop?.(1, 'writer closed');
+      ack?.(false);
       return false;
     }
     if (this.depth >= this.opts.maxBuffered) {
       if (this.spill) {
         this.spillPending.push(row);
+        this.spillAcks.push(ack);
         if (this.spillPending.length >= 1000) this.flushSpill();
         return true;
       }
       this.opts.onDrop?.(1, 'write buffer full');
+      ack?.(false);
       return false;
     }
     this.buffer.push(row);
+    this.acks.push(ack);
+    if (ack) this.acksInMemory++;
     if (this.depth >= this.opts.batchSize) void this.tick();
     return true;
   }
@@ -131,25 +159,66 @@ export class BatchWriter<T> {
     void this.tick();
   }
 
-  /** Append rows waiting for the spill; what does not fit is dropped, counted and logged. */
+  /** `push(row, ack)` as a promise: resolves true once the row is durable, false if it never will be. */
+  pushDurable(row: T): Promise<boolean> {
+    return new Promise<boolean>((resolve) => void this.push(row, resolve));
+  }
+
+  /** Append rows waiting for the spill and fsync them; what does not fit is dropped, counted and logged. */
   private flushSpill(): void {
     if (!this.spill || this.spillPending.length === 0) return;
     const rows = this.spillPending;
+    const acks = this.spillAcks;
     this.spillPending = [];
+    this.spillAcks = [];
     let kept = 0;
     try {
       kept = this.spill.append(rows.map((r) => JSON.stringify(r)));
+      // One fsync for the whole group: only then are these rows durable.
+      if (kept > 0) this.spill.sync();
     } catch (err) {
       this.opts.log.error({ writer: this.opts.name, err: (err as Error).message }, 'spill write failed');
+      kept = 0;
     }
     if (kept > 0) this.opts.onSpill?.(kept);
     if (kept < rows.length) {
       this.opts.onDrop?.(rows.length - kept, 'write buffer and spill full');
       this.opts.log.error({ writer: this.opts.name, rows: rows.length - kept, spillBytes: this.spill.bytes }, 'write buffer and spill full; rows dropped');
     }
+    for (let i = 0; i < acks.length; i++) acks[i]?.(i < kept);
+  }
+
+  /**
+   * Rows someone waits on are not left in memory while the database fails or is slow: the rows
+   * behind the batch in flight (all of them, when none is) move to the spill, oldest first.
+   */
+  private divertToSpill(now: number): void {
+    if (!this.spill || this.acksInMemory === 0) return;
+    const failing = this.failures > 0 && now < this.nextAttemptAt;
+    const slow = this.inFlight !== null && now - this.inFlight.since >= (this.opts.spillAfterMs ?? 1000);
+    if (!failing && !slow) return;
+    const from = Math.max(this.inFlight?.end ?? this.head, this.isolateUntil);
+    if (from >= this.buffer.length) return;
+    const rows = this.buffer.splice(from);
+    const acks = this.acks.splice(from);
+    for (const a of acks) if (a) this.acksInMemory--;
+    this.spillPending.push(...rows);
+    this.spillAcks.push(...acks);
+  }
+
+  /** Answer the acknowledgements of buffer rows [from, to). */
+  private settle(from: number, to: number, durable: boolean): void {
+    for (let i = from; i < to; i++) {
+      const a = this.acks[i];
+      if (!a) continue;
+      this.acks[i] = undefined;
+      this.acksInMemory--;
+      a(durable);
+    }
   }
 
   private tick(): Promise<void> {
+    this.divertToSpill(Date.now());
     this.flushSpill();
     if (this.writing || Date.now() < this.nextAttemptAt) return this.writing ?? Promise.resolve();
     // Replay spilled rows only while the database is taking writes, alternating with live rows
@@ -193,14 +262,17 @@ export class BatchWriter<T> {
     const batch = r.rows.slice(r.done, r.done + this.opts.batchSize);
     if (batch.length > 0) {
       const started = process.hrtime.bigint();
+      this.inFlight = { since: Date.now(), end: this.head };
       try {
         const stored = await this.opts.write(batch);
+        this.inFlight = null;
         r.done += batch.length;
         this.failures = 0;
         this.backoffMs = 0;
         this.nextAttemptAt = 0;
         this.opts.onCommit?.(batch, stored, Number(process.hrtime.bigint() - started) / 1e9);
       } catch (err) {
+        this.inFlight = null;
         // The same rules as for live rows would need isolation bookkeeping per file; a replayed row
         // was accepted once already, so a transient failure just waits and a refusal drops the batch.
         this.failures++;
@@ -229,12 +301,16 @@ export class BatchWriter<T> {
     const end = Math.min(this.buffer.length, this.head + size);
     const batch = this.buffer.slice(this.head, end);
     const started = process.hrtime.bigint();
+    this.inFlight = { since: Date.now(), end };
     try {
       const stored = await this.opts.write(batch);
+      this.inFlight = null;
+      this.settle(this.head, end, true);
       this.head = end;
       // Compact now and then, not on every batch.
       if (this.head > 50_000 || this.head === this.buffer.length) {
         this.buffer = this.buffer.slice(this.head);
+        this.acks = this.acks.slice(this.head);
         this.isolateUntil = Math.max(0, this.isolateUntil - this.head);
         this.head = 0;
       }
@@ -245,6 +321,7 @@ export class BatchWriter<T> {
       this.opts.onCommit?.(batch, stored, Number(process.hrtime.bigint() - started) / 1e9);
       this.wakeProducers();
     } catch (err) {
+      this.inFlight = null;
       this.failures++;
       this.opts.onError?.(err as Error);
       if (!isTransient(err) && this.failures >= 3) {
@@ -255,6 +332,7 @@ export class BatchWriter<T> {
           return;
         }
         // A row the database keeps refusing for its content would block everything behind it.
+        this.settle(this.head, end, false);
         this.head = end;
         this.opts.onDrop?.(1, `write refused: ${(err as Error).message}`);
         this.opts.log.error({ writer: this.opts.name, err: (err as Error).message }, 'row refused by the database; dropped');
@@ -292,8 +370,11 @@ export class BatchWriter<T> {
         this.replay = null;
       }
       this.spillPending.push(...this.buffer.slice(this.head));
+      this.spillAcks.push(...this.acks.slice(this.head));
       const rows = this.depth;
       this.buffer = [];
+      this.acks = [];
+      this.acksInMemory = 0;
       this.head = 0;
       this.flushSpill();
       this.opts.log.warn({ writer: this.opts.name, rows, spillBytes: this.spill.bytes }, 'shutting down with unwritten rows; kept in the spill for the next start');
@@ -302,6 +383,7 @@ export class BatchWriter<T> {
     if (!done) {
       this.opts.onDrop?.(this.depth, 'shutdown before the database accepted them');
       this.opts.log.error({ writer: this.opts.name, rows: this.depth }, 'shutting down with unwritten rows');
+      this.settle(this.head, this.buffer.length, false);
     }
   }
 }

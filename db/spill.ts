@@ -1,9 +1,10 @@
 // Append-only NDJSON spill files for a BatchWriter whose memory buffer is full. Files are named
 // so that their names sort by age; they are bounded in total by `maxBytes`; what does not fit is
 // refused (the caller counts and logs it). Synchronous fs on purpose: rows reach here only during
-// an outage, in batches, and a row the process acknowledged must be on disk before it is dropped
-// from memory.
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+// an outage or a slow database, in batches, and a row the process acknowledged must be on disk
+// before it is dropped from memory: `sync()` fsyncs what was appended (and new files' directory
+// entries) once per group, and only then may the rows be acknowledged.
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface SpillOptions {
@@ -20,6 +21,9 @@ export class SpillStore {
   private total = 0;
   private serial = 0;
   private readonly fileBytes: number;
+  /** Files appended to since the last sync(); whether a file was created since then. */
+  private dirty = new Set<string>();
+  private dirDirty = false;
 
   constructor(
     private readonly name: string,
@@ -66,6 +70,7 @@ export class SpillStore {
     if (!this.current || this.current.bytes >= this.fileBytes) this.rotate();
     const bytes = Buffer.byteLength(chunk);
     appendFileSync(this.current!.path, chunk);
+    this.dirty.add(this.current!.path);
     this.current!.bytes += bytes;
     this.total += bytes;
   }
@@ -74,8 +79,17 @@ export class SpillStore {
     const stamp = String(Date.now()).padStart(15, '0');
     const path = join(this.opts.dir, `${this.name}-${stamp}-${String(this.serial++).padStart(6, '0')}.ndjson`);
     writeFileSync(path, '');
+    this.dirDirty = true;
     this.current = { path, bytes: 0 };
     this.files.push(this.current);
+  }
+
+  /** Make what was appended since the last call durable (fsync of each file written, and of the directory for new files). */
+  sync(): void {
+    for (const path of this.dirty) fsyncPath(path, 'r+');
+    this.dirty.clear();
+    if (this.dirDirty) fsyncPath(this.opts.dir, 'r');
+    this.dirDirty = false;
   }
 
   /**
@@ -110,6 +124,7 @@ export class SpillStore {
     const i = this.files.findIndex((f) => f.path === path);
     if (i < 0) return;
     const [f] = this.files.splice(i, 1);
+    this.dirty.delete(path);
     this.total -= f!.bytes;
     try {
       unlinkSync(path);
@@ -119,3 +134,12 @@ export class SpillStore {
   }
 }
 
+
+function fsyncPath(path: string, flags: string): void {
+  const fd = openSync(path, flags);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

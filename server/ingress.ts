@@ -68,21 +68,33 @@ export function createIngress(opts: IngressOptions): Ingress {
     monitor$.pipe(monitorPatients(engine, 1000)).subscribe((o) => sinks.publish(o)),
   ];
 
-  const ingest = (r: Reading, battery?: number, backfill = false, noSignal: readonly string[] = []) => {
+  /** `durable`: when given, collects a promise per stored row (true once durable, false if never stored). */
+  const ingest = (r: Reading, battery?: number, backfill = false, noSignal: readonly string[] = [], durable?: Promise<boolean>[]) => {
     metrics.readingsReceived.inc({ source: r.source });
     // A reading that held nothing but "no signal" (SpO2 0) has no value to store or show; the
     // engine still hears it (the technical alarm).
     if (Object.keys(r.values).length > 0 || noSignal.length === 0) {
-      writers.vitals.push(r);
+      if (durable) durable.push(writers.vitals.pushDurable(r));
+      else writers.vitals.push(r);
       readings$.next(r);
     }
     monitor$.next({ type: 'reading', reading: r, battery, backfill, noSignal });
   };
 
-  const recordErrors = (deviceId: string | null, topic: string, payload: Buffer | undefined, issues: Omit<IngestErrorRow, 'ts' | 'deviceId' | 'topic' | 'payload'>[]) => {
+  const recordErrors = (
+    deviceId: string | null,
+    topic: string,
+    payload: Buffer | undefined,
+    issues: Omit<IngestErrorRow, 'ts' | 'deviceId' | 'topic' | 'payload'>[],
+    durable?: Promise<boolean>[],
+  ) => {
     const ts = Date.now();
     const text = payload ? payload.subarray(0, 1024).toString('utf8') : undefined;
-    for (const i of issues) writers.errors.push({ ts, deviceId, topic, payload: text, ...i });
+    for (const i of issues) {
+      const row = { ts, deviceId, topic, payload: text, ...i };
+      if (durable) durable.push(writers.errors.pushDurable(row));
+      else writers.errors.push(row);
+    }
   };
 
   const deviceStatusChanged = (deviceId: string, status: 'online' | 'offline', at: number) => {
@@ -93,7 +105,10 @@ export function createIngress(opts: IngressOptions): Ingress {
   };
 
   const hooks: BrokerHooks = {
-    onVitals(deviceId, payload, topic, receivedAt) {
+    onVitals(deviceId, payload, topic, receivedAt, qos = 0) {
+      // QoS 1: the PUBACK waits for every row this message leads to — its readings, and the record
+      // of what was refused in it — to be durable (ADR 0023). QoS 0: nothing waits but back-pressure.
+      const durable: Promise<boolean>[] | undefined = qos > 0 ? [] : undefined;
       const { readings, issues } = decodeTelemetry(payload, receivedAt);
       const stats = registry.statsOf(deviceId);
       stats.lastSeenAt = receivedAt;
@@ -102,7 +117,7 @@ export function createIngress(opts: IngressOptions): Ingress {
         stats.refused += refused;
         metrics.readingsRefused.inc(refused);
         metrics.fieldsRefused.inc(issues.length - refused);
-        recordErrors(deviceId, topic, payload, issues);
+        recordErrors(deviceId, topic, payload, issues, durable);
         deviceErrors$.next({ deviceId, body: { topic, ts: receivedAt, issues } });
       }
       const patientId = registry.patientOf(deviceId);
@@ -115,10 +130,13 @@ export function createIngress(opts: IngressOptions): Ingress {
         stats.readings++;
         // SpO2 0 is "no signal", not a measurement: neither stored nor scored (no-signal.ts).
         const { values, noSignal } = takeNoSignal(d.values);
-        ingest({ ts: d.ts, values, seq: d.seq, deviceId, patientId, source: 'device', receivedAt }, d.battery, readings.length > 1, noSignal);
+        ingest({ ts: d.ts, values, seq: d.seq, deviceId, patientId, source: 'device', receivedAt }, d.battery, readings.length > 1, noSignal, durable);
       }
       // The database is behind: hold this device's next packet until the buffer drains.
-      return writers.vitals.whenWritable();
+      const writable = writers.vitals.whenWritable();
+      if (!durable) return writable;
+      if (writable) durable.push(writable.then(() => true));
+      return durable.length === 0 ? null : Promise.all(durable).then((all) => all.every(Boolean));
     },
     onStatus: deviceStatusChanged,
     onOverloadRefused(deviceId) {

@@ -108,7 +108,13 @@ export function createWriters(opts: WriterOptions): Writers {
     alerts: new DurableBatchWriter<Alarm>({ ...small('alerts'), write: (rows) => upsertAlerts(db.driver, rows) }),
     transitions: new DurableBatchWriter<Transition>({ ...small('alert_transitions'), write: (rows) => insertTransitions(db.driver, rows) }),
     attempts: new BatchWriter<NotificationAttempt>({ ...small('notification_attempts'), write: (rows) => insertNotificationAttempts(db.driver, rows) }),
-    errors: new BatchWriter<IngestErrorRow>({ ...small('ingest_errors'), write: (rows) => insertIngestErrors(db.driver, rows) }),
+    // A QoS 1 message refused for its content is acknowledged once its refusal is recorded
+    // (ADR 0023): these rows, too, go to the spill rather than wait out a database outage.
+    errors: new BatchWriter<IngestErrorRow>({
+      ...small('ingest_errors'),
+      ...(opts.spill.maxMb > 0 ? { spill: { dir: join(opts.spill.dataDir, 'spill'), maxBytes: Math.max(1, Math.floor(opts.spill.maxMb / 16)) * 1024 * 1024 } } : {}),
+      write: (rows) => insertIngestErrors(db.driver, rows),
+    }),
     refusals: new BatchWriter<RefusalCount>({ ...small('ingest_refusals'), write: (rows) => upsertIngestRefusals(db.driver, rows) }),
   };
   const all = [...Object.values(writers), auditLog];

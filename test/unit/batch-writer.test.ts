@@ -186,3 +186,104 @@ describe('BatchWriter spill to disk', () => {
     await w.close();
   });
 });
+
+// ADR 0023: a row pushed with an acknowledgement is answered once it is durable — committed, or
+// fsync'ed to the spill while the database fails or is slow — and answered `false` if it never
+// will be stored. Group commit: one write answers every row it carried.
+describe('BatchWriter acknowledgements', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'ack-'));
+    dirs.push(d);
+    return d;
+  };
+  function ackWriter(opts: { write: (batch: { n: number }[]) => Promise<number>; spillDir?: string; maxBytes?: number; spillAfterMs?: number }) {
+    let writes = 0;
+    const w = new BatchWriter<{ n: number }>({
+      name: 'vitals',
+      batchSize: 100,
+      flushMs: 5,
+      maxBuffered: 10_000,
+      log,
+      ...(opts.spillDir ? { spill: { dir: opts.spillDir, maxBytes: opts.maxBytes ?? 1024 * 1024 } } : {}),
+      spillAfterMs: opts.spillAfterMs ?? 50,
+      write: (batch) => {
+        writes++;
+        return opts.write(batch);
+      },
+    });
+    return { w, writes: () => writes };
+  }
+
+  it('answers true once the row is committed, not before; one write answers the whole batch', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const { w, writes } = ackWriter({ write: async (b) => (await gate, b.length) });
+    w.start();
+    const acks = Array.from({ length: 50 }, (_, n) => w.pushDurable({ n }));
+    let answered = 0;
+    for (const a of acks) void a.then(() => answered++);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(answered).toBe(0); // the write is in flight, not committed
+    release();
+    expect(await Promise.all(acks)).toEqual(acks.map(() => true));
+    expect(writes()).toBe(1);
+    await w.close();
+  });
+
+  it('answers false for a row the database refuses for its content, true for the rest', async () => {
+    const { w } = ackWriter({ write: async (b) => { if (b.some((r) => r.n === 2)) throw new DbError('invalid input', '22P02'); return b.length; } });
+    w.start();
+    const acks = Array.from({ length: 5 }, (_, n) => w.pushDurable({ n }));
+    expect(await Promise.all(acks)).toEqual([true, true, false, true, true]);
+    await w.close();
+  });
+
+  it('while the database is down, answers true once the rows are fsync\'ed to the spill, and stores them when it returns', async () => {
+    const dir = tmp();
+    let up = false;
+    const stored: number[] = [];
+    const { w } = ackWriter({ spillDir: dir, write: async (b) => { if (!up) throw new DbError('connect ECONNREFUSED', 'ECONNREFUSED'); stored.push(...b.map((r) => r.n)); return b.length; } });
+    w.start();
+    const acks = Array.from({ length: 300 }, (_, n) => w.pushDurable({ n }));
+    expect(await Promise.all(acks)).toEqual(acks.map(() => true));
+    expect(stored).toEqual([]);
+    expect(readdirSync(dir).length).toBeGreaterThan(0);
+    up = true;
+    expect(await w.flush()).toBe(true);
+    expect([...stored].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, n) => n));
+    await w.close();
+  });
+
+  it('a write slower than spillAfterMs: the rows behind it go to the spill and are answered; each row is stored once', async () => {
+    const dir = tmp();
+    let slow = true;
+    const stored: number[] = [];
+    const { w } = ackWriter({ spillDir: dir, spillAfterMs: 30, write: async (b) => { if (slow) await new Promise((r) => setTimeout(r, 300)); stored.push(...b.map((r) => r.n)); return b.length; } });
+    w.start();
+    const first = w.pushDurable({ n: 0 });
+    await new Promise((r) => setTimeout(r, 10)); // the first row is in flight
+    const behind = Array.from({ length: 20 }, (_, i) => w.pushDurable({ n: i + 1 }));
+    const started = Date.now();
+    expect(await Promise.all(behind)).toEqual(behind.map(() => true));
+    expect(Date.now() - started).toBeLessThan(250); // answered from the spill, not after the slow write
+    expect(await first).toBe(true);
+    slow = false;
+    expect(await w.flush()).toBe(true);
+    expect([...stored].sort((a, b) => a - b)).toEqual(Array.from({ length: 21 }, (_, n) => n));
+    await w.close();
+  });
+
+  it('answers false for what neither memory nor the spill can keep', async () => {
+    const dir = tmp();
+    const { w } = ackWriter({ spillDir: dir, maxBytes: 200, write: async () => { throw new DbError('connect ECONNREFUSED', 'ECONNREFUSED'); } });
+    w.start();
+    const acks = await Promise.all(Array.from({ length: 50 }, (_, n) => w.pushDurable({ n })));
+    expect(acks.filter((a) => a).length).toBeGreaterThan(0);
+    expect(acks.filter((a) => !a).length).toBeGreaterThan(0);
+    await w.close(50);
+  });
+});

@@ -61,3 +61,16 @@ describe('RateLimiter', () => {
     expect(l.check('calm', 0).ok).toBe(true);
   });
 });
+
+describe('RateLimiter.reserve (QoS 1: slowed, never refused)', () => {
+  it('lets the burst through at once, then spaces the rest at the sustained rate', () => {
+    const l = new RateLimiter({ ratePerS: 20, burst: 100 });
+    const waits = Array.from({ length: 200 }, () => l.reserve('d', 0));
+    expect(waits.slice(0, 100).every((w) => w === 0)).toBe(true);
+    // The 200th message waits 100 tokens at 20/s: 5 s.
+    expect(waits[100]).toBe(50);
+    expect(waits[199]).toBe(5000);
+    // Waits only grow: order is kept.
+    for (let i = 1; i < waits.length; i++) expect(waits[i]!).toBeGreaterThanOrEqual(waits[i - 1]!);
+  });
+});
