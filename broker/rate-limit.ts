@@ -40,7 +40,8 @@ export class RateLimiter {
     this.reportEveryMs = opts.reportEveryMs ?? 1000;
   }
 
-  check(deviceId: string, now: number): Verdict {
+  /** The device's bucket, refilled at the sustained rate up to `now` (made full on first sight). */
+  private refilled(deviceId: string, now: number) {
     let s = this.devices.get(deviceId);
     if (!s) {
       s = { tokens: this.opts.burst, last: now, floodSince: null, lastRefusedAt: -Infinity, lastReportAt: -Infinity, unreported: 0 };
@@ -48,6 +49,11 @@ export class RateLimiter {
     }
     s.tokens = Math.min(this.opts.burst, s.tokens + ((now - s.last) / 1000) * this.opts.ratePerS);
     s.last = now;
+    return s;
+  }
+
+  check(deviceId: string, now: number): Verdict {
+    const s = this.refilled(deviceId, now);
     if (s.tokens >= 1) {
       s.tokens -= 1;
       // A second without refusals ends the flood.
@@ -72,13 +78,7 @@ export class RateLimiter {
    * QoS 0 message from the same device meanwhile is refused by `check`).
    */
   reserve(deviceId: string, now: number): number {
-    let s = this.devices.get(deviceId);
-    if (!s) {
-      s = { tokens: this.opts.burst, last: now, floodSince: null, lastRefusedAt: -Infinity, lastReportAt: -Infinity, unreported: 0 };
-      this.devices.set(deviceId, s);
-    }
-    s.tokens = Math.min(this.opts.burst, s.tokens + ((now - s.last) / 1000) * this.opts.ratePerS);
-    s.last = now;
+    const s = this.refilled(deviceId, now);
     s.tokens -= 1;
     return s.tokens >= 0 ? 0 : Math.ceil((-s.tokens / this.opts.ratePerS) * 1000);
   }
