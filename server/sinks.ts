@@ -289,10 +289,12 @@ export function createSinks(opts: { db: Database; live: LiveState; writers: Writ
  * rewriting every bed's trends every 10 s was most of the database traffic at 5,000 beds
  * (bench/README.md). close() saves everything: call it once the pipeline has drained.
  */
-export function createMonitorStateSaver(opts: { engine: AlarmEngine; db: Database; log: Logger; everyMs: number; trendsEveryMs: number }): { close(): Promise<void> } {
+export function createMonitorStateSaver(opts: { engine: AlarmEngine; db: Database; log: Logger; everyMs: number; trendsEveryMs: number }): { close(): Promise<boolean> } {
   const { engine, db, log } = opts;
   let saving: Promise<void> = Promise.resolve();
   let saves = 0;
+  /** The last save went through (close() answers it: the next start knows whether to trust it). */
+  let saved = true;
   const slowEvery = Math.max(1, Math.round(opts.trendsEveryMs / opts.everyMs));
   const save = (all = false) => {
     const slow = ++saves % slowEvery === 0;
@@ -300,15 +302,22 @@ export function createMonitorStateSaver(opts: { engine: AlarmEngine; db: Databas
     if (rows.length === 0) return saving;
     saving = saving
       .then(() => saveMonitorStates(db.driver, rows, Date.now()))
-      .catch((err: Error) => log.warn({ err: err.message, patients: rows.length }, 'monitor state not saved (retried at the next save)'));
+      .then(
+        () => void (saved = true),
+        (err: Error) => {
+          saved = false;
+          log.warn({ err: err.message, patients: rows.length }, 'monitor state not saved (retried at the next save)');
+        },
+      );
     return saving;
   };
   const timer = setInterval(() => void save(), opts.everyMs);
   timer.unref();
   return {
+    /** True when everything was saved. */
     close() {
       clearInterval(timer);
-      return save(true);
+      return save(true).then(() => saved);
     },
   };
 }
