@@ -87,13 +87,10 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
       log,
     ),
   );
-  // Removed by its closer — after the writers' last flush, before the database closes — when the
-  // shutdown saved everything; found at the next start, it means this run was killed.
+  // Removed by the writers' closer after their last flush when the shutdown saved everything;
+  // found at the next start, it means this run was killed (or its shutdown failed).
   const marker = openRunMarker(config.DATA_DIR);
   let shutDownCleanly = (): boolean => false;
-  closers.add('run marker', () => {
-    if (shutDownCleanly()) marker.clear();
-  });
   const generatedAdminPassword = await bootstrapAdmin(db, config, log);
   const sessions = new SessionService(db.driver, { accessTtlMaxMs: Math.max(ttlSeconds(config.TOKEN_TTL), ttlSeconds(config.KIOSK_TOKEN_TTL)) * 1000 });
   await sessions.init();
@@ -108,18 +105,19 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
   const engine = await restoreMonitoring(db, config, freshness, patients, live, log);
 
   // ---------------------------------------------------------------- sinks (before what feeds them)
-  const writers = closers.add(
-    'writers',
-    createWriters({
-      db,
-      metrics,
-      log,
-      batchSize: config.WRITE_BATCH_SIZE,
-      flushMs: config.WRITE_FLUSH_MS,
-      vitalsBufferMax: config.WRITE_BUFFER_MAX,
-      spill: { dataDir: config.DATA_DIR, maxMb: config.SPILL_MAX_MB },
-    }),
-  );
+  const writers = createWriters({
+    db,
+    metrics,
+    log,
+    batchSize: config.WRITE_BATCH_SIZE,
+    flushMs: config.WRITE_FLUSH_MS,
+    vitalsBufferMax: config.WRITE_BUFFER_MAX,
+    spill: { dataDir: config.DATA_DIR, maxMb: config.SPILL_MAX_MB },
+  });
+  closers.add('writers', async () => {
+    await writers.close();
+    if (shutDownCleanly()) marker.clear();
+  });
   const feed = closers.add('live feed', createLiveFeed());
   const webhook = config.WEBHOOK_URL ? { url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET ?? '' } : null;
   const notifier = closers.add('notifier', createNotifier({ webhook, feed, attempts: writers.attempts, log }));
