@@ -50,8 +50,9 @@ export interface Ingress {
   ingestManual(reading: Reading): void;
   /**
    * Acknowledge, silence or resolve an open alarm; resolves once its alarm and transition rows are
-   * committed (docs/decisions/0024). Throws ERR_NOT_FOUND or ERR_ILLEGAL_TRANSITION (nothing done),
-   * or ERR_UNAVAILABLE (done, the dashboards saw it, but not confirmed stored: it stays queued).
+   * committed (docs/decisions/0024); the dashboards hear it once they are, just before this answers.
+   * Throws ERR_NOT_FOUND or ERR_ILLEGAL_TRANSITION (nothing done), or ERR_UNAVAILABLE (done, but not
+   * confirmed stored: it stays queued, and the dashboards are shown it, as the engine acts on it).
    */
   actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): Promise<AlertEvent>;
   /** Complete the streams: what the pipeline still holds drains into the sinks. */

@@ -35,7 +35,8 @@ import { SessionService } from './auth/sessions.ts';
 import { createLocalDiskStorage } from './storage/index.ts';
 import { generateSecret, hashSecret } from './auth/passwords.ts';
 import { createPaymentGateway, type PaymentGateway } from './records/payment-provider.ts';
-import { createLiveFeed, createMonitorStateSaver, createNotifier, createSinks, createWriters } from './sinks.ts';
+import { createLiveFeed, createMonitorStateSaver, createNotifier, createSinks, createWriters, type Sinks } from './sinks.ts';
+import { openRunMarker } from './run-marker.ts';
 import { createAdmissionControl, createIngress } from './ingress.ts';
 
 export interface RunningServer {
@@ -86,6 +87,10 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
       log,
     ),
   );
+  // Removed by the writers' closer after their last flush when the shutdown saved everything;
+  // found at the next start, it means this run was killed (or its shutdown failed).
+  const marker = openRunMarker(config.DATA_DIR);
+  let shutDownCleanly = (): boolean => false;
   const generatedAdminPassword = await bootstrapAdmin(db, config, log);
   const sessions = new SessionService(db.driver, { accessTtlMaxMs: Math.max(ttlSeconds(config.TOKEN_TTL), ttlSeconds(config.KIOSK_TOKEN_TTL)) * 1000 });
   await sessions.init();
@@ -100,24 +105,29 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
   const engine = await restoreMonitoring(db, config, freshness, patients, live, log);
 
   // ---------------------------------------------------------------- sinks (before what feeds them)
-  const writers = closers.add(
-    'writers',
-    createWriters({
-      db,
-      metrics,
-      log,
-      batchSize: config.WRITE_BATCH_SIZE,
-      flushMs: config.WRITE_FLUSH_MS,
-      vitalsBufferMax: config.WRITE_BUFFER_MAX,
-      spill: { dataDir: config.DATA_DIR, maxMb: config.SPILL_MAX_MB },
-    }),
-  );
+  const writers = createWriters({
+    db,
+    metrics,
+    log,
+    batchSize: config.WRITE_BATCH_SIZE,
+    flushMs: config.WRITE_FLUSH_MS,
+    vitalsBufferMax: config.WRITE_BUFFER_MAX,
+    spill: { dataDir: config.DATA_DIR, maxMb: config.SPILL_MAX_MB },
+  });
+  closers.add('writers', async () => {
+    await writers.close();
+    if (shutDownCleanly()) marker.clear();
+  });
   const feed = closers.add('live feed', createLiveFeed());
   const webhook = config.WEBHOOK_URL ? { url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET ?? '' } : null;
   const notifier = closers.add('notifier', createNotifier({ webhook, feed, attempts: writers.attempts, log }));
   const sinks = createSinks({ db, live, writers, feed, notifier, metrics, log });
   // Closed after the ingress: its final save holds what the drained pipeline left.
-  closers.add('monitor state', createMonitorStateSaver({ engine, db, log, everyMs: config.MONITOR_STATE_SAVE_S * 1000, trendsEveryMs: config.MONITOR_TRENDS_SAVE_S * 1000 }));
+  const stateSaver = createMonitorStateSaver({ engine, db, log, everyMs: config.MONITOR_STATE_SAVE_S * 1000, trendsEveryMs: config.MONITOR_TRENDS_SAVE_S * 1000 });
+  let stateSaved = false;
+  closers.add('monitor state', async () => void (stateSaved = await stateSaver.close()));
+  shutDownCleanly = () => stateSaved && writers.alerts.depth === 0 && writers.transitions.depth === 0;
+  reconcileAlarms(engine, sinks, marker.unclean, log);
 
   // ---------------------------------------------------------------- ingress
   const refusals = closers.add('refusals', createRefusalRecorder({ write: (rows) => rows.forEach((r) => writers.refusals.push(r)), log, metrics }));
@@ -325,6 +335,25 @@ async function restoreMonitoring(db: Database, config: Config, freshness: Freshn
   }
   if (toRestore.size > 0) log.info({ patients: toRestore.size }, 'latest values restored');
   return engine;
+}
+
+const UNCLEAN_NOTE = 'reconciled after an unclean shutdown';
+
+/**
+ * Re-derive the open alarms now, before devices and dashboards connect (docs/alarms.md §7): the
+ * engine evaluates every restored patient. After an unclean shutdown the database may be behind
+ * what the dashboards last saw (the engine's own transitions are not waited for, and the monitor
+ * state is saved periodically), and each transition this makes says it was reconciled.
+ */
+function reconcileAlarms(engine: AlarmEngine, sinks: Sinks, unclean: boolean, log: Logger): void {
+  const out = engine.reconcile(Date.now(), unclean ? UNCLEAN_NOTE : null);
+  sinks.publish(out);
+  if (!unclean) return;
+  const count = (to: string) => out.transitions.filter((t) => t.to === to).length;
+  log.warn(
+    { event: 'unclean_shutdown', raised: out.transitions.filter((t) => t.from === null).length, reactivated: out.transitions.filter((t) => t.from !== null && t.to === 'active').length, resolved: count('resolved') },
+    'the previous run did not shut down cleanly: open alarms re-derived from their conditions and the restored latest values',
+  );
 }
 
 /** What was started, closed in reverse order; a closer that fails is logged and the rest still run. */

@@ -187,7 +187,9 @@ export interface Sinks {
   publish(o: EngineOutput): void;
   /**
    * The same for what a person did (an alarm action): resolves once its alarm and transition
-   * rows are committed. Live state and dashboards hear it at once.
+   * rows are committed. Live state and dashboards hear it only then — a dashboard never shows an
+   * action a crash could still lose (issue 14) — or, should the commit not be confirmed, once that
+   * is known (the action stands in the engine; the rows stay queued).
    */
   publishDurable(o: EngineOutput): Promise<void>;
   /** Coalesced readings for the dashboards. */
@@ -203,6 +205,15 @@ export interface Sinks {
 /** Routes results to the parts above; it holds nothing of its own, so there is nothing to close. */
 export function createSinks(opts: { db: Database; live: LiveState; writers: Writers; feed: LivePush; notifier: Notifier; metrics: Metrics; log: Logger }): Sinks {
   const { db, live, writers, feed, notifier, metrics, log } = opts;
+  // Alarms with a person's action waiting for its commit. A newer version of the alarm pushed
+  // meanwhile (the engine's own step: a priority rise, a resolve) already carries the action, as
+  // the engine's alarms are its whole state; the action's older version is then not pushed after it.
+  let version = 0;
+  const waiting = new Map<string, { version: number; count: number }>();
+  const show = (a: Alarm) => {
+    live.applyAlert(a);
+    feed.pushAlert(toAlertEvent(a));
+  };
   /** `durable`: collect the commits of the alarm and transition rows (only a person's action waits). */
   const publish = (o: EngineOutput, durable: Promise<void>[] | null) => {
     for (const l of o.latest) live.setLatest(l.patientId, l.latest);
@@ -212,10 +223,14 @@ export function createSinks(opts: { db: Database; live: LiveState; writers: Writ
       feed.pushScore(ev);
     }
     for (const a of o.alarms) {
-      live.applyAlert(a);
-      if (durable) durable.push(writers.alerts.writeDurable(a));
-      else writers.alerts.push(a);
-      feed.pushAlert(toAlertEvent(a));
+      if (durable) {
+        durable.push(writers.alerts.writeDurable(a));
+        continue; // shown once stored (publishDurable)
+      }
+      writers.alerts.push(a);
+      const w = waiting.get(a.id);
+      if (w) w.version = ++version;
+      show(a);
     }
     for (const t of o.transitions) {
       if (durable) durable.push(writers.transitions.writeDurable(t));
@@ -231,7 +246,26 @@ export function createSinks(opts: { db: Database; live: LiveState; writers: Writ
     publishDurable(o) {
       const writes: Promise<void>[] = [];
       publish(o, writes);
-      return Promise.all(writes).then(() => undefined);
+      const mine = ++version;
+      for (const a of o.alarms) {
+        const w = waiting.get(a.id) ?? { version: 0, count: 0 };
+        waiting.set(a.id, { version: mine, count: w.count + 1 });
+      }
+      const shown = () => {
+        for (const a of o.alarms) {
+          const w = waiting.get(a.id)!;
+          if (w.version === mine) show(a);
+          if (--w.count === 0) waiting.delete(a.id);
+        }
+      };
+      const stored = Promise.all(writes).then(() => undefined);
+      // Not confirmed (ERR_UNAVAILABLE to the person): the engine acts on it all the same, so the
+      // dashboards must not keep showing the alarm as it was before.
+      stored.then(shown, (err: Error) => {
+        log.warn({ err: err.message, alarms: o.alarms.map((a) => a.id) }, 'alarm action not confirmed stored; shown on the dashboards all the same');
+        shown();
+      });
+      return stored;
     },
     pushVitals: (batch) => feed.pushVitals(batch),
     deviceStatus(ev, provisioned) {
@@ -255,10 +289,12 @@ export function createSinks(opts: { db: Database; live: LiveState; writers: Writ
  * rewriting every bed's trends every 10 s was most of the database traffic at 5,000 beds
  * (bench/README.md). close() saves everything: call it once the pipeline has drained.
  */
-export function createMonitorStateSaver(opts: { engine: AlarmEngine; db: Database; log: Logger; everyMs: number; trendsEveryMs: number }): { close(): Promise<void> } {
+export function createMonitorStateSaver(opts: { engine: AlarmEngine; db: Database; log: Logger; everyMs: number; trendsEveryMs: number }): { close(): Promise<boolean> } {
   const { engine, db, log } = opts;
   let saving: Promise<void> = Promise.resolve();
   let saves = 0;
+  /** The last save went through (close() answers it: the next start knows whether to trust it). */
+  let saved = true;
   const slowEvery = Math.max(1, Math.round(opts.trendsEveryMs / opts.everyMs));
   const save = (all = false) => {
     const slow = ++saves % slowEvery === 0;
@@ -266,15 +302,22 @@ export function createMonitorStateSaver(opts: { engine: AlarmEngine; db: Databas
     if (rows.length === 0) return saving;
     saving = saving
       .then(() => saveMonitorStates(db.driver, rows, Date.now()))
-      .catch((err: Error) => log.warn({ err: err.message, patients: rows.length }, 'monitor state not saved (retried at the next save)'));
+      .then(
+        () => void (saved = true),
+        (err: Error) => {
+          saved = false;
+          log.warn({ err: err.message, patients: rows.length }, 'monitor state not saved (retried at the next save)');
+        },
+      );
     return saving;
   };
   const timer = setInterval(() => void save(), opts.everyMs);
   timer.unref();
   return {
+    /** True when everything was saved. */
     close() {
       clearInterval(timer);
-      return save(true);
+      return save(true).then(() => saved);
     },
   };
 }

@@ -188,6 +188,47 @@ describe('alarm management on PostgreSQL', () => {
     expect(history.body.items.map((x: { id: string }) => x.id)).toContain(alarm.id);
   });
 
+  it('shows a person’s action on the dashboards only once its rows are committed', async () => {
+    const { patientId, deviceId, secret } = await stack.provision('AL', '5');
+    const token = await nurse('nurse-f@test.local');
+    const a = await dashboard(token, patientId);
+    const c = await connectDevice(stack.mqttTcp, deviceId, secret);
+    clients.push(c);
+    expect((await stack.api('POST', `/api/patients/${patientId}/observations`, { acvpu: 'A', o2: false }, token)).status).toBe(201);
+    await publish(c, `devices/${deviceId}/vitals`, { seq: 1, hr: 95, rr: 26, spo2: 91, temp: 37, sbp: 125, dbp: 80 });
+    const alarm = await eventually(() => a.alerts.find((e: AlertEvent) => e.kind === 'news2' && e.priority === 'high'), 10_000, 'high alarm');
+    const db = stack.server.db.driver;
+    const stateOf = async () => (await db.query<{ state: string }>('SELECT state FROM alerts WHERE id = $1', [alarm.id])).rows[0]?.state;
+    await eventually(async () => (await stateOf()) === 'active', 5000, 'alarm row stored');
+    // What the dashboard can read the moment it hears the acknowledgement.
+    let atPush: Promise<string | undefined> | null = null;
+    a.s.on('alert', (e: AlertEvent) => {
+      if (e.id === alarm.id && e.state === 'acknowledged') atPush ??= stateOf();
+    });
+
+    // The alarm rows cannot be written while this transaction holds the table: no push meanwhile.
+    let release!: () => void;
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holding = db.transaction(async (tx) => {
+      await tx.query('LOCK TABLE alerts IN EXCLUSIVE MODE');
+      locked();
+      await new Promise<void>((r) => (release = r));
+    });
+    await isLocked;
+    const acked = stack.api('POST', `/api/alerts/${alarm.id}/ack`, { comment: 'at the bedside' }, token);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(atPush).toBeNull();
+    expect(a.alerts.some((e: AlertEvent) => e.id === alarm.id && e.state === 'acknowledged')).toBe(false);
+    expect(await stateOf()).toBe('active');
+
+    release();
+    await holding;
+    expect(await acked).toMatchObject({ status: 200, body: { state: 'acknowledged' } });
+    await eventually(() => atPush, 5000, 'the acknowledgement pushed');
+    expect(await atPush).toBe('acknowledged');
+  });
+
   it('lets a nurse change a patient’s limits (audited), which the alarms follow at once', async () => {
     const { patientId, deviceId, secret } = await stack.provision('AL', '4');
     const token = await nurse('nurse-e@test.local');

@@ -339,6 +339,22 @@ export class AlarmEngine {
     this.patients.get(patientId)!.devices.set(deviceId, { ...f, implausibleAt: [...f.implausibleAt.filter((t) => at - t < 10 * 60_000), at] });
   }
 
+  /**
+   * At start, once the alarms and latest values are restored: evaluate every patient now, so the
+   * open alarms are re-derived from their conditions before anyone looks. After an unclean
+   * shutdown (SIGKILL, OOM, power) the database may be older than what the dashboards last saw —
+   * the engine's own transitions are not waited for — so an alarm may be open whose condition has
+   * gone, a raised or worsened one may be missing, or a saved alarm delay may have run out. The
+   * lifecycle settles each (a worse condition re-alarms, a latching one stays, an acknowledgement
+   * stored by a person is kept), and with `note` every system transition this makes says so.
+   */
+  reconcile(now: number, note: string | null): EngineOutput {
+    const out = emptyOutput();
+    for (const [id, m] of this.patients) this.evaluate(id, m, now, out);
+    if (note) out.transitions = out.transitions.map((t) => ({ ...t, comment: t.comment ? `${t.comment} (${note})` : note }));
+    return out;
+  }
+
   /** The clock: re-evaluate patients nobody evaluated recently (staleness, delays, timers). */
   tick(now: number): EngineOutput {
     const out = emptyOutput();
