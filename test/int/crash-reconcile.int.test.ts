@@ -6,42 +6,14 @@
 // database, its condition gone, and resolves it — keeping the nurse's acknowledgement — with a
 // reason that says it was reconciled after an unclean shutdown. A clean shutdown leaves no such note.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../helpers/stack.ts';
+import { exitOf, processSession as session, startServerProcess } from '../helpers/server-process.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-const PASSWORD = 'crash-test-admin-pw';
 const UNCLEAN = /did not shut down cleanly/;
-
-function startProcess(dataDir: string, env: Record<string, string> = {}): { child: ChildProcess; output: () => string } {
-  let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', HTTP_PORT: '0', MQTT_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_PASSWORD: PASSWORD, MONITOR_STATE_SAVE_S: '3600', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
-
-const exitOf = (child: ChildProcess) =>
-  new Promise<NodeJS.Signals | number | null>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.signalCode ?? child.exitCode) : child.once('exit', (code, signal) => resolve(signal ?? code))));
-
-async function session(output: () => string, email = 'admin@wardpulse.local', password = PASSWORD) {
-  const port = await eventually(() => /WardPulse is up: http:\/\/localhost:(\d+)/.exec(output())?.[1], 60_000, 'startup line');
-  const base = `http://127.0.0.1:${port}`;
-  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
-  const { token, user } = (await login.json()) as { token: string; user: { id: string } };
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: r.status, body: (await r.json()) as any };
-  };
-  return { api, userId: user.id };
-}
 
 type Step = { from: string | null; to: string; by: string | null; comment: string | null };
 
@@ -56,7 +28,7 @@ describe('the start after kill -9 reconciles the alarms', () => {
   it('resolves an alarm whose condition went before the crash, keeps the acknowledgement, says why; a clean restart says nothing', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wardpulse-reconcile-'));
     dirs.push(dataDir);
-    const first = startProcess(dataDir, { WRITE_FLUSH_MS: '10000' });
+    const first = startServerProcess(dataDir, { WRITE_FLUSH_MS: '10000' });
     children.push(first.child);
     const admin = await session(first.output);
     expect(first.output()).not.toMatch(UNCLEAN);
@@ -76,7 +48,7 @@ describe('the start after kill -9 reconciles the alarms', () => {
     first.child.kill('SIGKILL');
     expect(await exitOf(first.child)).toBe('SIGKILL');
 
-    const second = startProcess(dataDir);
+    const second = startServerProcess(dataDir);
     children.push(second.child);
     const b = await session(second.output);
     expect(second.output()).toMatch(UNCLEAN);
@@ -94,7 +66,7 @@ describe('the start after kill -9 reconciles the alarms', () => {
     // A clean shutdown: the next start has nothing to reconcile and says nothing.
     second.child.kill('SIGTERM');
     expect(await exitOf(second.child)).toBe(0);
-    const third = startProcess(dataDir);
+    const third = startServerProcess(dataDir);
     children.push(third.child);
     await session(third.output);
     expect(third.output()).not.toMatch(UNCLEAN);

@@ -4,41 +4,13 @@
 // audit entries survive a SIGKILL sent the moment the answer arrives. WRITE_FLUSH_MS is long, so
 // a row that merely waited in a writer's memory would be lost by the kill.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../helpers/stack.ts';
+import { exitOf, processSession as session, startServerProcess } from '../helpers/server-process.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-const PASSWORD = 'crash-test-admin-pw';
-
-function startProcess(dataDir: string): { child: ChildProcess; output: () => string } {
-  let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', HTTP_PORT: '0', MQTT_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_PASSWORD: PASSWORD, WRITE_FLUSH_MS: '5000', MONITOR_STATE_SAVE_S: '3600' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
-
-const exitOf = (child: ChildProcess) =>
-  new Promise<NodeJS.Signals | number | null>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.signalCode ?? child.exitCode) : child.once('exit', (code, signal) => resolve(signal ?? code))));
-
-async function session(output: () => string, email = 'admin@wardpulse.local', password = PASSWORD) {
-  const port = await eventually(() => /WardPulse is up: http:\/\/localhost:(\d+)/.exec(output())?.[1], 60_000, 'startup line');
-  const base = `http://127.0.0.1:${port}`;
-  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
-  const { token, user } = (await login.json()) as { token: string; user: { id: string } };
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: r.status, body: (await r.json()) as any };
-  };
-  return { api, userId: user.id };
-}
 
 describe('a 200 survives kill -9', () => {
   const dirs: string[] = [];
@@ -51,7 +23,7 @@ describe('a 200 survives kill -9', () => {
   it('an acknowledgement with its user and comment, a limit change and their audit entries', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wardpulse-kill-'));
     dirs.push(dataDir);
-    const first = startProcess(dataDir);
+    const first = startServerProcess(dataDir, { WRITE_FLUSH_MS: '5000' });
     children.push(first.child);
     const admin = await session(first.output);
     const patient = (await admin.api('POST', '/api/patients', { name: 'Kay Nine', ward: 'K', bed: '9' })).body;
@@ -66,7 +38,7 @@ describe('a 200 survives kill -9', () => {
     expect(acked).toMatchObject({ status: 200, body: { state: 'acknowledged' } });
     expect(await exitOf(first.child)).toBe('SIGKILL');
 
-    const second = startProcess(dataDir);
+    const second = startServerProcess(dataDir, { WRITE_FLUSH_MS: '5000' });
     children.push(second.child);
     const b = await session(second.output);
     const after = await b.api('GET', `/api/alerts/${alarm.id}`);
