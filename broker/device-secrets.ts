@@ -4,7 +4,8 @@
 // while scrypt at 46 ms a check made a 20,000-device fleet take minutes to reconnect.
 // Format sha256$saltB64$hashB64. Device hashes stored before ADR 0019 as
 // scrypt$N$r$p$saltB64$hashB64 still verify. People's passwords are in server/auth/passwords.ts.
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { verifyScryptHash } from './scrypt-hash.ts';
 
 /** 24 random bytes = 192 bits: the strength the choice of SHA-256 rests on. */
 export const DEVICE_SECRET_BYTES = 24;
@@ -22,9 +23,6 @@ export function hashDeviceSecret(secret: string): string {
 
 const sha256 = (salt: Buffer, secret: string) => createHash('sha256').update(salt).update(secret, 'utf8').digest();
 
-const scrypt = (pw: string, salt: Buffer, len: number, opts: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) => scryptCb(pw, salt, len, opts, (err, key) => (err ? reject(err) : resolve(key))));
-
 /** Whether `secret` is the device secret `stored` was made from; false for any malformed hash. */
 export async function verifyDeviceSecret(secret: string, stored: string): Promise<boolean> {
   const parts = stored.split('$');
@@ -34,14 +32,5 @@ export async function verifyDeviceSecret(secret: string, stored: string): Promis
     return actual.length === expected.length && timingSafeEqual(actual, expected);
   }
   // A hash from before ADR 0019 (the same format as a password's).
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
-  const [, n, r, p, saltB64, hashB64] = parts as [string, string, string, string, string, string];
-  const expected = Buffer.from(hashB64, 'base64');
-  const actual = await scrypt(secret, Buffer.from(saltB64, 'base64'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: 64 * 1024 * 1024,
-  });
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return verifyScryptHash(secret, stored);
 }

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import type { AppContext } from './context.ts';
+import { auditOf, type AppContext } from './context.ts';
 import { calendarDate } from './validate.ts';
 import { defineRoute, type Route } from './route.ts';
 import { AppError, Errors, fail } from '../errors.ts';
@@ -177,7 +177,7 @@ export function authRoutes(ctx: AppContext): Route[] {
         if (!user || !ok) {
           perAccount.fail(key);
           perAddress.fail(ip);
-          ctx.audit({ ...auditEntry(null, 'login-failed', 'auth', null, null, { email: body.email.toLowerCase() }), ip: req.ip ?? null });
+          ctx.audit(auditOf(req, 'login-failed', 'auth', null, null, { email: body.email.toLowerCase() }));
           throw Errors.badCredentials();
         }
         perAccount.succeed(key);
@@ -198,7 +198,7 @@ export function authRoutes(ctx: AppContext): Route[] {
           if (rotated.reason === 'reused') {
             const sid = body.refreshToken.split('.', 1)[0];
             req.log?.warn({ sid }, 'refresh token reused: session revoked');
-            ctx.audit({ ...auditEntry(null, 'refresh-reused', 'auth', null, null, { sid }), ip: req.ip ?? null });
+            ctx.audit(auditOf(req, 'refresh-reused', 'auth', null, null, { sid }));
           }
           throw Errors.unauthenticated('invalid or expired refresh token');
         }

@@ -1,5 +1,5 @@
 // What the HTTP routes need, injected by the composition root (server/server.ts).
-import type { Request, Response, NextFunction, RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/index.ts';
 import type { DeviceRegistry } from '../../broker/device-registry.ts';
@@ -18,7 +18,7 @@ import type { AlertEvent } from '../domain/events.ts';
 import type { QueueChannel } from '../realtime/io.ts';
 import { Errors } from '../errors.ts';
 import type { PaymentGateway } from '../records/payment-provider.ts';
-import type { Actor } from '../records/repository.ts';
+import { auditEntry, type Actor } from '../records/repository.ts';
 
 export interface AppContext {
   /** Queue calls for the display pages (Socket.IO room `queue:{doctorId}`). */
@@ -71,12 +71,6 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Express 5 forwards rejected promises to the error handler; this keeps handlers typed. */
-export const handler =
-  (fn: (req: Request, res: Response, next: NextFunction) => unknown): RequestHandler =>
-  (req, res, next) =>
-    fn(req, res, next);
-
 export function authenticate(ctx: AppContext): RequestHandler {
   return async (req, _res, next) => {
     const header = req.headers.authorization;
@@ -103,14 +97,5 @@ export function actorOf(req: Request): Actor {
 }
 
 export function auditOf(req: Request, action: string, resource: string, resourceId: string | null, patientId: string | null, details?: unknown): AuditEntry {
-  return {
-    actorId: req.user?.id ?? null,
-    actorRole: req.user?.role ?? null,
-    action,
-    resource,
-    resourceId,
-    patientId,
-    ip: req.ip ?? null,
-    details,
-  };
+  return auditEntry({ user: req.user, ip: req.ip ?? null }, action, resource, resourceId, patientId, details);
 }

@@ -84,8 +84,16 @@ export interface RepoDeps {
   audit(entry: AuditEntry): void;
 }
 
-export function auditEntry(actor: Actor | null, action: string, resource: string, resourceId: string | null, patientId: string | null, details?: unknown): AuditEntry {
-  return { actorId: actor?.user.id ?? null, actorRole: actor?.user.role ?? null, action, resource, resourceId, patientId, ip: actor?.ip ?? null, details };
+/** The audit row of `action` by `actor` (no user: an unauthenticated request, known by its address). */
+export function auditEntry(
+  actor: { user?: Principal | null; ip: string | null } | null,
+  action: string,
+  resource: string,
+  resourceId: string | null,
+  patientId: string | null,
+  details?: unknown,
+): AuditEntry {
+  return { actorId: actor?.user?.id ?? null, actorRole: actor?.user?.role ?? null, action, resource, resourceId, patientId, ip: actor?.ip ?? null, details };
 }
 
 // ---------------------------------------------------------------- constraints
