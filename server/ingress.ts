@@ -69,14 +69,19 @@ export function createIngress(opts: IngressOptions): Ingress {
     monitor$.pipe(monitorPatients(engine, 1000)).subscribe((o) => sinks.publish(o)),
   ];
 
+  /** Queue `row`; with `durable`, also collect its promise (true once durable, false if never stored). */
+  const write = <T extends object>(writer: BatchWriter<T>, row: T, durable?: Promise<boolean>[]) => {
+    if (durable) durable.push(writer.pushDurable(row));
+    else writer.push(row);
+  };
+
   /** `durable`: when given, collects a promise per stored row (true once durable, false if never stored). */
   const ingest = (r: Reading, battery?: number, backfill = false, noSignal: readonly string[] = [], durable?: Promise<boolean>[]) => {
     metrics.readingsReceived.inc({ source: r.source });
     // A reading that held nothing but "no signal" (SpO2 0) has no value to store or show; the
     // engine still hears it (the technical alarm).
     if (Object.keys(r.values).length > 0 || noSignal.length === 0) {
-      if (durable) durable.push(writers.vitals.pushDurable(r));
-      else writers.vitals.push(r);
+      write(writers.vitals, r, durable);
       readings$.next(r);
     }
     monitor$.next({ type: 'reading', reading: r, battery, backfill, noSignal });
@@ -91,11 +96,7 @@ export function createIngress(opts: IngressOptions): Ingress {
   ) => {
     const ts = Date.now();
     const text = payload ? payload.subarray(0, 1024).toString('utf8') : undefined;
-    for (const i of issues) {
-      const row = { ts, deviceId, topic, payload: text, ...i };
-      if (durable) durable.push(writers.errors.pushDurable(row));
-      else writers.errors.push(row);
-    }
+    for (const i of issues) write(writers.errors, { ts, deviceId, topic, payload: text, ...i }, durable);
   };
 
   const deviceStatusChanged = (deviceId: string, status: 'online' | 'offline', at: number) => {
