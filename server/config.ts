@@ -119,6 +119,18 @@ const schema = z.object({
   PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').max(500).optional(),
   PAYMENT_CURRENCY: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as 'EUR' or 'INR'").default('EUR'),
   PAYMENT_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  // A cluster (opt-in, docs/deployment.md "A cluster", ADR 0026): set CLUSTER_NATS_URL and this
+  // node shares the work with the others on the same NATS JetStream cluster, PostgreSQL and Redis.
+  CLUSTER_NATS_URL: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+    .refine((list) => list.length > 0 && list.every((u) => /^(nats|tls):\/\/[^\s/]+$/.test(u)), { message: "must be nats://host:port URLs separated by commas" })
+    .optional(),
+  CLUSTER_NODE_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 letters, digits or _ . : -').optional(),
+  CLUSTER_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  CLUSTER_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
+  CLUSTER_LEASE_S: z.coerce.number().int().min(2).max(120).default(5),
+  CLUSTER_REPLICAS: z.coerce.number().int().min(1).max(5).default(3),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;
@@ -132,6 +144,20 @@ function crossChecks(c: z.infer<typeof schema>): string[] {
   problems.push(...paymentProblems(c));
   if (c.DEVICE_LOCKOUT_MAX_S < c.DEVICE_LOCKOUT_S) problems.push(`DEVICE_LOCKOUT_MAX_S="${c.DEVICE_LOCKOUT_MAX_S}": must be at least DEVICE_LOCKOUT_S (${c.DEVICE_LOCKOUT_S})`);
   problems.push(...tlsProblems(c));
+  problems.push(...clusterProblems(c));
+  return problems;
+}
+
+/** A node of a cluster shares the database, the token key and the Socket.IO rooms with the others. */
+function clusterProblems(c: z.infer<typeof schema>): string[] {
+  if (!c.CLUSTER_NATS_URL) {
+    const stray = (['CLUSTER_REDIS_URL', 'CLUSTER_NODE_ID'] as const).filter((k) => c[k] !== undefined);
+    return stray.map((k) => `${k}: only with CLUSTER_NATS_URL (cluster mode)`);
+  }
+  const problems: string[] = [];
+  if (!c.DATABASE_URL) problems.push('DATABASE_URL="": required with CLUSTER_NATS_URL (every node uses the same PostgreSQL; the embedded database cannot be shared)');
+  if (!c.JWT_SECRET) problems.push('JWT_SECRET="": required with CLUSTER_NATS_URL (the same on every node, so a sign-in on one node is valid on all)');
+  if (!c.CLUSTER_REDIS_URL) problems.push('CLUSTER_REDIS_URL="": required with CLUSTER_NATS_URL (Socket.IO rooms across the nodes)');
   return problems;
 }
 

@@ -1,7 +1,7 @@
-// What goes into the monitoring pipeline: device telemetry from the broker's hooks (decoded,
-// counted, refusals recorded), manual observations from the REST routes and alarm commands from
-// nurses. Readings are stored and coalesced for the dashboards; everything the engine must hear
-// goes through `monitorPatients`, whose output is handed to the sinks (sinks.ts), made before this.
+// The edge of the data path: device telemetry from the broker's hooks is decoded, counted and
+// its refusals recorded, manual observations come from the REST routes, and what is valid is
+// handed to the monitoring side (monitoring.ts) as `MonitorMessage`s — on one node directly, in a
+// cluster through the ingest log to the partition's owner (server/cluster/, ADR 0026).
 // Also admission control, which decides whether a device may connect at all.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Subject, type Observable } from 'rxjs';
@@ -13,30 +13,32 @@ import type { IngestErrorRow } from '../db/vitals-store.ts';
 import type { BatchWriter } from '../db/batch-writer.ts';
 import type { Metrics } from './metrics.ts';
 import type { RefusalRecorder } from './mqtt-refusals.ts';
-import { Errors, fail } from './errors.ts';
 import { decodeTelemetry } from './pipeline/decode.ts';
-import { coalesceVitals, monitorPatients, type MonitorInput } from './pipeline/operators.ts';
 import type { Reading } from './domain/vitals.ts';
-import type { Actor, AlarmAction } from './domain/alarms.ts';
-import type { AlarmEngine } from './pipeline/alarms/engine.ts';
 import { seqMissing } from './pipeline/alarms/technical.ts';
 import { takeNoSignal } from './pipeline/no-signal.ts';
-import { toAlertEvent } from './realtime/events.ts';
-import type { AlertEvent } from './domain/events.ts';
 import type { Sinks } from './sinks.ts';
-import { confirmed } from './durable.ts';
+import { Errors } from './errors.ts';
+import type { ActOnAlarm, MonitorMessage } from './monitoring.ts';
+
+/** Where the edge hands validated input: the node's own engine, or the cluster's ingest log. */
+export interface MonitorInlet {
+  /** `durable`, when given, collects one promise per row (true once durable, false if never stored). */
+  deliver(m: MonitorMessage, durable?: Promise<boolean>[]): void;
+  /** Back-pressure: resolves once the next device packet may be taken; null: at once. */
+  whenWritable(): Promise<void> | null;
+  actOnAlarm: ActOnAlarm;
+}
 
 export interface IngressOptions {
-  engine: AlarmEngine;
+  inlet: MonitorInlet;
   sinks: Sinks;
-  writers: { vitals: BatchWriter<Reading>; errors: BatchWriter<IngestErrorRow> };
+  writers: { errors: BatchWriter<IngestErrorRow> };
   registry: DeviceRegistry;
   /** Connections refused before authentication: counted, not recorded one by one. */
   refusals: RefusalRecorder;
   metrics: Metrics;
   log: Logger;
-  /** Readings are coalesced for the dashboards over this tick (LIVE_TICK_MS). */
-  liveTickMs: number;
   /** The per-device rate limit, for the refusal's wording (DEVICE_MAX_MSG_PER_S, DEVICE_MSG_BURST). */
   rateLimit: { perS: number; burst: number };
 }
@@ -46,45 +48,24 @@ export interface Ingress {
   hooks: BrokerHooks;
   /** What a device is told about its refused input (`devices/{id}/errors`): the broker publishes these. */
   deviceErrors: Observable<{ deviceId: string; body: object }>;
-  /** A manual observation (REST): stored and scored like device data. */
-  ingestManual(reading: Reading): void;
   /**
-   * Acknowledge, silence or resolve an open alarm; resolves once its alarm and transition rows are
-   * committed (docs/decisions/0024); the dashboards hear it once they are, just before this answers.
-   * Throws ERR_NOT_FOUND or ERR_ILLEGAL_TRANSITION (nothing done), or ERR_UNAVAILABLE (done, but not
-   * confirmed stored: it stays queued, and the dashboards are shown it, as the engine acts on it).
+   * A manual observation (REST): stored and scored like device data. Resolves once it is durable
+   * (the 201 waits for it); ERR_UNAVAILABLE when that is not confirmed.
    */
-  actOnAlarm(id: string, action: AlarmAction, actor: Actor, comment: string | null): Promise<AlertEvent>;
-  /** Complete the streams: what the pipeline still holds drains into the sinks. */
+  ingestManual(reading: Reading): Promise<void>;
+  /** See MonitorInlet.actOnAlarm. */
+  actOnAlarm: ActOnAlarm;
   close(): void;
 }
 
 export function createIngress(opts: IngressOptions): Ingress {
-  const { engine, sinks, writers, registry, refusals, metrics, log } = opts;
-  const readings$ = new Subject<Reading>();
-  const monitor$ = new Subject<MonitorInput>();
+  const { inlet, sinks, writers, registry, refusals, metrics, log } = opts;
   const deviceErrors$ = new Subject<{ deviceId: string; body: object }>();
-  const subscriptions = [
-    readings$.pipe(coalesceVitals(opts.liveTickMs)).subscribe((batch) => sinks.pushVitals(batch)),
-    monitor$.pipe(monitorPatients(engine, 1000)).subscribe((o) => sinks.publish(o)),
-  ];
 
   /** Queue `row`; with `durable`, also collect its promise (true once durable, false if never stored). */
   const write = <T extends object>(writer: BatchWriter<T>, row: T, durable?: Promise<boolean>[]) => {
     if (durable) durable.push(writer.pushDurable(row));
     else writer.push(row);
-  };
-
-  /** `durable`: when given, collects a promise per stored row (true once durable, false if never stored). */
-  const ingest = (r: Reading, battery?: number, backfill = false, noSignal: readonly string[] = [], durable?: Promise<boolean>[]) => {
-    metrics.readingsReceived.inc({ source: r.source });
-    // A reading that held nothing but "no signal" (SpO2 0) has no value to store or show; the
-    // engine still hears it (the technical alarm).
-    if (Object.keys(r.values).length > 0 || noSignal.length === 0) {
-      write(writers.vitals, r, durable);
-      readings$.next(r);
-    }
-    monitor$.next({ type: 'reading', reading: r, battery, backfill, noSignal });
   };
 
   const recordErrors = (
@@ -103,7 +84,7 @@ export function createIngress(opts: IngressOptions): Ingress {
     const patientId = registry.patientOf(deviceId);
     if (!sinks.deviceStatus({ deviceId, patientId, status, ts: at }, registry.get(deviceId) !== undefined)) return;
     registry.statsOf(deviceId).connected = status === 'online';
-    monitor$.next({ type: 'device', deviceId, patientId, status });
+    inlet.deliver({ type: 'device', deviceId, patientId, status });
   };
 
   const hooks: BrokerHooks = {
@@ -123,19 +104,32 @@ export function createIngress(opts: IngressOptions): Ingress {
         deviceErrors$.next({ deviceId, body: { topic, ts: receivedAt, issues } });
       }
       const patientId = registry.patientOf(deviceId);
-      for (const i of issues) if (i.implausible) monitor$.next({ type: 'implausible', deviceId, patientId, at: receivedAt });
-      for (const d of readings) {
-        if (d.seq !== undefined) {
-          stats.seqGaps += seqMissing(stats.lastSeq, d.seq);
-          stats.lastSeq = d.seq;
+      for (const i of issues) if (i.implausible) inlet.deliver({ type: 'implausible', deviceId, patientId, at: receivedAt });
+      if (readings.length > 0) {
+        for (const d of readings) {
+          if (d.seq !== undefined) {
+            stats.seqGaps += seqMissing(stats.lastSeq, d.seq);
+            stats.lastSeq = d.seq;
+          }
+          stats.readings++;
         }
-        stats.readings++;
-        // SpO2 0 is "no signal", not a measurement: neither stored nor scored (no-signal.ts).
-        const { values, noSignal } = takeNoSignal(d.values);
-        ingest({ ts: d.ts, values, seq: d.seq, deviceId, patientId, source: 'device', receivedAt }, d.battery, readings.length > 1, noSignal, durable);
+        inlet.deliver(
+          {
+            type: 'readings',
+            deviceId,
+            patientId,
+            receivedAt,
+            // SpO2 0 is "no signal", not a measurement: neither stored nor scored (no-signal.ts).
+            readings: readings.map((d) => {
+              const { values, noSignal } = takeNoSignal(d.values);
+              return { ts: d.ts, values, seq: d.seq, battery: d.battery, noSignal };
+            }),
+          },
+          durable,
+        );
       }
-      // The database is behind: hold this device's next packet until the buffer drains.
-      const writable = writers.vitals.whenWritable();
+      // The database (or the ingest log) is behind: hold this device's next packet until it drains.
+      const writable = inlet.whenWritable();
       if (!durable) return writable;
       if (writable) durable.push(writable.then(() => true));
       return durable.length === 0 ? null : Promise.all(durable).then((all) => all.every(Boolean));
@@ -181,21 +175,18 @@ export function createIngress(opts: IngressOptions): Ingress {
   return {
     hooks,
     deviceErrors: deviceErrors$.asObservable(),
-    ingestManual: (reading) => ingest(reading),
-    async actOnAlarm(id, action, actor, comment) {
-      const r = engine.act(id, action, actor, Date.now(), comment);
-      if (!r.ok) {
-        if (r.code === 'ERR_NOT_FOUND') throw Errors.notFound('open alarm', id);
-        throw fail('ERR_ILLEGAL_TRANSITION', r.message);
-      }
-      await confirmed(sinks.publishDurable(r.output));
-      return toAlertEvent(r.alarm);
+    async ingestManual(reading) {
+      const durable: Promise<boolean>[] = [];
+      inlet.deliver({ type: 'manual', reading }, durable);
+      const stored = await Promise.all(durable).then(
+        (all) => all.every(Boolean),
+        () => false,
+      );
+      if (!stored) throw Errors.unavailable('the observation is not confirmed stored (the database is unavailable and the spill full or off); record it again once the service is back');
     },
+    actOnAlarm: (id, action, actor, comment) => inlet.actOnAlarm(id, action, actor, comment),
     close() {
-      readings$.complete();
-      monitor$.complete();
       deviceErrors$.complete();
-      for (const s of subscriptions) s.unsubscribe();
     },
   };
 }

@@ -37,7 +37,8 @@ import { generateSecret, hashSecret } from './auth/passwords.ts';
 import { createPaymentGateway, type PaymentGateway } from './records/payment-provider.ts';
 import { createLiveFeed, createMonitorStateSaver, createNotifier, createSinks, createWriters, type Sinks } from './sinks.ts';
 import { openRunMarker } from './run-marker.ts';
-import { createAdmissionControl, createIngress } from './ingress.ts';
+import { createAdmissionControl, createIngress, type MonitorInlet } from './ingress.ts';
+import { createMonitoring } from './monitoring.ts';
 
 export interface RunningServer {
   httpPort: number;
@@ -131,17 +132,19 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
 
   // ---------------------------------------------------------------- ingress
   const refusals = closers.add('refusals', createRefusalRecorder({ write: (rows) => rows.forEach((r) => writers.refusals.push(r)), log, metrics }));
+  // Closed before the state saver above: its final save holds what the drained pipeline left.
+  const monitoring = closers.add('monitoring', createMonitoring({ engine, sinks, vitals: writers.vitals, metrics, liveTickMs: config.LIVE_TICK_MS }));
+  const inlet: MonitorInlet = { deliver: monitoring.accept, whenWritable: () => writers.vitals.whenWritable(), actOnAlarm: monitoring.actOnAlarm };
   const ingress = closers.add(
     'ingress',
     createIngress({
-      engine,
+      inlet,
       sinks,
       writers,
       registry,
       refusals,
       metrics,
       log,
-      liveTickMs: config.LIVE_TICK_MS,
       rateLimit: { perS: config.DEVICE_MAX_MSG_PER_S, burst: config.DEVICE_MSG_BURST },
     }),
   );

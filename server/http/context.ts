@@ -33,8 +33,8 @@ export interface AppContext {
   patients: PatientsCache;
   live: LiveState;
   metrics: Metrics;
-  /** Feed a manual observation into the pipeline (scored and stored like device data). */
-  ingestManual(reading: Reading): void;
+  /** Feed a manual observation into the pipeline (scored and stored like device data); resolves once durable. */
+  ingestManual(reading: Reading): Promise<void>;
   /**
    * Audit an entry (written in order). During a declared route the answer waits for its commit
    * (http/route.ts, server/durable.ts); the promise is that commit.

@@ -185,7 +185,8 @@ export function patientRoutes(ctx: AppContext): Route[] {
           );
         }
         const reading = decoded.readings[0]!;
-        ctx.ingestManual({ ...reading, deviceId: null, patientId: id, source: 'manual', receivedAt });
+        // 201 means stored (docs/decisions/0024): the answer waits until the reading is durable.
+        await ctx.ingestManual({ ...reading, deviceId: null, patientId: id, source: 'manual', receivedAt });
         audit('create', 'observation', id, id, reading.values);
         return { patientId: id, ts: new Date(reading.ts).toISOString(), values: reading.values, recordedBy: user.id };
       },
