@@ -5,6 +5,7 @@ import type { PatientContext } from './pipeline/operators.ts';
 
 export class PatientsCache {
   private readonly byId = new Map<string, Patient>();
+  private readonly listeners = new Set<(p: Patient) => void>();
 
   load(patients: Iterable<Patient>): void {
     this.byId.clear();
@@ -14,6 +15,13 @@ export class PatientsCache {
   upsert(p: Patient): void {
     if (p.archivedAt) this.byId.delete(p.id);
     else this.byId.set(p.id, p);
+    for (const l of this.listeners) l(p);
+  }
+
+  /** Be told of every upsert (a cluster node tells the others: server/cluster/follow.ts); returns the unsubscribe. */
+  onUpsert(listener: (p: Patient) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   get(id: string): Patient | undefined {

@@ -39,6 +39,9 @@ import { createLiveFeed, createMonitorStateSaver, createNotifier, createSinks, c
 import { openRunMarker } from './run-marker.ts';
 import { createAdmissionControl, createIngress, type MonitorInlet } from './ingress.ts';
 import { createMonitoring } from './monitoring.ts';
+import { reconcileAlarms, restoreMonitoring, UNCLEAN_SHUTDOWN } from './restore.ts';
+import { connectCluster, startPartitions, type ClusterNode } from './cluster/node.ts';
+import { followPeers, LIVE_CHANGES, LIVE_PUSHES } from './cluster/follow.ts';
 
 export interface RunningServer {
   httpPort: number;
@@ -103,7 +106,10 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
   registry.load((await listDevices(db.driver)).map((d) => ({ id: d.id, secretHash: d.secretHash, patientId: d.patientId })));
   const freshness = { deviceMs: config.FRESHNESS_DEVICE_S * 1000, intermittentMs: config.FRESHNESS_INTERMITTENT_S * 1000, manualMs: config.FRESHNESS_MANUAL_S * 1000 };
   const live = new LiveState(freshness);
-  const engine = await restoreMonitoring(db, config, freshness, patients, live, log);
+  // A cluster node (CLUSTER_NATS_URL, ADR 0026): NATS first, so that what the sinks do to the live
+  // state and push to the dashboards is replayed on the other nodes, and caches follow their changes.
+  const cluster = config.CLUSTER_NATS_URL ? closers.add('cluster connection', await connectCluster(config, log)) : null;
+  if (cluster) followPeers(cluster.bus, { db, patients, registry, sessions, log });
 
   // ---------------------------------------------------------------- sinks (before what feeds them)
   const writers = createWriters({
@@ -120,21 +126,35 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
     if (shutDownCleanly()) marker.clear();
   });
   const feed = closers.add('live feed', createLiveFeed());
+  const shared = cluster
+    ? { live: cluster.bus.replicate('live', live, LIVE_CHANGES), feed: cluster.bus.replicate('feed', feed, LIVE_PUSHES) }
+    : { live, feed };
   const webhook = config.WEBHOOK_URL ? { url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET ?? '' } : null;
-  const notifier = closers.add('notifier', createNotifier({ webhook, feed, attempts: writers.attempts, log }));
-  const sinks = createSinks({ db, live, writers, feed, notifier, metrics, log });
-  // Closed after the ingress: its final save holds what the drained pipeline left.
-  const stateSaver = createMonitorStateSaver({ engine, db, log, everyMs: config.MONITOR_STATE_SAVE_S * 1000, trendsEveryMs: config.MONITOR_TRENDS_SAVE_S * 1000 });
-  let stateSaved = false;
-  closers.add('monitor state', async () => void (stateSaved = await stateSaver.close()));
-  shutDownCleanly = () => stateSaved && writers.alerts.depth === 0 && writers.transitions.depth === 0;
-  reconcileAlarms(engine, sinks, marker.unclean, log);
+  const notifier = closers.add('notifier', createNotifier({ webhook, feed: shared.feed, attempts: writers.attempts, log }));
+  const sinks = createSinks({ db, live: shared.live, writers, feed: shared.feed, notifier, metrics, log });
+
+  // ---------------------------------------------------------------- monitoring
+  let inlet: MonitorInlet;
+  let clusterNode: ClusterNode | null = null;
+  if (cluster) {
+    // The partitions this node leases are restored and processed as they are taken (cluster/node.ts).
+    clusterNode = closers.add('partitions', await startPartitions({ cluster, config, db, freshness, patients, live: shared.live, sinks, writers, metrics, log }));
+    inlet = clusterNode.inlet;
+    shutDownCleanly = () => writers.alerts.depth === 0 && writers.transitions.depth === 0;
+  } else {
+    const engine = await restoreMonitoring(db, config, freshness, patients, live, log);
+    // Closed after the monitoring below: its final save holds what the drained pipeline left.
+    const stateSaver = createMonitorStateSaver({ engine, db, log, everyMs: config.MONITOR_STATE_SAVE_S * 1000, trendsEveryMs: config.MONITOR_TRENDS_SAVE_S * 1000 });
+    let stateSaved = false;
+    closers.add('monitor state', async () => void (stateSaved = await stateSaver.close()));
+    shutDownCleanly = () => stateSaved && writers.alerts.depth === 0 && writers.transitions.depth === 0;
+    reconcileAlarms(engine, sinks, marker.unclean ? UNCLEAN_SHUTDOWN : null, log);
+    const monitoring = closers.add('monitoring', createMonitoring({ engine, sinks, vitals: writers.vitals, metrics, liveTickMs: config.LIVE_TICK_MS }));
+    inlet = { deliver: monitoring.accept, whenWritable: () => writers.vitals.whenWritable(), actOnAlarm: monitoring.actOnAlarm };
+  }
 
   // ---------------------------------------------------------------- ingress
   const refusals = closers.add('refusals', createRefusalRecorder({ write: (rows) => rows.forEach((r) => writers.refusals.push(r)), log, metrics }));
-  // Closed before the state saver above: its final save holds what the drained pipeline left.
-  const monitoring = closers.add('monitoring', createMonitoring({ engine, sinks, vitals: writers.vitals, metrics, liveTickMs: config.LIVE_TICK_MS }));
-  const inlet: MonitorInlet = { deliver: monitoring.accept, whenWritable: () => writers.vitals.whenWritable(), actOnAlarm: monitoring.actOnAlarm };
   const ingress = closers.add(
     'ingress',
     createIngress({
@@ -254,7 +274,8 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
     // A kiosk's wards changed: its sockets end, reconnect and subscribe again under the new wards.
     onAccessChanged: (userId) => realtime.disconnectUser(userId),
     actOnAlarm: ingress.actOnAlarm,
-    ready: async () => ({ database: await db.ready(), broker: !broker.aedes.closed && mqttListening }),
+    ready: async () => ({ database: await db.ready(), broker: !broker.aedes.closed && mqttListening, ...(cluster ? { cluster: cluster.connected() } : {}) }),
+    clusterStatus: clusterNode ? () => clusterNode.status() : null,
   });
   http.on('request', app);
   http.on('upgrade', (req, socket: Duplex, head: Buffer) => {
@@ -298,65 +319,6 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
       return closing;
     },
   };
-}
-
-/**
- * A restart forgets nothing clinical (docs/alarms.md §7): alarms left open resume their
- * lifecycle; the latest values, the last full observation set, pending alarm delays, device
- * facts and trend baselines are restored, so scores, timers and alarms continue where they were.
- */
-async function restoreMonitoring(db: Database, config: Config, freshness: Freshness, patients: PatientsCache, live: LiveState, log: Logger): Promise<AlarmEngine> {
-  const restored = (await listAlerts(db.driver, { state: 'open', limit: 100_000, offset: 0 })).items;
-  for (const a of restored) live.applyAlert(a);
-  const startedAt = Date.now();
-  const engine = new AlarmEngine(
-    { context: (id) => patients.context(id), newId: randomUUID, onError: (err, patientId) => log.error({ err, patientId }, 'monitoring failed for a patient') },
-    {
-      ...DEFAULT_ENGINE,
-      freshness,
-      lifecycle: {
-        silenceMs: config.SILENCE_S * 1000,
-        escalateAfterMs: config.ESCALATE_AFTER_S * 1000,
-        escalateMediumAfterMs: config.ESCALATE_MEDIUM_AFTER_S * 1000,
-        escalationRoles: config.ESCALATION_ROLES.split(',').map((r) => r.trim()),
-      },
-      technical: { ...DEFAULT_ENGINE.technical, expectedIntervalMs: config.DEVICE_SILENCE_S * 1000 },
-      news2: { singleThreePriority: config.NEWS2_SINGLE_THREE_PRIORITY },
-    },
-    restored,
-    await loadMonitorStates<MonitorSnapshot>(db.driver),
-    startedAt,
-  );
-  const toRestore = await readingsToRestore(db.driver, startedAt, {
-    continuousMs: Math.max(freshness.deviceMs, MEDIAN_WINDOW_MS),
-    intermittentMs: freshness.intermittentMs,
-    manualMs: freshness.manualMs,
-  });
-  for (const [patientId, readings] of toRestore) {
-    if (!patients.get(patientId)) continue;
-    live.setLatest(patientId, engine.restoreReadings(patientId, readings, startedAt));
-  }
-  if (toRestore.size > 0) log.info({ patients: toRestore.size }, 'latest values restored');
-  return engine;
-}
-
-const UNCLEAN_NOTE = 'reconciled after an unclean shutdown';
-
-/**
- * Re-derive the open alarms now, before devices and dashboards connect (docs/alarms.md §7): the
- * engine evaluates every restored patient. After an unclean shutdown the database may be behind
- * what the dashboards last saw (the engine's own transitions are not waited for, and the monitor
- * state is saved periodically), and each transition this makes says it was reconciled.
- */
-function reconcileAlarms(engine: AlarmEngine, sinks: Sinks, unclean: boolean, log: Logger): void {
-  const out = engine.reconcile(Date.now(), unclean ? UNCLEAN_NOTE : null);
-  sinks.publish(out);
-  if (!unclean) return;
-  const count = (to: string) => out.transitions.filter((t) => t.to === to).length;
-  log.warn(
-    { event: 'unclean_shutdown', raised: out.transitions.filter((t) => t.from === null).length, reactivated: out.transitions.filter((t) => t.from !== null && t.to === 'active').length, resolved: count('resolved') },
-    'the previous run did not shut down cleanly: open alarms re-derived from their conditions and the restored latest values',
-  );
 }
 
 /** What was started, closed in reverse order; a closer that fails is logged and the rest still run. */

@@ -289,7 +289,7 @@ export function createSinks(opts: { db: Database; live: LiveState; writers: Writ
  * rewriting every bed's trends every 10 s was most of the database traffic at 5,000 beds
  * (bench/README.md). close() saves everything: call it once the pipeline has drained.
  */
-export function createMonitorStateSaver(opts: { engine: AlarmEngine; db: Database; log: Logger; everyMs: number; trendsEveryMs: number }): { close(): Promise<boolean> } {
+export function createMonitorStateSaver(opts: { engine: AlarmEngine; db: Database; log: Logger; everyMs: number; trendsEveryMs: number }): { close(): Promise<boolean>; stop(): void } {
   const { engine, db, log } = opts;
   let saving: Promise<void> = Promise.resolve();
   let saves = 0;
@@ -319,5 +319,7 @@ export function createMonitorStateSaver(opts: { engine: AlarmEngine; db: Databas
       clearInterval(timer);
       return save(true).then(() => saved);
     },
+    /** Stop saving, without a last save (a cluster node that lost the partition's lease: the new owner writes now). */
+    stop: () => clearInterval(timer),
   };
 }

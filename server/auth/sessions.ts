@@ -111,6 +111,11 @@ export class SessionService {
     return ended.length;
   }
 
+  /** Sessions another cluster node revoked: refused here too from now on, and their sockets closed. */
+  revokedElsewhere(sids: string[]): void {
+    this.remember(sids);
+  }
+
   private remember(sids: string[]): void {
     const now = Date.now();
     for (const sid of sids) this.revoked.set(sid, now);

@@ -65,6 +65,8 @@ export const PERMISSIONS = {
   'devices:assign': ['admin', 'nurse'],
   'devices:read': ['admin', 'nurse'],
   'ingest-errors:read': ['admin'],
+  // Which node of a cluster processes which partitions (operations).
+  'cluster:read': ['admin'],
   // A kiosk: { ward } of its own wards only (name, bed, vitals, score, alarms), never { patientId }.
   'live:subscribe': ['admin', 'doctor', 'nurse', 'kiosk'],
   // Family links widen what a patient account sees: set by the desk, not by the patient.

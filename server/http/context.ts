@@ -46,7 +46,10 @@ export interface AppContext {
   /** Acknowledge, silence or resolve an open alarm; resolves once stored; ERR_NOT_FOUND, ERR_ILLEGAL_TRANSITION, ERR_UNAVAILABLE. */
   actOnAlarm(id: string, action: AlarmAction, actor: AlarmActor, comment: string | null): Promise<AlertEvent>;
   /** True when the broker listens and the database answers. */
-  ready(): Promise<{ database: boolean; broker: boolean }>;
+  /** What /readyz checks; every one must be true. `cluster`: NATS connected (a cluster node only). */
+  ready(): Promise<{ database: boolean; broker: boolean; cluster?: boolean }>;
+  /** A cluster node's partitions and peers; null on a single node. */
+  clusterStatus: (() => { node: string; partitions: number; owned: number[]; leaseS: number; peers: string[] }) | null;
   /** Edge policy from the configuration (docs/security.md). */
   policy: Policy;
   /** The online payment provider (PAYMENT_* settings); null: online payment is off. */

@@ -46,14 +46,22 @@ export function opsRoutes(ctx: AppContext): Route[] {
       method: 'get',
       path: '/readyz',
       tag: 'operations',
-      summary: 'Database and broker ready (503 otherwise)',
+      summary: 'Database, broker and (in a cluster) NATS ready (503 otherwise)',
       permission: 'public',
       async handler({ res }) {
         const checks = await ctx.ready();
-        const ok = checks.database && checks.broker;
+        const ok = Object.values(checks).every(Boolean);
         res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
         return undefined;
       },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/cluster',
+      tag: 'operations',
+      summary: "This node's place in a cluster: its id, the partitions it processes, the live nodes (docs/deployment.md)",
+      permission: 'cluster:read',
+      handler: () => (ctx.clusterStatus ? { enabled: true, ...ctx.clusterStatus() } : { enabled: false }),
     }),
     defineRoute({
       method: 'get',

@@ -37,6 +37,25 @@ export class LiveState {
     return [...(this.alerts.get(patientId)?.values() ?? [])];
   }
 
+  /** The open alarm `id`, of whichever patient. */
+  findOpenAlarm(id: string): Alarm | undefined {
+    for (const open of this.alerts.values()) {
+      const a = open.get(id);
+      if (a) return a;
+    }
+    return undefined;
+  }
+
+  /**
+   * The calls that rebuild this state's patients `which` accepts elsewhere (a cluster node that
+   * joins asks the owners for their patients: server/cluster/bus.ts).
+   */
+  *replay(which: (patientId: string) => boolean): Iterable<[method: 'setLatest' | 'setScore' | 'applyAlert', args: unknown[]]> {
+    for (const [id, latest] of this.latest) if (which(id)) yield ['setLatest', [id, latest]];
+    for (const ev of this.scores.values()) if (which(ev.patientId)) yield ['setScore', [ev]];
+    for (const [id, open] of this.alerts) if (which(id)) for (const a of open.values()) yield ['applyAlert', [a]];
+  }
+
   setDeviceStatus(deviceId: string, status: 'online' | 'offline'): void {
     this.deviceStatus.set(deviceId, status);
   }
