@@ -34,6 +34,7 @@ export interface DeviceStats {
 
 export class DeviceRegistry {
   private readonly devices = new Map<string, DeviceEntry>();
+  private readonly listeners = new Set<(deviceId: string) => void>();
   private readonly stats = new Map<string, DeviceStats>();
   /** sha256 of the last secret that passed scrypt, per device: reconnects skip the slow hash. */
   private readonly verified = new Map<string, string>();
@@ -56,6 +57,13 @@ export class DeviceRegistry {
     const prev = this.devices.get(entry.id);
     if (prev && prev.secretHash !== entry.secretHash) this.verified.delete(entry.id);
     this.devices.set(entry.id, { ...entry });
+    for (const l of this.listeners) l(entry.id);
+  }
+
+  /** Be told of every upsert, by device id (a cluster node tells the others); returns the unsubscribe. */
+  onUpsert(listener: (deviceId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   get(id: string): DeviceEntry | undefined {

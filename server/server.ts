@@ -13,6 +13,7 @@ import { loadTls, type TlsMaterial } from './tls.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createDb, type Database } from '../db/index.ts';
+import type { DbError } from '../db/driver.ts';
 import { readingsToRestore } from '../db/vitals-store.ts';
 import { allActivePatients, countUsers, insertUser, listAlerts, listDevices } from '../db/records.ts';
 import { loadMonitorStates } from '../db/monitor-state.ts';
@@ -389,13 +390,19 @@ function paymentGatewayOf(config: Config): PaymentGateway | null {
 async function bootstrapAdmin(db: Database, config: Config, log: Logger): Promise<string | null> {
   if ((await countUsers(db.driver, 'admin')) > 0) return null;
   const password = config.ADMIN_PASSWORD ?? generateSecret(15);
-  await insertUser(db.driver, {
-    id: randomUUID(),
-    email: config.ADMIN_EMAIL,
-    name: 'Administrator',
-    role: 'admin',
-    passwordHash: await hashSecret(password),
-  });
+  try {
+    await insertUser(db.driver, {
+      id: randomUUID(),
+      email: config.ADMIN_EMAIL,
+      name: 'Administrator',
+      role: 'admin',
+      passwordHash: await hashSecret(password),
+    });
+  } catch (err) {
+    // Another node of a cluster, starting at the same moment, created it first.
+    if ((err as DbError).constraint && (await countUsers(db.driver, 'admin')) > 0) return null;
+    throw err;
+  }
   log.info({ email: config.ADMIN_EMAIL }, 'first admin account created');
   return config.ADMIN_PASSWORD ? null : password;
 }
