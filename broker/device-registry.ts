@@ -42,9 +42,19 @@ export class DeviceRegistry {
   private readonly failures: AuthFailures;
   private verifying = 0;
   private readonly waiting: (() => void)[] = [];
+  /**
+   * Where a device unknown here is looked up before its secret is judged (a cluster: a device
+   * provisioned through another node a moment ago may not have reached this node yet).
+   */
+  private lookup: ((id: string) => Promise<DeviceEntry | null>) | null = null;
 
   constructor(failures: AuthFailureOptions = DEFAULT_AUTH_FAILURES) {
     this.failures = new AuthFailures(failures);
+  }
+
+  /** Look devices unknown here up with `lookup` (their rows in the shared database) before refusing them. */
+  lookUpMisses(lookup: (id: string) => Promise<DeviceEntry | null>): void {
+    this.lookup = lookup;
   }
 
   load(entries: Iterable<DeviceEntry>): void {
@@ -85,7 +95,7 @@ export class DeviceRegistry {
    * frees up: a connection that has gone meanwhile (closed, timed out) costs no hash.
    */
   async authenticate(id: string, secret: string, address: string, alive: () => boolean = () => true, now = Date.now): Promise<AuthResult> {
-    const entry = this.devices.get(id);
+    let entry = this.devices.get(id);
     const fingerprint = createHash('sha256').update(secret).digest('base64');
     if (entry && this.verified.get(id) === fingerprint) {
       this.failures.succeed(id, address);
@@ -99,6 +109,11 @@ export class DeviceRegistry {
       if (!alive()) return { ok: false, reason: 'gone' };
       // Locked while this attempt waited for its turn (parallel attempts from the same address).
       if (this.failures.lockedUntil(id, address, now()) !== null) return { ok: false, reason: 'locked out' };
+      if (!entry && this.lookup) {
+        const found = await this.lookup(id).catch(() => null);
+        if (found && !this.devices.has(id)) this.devices.set(id, { ...found });
+        entry = this.devices.get(id);
+      }
       const ok = await verifyDeviceSecret(secret, entry?.secretHash ?? DUMMY_HASH);
       if (ok && entry && this.devices.get(id)?.secretHash === entry.secretHash) {
         this.verified.set(id, fingerprint);

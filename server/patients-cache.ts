@@ -28,6 +28,20 @@ export class PatientsCache {
     return this.byId.get(id);
   }
 
+  /**
+   * The cached patient, else the database's row (kept, without telling anyone: it is no change).
+   * In a cluster, a patient admitted through another node a moment ago may not have reached this
+   * node's cache yet; a request that names it must not be refused for that.
+   */
+  async getOrLoad(id: string, load: (id: string) => Promise<Patient | null>): Promise<Patient | undefined> {
+    const cached = this.byId.get(id);
+    if (cached) return cached;
+    const p = await load(id);
+    if (!p || p.archivedAt) return undefined;
+    this.byId.set(p.id, p);
+    return p;
+  }
+
   context(id: string): PatientContext | undefined {
     const p = this.byId.get(id);
     return p ? { spo2Scale: p.spo2Scale, limits: p.alarmLimits } : undefined;

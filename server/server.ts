@@ -15,7 +15,7 @@ import { createMetrics } from './metrics.ts';
 import { createDb, type Database } from '../db/index.ts';
 import type { DbError } from '../db/driver.ts';
 import { readingsToRestore } from '../db/vitals-store.ts';
-import { allActivePatients, countUsers, insertUser, listAlerts, listDevices } from '../db/records.ts';
+import { allActivePatients, countUsers, getDevice, insertUser, listAlerts, listDevices } from '../db/records.ts';
 import { loadMonitorStates } from '../db/monitor-state.ts';
 import { createBroker } from '../broker/index.ts';
 import { createMqttsListener } from '../broker/mqtts.ts';
@@ -110,7 +110,14 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
   // A cluster node (CLUSTER_NATS_URL, ADR 0026): NATS first, so that what the sinks do to the live
   // state and push to the dashboards is replayed on the other nodes, and caches follow their changes.
   const cluster = config.CLUSTER_NATS_URL ? closers.add('cluster connection', await connectCluster(config, log)) : null;
-  if (cluster) followPeers(cluster.bus, { db, patients, registry, sessions, log });
+  if (cluster) {
+    followPeers(cluster.bus, { db, patients, registry, sessions, log });
+    // A device provisioned through another node a moment ago: its row, before its secret is judged.
+    registry.lookUpMisses(async (id) => {
+      const d = await getDevice(db.driver, id);
+      return d ? { id: d.id, secretHash: d.secretHash, patientId: d.patientId } : null;
+    });
+  }
 
   // ---------------------------------------------------------------- sinks (before what feeds them)
   const writers = createWriters({

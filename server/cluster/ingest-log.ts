@@ -10,7 +10,7 @@
 // every message is stored in the database — kept in the KV bucket `wp_offsets`. A node taking a
 // partition over replays from there, so what its predecessor had taken but not yet stored is
 // processed again (the database de-duplicates), and nothing acknowledged is skipped.
-import { AckPolicy, DeliverPolicy, DiscardPolicy, JSONCodec, nanos, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from 'nats';
+import { AckPolicy, ConsumerEvents, DeliverPolicy, DiscardPolicy, JSONCodec, nanos, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { MonitorMessage } from '../monitoring.ts';
 
@@ -151,8 +151,20 @@ export class IngestLog {
             num_replicas: 1,
           });
           const consumer = await this.js.consumers.get(STREAM, info.name);
-          current = await consumer.consume({ max_messages: 1000, abort_on_missing_resource: true });
-          if (stopped) current.stop();
+          // Short pulls with heartbeats: a consumer lost with its NATS server (it lives on one) is
+          // noticed within seconds, not after the library's default 30 s, and a new one is made.
+          const reading = await consumer.consume({ max_messages: 1000, expires: 2000, idle_heartbeat: 1000, abort_on_missing_resource: true });
+          current = reading;
+          if (stopped) reading.stop();
+          void (async () => {
+            for await (const s of await reading.status()) {
+              const lost = (s.type === ConsumerEvents.HeartbeatsMissed && Number(s.data) >= 2) || s.type === ConsumerEvents.ConsumerNotFound || s.type === ConsumerEvents.ConsumerDeleted;
+              if (!lost) continue;
+              this.log.warn({ partition: p, why: s.type }, 'cluster: the ingest log reader went quiet; reading again from the last message handled');
+              reading.stop();
+              break;
+            }
+          })().catch(() => undefined);
           let delivered = 0;
           for await (const msg of current) {
             if (msg.info.deliverySequence !== delivered + 1) {

@@ -4,8 +4,12 @@
 // if the key exists), renewing is an update at the revision last seen (fails if anyone else wrote
 // it since): compare-and-set in the engine, no home-made consensus. A node fences itself: it stops
 // processing a partition when its lease may have run out by its own clock (the renewal's send time
-// + the lease − a margin), before any other node can take it.
-import type { KV } from 'nats';
+// + the lease − a margin), before any other node can take it. Renewals run on their own timer,
+// never queued behind the slower planning step (reading every key), so a slow JetStream answer
+// costs a plan, not a lease. Which nodes are alive is told over core NATS (Presence), not a
+// key-value listing: listing keys needs a JetStream consumer, and those stalled for seconds on
+// nats-server 2.9 after one of its servers died (test/cluster/failover.test.ts).
+import { StringCodec, type KV, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { plan, preferredNode } from './partitions.ts';
 
@@ -27,19 +31,60 @@ export interface LeaseOptions {
 /** Stop this long before the lease could run out on the server (timers slip; the loop can be late). */
 const FENCE_MARGIN_MS = 750;
 
+const sc = StringCodec();
+
+/**
+ * The nodes alive: each announces itself on `wp.nodes.alive` every renewal period, and says
+ * goodbye on `wp.nodes.gone` at a clean stop; a node not heard from for a lease time is gone.
+ * `live()` is null until this node has listened for a whole lease time (it would not know its peers).
+ */
+export class Presence {
+  private readonly seen = new Map<string, number>();
+  private readonly subs: Subscription[];
+  private readonly since = Date.now();
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly me: string,
+    private readonly ttlMs: number,
+  ) {
+    this.subs = [
+      nc.subscribe('wp.nodes.alive', { callback: (err, m) => void (err || this.seen.set(sc.decode(m.data), Date.now())) }),
+      nc.subscribe('wp.nodes.gone', { callback: (err, m) => void (err || this.seen.delete(sc.decode(m.data))) }),
+    ];
+  }
+
+  announce(): void {
+    this.seen.set(this.me, Date.now());
+    this.nc.publish('wp.nodes.alive', sc.encode(this.me));
+  }
+
+  live(now = Date.now()): string[] | null {
+    if (now - this.since < this.ttlMs) return null;
+    return [...this.seen].filter(([, at]) => now - at < this.ttlMs).map(([id]) => id).sort();
+  }
+
+  leave(): void {
+    for (const s of this.subs) s.unsubscribe();
+    this.nc.publish('wp.nodes.gone', sc.encode(this.me));
+  }
+}
+
 export class LeaseManager {
   private readonly held = new Map<number, { revision: number; validUntil: number; since: number; pinnedUntil: number }>();
   private readonly freeSince = new Map<number, number>();
   private readonly releasing = new Set<number>();
   private loop: NodeJS.Timeout | null = null;
+  private renewLoop: NodeJS.Timeout | null = null;
+  private renewing = false;
   private watchdog: NodeJS.Timeout | null = null;
   private cycle: Promise<void> = Promise.resolve();
+  private planning = false;
   private closed = false;
   private liveNodes: string[] = [];
 
   constructor(
     private readonly leases: KV,
-    private readonly nodes: KV,
+    private readonly presence: Presence,
     private readonly opts: LeaseOptions,
     private readonly on: LeaseHandlers,
     private readonly log: Logger,
@@ -48,10 +93,22 @@ export class LeaseManager {
   start(): void {
     const every = Math.max(200, Math.floor(this.opts.leaseMs / 3));
     const run = () => {
-      this.cycle = this.cycle.then(() => this.step()).catch((err: Error) => this.log.warn({ err: err.message }, 'cluster: lease cycle failed'));
+      this.planning = true;
+      this.cycle = this.cycle.then(() => this.step()).finally(() => (this.planning = false)).catch((err: Error) => this.log.warn({ err: err.message }, 'cluster: lease cycle failed'));
     };
+    const renew = () => {
+      if (this.renewing || this.closed) return;
+      this.renewing = true;
+      this.presence.announce();
+      this.renew().finally(() => (this.renewing = false));
+    };
+    renew();
     run();
-    this.loop = setInterval(run, every);
+    this.renewLoop = setInterval(renew, every);
+    this.loop = setInterval(() => {
+      // One planning step at a time: a slow one is skipped, not queued.
+      if (!this.planning) run();
+    }, every);
     this.watchdog = setInterval(() => this.fence(), 100);
   }
 
@@ -78,8 +135,9 @@ export class LeaseManager {
     if (this.loop) clearInterval(this.loop);
     await this.cycle;
     await Promise.all(this.owned().map((p) => this.handOver(p)));
+    if (this.renewLoop) clearInterval(this.renewLoop);
     if (this.watchdog) clearInterval(this.watchdog);
-    await this.nodes.delete(this.opts.me).catch(() => undefined);
+    this.presence.leave();
   }
 
   private fence(): void {
@@ -92,19 +150,20 @@ export class LeaseManager {
     }
   }
 
-  private async step(): Promise<void> {
-    if (this.closed) return;
-    const { me, partitions, leaseMs } = this.opts;
-    await this.nodes.put(me, JSON.stringify({ at: Date.now() }));
-    // Renew first: a slow cycle must not cost a lease.
+  /** Renew every held lease at its revision, in parallel; one that fails is given up at once. */
+  private async renew(): Promise<void> {
+    const { me, leaseMs } = this.opts;
     await Promise.all(
+      // Also while a partition is being handed over: its lease must outlast the hand-over.
       [...this.held].map(async ([p, h]) => {
         const sentAt = Date.now();
         try {
-          h.revision = await this.leases.update(key(p), me, h.revision);
+          const revision = await this.leases.update(key(p), me, h.revision);
+          if (this.held.get(p) !== h) return;
+          h.revision = revision;
           h.validUntil = sentAt + leaseMs - FENCE_MARGIN_MS;
         } catch (err) {
-          if (!this.held.has(p) || this.releasing.has(p)) return;
+          if (this.held.get(p) !== h || this.releasing.has(p)) return;
           // Someone else wrote the key (it expired and was taken), or NATS refused: stop now.
           this.held.delete(p);
           this.log.error({ event: 'lease_lost', partition: p, err: (err as Error).message }, 'cluster: lease lost; processing of the partition stopped');
@@ -112,9 +171,14 @@ export class LeaseManager {
         }
       }),
     );
-    const live: string[] = [];
-    for await (const k of await this.nodes.keys()) live.push(k);
-    this.liveNodes = live.sort();
+  }
+
+  private async step(): Promise<void> {
+    if (this.closed) return;
+    const { me, partitions, leaseMs } = this.opts;
+    const live = this.presence.live();
+    if (!live) return; // still learning who is alive
+    this.liveNodes = live;
     const owners = new Map<number, string | null>();
     const now = Date.now();
     for (let p = 0; p < partitions; p++) {

@@ -21,7 +21,7 @@ import { reconcileAlarms, restoreMonitoring } from '../restore.ts';
 import { AppError, Errors, type ErrorCode } from '../errors.ts';
 import { ClusterBus } from './bus.ts';
 import { IngestLog, messageId, type Watermark } from './ingest-log.ts';
-import { LeaseManager } from './leases.ts';
+import { LeaseManager, Presence } from './leases.ts';
 import { partitionOf } from './partitions.ts';
 
 export interface ClusterConnection {
@@ -114,9 +114,9 @@ export async function startPartitions(deps: PartitionDeps): Promise<ClusterNode>
   const { me, nc } = cluster;
   const P = config.CLUSTER_PARTITIONS;
   const leaseMs = config.CLUSTER_LEASE_S * 1000;
-  const js = nc.jetstream();
+  // A lease operation that takes longer than a renewal period has failed, for the lease's purposes.
+  const js = nc.jetstream({ timeout: Math.max(1000, Math.floor(leaseMs / 3)) });
   const kvLeases = await js.views.kv('wp_leases', { ttl: leaseMs, replicas: config.CLUSTER_REPLICAS, history: 1 });
-  const kvNodes = await js.views.kv('wp_nodes', { ttl: leaseMs, replicas: config.CLUSTER_REPLICAS, history: 1 });
   const running = new Map<number, Running>();
   const owns = (p: number) => (patientId: string) => partitionOf(patientId, null, P) === p;
 
@@ -174,7 +174,7 @@ export async function startPartitions(deps: PartitionDeps): Promise<ClusterNode>
 
   const leases = new LeaseManager(
     kvLeases,
-    kvNodes,
+    new Presence(nc, me, leaseMs),
     { me, partitions: P, leaseMs },
     {
       acquired,

@@ -6,7 +6,7 @@ import { uuid } from './validate.ts';
 import { defineRoute, type Route } from './route.ts';
 import { Errors, fail } from '../errors.ts';
 import { generateDeviceSecret as generateSecret, hashDeviceSecret } from '../../broker/device-secrets.ts';
-import { getDevice, insertDevice, listDevices, publicDevice, updateDevice, type DeviceWithHash } from '../../db/records.ts';
+import { getDevice, getPatient, insertDevice, listDevices, publicDevice, updateDevice, type DeviceWithHash } from '../../db/records.ts';
 import { DEVICE_ID } from '../../broker/topics.ts';
 import { refusal } from '../records/repository.ts';
 
@@ -34,8 +34,8 @@ export function deviceRoutes(ctx: AppContext): Route[] {
     };
   };
 
-  const checkPatient = (patientId: string | null | undefined) => {
-    if (patientId && !ctx.patients.get(patientId)) throw Errors.validation(`body.patientId: no active patient '${patientId}'`);
+  const checkPatient = async (patientId: string | null | undefined) => {
+    if (patientId && !(await ctx.patients.getOrLoad(patientId, (id) => getPatient(ctx.db.driver, id)))) throw Errors.validation(`body.patientId: no active patient '${patientId}'`);
   };
 
   return [
@@ -49,7 +49,7 @@ export function deviceRoutes(ctx: AppContext): Route[] {
       status: 201,
       audit: { action: 'create', resource: 'device' },
       async handler({ body }) {
-        checkPatient(body.patientId);
+        await checkPatient(body.patientId);
         const id = body.id ?? `dev-${randomBytes(5).toString('hex')}`;
         const secret = generateSecret();
         const d = await insertDevice(ctx.db.driver, { id, label: body.label ?? null, secretHash: hashDeviceSecret(secret), patientId: body.patientId ?? null }).catch((e) =>
@@ -93,7 +93,7 @@ export function deviceRoutes(ctx: AppContext): Route[] {
       params: deviceParams,
       body: updateSchema,
       async handler({ params: { id }, body, audit }) {
-        checkPatient(body.patientId);
+        await checkPatient(body.patientId);
         const before = await getDevice(ctx.db.driver, id);
         if (!before) throw Errors.notFound('device', id);
         const d = (await updateDevice(ctx.db.driver, id, body))!;
