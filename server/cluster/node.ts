@@ -23,6 +23,7 @@ import { ClusterBus } from './bus.ts';
 import { IngestLog, messageId, type Watermark } from './ingest-log.ts';
 import { LeaseManager } from './leases.ts';
 import { partitionOf } from './partitions.ts';
+import { WatermarkTracker } from './watermark.ts';
 
 export interface ClusterConnection {
   me: string;
@@ -131,7 +132,12 @@ export async function startPartitions(deps: PartitionDeps): Promise<ClusterNode>
     const saver = createMonitorStateSaver({ engine, db, log, everyMs: config.MONITOR_STATE_SAVE_S * 1000, trendsEveryMs: config.MONITOR_TRENDS_SAVE_S * 1000 });
     const watermark = new WatermarkTracker(w?.seq ?? 0);
     let saved = watermark.value;
+    let toldLost = false;
     const timer = setInterval(() => {
+      if (watermark.lost !== null && !toldLost) {
+        toldLost = true;
+        log.error({ event: 'partition_watermark_held', partition: p, seq: watermark.lost }, 'cluster: a message of the partition was not stored; its watermark stays before it, and the next owner processes the partition again from there');
+      }
       if (!leases.holds(p) || watermark.value === saved) return;
       const seq = watermark.value;
       cluster.log.saveWatermark(p, { seq, node: me, clean: false, at: Date.now() }).then(
@@ -169,7 +175,7 @@ export async function startPartitions(deps: PartitionDeps): Promise<ClusterNode>
     r.monitoring.close(); // drains into the sinks
     await Promise.race([r.watermark.drained(0), new Promise((res) => setTimeout(res, 10_000))]);
     await r.saveState();
-    await cluster.log.saveWatermark(p, { seq: r.watermark.value, node: me, clean: r.watermark.pending === 0, at: Date.now() });
+    await cluster.log.saveWatermark(p, { seq: r.watermark.value, node: me, clean: r.watermark.complete, at: Date.now() });
   };
 
   const leases = new LeaseManager(
@@ -251,52 +257,5 @@ export async function startPartitions(deps: PartitionDeps): Promise<ClusterNode>
   };
 }
 
-/**
- * The highest stream sequence up to which every message's rows are durable. Messages are taken in
- * order; their rows become durable out of order (batches), and a row never stored (false) holds
- * the watermark where it is, so a takeover replays it rather than skips it.
- */
-export class WatermarkTracker {
-  private readonly done = new Map<number, boolean>();
-  private readonly order: number[] = [];
-  private waiters: { below: number; resolve: () => void }[] = [];
-  constructor(public value: number) {}
-
-  get pending(): number {
-    return this.order.length;
-  }
-
-  add(seq: number, durable: Promise<boolean>[]): void {
-    this.order.push(seq);
-    if (durable.length === 0) return this.settle(seq, true);
-    Promise.all(durable).then(
-      (all) => this.settle(seq, all.every(Boolean)),
-      () => this.settle(seq, false),
-    );
-  }
-
-  /** Resolves once at most `below` messages are still waiting. */
-  drained(below: number): Promise<void> {
-    if (this.order.length <= below) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ below, resolve }));
-  }
-
-  private settle(seq: number, ok: boolean): void {
-    // Not stored (the write buffer and the spill were full): the watermark stays before it, so the
-    // next owner of the partition processes it again; this node logs the drop (sinks.ts).
-    this.done.set(seq, ok);
-    while (this.order.length > 0 && this.done.get(this.order[0]!) === true) {
-      const s = this.order.shift()!;
-      this.done.delete(s);
-      this.value = s;
-    }
-    if (this.waiters.length === 0) return;
-    this.waiters = this.waiters.filter((w) => {
-      if (this.order.length > w.below) return true;
-      w.resolve();
-      return false;
-    });
-  }
-}
-
 export type { Watermark };
+export { WatermarkTracker };
