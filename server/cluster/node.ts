@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import { withoutCredentials, type Config } from '../config.ts';
 import type { Database } from '../../db/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Freshness } from '../domain/vitals.ts';
@@ -22,6 +22,7 @@ import { AppError, Errors, type ErrorCode } from '../errors.ts';
 import { ClusterBus } from './bus.ts';
 import { IngestLog, messageId, type Watermark } from './ingest-log.ts';
 import { LeaseManager } from './leases.ts';
+import { natsOptions } from './nats-options.ts';
 import { partitionOf } from './partitions.ts';
 import { WatermarkTracker } from './watermark.ts';
 
@@ -38,15 +39,17 @@ export interface ClusterConnection {
 /** Connect to NATS and open the ingest log; made early, so the sinks can be replicated through the bus. */
 export async function connectCluster(config: Config, log: Logger): Promise<ClusterConnection> {
   const me = config.CLUSTER_NODE_ID ?? `${hostname()}:${config.HTTP_PORT}`;
+  // Credentials and TLS from the URLs (nats.js itself reads only host:port of them).
+  const nats = withoutCredentials(config.CLUSTER_NATS_URL!.join(','));
   const nc = await connect({
-    servers: config.CLUSTER_NATS_URL!,
+    ...natsOptions(config.CLUSTER_NATS_URL!),
     name: `wardpulse ${me}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     pingInterval: 2000,
     maxPingOut: 2,
   }).catch((err: Error) => {
-    throw new Error(`cannot connect to NATS at ${config.CLUSTER_NATS_URL!.join(',')} (CLUSTER_NATS_URL): ${err.message}`, { cause: err });
+    throw new Error(`cannot connect to NATS at ${nats} (CLUSTER_NATS_URL): ${err.message}`, { cause: err });
   });
   let up = true;
   void (async () => {
@@ -58,7 +61,7 @@ export async function connectCluster(config: Config, log: Logger): Promise<Clust
   })();
   const ingestLog = await IngestLog.open(nc, { replicas: config.CLUSTER_REPLICAS }, log);
   const bus = new ClusterBus(nc, me, log);
-  log.info({ node: me, nats: config.CLUSTER_NATS_URL, partitions: config.CLUSTER_PARTITIONS, leaseS: config.CLUSTER_LEASE_S }, 'cluster: connected');
+  log.info({ node: me, nats, partitions: config.CLUSTER_PARTITIONS, leaseS: config.CLUSTER_LEASE_S }, 'cluster: connected');
   return {
     me,
     nc,
