@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { passwordProblem } from './auth/password-policy.ts';
+import { natsUrlProblems } from './cluster/nats-options.ts';
 
 const port = z.coerce
   .number({ error: 'must be a number' })
@@ -158,6 +159,7 @@ function clusterProblems(c: z.infer<typeof schema>): string[] {
   if (!c.DATABASE_URL) problems.push('DATABASE_URL="": required with CLUSTER_NATS_URL (every node uses the same PostgreSQL; the embedded database cannot be shared)');
   if (!c.JWT_SECRET) problems.push('JWT_SECRET="": required with CLUSTER_NATS_URL (the same on every node, so a sign-in on one node is valid on all)');
   if (!c.CLUSTER_REDIS_URL) problems.push('CLUSTER_REDIS_URL="": required with CLUSTER_NATS_URL (Socket.IO rooms across the nodes)');
+  problems.push(...natsUrlProblems(c.CLUSTER_NATS_URL));
   return problems;
 }
 
@@ -197,6 +199,17 @@ function paymentProblems(c: z.infer<typeof schema>): string[] {
   return problems;
 }
 
+/**
+ * `text` with the password of every URL in it masked (`nats://wp:***@host`), and a user info
+ * without a password — a token — masked whole: for logs and start-up errors.
+ */
+export function withoutCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/,]*)@/gi, (_, scheme: string, info: string) => {
+    const colon = info.indexOf(':');
+    return `${scheme}${colon < 0 ? '***' : `${info.slice(0, colon)}:***`}@`;
+  });
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -219,7 +232,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       // A secret's value is never echoed into the start-up output (logs are read by more people).
       parsed.error.issues.map((i) => {
         const key = String(i.path[0]);
-        const shown = /SECRET|PASSWORD/.test(key) ? '(value hidden)' : JSON.stringify(input[key] ?? '');
+        // Nor the password in a URL (CLUSTER_NATS_URL, CLUSTER_REDIS_URL, DATABASE_URL).
+        const value = input[key] ?? '';
+        const shown = /SECRET|PASSWORD/.test(key) ? '(value hidden)' : JSON.stringify(typeof value === 'string' ? withoutCredentials(value) : value);
         return `${i.path.join('.')}=${shown}: ${i.message}`;
       }),
     );

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import { withoutCredentials, type Config } from '../config.ts';
 import type { Database } from '../../db/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Freshness } from '../domain/vitals.ts';
@@ -22,7 +22,9 @@ import { AppError, Errors, type ErrorCode } from '../errors.ts';
 import { ClusterBus } from './bus.ts';
 import { IngestLog, messageId, type Watermark } from './ingest-log.ts';
 import { LeaseManager, Presence } from './leases.ts';
+import { natsOptions } from './nats-options.ts';
 import { partitionOf } from './partitions.ts';
+import { WatermarkTracker } from './watermark.ts';
 
 export interface ClusterConnection {
   me: string;
@@ -37,15 +39,17 @@ export interface ClusterConnection {
 /** Connect to NATS and open the ingest log; made early, so the sinks can be replicated through the bus. */
 export async function connectCluster(config: Config, log: Logger): Promise<ClusterConnection> {
   const me = config.CLUSTER_NODE_ID ?? `${hostname()}:${config.HTTP_PORT}`;
+  // Credentials and TLS from the URLs (nats.js itself reads only host:port of them).
+  const nats = withoutCredentials(config.CLUSTER_NATS_URL!.join(','));
   const nc = await connect({
-    servers: config.CLUSTER_NATS_URL!,
+    ...natsOptions(config.CLUSTER_NATS_URL!),
     name: `wardpulse ${me}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     pingInterval: 2000,
     maxPingOut: 2,
   }).catch((err: Error) => {
-    throw new Error(`cannot connect to NATS at ${config.CLUSTER_NATS_URL!.join(',')} (CLUSTER_NATS_URL): ${err.message}`, { cause: err });
+    throw new Error(`cannot connect to NATS at ${nats} (CLUSTER_NATS_URL): ${err.message}`, { cause: err });
   });
   let up = true;
   void (async () => {
@@ -57,7 +61,7 @@ export async function connectCluster(config: Config, log: Logger): Promise<Clust
   })();
   const ingestLog = await IngestLog.open(nc, { replicas: config.CLUSTER_REPLICAS }, log);
   const bus = new ClusterBus(nc, me, log);
-  log.info({ node: me, nats: config.CLUSTER_NATS_URL, partitions: config.CLUSTER_PARTITIONS, leaseS: config.CLUSTER_LEASE_S }, 'cluster: connected');
+  log.info({ node: me, nats, partitions: config.CLUSTER_PARTITIONS, leaseS: config.CLUSTER_LEASE_S }, 'cluster: connected');
   return {
     me,
     nc,
@@ -131,7 +135,12 @@ export async function startPartitions(deps: PartitionDeps): Promise<ClusterNode>
     const saver = createMonitorStateSaver({ engine, db, log, everyMs: config.MONITOR_STATE_SAVE_S * 1000, trendsEveryMs: config.MONITOR_TRENDS_SAVE_S * 1000 });
     const watermark = new WatermarkTracker(w?.seq ?? 0);
     let saved = watermark.value;
+    let toldLost = false;
     const timer = setInterval(() => {
+      if (watermark.lost !== null && !toldLost) {
+        toldLost = true;
+        log.error({ event: 'partition_watermark_held', partition: p, seq: watermark.lost }, 'cluster: a message of the partition was not stored; its watermark stays before it, and the next owner processes the partition again from there');
+      }
       if (!leases.holds(p) || watermark.value === saved) return;
       const seq = watermark.value;
       cluster.log.saveWatermark(p, { seq, node: me, clean: false, at: Date.now() }).then(
@@ -169,7 +178,7 @@ export async function startPartitions(deps: PartitionDeps): Promise<ClusterNode>
     r.monitoring.close(); // drains into the sinks
     await Promise.race([r.watermark.drained(0), new Promise((res) => setTimeout(res, 10_000))]);
     await r.saveState();
-    await cluster.log.saveWatermark(p, { seq: r.watermark.value, node: me, clean: r.watermark.pending === 0, at: Date.now() });
+    await cluster.log.saveWatermark(p, { seq: r.watermark.value, node: me, clean: r.watermark.complete, at: Date.now() });
   };
 
   const leases = new LeaseManager(
@@ -251,52 +260,5 @@ export async function startPartitions(deps: PartitionDeps): Promise<ClusterNode>
   };
 }
 
-/**
- * The highest stream sequence up to which every message's rows are durable. Messages are taken in
- * order; their rows become durable out of order (batches), and a row never stored (false) holds
- * the watermark where it is, so a takeover replays it rather than skips it.
- */
-export class WatermarkTracker {
-  private readonly done = new Map<number, boolean>();
-  private readonly order: number[] = [];
-  private waiters: { below: number; resolve: () => void }[] = [];
-  constructor(public value: number) {}
-
-  get pending(): number {
-    return this.order.length;
-  }
-
-  add(seq: number, durable: Promise<boolean>[]): void {
-    this.order.push(seq);
-    if (durable.length === 0) return this.settle(seq, true);
-    Promise.all(durable).then(
-      (all) => this.settle(seq, all.every(Boolean)),
-      () => this.settle(seq, false),
-    );
-  }
-
-  /** Resolves once at most `below` messages are still waiting. */
-  drained(below: number): Promise<void> {
-    if (this.order.length <= below) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ below, resolve }));
-  }
-
-  private settle(seq: number, ok: boolean): void {
-    // Not stored (the write buffer and the spill were full): the watermark stays before it, so the
-    // next owner of the partition processes it again; this node logs the drop (sinks.ts).
-    this.done.set(seq, ok);
-    while (this.order.length > 0 && this.done.get(this.order[0]!) === true) {
-      const s = this.order.shift()!;
-      this.done.delete(s);
-      this.value = s;
-    }
-    if (this.waiters.length === 0) return;
-    this.waiters = this.waiters.filter((w) => {
-      if (this.order.length > w.below) return true;
-      w.resolve();
-      return false;
-    });
-  }
-}
-
 export type { Watermark };
+export { WatermarkTracker };

@@ -90,3 +90,78 @@ describe('loadConfig', () => {
     expect(() => loadConfig({}, ['--open-the-gates'])).toThrow(/unknown option --open-the-gates/);
   });
 });
+
+describe('loadConfig: cluster mode (CLUSTER_NATS_URL, ADR 0026)', () => {
+  const node = {
+    CLUSTER_NATS_URL: 'nats://10.0.0.11:4222, nats://10.0.0.12:4222,nats://10.0.0.13:4222',
+    DATABASE_URL: 'postgres://wardpulse@db:5432/wardpulse',
+    JWT_SECRET: 'a-shared-token-key-of-32-characters-or-more',
+    CLUSTER_REDIS_URL: 'redis://redis:6379',
+  };
+  const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('is off by default, with the cluster defaults in place for when it is on', () => {
+    const c = loadConfig({});
+    expect(c.CLUSTER_NATS_URL).toBeUndefined();
+    expect(c).toMatchObject({ CLUSTER_PARTITIONS: 16, CLUSTER_LEASE_S: 5, CLUSTER_REPLICAS: 3 });
+  });
+
+  it('takes a node with NATS, a shared PostgreSQL, a shared token key and Redis', () => {
+    const c = loadConfig({ ...node, CLUSTER_NODE_ID: 'ward-node-1', CLUSTER_PARTITIONS: '64', CLUSTER_LEASE_S: '10', CLUSTER_REPLICAS: '1' });
+    expect(c.CLUSTER_NATS_URL).toEqual(['nats://10.0.0.11:4222', 'nats://10.0.0.12:4222', 'nats://10.0.0.13:4222']);
+    expect(c).toMatchObject({ CLUSTER_NODE_ID: 'ward-node-1', CLUSTER_PARTITIONS: 64, CLUSTER_LEASE_S: 10, CLUSTER_REPLICAS: 1 });
+    expect(loadConfig({ ...node, CLUSTER_NATS_URL: 'tls://wp:pw@nats-1:4222,tls://nats-2:4222', CLUSTER_REDIS_URL: 'rediss://:pw@redis:6380' }).CLUSTER_NATS_URL).toHaveLength(2);
+  });
+
+  it('lists everything a cluster node lacks at once: the database, the token key, Redis', () => {
+    expect(problemsOf({ CLUSTER_NATS_URL: node.CLUSTER_NATS_URL })).toEqual([
+      expect.stringMatching(/^DATABASE_URL="": required with CLUSTER_NATS_URL \(every node uses the same PostgreSQL; the embedded database cannot be shared\)/),
+      expect.stringMatching(/^JWT_SECRET="": required with CLUSTER_NATS_URL \(the same on every node/),
+      expect.stringMatching(/^CLUSTER_REDIS_URL="": required with CLUSTER_NATS_URL/),
+    ]);
+    expect(problemsOf({ ...node, DATABASE_URL: '' })).toEqual([expect.stringMatching(/^DATABASE_URL="": required with CLUSTER_NATS_URL/)]);
+    expect(problemsOf({ ...node, JWT_SECRET: undefined })).toEqual([expect.stringMatching(/^JWT_SECRET="": required with CLUSTER_NATS_URL/)]);
+    expect(problemsOf({ ...node, CLUSTER_REDIS_URL: undefined })).toEqual([expect.stringMatching(/^CLUSTER_REDIS_URL="": required with CLUSTER_NATS_URL/)]);
+  });
+
+  it('refuses the other cluster settings without CLUSTER_NATS_URL (a node that thinks it is in a cluster and is not)', () => {
+    expect(problemsOf({ CLUSTER_REDIS_URL: 'redis://redis:6379', CLUSTER_NODE_ID: 'n1' })).toEqual([
+      'CLUSTER_REDIS_URL: only with CLUSTER_NATS_URL (cluster mode)',
+      'CLUSTER_NODE_ID: only with CLUSTER_NATS_URL (cluster mode)',
+    ]);
+  });
+
+  it('refuses tls:// mixed with nats://, and different credentials per server', () => {
+    expect(problemsOf({ ...node, CLUSTER_NATS_URL: 'tls://nats-1:4222,nats://nats-2:4222' })).toEqual([expect.stringMatching(/^CLUSTER_NATS_URL: tls:\/\/ and nats:\/\/ mixed/)]);
+    expect(problemsOf({ ...node, CLUSTER_NATS_URL: 'nats://a:x@nats-1:4222,nats://b:y@nats-2:4222' })).toEqual([expect.stringMatching(/^CLUSTER_NATS_URL: the URLs carry different credentials/)]);
+  });
+
+  it.each([
+    [{ CLUSTER_NATS_URL: 'http://nats:4222' }, /CLUSTER_NATS_URL="http:\/\/nats:4222": must be nats:\/\/host:port URLs separated by commas/],
+    [{ CLUSTER_NATS_URL: 'nats://nats:4222/' }, /CLUSTER_NATS_URL="nats:\/\/nats:4222\/": must be nats:\/\/host:port URLs/],
+    [{ CLUSTER_NATS_URL: ' , ' }, /CLUSTER_NATS_URL=" , ": must be nats:\/\/host:port URLs/],
+    [{ CLUSTER_NODE_ID: 'node 1' }, /CLUSTER_NODE_ID="node 1": must be 1–64 letters, digits or _ \. : -/],
+    [{ CLUSTER_REDIS_URL: 'http://redis' }, /CLUSTER_REDIS_URL="http:\/\/redis": must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ CLUSTER_PARTITIONS: '0' }, /CLUSTER_PARTITIONS="0"/],
+    [{ CLUSTER_PARTITIONS: '2048' }, /CLUSTER_PARTITIONS="2048"/],
+    [{ CLUSTER_LEASE_S: '1' }, /CLUSTER_LEASE_S="1"/],
+    [{ CLUSTER_REPLICAS: '7' }, /CLUSTER_REPLICAS="7"/],
+  ])('refuses %o with a precise message', (env, message) => {
+    expect(() => loadConfig({ ...node, ...env } as NodeJS.ProcessEnv)).toThrow(message);
+  });
+
+  it('never echoes the password of a URL in its refusal', () => {
+    const problems = problemsOf({ ...node, CLUSTER_NATS_URL: 'nats://wardpulse:s3cret-nats-pw@nats:4222/', CLUSTER_REDIS_URL: 'http://:s3cret-redis-pw@redis' });
+    expect(problems).toEqual([
+      'CLUSTER_NATS_URL="nats://wardpulse:***@nats:4222/": must be nats://host:port URLs separated by commas',
+      'CLUSTER_REDIS_URL="http://:***@redis": must be a redis:// or rediss:// URL',
+    ]);
+  });
+});
