@@ -2,24 +2,13 @@
 // persistence, for tests and benches of the cluster's Socket.IO adapter. `stop()` kills it (SIGKILL:
 // a Redis that dies); `start()` brings it back on the same port, empty.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './postgres.ts';
 
 export interface TestRedis {
   port: number;
   url: string;
   start(): Promise<void>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startRedis(): Promise<TestRedis> {
@@ -31,6 +20,10 @@ export async function startRedis(): Promise<TestRedis> {
     async start() {
       const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
+      // Not left behind by a test or bench process that ends without stop().
+      const killOnExit = () => c.kill('SIGKILL');
+      process.once('exit', killOnExit);
+      c.once('exit', () => process.off('exit', killOnExit));
       let out = '';
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`redis-server did not start on port ${port}: ${out}`)), 10_000);

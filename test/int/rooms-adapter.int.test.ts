@@ -19,7 +19,8 @@ import { DeviceRegistry } from '../../broker/device-registry.ts';
 import type { Patient } from '../../db/records.ts';
 import type { QueueCalledEvent, QueueState, ScoreEvent } from '../../server/domain/events.ts';
 import { collect, connectSocket, eventually, type LiveSocket } from '../helpers/stack.ts';
-import { freePort, startRedis, type TestRedis } from '../helpers/redis.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { freePort } from '../helpers/postgres.ts';
 
 const P1 = '11111111-1111-4111-8111-111111111111';
 const DOCTOR = 'dddddddd-dddd-4ddd-8ddd-dddddddddddd';
