@@ -231,7 +231,7 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
   const queueStore = new QueueStore(repoDeps, new AppointmentStore(repoDeps, config.BOOKINGS_PER_PATIENT_PER_DOCTOR_PER_DAY));
   const queue = createQueueChannel((doctorId) => queueStore.queueState(doctorId));
   // A cluster's rooms span the nodes (ADR 0027). Made before the realtime layer, so closed after it.
-  const rooms = config.CLUSTER_REDIS_URL ? closers.add('socket.io adapter', await createRoomsAdapter(config.CLUSTER_REDIS_URL, log)) : null;
+  const rooms = config.CLUSTER_REDIS_URL ? closers.add('socket.io adapter', await createRoomsAdapter(config.CLUSTER_REDIS_URL, log, { name: cluster?.me })) : null;
   const realtime = closers.add(
     'realtime',
     createRealtime(http, {

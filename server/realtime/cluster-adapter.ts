@@ -29,7 +29,8 @@ type NamespaceAdapter = ReturnType<ReturnType<typeof createAdapter>>;
 /** How long a start waits for Redis before it fails. */
 const START_DEADLINE_MS = 10_000;
 
-export async function createRoomsAdapter(redisUrl: string, log: Logger, opts: { startDeadlineMs?: number } = {}): Promise<RoomsAdapter> {
+/** `name`: this node's, shown by Redis's CLIENT LIST for each of its connections (no spaces). */
+export async function createRoomsAdapter(redisUrl: string, log: Logger, opts: { name?: string; startDeadlineMs?: number } = {}): Promise<RoomsAdapter> {
   // Logged and shown without the password a URL may carry.
   const where = (() => {
     const u = new URL(redisUrl);
@@ -40,6 +41,7 @@ export async function createRoomsAdapter(redisUrl: string, log: Logger, opts: { 
   let down = false;
   const client: Client = createClient({
     url: redisUrl,
+    ...(opts.name ? { name: `wardpulse:${opts.name}` } : {}),
     // An emit through the adapter publishes first and reaches this node's sockets after; with an
     // offline queue, a Redis outage would hold this node's own queue calls until it is back.
     disableOfflineQueue: true,

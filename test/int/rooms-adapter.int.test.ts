@@ -8,6 +8,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Logger } from 'pino';
+import { createClient } from 'redis';
 import { createRealtime, createQueueChannel, type Realtime } from '../../server/realtime/io.ts';
 import { createRoomsAdapter, type RoomsAdapter } from '../../server/realtime/cluster-adapter.ts';
 import { createTokenService } from '../../server/auth/tokens.ts';
@@ -49,7 +50,7 @@ const fakeLog = () => ({ error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi
 
 async function startNode(name: string, redisUrl: string): Promise<Node> {
   const log = fakeLog();
-  const rooms = await createRoomsAdapter(redisUrl, log as unknown as Logger);
+  const rooms = await createRoomsAdapter(redisUrl, log as unknown as Logger, { name });
   const patients = new PatientsCache();
   patients.load([patient]);
   const feed = createLiveFeed();
@@ -183,6 +184,36 @@ describe('rooms across two nodes (Redis Streams adapter)', () => {
     b.revoke([]);
     await new Promise((r) => setTimeout(r, 200));
     expect(otherSession.connected).toBe(true);
+  });
+});
+
+describe('a connection to Redis lost for a moment', () => {
+  it('the node reads on from where it stopped: a call published meanwhile still reaches its displays', async () => {
+    const display = await connect(b, user(60, 'front-desk'));
+    expect((await send(display, 'subscribe', { queue: DOCTOR })).ok).toBe(true);
+    const got = collect(display, 'queue:called');
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    try {
+      // Redis itself cuts every connection of node B (named after it: publisher, stream reader,
+      // subscriber), and keeps it out: no connection beyond those open now.
+      const clients = await admin.clientList();
+      const ofB = clients.filter((c) => c.name === 'wardpulse:B');
+      expect(ofB).toHaveLength(3);
+      await admin.configSet('maxclients', String(clients.length - ofB.length));
+      for (const c of ofB) await admin.sendCommand(['CLIENT', 'KILL', 'ID', String(c.id)]);
+      a.queue.publish(call(13));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(b.rooms.connected()).toBe(false);
+      expect(got).toEqual([]);
+      await admin.configSet('maxclients', '10000');
+      await eventually(() => got.length > 0, 10_000, 'the call on node B after it reconnected');
+      expect(got.map((e) => e.tokenNumber)).toEqual([13]);
+      await eventually(() => b.rooms.connected(), 5000, 'node B to reconnect');
+    } finally {
+      await admin.configSet('maxclients', '10000').catch(() => undefined);
+      await admin.quit();
+    }
   });
 });
 
