@@ -27,6 +27,7 @@ import type { Freshness } from './domain/vitals.ts';
 import { PatientsCache } from './patients-cache.ts';
 import { LiveState } from './realtime/live-state.ts';
 import { createQueueChannel, createRealtime } from './realtime/io.ts';
+import { createRoomsAdapter } from './realtime/cluster-adapter.ts';
 import { QueueStore } from './records/queue.store.ts';
 import { AppointmentStore } from './records/appointments.store.ts';
 import { wardScope } from './records/scope.ts';
@@ -236,9 +237,12 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
   const repoDeps = { db: db.driver, audit: writers.audit };
   const queueStore = new QueueStore(repoDeps, new AppointmentStore(repoDeps, config.BOOKINGS_PER_PATIENT_PER_DOCTOR_PER_DAY));
   const queue = createQueueChannel((doctorId) => queueStore.queueState(doctorId));
+  // A cluster's rooms span the nodes (ADR 0027). Made before the realtime layer, so closed after it.
+  const rooms = config.CLUSTER_REDIS_URL ? closers.add('socket.io adapter', await createRoomsAdapter(config.CLUSTER_REDIS_URL, log, { name: cluster?.me })) : null;
   const realtime = closers.add(
     'realtime',
     createRealtime(http, {
+      adapter: rooms?.adapter,
       queue,
       feed,
       revocations: sessions,
@@ -283,7 +287,7 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
     onAccessChanged: (userId) => realtime.disconnectUser(userId),
     actOnAlarm: ingress.actOnAlarm,
     ready: async () => ({ database: await db.ready(), broker: !broker.aedes.closed && mqttListening, ...(cluster ? { cluster: cluster.connected() } : {}) }),
-    clusterStatus: clusterNode ? () => clusterNode.status() : null,
+    clusterStatus: clusterNode ? () => ({ ...clusterNode.status(), redis: rooms?.connected() ?? false }) : null,
   });
   http.on('request', app);
   http.on('upgrade', (req, socket: Duplex, head: Buffer) => {

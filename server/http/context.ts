@@ -48,8 +48,11 @@ export interface AppContext {
   /** True when the broker listens and the database answers. */
   /** What /readyz checks; every one must be true. `cluster`: NATS connected (a cluster node only). */
   ready(): Promise<{ database: boolean; broker: boolean; cluster?: boolean }>;
-  /** A cluster node's partitions and peers; null on a single node. */
-  clusterStatus: (() => { node: string; partitions: number; owned: number[]; leaseS: number; peers: string[] }) | null;
+  /**
+   * A cluster node's partitions and peers, and whether its Socket.IO adapter reaches Redis (not a
+   * readiness check: without Redis a node still serves its own sockets, ADR 0027); null on a single node.
+   */
+  clusterStatus: (() => { node: string; partitions: number; owned: number[]; leaseS: number; peers: string[]; redis: boolean }) | null;
   /** Edge policy from the configuration (docs/security.md). */
   policy: Policy;
   /** The online payment provider (PAYMENT_* settings); null: online payment is off. */

@@ -1,8 +1,11 @@
 // Live push: Socket.IO on the HTTP server. Clients authenticate with the REST token, subscribe
 // to a ward or a patient (rooms `ward:{ward}`, `patient:{id}`) and get a snapshot in the ack,
 // then coalesced `vitals` (volatile) and reliable `score`, `alert` and `device` events.
+// In a cluster (ADR 0027) each node pushes those to its own sockets only (every node gets every
+// push over NATS); what starts on one node and concerns sockets on any node — a queue call, an
+// account's connections closed — goes through the Socket.IO adapter (Redis Streams).
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { TokenService } from '../auth/tokens.ts';
@@ -36,6 +39,11 @@ interface SocketData {
 }
 
 export interface RealtimeDeps {
+  /**
+   * The Socket.IO adapter joining this node's rooms to the other nodes' (a cluster:
+   * cluster-adapter.ts); absent, the in-memory one of a single node.
+   */
+  adapter?: ServerOptions['adapter'];
   queue: QueueChannel;
   /** What the pipeline's sinks push to the dashboards; attached at creation, detached at close. */
   feed: LiveFeed;
@@ -77,7 +85,10 @@ export interface LiveFeed {
 
 export interface Realtime extends LivePush {
   io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-  /** End every live connection of one account (its access changed); returns how many. */
+  /**
+   * End every live connection of one account (its access changed), on every node; returns how
+   * many were open on this one (another node's are closed too, through the adapter, uncounted).
+   */
   disconnectUser(userId: string): number;
   close(): Promise<void>;
 }
@@ -115,6 +126,9 @@ export function createQueueChannel(state: (doctorId: string) => Promise<QueueSta
   };
 }
 
+const userRoom = (userId: string): string => `user:${userId}`;
+const sessionRoom = (sid: string): string => `session:${sid}`;
+
 export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   const { patients, live, registry, log } = deps;
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(http, {
@@ -124,7 +138,12 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
     destroyUpgrade: false,
     maxHttpBufferSize: 64 * 1024,
     cors: { origin: false },
+    ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
+  // The dashboards' pushes reach this node's sockets only: in a cluster every node is given every
+  // push (over NATS, with the live state it follows), so sending one through the adapter as well
+  // would deliver it once per node.
+  const local = io.local;
 
   io.use(async (socket, next) => {
     const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined;
@@ -150,10 +169,13 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   };
 
   const queues = deps.queue;
+  // A call is made through one node's REST layer; the displays watching it may be on any node.
   const stopQueue = queues.subscribe((ev) => io.to(`queue:${ev.doctorId}`).emit('queue:called', ev));
+  // Every node hears of every revocation (the session service; in a cluster, followed over NATS
+  // with the revoked set the tokens are checked against), so each ends its own sockets.
+  // (Never `in([])`: no room at all means every socket.)
   const stopRevocations = deps.revocations.onRevoke((sids) => {
-    const ended = new Set(sids);
-    for (const s of io.sockets.sockets.values()) if (s.data.user?.sid && ended.has(s.data.user.sid)) s.disconnect(true);
+    if (sids.length > 0) local.in(sids.map(sessionRoom)).disconnectSockets(true);
   });
 
   async function subscribeQueue(socket: Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>, req: unknown): Promise<SubscribeResult> {
@@ -187,6 +209,9 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
   }
 
   io.on('connection', (socket: Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>) => {
+    // The rooms that address an account's or a session's sockets, on whichever node they are.
+    const { id: userId, sid } = socket.data.user;
+    void socket.join(sid ? [userRoom(userId), sessionRoom(sid)] : userRoom(userId));
     deps.onClientsChanged?.(io.engine.clientsCount);
     socket.on('disconnect', () => deps.onClientsChanged?.(io.engine.clientsCount));
 
@@ -306,29 +331,29 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps): Realtime {
       }
       for (const { ids, rooms } of groups.values()) {
         const list = rooms.length === 1 ? byRoom.get(rooms[0]!)! : [...new Set(rooms.flatMap((r) => byRoom.get(r)!))];
-        io.to(ids).volatile.emit('vitals', list);
+        local.to(ids).volatile.emit('vitals', list);
       }
     },
     pushScore(ev) {
-      io.to(roomsOf(ev.patientId)).emit('score', ev);
+      local.to(roomsOf(ev.patientId)).emit('score', ev);
     },
     pushAlert(ev) {
-      io.to(roomsOf(ev.patientId)).emit('alert', ev);
+      local.to(roomsOf(ev.patientId)).emit('alert', ev);
     },
     pushEscalation(ev) {
-      io.to(roomsOf(ev.alarm.patientId)).emit('escalation', ev);
+      local.to(roomsOf(ev.alarm.patientId)).emit('escalation', ev);
     },
     pushDevice(ev) {
-      if (ev.patientId) io.to(roomsOf(ev.patientId)).emit('device', ev);
+      if (ev.patientId) local.to(roomsOf(ev.patientId)).emit('device', ev);
     },
     disconnectUser(userId) {
-      let n = 0;
-      for (const s of io.sockets.sockets.values()) {
-        if (s.data.user?.id !== userId) continue;
-        s.disconnect(true);
-        n++;
-      }
-      return n;
+      const room = userRoom(userId);
+      const here = io.sockets.adapter.rooms.get(room)?.size ?? 0;
+      // This node's at once, whatever Redis does (the adapter publishes before it acts locally);
+      // then the other nodes', through the adapter.
+      local.in(room).disconnectSockets(true);
+      io.in(room).disconnectSockets(true);
+      return here;
     },
     close: () =>
       new Promise<void>((resolve) => {
