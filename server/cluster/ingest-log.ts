@@ -165,22 +165,55 @@ export class IngestLog {
               break;
             }
           })().catch(() => undefined);
+          // And a watchdog of our own: a consumer made while JetStream was electing leaders can sit
+          // with messages pending and deliver nothing, heartbeats and all. Quiet for 3 s with
+          // messages waiting (or the consumer gone): read again from the last message handled.
+          let lastActivity = Date.now();
+          let checking = false;
+          let busy = false; // handling a message (it may wait for the database): not stalled
+          const watchdog = setInterval(() => {
+            if (checking || busy || Date.now() - lastActivity < 3000) return;
+            checking = true;
+            consumer
+              .info()
+              .then(
+                (ci) => ci.num_pending > 0 && Date.now() - lastActivity >= 3000,
+                () => true,
+              )
+              .then((stalled) => {
+                if (!stalled || stopped) return;
+                this.log.warn({ partition: p }, 'cluster: the ingest log reader is stalled; reading again from the last message handled');
+                reading.stop();
+              })
+              .finally(() => (checking = false));
+          }, 1000);
           let delivered = 0;
-          for await (const msg of current) {
-            if (msg.info.deliverySequence !== delivered + 1) {
-              this.log.warn({ partition: p, expected: delivered + 1, got: msg.info.deliverySequence }, 'cluster: a gap in the ingest log reading; reading again from the last message handled');
-              break;
+          try {
+            for await (const msg of current) {
+              lastActivity = Date.now();
+              if (msg.info.deliverySequence !== delivered + 1) {
+                this.log.warn({ partition: p, expected: delivered + 1, got: msg.info.deliverySequence }, 'cluster: a gap in the ingest log reading; reading again from the last message handled');
+                break;
+              }
+              delivered = msg.info.deliverySequence;
+              let m: MonitorMessage | null = null;
+              try {
+                m = codec.decode(msg.data);
+              } catch (err) {
+                this.log.error({ err, partition: p, seq: msg.seq }, 'cluster: unreadable message in the ingest log; skipped');
+              }
+              busy = true;
+              try {
+                if (m) await onMessage(msg.seq, m);
+              } finally {
+                busy = false;
+              }
+              next = msg.seq + 1;
+              lastActivity = Date.now();
+              if (stopped) break;
             }
-            delivered = msg.info.deliverySequence;
-            let m: MonitorMessage | null = null;
-            try {
-              m = codec.decode(msg.data);
-            } catch (err) {
-              this.log.error({ err, partition: p, seq: msg.seq }, 'cluster: unreadable message in the ingest log; skipped');
-            }
-            if (m) await onMessage(msg.seq, m);
-            next = msg.seq + 1;
-            if (stopped) break;
+          } finally {
+            clearInterval(watchdog);
           }
           current.stop();
           this.jsm.consumers.delete(STREAM, info.name).catch(() => undefined);
