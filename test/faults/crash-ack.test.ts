@@ -5,7 +5,6 @@
 // is smaller than that backlog. Every reading a device saw acknowledged is stored exactly once, and
 // in the end every reading is acknowledged: nothing acknowledged and dropped, by the crash or by
 // the rate limit. Also a device flushing a backlog of 2× its burst at once: all stored, none dropped.
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,23 +14,12 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { startChild, type Child } from '../../bench/ingest-lib.ts';
 import { createPgliteDriver } from '../../db/driver.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import { createTestDatabase, freePort } from '../helpers/postgres.ts';
 import { eventually } from '../helpers/stack.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RATE = 20;
 const BURST = 20;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A QoS 1 device with a persistent session: it records which seqs the broker acknowledged. */
 function device(id: string, port: number) {
