@@ -177,6 +177,13 @@ export async function startPartitions(deps: PartitionDeps): Promise<ClusterNode>
     await r.stopReading();
     r.monitoring.close(); // drains into the sinks
     await Promise.race([r.watermark.drained(0), new Promise((res) => setTimeout(res, 10_000))]);
+    // The lease ran out during the hand-over (NATS unreachable meanwhile): another node may own the
+    // partition already; its state and watermark are not ours to write. It replays from ours.
+    if (!leases.holds(p)) {
+      r.stopSaving();
+      log.warn({ event: 'handover_expired', partition: p }, 'cluster: lease ran out during the hand-over; state and watermark not saved (the next owner replays)');
+      return;
+    }
     await r.saveState();
     await cluster.log.saveWatermark(p, { seq: r.watermark.value, node: me, clean: r.watermark.complete, at: Date.now() });
   };
