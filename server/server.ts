@@ -37,7 +37,7 @@ import { SessionService } from './auth/sessions.ts';
 import { createLocalDiskStorage } from './storage/index.ts';
 import { generateSecret, hashSecret } from './auth/passwords.ts';
 import { createPaymentGateway, type PaymentGateway } from './records/payment-provider.ts';
-import { createLiveFeed, createMonitorStateSaver, createNotifier, createSinks, createWriters, type Sinks } from './sinks.ts';
+import { coalesceVitals, createLiveFeed, createMonitorStateSaver, createNotifier, createSinks, createWriters, type Sinks } from './sinks.ts';
 import { openRunMarker } from './run-marker.ts';
 import { createAdmissionControl, createIngress, type MonitorInlet } from './ingress.ts';
 import { createMonitoring } from './monitoring.ts';
@@ -239,12 +239,14 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
   const queue = createQueueChannel((doctorId) => queueStore.queueState(doctorId));
   // A cluster's rooms span the nodes (ADR 0027). Made before the realtime layer, so closed after it.
   const rooms = config.CLUSTER_REDIS_URL ? closers.add('socket.io adapter', await createRoomsAdapter(config.CLUSTER_REDIS_URL, log, { name: cluster?.me })) : null;
+  // A cluster node's partitions and peers push vitals each on their own tick: one push per tick out.
+  const displayFeed = cluster ? closers.add('live feed (one vitals push per tick)', coalesceVitals(feed, config.LIVE_TICK_MS)) : feed;
   const realtime = closers.add(
     'realtime',
     createRealtime(http, {
       adapter: rooms?.adapter,
       queue,
-      feed,
+      feed: displayFeed,
       revocations: sessions,
       tokens,
       patients,
