@@ -232,14 +232,18 @@ export class ReferralStore {
    */
   private async offered(speciality: string, referrer: string): Promise<string> {
     const { rows } = await this.deps.db.query<{ s: string; id: string }>(
-      'SELECT s, d.id FROM doctors d, jsonb_array_elements_text(d.specialities) s WHERE d.archived_at IS NULL ORDER BY s',
+      'SELECT s, d.id FROM doctors d, jsonb_array_elements_text(d.specialities) s WHERE d.archived_at IS NULL',
     );
+    // By code point, not the database's collation: 'Cardiology' before 'cardiology' on either driver.
+    rows.sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : 0));
     const key = speciality.toLowerCase();
     const others = rows.filter((r) => r.s.toLowerCase() === key && r.id !== referrer);
     if (others[0]) return others[0].s;
     if (rows.some((r) => r.s.toLowerCase() === key)) throw Errors.validation(`body.toSpeciality: you are the only doctor here offering '${speciality}'`);
-    const all = [...new Set(rows.map((r) => r.s))];
-    throw Errors.validation(`body.toSpeciality: no doctor here offers '${speciality}' (offered: ${all.join(', ') || 'none'})`);
+    const all = new Map<string, string>();
+    for (const r of rows) if (!all.has(r.s.toLowerCase())) all.set(r.s.toLowerCase(), r.s);
+    const offered = [...all.values()].sort((a, b) => a.localeCompare(b));
+    throw Errors.validation(`body.toSpeciality: no doctor here offers '${speciality}' (offered: ${offered.join(', ') || 'none'})`);
   }
 
   /**
