@@ -35,7 +35,7 @@ export interface Mapping {
 }
 
 export interface RankedSpeciality {
-  /** As the map spells it (the first spelling in alphabetical order when rows differ in case). */
+  /** As the map spells it (rows differing only in case: the capitalised spelling, by code point). */
   speciality: string;
   /** Lower-case: what doctors' specialities are matched against. */
   key: string;
@@ -53,7 +53,8 @@ export function rankSpecialities(symptoms: readonly string[], mappings: readonly
   const asked = new Set(symptoms);
   const bySpeciality = new Map<string, RankedSpeciality>();
   const known = new Set<string>();
-  for (const m of [...mappings].sort((a, b) => a.speciality.localeCompare(b.speciality))) {
+  const byCodePoint = (a: Mapping, b: Mapping) => (a.speciality < b.speciality ? -1 : a.speciality > b.speciality ? 1 : 0);
+  for (const m of [...mappings].sort(byCodePoint)) {
     if (!asked.has(m.symptom)) continue;
     known.add(m.symptom);
     const key = m.speciality.toLowerCase();
