@@ -12,9 +12,9 @@ import { SuggestStore } from './doctor-suggest.store.ts';
 const suggestQuery = z.strictObject({
   symptoms: z
     // `?symptoms=a&symptoms=b` is read as `a,b`.
-    .preprocess((v) => (Array.isArray(v) ? v.join(',') : v), z.string({ error: `required: 1–${MAX_SYMPTOMS} symptoms, comma-separated (symptoms=chest pain,cough)` }))
-    .transform((raw, ctx) => {
-      const { symptoms, problems } = parseSymptoms(raw);
+    .union([z.string(), z.array(z.string())], { error: `required: 1–${MAX_SYMPTOMS} symptoms, comma-separated (symptoms=chest pain,cough)` })
+    .transform((v, ctx) => {
+      const { symptoms, problems } = parseSymptoms(Array.isArray(v) ? v.join(',') : v);
       for (const message of problems) ctx.addIssue({ code: 'custom', message });
       return problems.length ? z.NEVER : symptoms;
     }),

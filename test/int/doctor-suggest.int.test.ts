@@ -134,6 +134,14 @@ describe.each<DbKind>(['pglite', 'postgres'])('doctor suggestions on %s', (kind)
     expect(await refusal('symptoms=cough&doctor=x')).toMatch(/doctor/);
   });
 
+  it('is described in the OpenAPI document, with its roles and a required symptoms parameter', async () => {
+    const doc = (await stack.api('GET', '/api/openapi.json', undefined, null)).body;
+    const op = doc.paths['/api/doctors/suggest'].get;
+    expect(op.description).toBe('Roles: admin, front-desk, doctor, nurse, patient (permission `doctors:suggest`).');
+    expect(op.parameters).toContainEqual(expect.objectContaining({ name: 'symptoms', in: 'query', required: true }));
+    expect(Object.keys(doc.paths['/api/symptom-map/{id}']).sort()).toEqual(['delete', 'get', 'put']);
+  });
+
   it('answers the roles that book and patients; refuses the others', async () => {
     for (const role of ['front-desk', 'nurse', 'doctor', 'patient']) expect((await suggest('symptoms=cough', tokens[role])).status, role).toBe(200);
     for (const role of ['pharmacist', 'lab', 'kiosk']) {
