@@ -1,5 +1,5 @@
 -- Issue 15: finding the right doctor from symptoms, and referrals between doctors
--- (docs/decisions/0028-referrals-and-symptom-suggestions.md).
+-- (docs/decisions/0029-referrals-and-symptom-suggestions.md).
 
 -- The symptom map behind GET /api/doctors/suggest: one row per symptom and speciality, weighted.
 -- A generic resource (/api/symptom-map), kept by the hospital's admins; shipped empty — the demo
