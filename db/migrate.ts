@@ -31,6 +31,9 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     const version = Number(m[1]);
     const sql = readFileSync(dir + file, 'utf8');
     const entry = byVersion.get(version) ?? { version, name: m[2]!, common: '' };
+    // Two branches that each took the next number would otherwise merge into one entry, the
+    // second file silently replacing the first: refuse to start instead.
+    if (entry.name !== m[2]) throw new Error(`two migrations numbered ${m[1]}: ${m[1]}_${entry.name} and ${file}; renumber one`);
     if (m[3] === 'timescale') entry.timescale = sql;
     else if (m[3] === 'plain') entry.plain = sql;
     else entry.common = sql;

@@ -13,6 +13,7 @@ import { loadFleetFile, provisionFleet, saveFleetFile } from './provision.ts';
 import { formatSummary } from './summary.ts';
 import { FLEET_SCENARIO_NAMES, type FleetScenarioName } from './scenarios.ts';
 import { ensureKioskWard, restClient, seedHospital, type SeedAccounts } from './seed.ts';
+import { seedSymptomMap } from './symptom-map.ts';
 import { DEFAULT_DEMO_DIR, demoAdmin, demoAdminFile, demoDir, demoFleetFile, readDemoAdmin } from './demo-files.ts';
 
 const USAGE = `Usage: npm run demo -- [options]
@@ -123,6 +124,13 @@ if (!seeded) {
   writeFileSync(seedFile, JSON.stringify(seeded, null, 2) + '\n', { mode: 0o600 });
   console.log(`seeded: ${result.doctors.length} doctors with schedules, ${result.stockItems} stock items, ${result.outpatients} outpatients`);
 }
+// The starter symptom map behind GET /api/doctors/suggest, when the map is empty (a demo seeded
+// before the map existed gets it too; one someone has edited is left alone).
+const symptomRows = await seedSymptomMap(admin).catch((err: Error) => {
+  console.log(`note: ${err.message}`);
+  return 0;
+});
+if (symptomRows > 0) console.log(`seeded: a starter symptom map of ${symptomRows} rows (GET /api/doctors/suggest?symptoms=chest pain,cough; edit it at /api/symptom-map)`);
 // The wall display is bound to the ward(s) it shows: this run's ward too.
 const kioskWards = await ensureKioskWard(base, admin, seeded.accounts.kiosk, ward).catch((err: Error) => {
   console.log(`note: ${err.message}`);

@@ -34,6 +34,11 @@ export const PERMISSIONS = {
   // The kiosk too: a waiting-room display finds its doctor by room (and sees only id, name, room).
   'doctors:read': ['admin', 'front-desk', 'doctor', 'nurse', 'pharmacist', 'lab', 'patient', 'kiosk'],
   'doctors:manage': ['admin'],
+  // Symptom → speciality suggestions (with doctors and free slots): whoever books, and a patient for
+  // themself. The map behind them is read by the same roles and kept by admins.
+  'doctors:suggest': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
+  'symptom-map:read': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
+  'symptom-map:manage': ['admin'],
   'staff:read': ['admin', 'front-desk'],
   'staff:manage': ['admin'],
   'history:read': ['doctor', 'nurse', 'patient'],
@@ -82,6 +87,13 @@ export const PERMISSIONS = {
   'appointments:book': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
   'appointments:change': ['admin', 'front-desk', 'doctor', 'nurse', 'patient'],
   'appointments:manage': ['admin', 'front-desk', 'doctor', 'nurse'],
+  // Referrals: a doctor refers as themself; the receiving doctor (or, for a speciality, any of its
+  // doctors) accepts or declines. Read: the doctors concerned (others get 404), the patient's own
+  // and family's, the front desk (it books accepted ones: POST /api/appointments with referralId)
+  // and admins.
+  'referrals:create': ['doctor'],
+  'referrals:read': ['admin', 'front-desk', 'doctor', 'patient'],
+  'referrals:respond': ['doctor'],
   // Calling the next token: a doctor only their own queue.
   'queue:call': ['admin', 'front-desk', 'doctor', 'nurse'],
   // The waiting-room display (first name + initial only): any signed-in role, the kiosk included.

@@ -38,8 +38,11 @@ const bookBody = z.strictObject({
   doctorId: uuid,
   date,
   time: hhmm,
-  priority: z.enum(['normal', 'urgent']).default('normal'),
+  /** Default: normal, or urgent when booked from an urgent referral. */
+  priority: z.enum(['normal', 'urgent']).optional(),
   reason: z.string().trim().max(1000).nullable().optional(),
+  /** An accepted referral this appointment is booked from (its patient, with its receiving doctor): it becomes booked. */
+  referralId: uuid.optional(),
 });
 
 const rescheduleBody = z.strictObject({ date, time: hhmm });
@@ -114,7 +117,7 @@ export function appointmentRoutes(ctx: AppContext): Route[] {
       method: 'post',
       path: base,
       tag: 'appointments',
-      summary: 'Book an appointment (a patient: for themselves or family)',
+      summary: 'Book an appointment (a patient: for themselves or family); with referralId, from an accepted referral, which it links',
       permission: 'appointments:book',
       body: bookBody,
       status: 201,

@@ -11,6 +11,7 @@ import { Errors, fail } from '../errors.ts';
 import { Repository, auditEntry, refusal, type Actor, type RepoDeps } from './repository.ts';
 import { visiblePatients } from './scope.ts';
 import { doctorSpec } from './specs.ts';
+import { markBooked, referralForBooking, reopenReferral } from './referrals.store.ts';
 import {
   TRANSITIONS,
   addDays,
@@ -42,6 +43,8 @@ export interface Appointment {
   status: AppointmentStatus;
   priority: 'normal' | 'urgent';
   reason: string | null;
+  /** The referral it was booked from (kept when the appointment is cancelled and the referral reopened). */
+  referralId: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -61,8 +64,10 @@ export interface BookingInput {
   doctorId: string;
   date: string;
   time: string;
-  priority: 'normal' | 'urgent';
+  /** Default: normal, or the urgency of the referral it is booked from. */
+  priority?: 'normal' | 'urgent' | undefined;
   reason?: string | null;
+  referralId?: string | undefined;
 }
 
 export interface AppointmentFilter {
@@ -87,7 +92,7 @@ export interface SlotsQuery {
 // ---------------------------------------------------------------- rows
 
 const COLUMNS = `a.id, a.patient_id, p.name AS patient_name, a.doctor_id, d.name AS doctor_name, a.date,
-  to_char(a.time, 'HH24:MI') AS time, a.token_number, a.status, a.priority, a.reason, a.created_at, a.updated_at`;
+  to_char(a.time, 'HH24:MI') AS time, a.token_number, a.status, a.priority, a.reason, a.referral_id, a.created_at, a.updated_at`;
 /** Appointments (or rows shaped like them: an UPDATE's RETURNING) with the names they show. */
 const FROM = (source = 'appointments') => `${source} a JOIN patients p ON p.id = a.patient_id JOIN doctors d ON d.id = a.doctor_id`;
 
@@ -103,6 +108,7 @@ const toAppointment = (r: Record<string, unknown>): Appointment => ({
   status: r.status as AppointmentStatus,
   priority: r.priority as 'normal' | 'urgent',
   reason: (r.reason as string | null) ?? null,
+  referralId: (r.referral_id as string | null) ?? null,
   createdAt: isoAt(r.created_at),
   updatedAt: isoAt(r.updated_at),
 });
@@ -324,7 +330,12 @@ export class AppointmentStore {
     return rows[0]!.n;
   }
 
-  /** Book a slot: staff for anyone, a patient account for itself or its family (not urgent). Audited. */
+  /**
+   * Book a slot: staff for anyone, a patient account for itself or its family (not urgent). With
+   * `referralId`, from that accepted referral — its patient, its receiving doctor — which becomes
+   * booked in the same transaction (its row held: one booking per referral), and whose urgency is
+   * the default priority (a clinician's call already, so a patient account may book it). Audited.
+   */
   async book(actor: Actor, b: BookingInput): Promise<Appointment> {
     // Urgency jumps the queue: a clinician's call, not the patient's.
     if (actor.user.role === 'patient' && b.priority === 'urgent') throw Errors.forbidden('only staff may book an urgent appointment');
@@ -336,16 +347,20 @@ export class AppointmentStore {
       const doctor = await this.doctor(b.doctorId, tx, true);
       const patient = await tx.query('SELECT 1 FROM patients WHERE id = $1 AND archived_at IS NULL', [b.patientId]);
       if (patient.rows.length === 0) throw Errors.notFound('patient', b.patientId);
+      const referral = b.referralId ? await referralForBooking(tx, b.referralId, b.patientId, b.doctorId) : null;
       await this.checkSlot(tx, b.doctorId, doctor.slotMinutes, slot);
       await this.checkDailyCap(tx, actor, b.patientId, b.doctorId, b.date, null);
       const token = await this.nextToken(tx, b.doctorId, b.date);
+      const priority = b.priority ?? (referral?.urgency === 'urgent' ? 'urgent' : 'normal');
       await tx.query(
-        'INSERT INTO appointments (id, patient_id, doctor_id, date, time, token_number, priority, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-        [id, b.patientId, b.doctorId, b.date, b.time, token, b.priority, b.reason ?? null],
+        'INSERT INTO appointments (id, patient_id, doctor_id, date, time, token_number, priority, reason, referral_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+        [id, b.patientId, b.doctorId, b.date, b.time, token, priority, b.reason ?? null, referral?.id ?? null],
       );
+      if (referral) await markBooked(tx, referral.id, id);
       return (await this.find(id, tx))!;
     });
-    this.audit(actor, 'create', 'appointment', id, a.patientId, { doctorId: a.doctorId, date: a.date, time: a.time, tokenNumber: a.tokenNumber, priority: a.priority });
+    this.audit(actor, 'create', 'appointment', id, a.patientId, { doctorId: a.doctorId, date: a.date, time: a.time, tokenNumber: a.tokenNumber, priority: a.priority, referralId: a.referralId });
+    if (a.referralId) this.audit(actor, 'book', 'referral', a.referralId, a.patientId, { appointmentId: id, doctorId: a.doctorId, date: a.date, time: a.time });
     return a;
   }
 
@@ -367,21 +382,30 @@ export class AppointmentStore {
     return a;
   }
 
-  /** Confirm, complete or cancel; the status check is in the UPDATE itself, so two racing requests cannot both pass it. Audited. */
+  /**
+   * Confirm, complete or cancel; the status check is in the UPDATE itself, so two racing requests
+   * cannot both pass it. Cancelling an appointment booked from a referral makes the referral
+   * accepted again (in the same transaction), to be booked anew. Audited.
+   */
   async transition(actor: Actor, id: string, action: Exclude<AppointmentAction, 'reschedule'>): Promise<Appointment> {
     const before = await this.visible(actor, id);
     const { to, from } = TRANSITIONS[action];
-    const { rows } = await this.deps.db.query(
-      `WITH moved AS (UPDATE appointments SET status = $2, updated_at = now() WHERE id = $1 AND status = ANY($3::text[]) RETURNING *)
-       SELECT ${COLUMNS} FROM ${FROM('moved')}`,
-      [id, to, from],
-    );
-    if (!rows[0]) {
+    const moved = await this.deps.db.transaction(async (tx) => {
+      const { rows } = await tx.query(
+        `WITH moved AS (UPDATE appointments SET status = $2, updated_at = now() WHERE id = $1 AND status = ANY($3::text[]) RETURNING *)
+         SELECT ${COLUMNS} FROM ${FROM('moved')}`,
+        [id, to, from],
+      );
+      if (!rows[0]) return null;
+      return { a: toAppointment(rows[0]), reopened: action === 'cancel' ? await reopenReferral(tx, id) : null };
+    });
+    if (!moved) {
       const now = await this.find(id);
       throw fail('ERR_ILLEGAL_TRANSITION', `cannot ${action} a ${now?.status ?? before.status} appointment (allowed from: ${from.join(', ')})`);
     }
-    const a = toAppointment(rows[0]);
+    const { a, reopened } = moved;
     this.audit(actor, action, 'appointment', id, a.patientId, { from: before.status, to });
+    if (reopened) this.audit(actor, 'reopen', 'referral', reopened.id, reopened.patientId, { cancelledAppointmentId: id });
     return a;
   }
 }

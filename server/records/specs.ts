@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { ResourceSpec } from './resource.ts';
 import { calendarDate, instant } from '../http/validate.ts';
+import { fail } from '../errors.ts';
 import type { Patient } from '../../db/records.ts';
 import { effectiveLimits } from '../pipeline/score/limits.ts';
 import type { AlarmLimits } from '../domain/alarms.ts';
@@ -246,4 +247,42 @@ export const stockItemSpec: ResourceSpec = {
   search: ['itemName', 'batch'],
   defaultSort: 'itemName',
   permissions: { read: 'stock:read', create: 'stock:manage', update: 'stock:manage', archive: 'stock:manage' },
+};
+
+// ---------------------------------------------------------------- symptom map (suggestions: doctor-suggest.ts)
+
+/** A symptom as it is stored and matched: trimmed, lower-case, single spaces. */
+export const normaliseSymptom = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCase();
+
+const symptomMapBase = {
+  symptom: text(100).transform(normaliseSymptom),
+  /** Matched case-insensitively against the doctors' `specialities`. */
+  speciality: text(100),
+  /** How strongly the symptom points to the speciality: 1 (weakly) … 10. */
+  weight: z.number().int('must be an integer').min(1).max(10).default(1),
+};
+
+export const symptomMapSpec: ResourceSpec = {
+  name: 'symptom-map',
+  title: 'symptom mapping',
+  table: 'symptom_map',
+  fields: {
+    id: { column: 'id', type: 'uuid', readOnly: true },
+    symptom: { column: 'symptom', type: 'text' },
+    speciality: { column: 'speciality', type: 'text' },
+    weight: { column: 'weight', type: 'int' },
+    createdAt: { column: 'created_at', type: 'timestamptz', readOnly: true },
+    archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
+  },
+  create: z.strictObject(symptomMapBase),
+  update: updateOf(symptomMapBase),
+  filters: ['symptom', 'speciality'],
+  sortable: ['symptom', 'speciality', 'weight', 'createdAt'],
+  search: ['symptom', 'speciality'],
+  defaultSort: 'symptom',
+  tieBreak: ['speciality'],
+  permissions: { read: 'symptom-map:read', create: 'symptom-map:manage', update: 'symptom-map:manage', archive: 'symptom-map:manage' },
+  constraints: {
+    symptom_map_pair: () => fail('ERR_DUPLICATE', 'that symptom is already mapped to that speciality: change the weight of the existing mapping, or archive it first'),
+  },
 };
