@@ -14,7 +14,7 @@ import { familyRoutes } from '../records/family.routes.ts';
 import { admissionRoutes } from '../records/admissions.routes.ts';
 import { patientReportRoutes, reportRoutes } from '../records/reports.routes.ts';
 import { resourceRoutes } from '../records/resource.ts';
-import { doctorSpec, historySpec, patientSpec, staffSpec, stockItemSpec } from '../records/specs.ts';
+import { doctorSpec, historySpec, labTestSpec, patientSpec, staffSpec, stockItemSpec } from '../records/specs.ts';
 import { DOCS_CSS, buildOpenApi, docsPage } from './openapi.ts';
 import { RouteRegistry } from './route.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -25,6 +25,7 @@ import { stockRoutes } from '../records/stock.routes.ts';
 import { billingRoutes } from '../records/billing.routes.ts';
 import { paymentWebhookRoutes } from '../records/payments.routes.ts';
 import { prescriptionRoutes } from '../records/prescriptions.routes.ts';
+import { labOrderRoutes } from '../records/lab-orders.routes.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const WEB_PUBLIC = fileURLToPath(new URL('../../web/public/', import.meta.url));
@@ -70,7 +71,7 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use(routes.router(resourceRoutes(patientSpec, ctx)));
   app.use(routes.router(patientRoutes(ctx)));
   app.use(routes.router(stockRoutes(ctx))); // before the generic item CRUD: '/low' is not an id
-  for (const spec of [doctorSpec, staffSpec, historySpec, stockItemSpec]) app.use(routes.router(resourceRoutes(spec, ctx)));
+  for (const spec of [doctorSpec, staffSpec, historySpec, stockItemSpec, labTestSpec]) app.use(routes.router(resourceRoutes(spec, ctx)));
   app.use(routes.router(deviceRoutes(ctx)));
   app.use(routes.router(familyRoutes(ctx)));
   app.use(routes.router(patientReportRoutes(ctx)));
@@ -81,6 +82,7 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use(routes.router(queueRoutes(ctx)));
   app.use(routes.router(billingRoutes(ctx)));
   app.use(routes.router(prescriptionRoutes(ctx)));
+  app.use(routes.router(labOrderRoutes(ctx)));
   app.use('/api', (req, _res, next) => next(Errors.notFound(`endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
 
   // The dashboard: the Vite build when present, otherwise the plain fallback page.
