@@ -368,16 +368,21 @@ export class AlarmEngine {
 
   /**
    * Critical results of one lab order (lab-critical.ts): each raises a high-priority latching alarm
-   * on the patient at once, through the same lifecycle as every other alarm. The conditions hold
-   * for this evaluation only — the report is the event — so from the next one the alarms are
-   * latched, waiting for a clinician. A patient the engine did not know becomes known, without
-   * starting its observations-due clock.
+   * on the patient at once, through the same lifecycle as every other alarm. The report is the
+   * event: its conditions hold for one evaluation, and a second one at the same instant finds them
+   * gone, so the alarms leave here already latched (`conditionActive: false`), waiting for a
+   * clinician — an acknowledgement or a resolve ends them at once, whenever it comes. A patient the
+   * engine did not know becomes known, without starting its observations-due clock.
    */
   labCritical(patientId: string, orderId: string, results: readonly LabCriticalResult[], now: number): EngineOutput {
     const out = emptyOutput();
     const m = this.monitor(patientId, now, false);
     m.dirty = true;
     this.evaluate(patientId, m, now, out, labCriticalConditions(orderId, results));
+    this.evaluate(patientId, m, now, out);
+    // Each alarm once, in its last version (opened, then latched).
+    const last = new Map(out.alarms.map((a) => [a.id, a]));
+    out.alarms = [...last.values()];
     return out;
   }
 
