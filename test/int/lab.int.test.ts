@@ -13,9 +13,9 @@ import type { LabOrder } from '../../server/domain/lab.ts';
 
 describe.each<DbKind>(['pglite', 'postgres'])('lab orders on %s', (kind) => {
   let stack: Stack;
-  const t: Record<string, string> = {};
-  const ids: Record<string, string> = {};
-  const tests: Record<string, string> = {};
+  const t = { doctor: '', doctor2: '', nurse: '', lab: '', desk: '', kiosk: '', patient: '' };
+  const ids = { doctor: '', ward: '', own: '', member: '', other: '' };
+  const tests = { k: '', na: '', hb: '' };
   const sockets: LiveSocket[] = [];
 
   const user = async (role: string, extra: Record<string, unknown> = {}) => {
@@ -27,11 +27,12 @@ describe.each<DbKind>(['pglite', 'postgres'])('lab orders on %s', (kind) => {
   const order = (body: Record<string, unknown>, token = t.doctor) => stack.api('POST', '/api/lab-orders', { priority: 'routine', ...body }, token);
   const step = (id: string, what: 'collect' | 'results' | 'release', token: string, body?: unknown) => stack.api('PUT', `/api/lab-orders/${id}/${what}`, body, token);
   /** An order for `patientId` taken to `resulted` with these values (by test key). */
-  const resulted = async (patientId: string, values: Record<string, number>): Promise<LabOrder> => {
-    const o = await order({ patientId, tests: Object.keys(values).map((k) => tests[k]) });
+  const resulted = async (patientId: string, values: Partial<Record<keyof typeof tests, number>>): Promise<LabOrder> => {
+    const keys = Object.keys(values) as (keyof typeof tests)[];
+    const o = await order({ patientId, tests: keys.map((k) => tests[k]) });
     expect(o.status, JSON.stringify(o.body)).toBe(201);
     expect((await step(o.body.id, 'collect', t.nurse)).status).toBe(200);
-    const r = await step(o.body.id, 'results', t.lab, { results: Object.entries(values).map(([k, value]) => ({ testId: tests[k], value })) });
+    const r = await step(o.body.id, 'results', t.lab, { results: keys.map((k) => ({ testId: tests[k], value: values[k] })) });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     return r.body;
   };
