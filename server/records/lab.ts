@@ -73,13 +73,13 @@ export interface LabOrderTimes {
   releasedAt: string | null;
 }
 
-export type Transition = { ok: true; to: LabOrderStatus } | { ok: false; message: string };
+export type LabStep = { ok: true; to: LabOrderStatus } | { ok: false; message: string };
 
 /**
  * `action` on an order in `status`: ordered → collected → resulted → released, one step at a
  * time, never back. A refusal says what state the order is in, since when, and what comes first.
  */
-export function labTransition(id: string, status: LabOrderStatus, action: LabAction, at: LabOrderTimes): Transition {
+export function labTransition(id: string, status: LabOrderStatus, action: LabAction, at: LabOrderTimes): LabStep {
   const step = STEPS[action];
   if (status === step.from) return { ok: true, to: step.to };
   const order = `lab order '${id}'`;

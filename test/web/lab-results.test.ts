@@ -97,12 +97,12 @@ describe('<wp-lab-results>', () => {
       ['none', 'Osmolality', '—'],
     ]);
     expect(rows[0]!.querySelector('.flag')!.getAttribute('title')).toBe('critically high');
-    expect(rows[0]!.querySelector('.when')!.textContent).toContain('not released');
-    expect(rows[1]!.querySelector('.when')!.textContent).not.toContain('not released');
+    expect(rows.map((r) => r.querySelector('.when')!.getAttribute('data-released'))).toEqual(['no', 'yes', 'yes', 'yes']);
+    expect(rows[0]!.querySelector('.when span')!.getAttribute('title')).toBe('not released to the patient yet');
     expect(rows[0]!.getAttribute('title')).toBe('repeat sent');
     const css = (root.host.constructor as typeof WpLabResults).styles!.toString();
     expect(css).toContain(`tr[data-level='critical'] td.flag { background: ${PRIORITY_STYLE.high.colour}`);
-    expect(root.querySelector('.pending')!.textContent).toBe('2 orders pending (1 urgent)');
+    expect([...root.querySelectorAll('.pending')].map((p) => p.textContent)).toEqual(['† not released to the patient yet', '2 orders pending (1 urgent)']);
   });
 
   it('says when there is nothing, and when loading failed', async () => {

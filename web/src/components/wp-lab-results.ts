@@ -26,8 +26,9 @@ export class WpLabResults extends LitElement {
     theme,
     css`
       :host { display: block; }
-      table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 0.92rem; }
-      th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); }
+      table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 0.9rem; }
+      th, td { text-align: left; padding: 3px 5px; border-bottom: 1px solid var(--line); }
+      td.value { white-space: nowrap; }
       thead th { color: var(--muted); font-weight: 600; font-size: 0.85rem; }
       td.flag { font-weight: 800; text-align: center; width: 2.6rem; border-radius: 4px; }
       tr[data-level='critical'] td.flag { background: ${unsafeCSS(PRIORITY_STYLE.high.colour)}; color: ${unsafeCSS(PRIORITY_STYLE.high.text)}; }
@@ -55,14 +56,17 @@ export class WpLabResults extends LitElement {
                 (r) => r.key,
                 (r) => html`<tr data-level=${flagLevel(r.flag)} data-code=${r.code} title=${r.comment ?? ''}>
                   <th scope="row">${r.name}</th>
-                  <td>${r.value}</td>
+                  <td class="value">${r.value}</td>
                   <td class="flag" title=${r.flag ? FLAG_TEXT[r.flag] : 'no reference range'}>${r.flag ?? '—'}</td>
                   <td class="ref">${r.reference}</td>
-                  <td class="when">${formatClock(r.at, this.now)}${r.released ? '' : ' · not released'}</td>
+                  <td class="when" data-released=${r.released ? 'yes' : 'no'}>
+                    ${formatClock(r.at, this.now)}${r.released ? nothing : html`<span title="not released to the patient yet"> †</span>`}
+                  </td>
                 </tr>`,
               )}
             </tbody>
           </table>`}
+      ${rows.some((r) => !r.released) ? html`<p class="pending">† not released to the patient yet</p>` : nothing}
       ${pending ? html`<p class="pending">${pending}</p>` : nothing}`;
   }
 }

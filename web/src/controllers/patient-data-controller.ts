@@ -73,7 +73,8 @@ export class PatientDataController implements ReactiveController {
 
   private generation = 0;
   private alertTimer: number | undefined;
-  private alertSignature = '';
+  /** The open alerts last seen; null until the first view (a patient without alerts is '', not "unseen"). */
+  private alertSignature: string | null = null;
   private lastAdvance = 0;
   private readonly clock: ClockController;
   private readonly live: LiveSubscriptionController;
@@ -105,7 +106,7 @@ export class PatientDataController implements ReactiveController {
     this.recentAlerts = [];
     this.labOrders = [];
     this.labError = '';
-    this.alertSignature = '';
+    this.alertSignature = null;
     this.host.requestUpdate();
   }
 
@@ -165,7 +166,7 @@ export class PatientDataController implements ReactiveController {
     this.appendLive(view);
     const signature = view.alerts.map((a) => `${a.id}:${a.state}:${a.updatedAt}`).sort().join(',');
     if (signature !== this.alertSignature) {
-      const first = this.alertSignature === '';
+      const first = this.alertSignature === null;
       this.alertSignature = signature;
       // Alerts reach the database through a batch writer: ask a moment later.
       if (!first) {
