@@ -1,5 +1,6 @@
 // The monitoring side of the data path: validated input (a device's decoded readings, a manual
-// observation, a device going online or offline, an artifact note) enters one monitoring engine
+// observation, a device going online or offline, an artifact note, an order's critical lab
+// results) enters one monitoring engine
 // here, its readings are stored and coalesced for the dashboards, and what the engine decides goes
 // to the sinks. The edge (ingress.ts: the broker's hooks and the REST routes) hands input over as
 // `MonitorMessage`s: directly on one node, or through the cluster's ingest log to the node that
