@@ -20,6 +20,7 @@ import { takeNoSignal } from './pipeline/no-signal.ts';
 import type { Sinks } from './sinks.ts';
 import { Errors } from './errors.ts';
 import type { ActOnAlarm, MonitorMessage } from './monitoring.ts';
+import type { LabCriticalResult } from './pipeline/alarms/lab-critical.ts';
 
 /** Where the edge hands validated input: the node's own engine, or the cluster's ingest log. */
 export interface MonitorInlet {
@@ -53,6 +54,13 @@ export interface Ingress {
    * (the 201 waits for it); ERR_UNAVAILABLE when that is not confirmed.
    */
   ingestManual(reading: Reading): Promise<void>;
+  /**
+   * Critical results of a lab order: a high-priority alarm each, raised by the engine that holds
+   * the patient (this node's, or in a cluster the partition owner's, through the ingest log).
+   * Resolves once that is durable — the alarm rows committed on one node, the message on a
+   * majority of the log's replicas in a cluster; ERR_UNAVAILABLE when that is not confirmed.
+   */
+  raiseLabCritical(patientId: string, orderId: string, results: LabCriticalResult[]): Promise<void>;
   /** See MonitorInlet.actOnAlarm. */
   actOnAlarm: ActOnAlarm;
   close(): void;
@@ -183,6 +191,15 @@ export function createIngress(opts: IngressOptions): Ingress {
         () => false,
       );
       if (!stored) throw Errors.unavailable('the observation is not confirmed stored (the database is unavailable and the spill full or off); record it again once the service is back');
+    },
+    async raiseLabCritical(patientId, orderId, results) {
+      const durable: Promise<boolean>[] = [];
+      inlet.deliver({ type: 'lab-critical', patientId, orderId, results }, durable);
+      const stored = await Promise.all(durable).then(
+        (all) => all.every(Boolean),
+        () => false,
+      );
+      if (!stored) throw Errors.unavailable(`the results are stored, but the critical-result alarm is not confirmed (the database or the cluster's log is unavailable): tell the ward directly`);
     },
     actOnAlarm: (id, action, actor, comment) => inlet.actOnAlarm(id, action, actor, comment),
     close() {

@@ -1,5 +1,6 @@
 // The monitoring side of the data path: validated input (a device's decoded readings, a manual
-// observation, a device going online or offline, an artifact note) enters one monitoring engine
+// observation, a device going online or offline, an artifact note, an order's critical lab
+// results) enters one monitoring engine
 // here, its readings are stored and coalesced for the dashboards, and what the engine decides goes
 // to the sinks. The edge (ingress.ts: the broker's hooks and the REST routes) hands input over as
 // `MonitorMessage`s: directly on one node, or through the cluster's ingest log to the node that
@@ -12,6 +13,7 @@ import { coalesceVitals, monitorPatients, type MonitorInput } from './pipeline/o
 import type { Reading, VitalValues } from './domain/vitals.ts';
 import type { Actor, AlarmAction } from './domain/alarms.ts';
 import type { AlarmEngine } from './pipeline/alarms/engine.ts';
+import type { LabCriticalResult } from './pipeline/alarms/lab-critical.ts';
 import { toAlertEvent } from './realtime/events.ts';
 import type { AlertEvent } from './domain/events.ts';
 import type { Sinks } from './sinks.ts';
@@ -32,11 +34,19 @@ export type MonitorMessage =
   | { type: 'readings'; deviceId: string; patientId: string | null; receivedAt: number; readings: DeviceReading[] }
   | { type: 'manual'; reading: Reading }
   | { type: 'device'; deviceId: string; patientId: string | null; status: 'online' | 'offline' }
-  | { type: 'implausible'; deviceId: string; patientId: string | null; at: number };
+  | { type: 'implausible'; deviceId: string; patientId: string | null; at: number }
+  /** Critical results of one lab order (LL/HH): a high-priority alarm each (pipeline/alarms/lab-critical.ts). */
+  | { type: 'lab-critical'; patientId: string; orderId: string; results: LabCriticalResult[] };
 
 /** The patient a message is about (null: an unassigned device's), which decides its partition. */
 export function patientOfMessage(m: MonitorMessage): string | null {
   return m.type === 'manual' ? m.reading.patientId : m.patientId;
+}
+
+/** The device a message came from (null: none — an observation, a lab result). */
+export function deviceOfMessage(m: MonitorMessage): string | null {
+  if (m.type === 'manual') return m.reading.deviceId;
+  return m.type === 'lab-critical' ? null : m.deviceId;
 }
 
 /** Alarm actions by people, on whichever node (or partition) holds the alarm. */
@@ -104,6 +114,15 @@ export function createMonitoring(opts: {
           return monitor$.next({ type: 'device', deviceId: m.deviceId, patientId: m.patientId, status: m.status });
         case 'implausible':
           return monitor$.next({ type: 'implausible', deviceId: m.deviceId, patientId: m.patientId, at: m.at });
+        case 'lab-critical': {
+          // Straight to the engine, as an alarm action is: nothing to coalesce, and whoever waits
+          // (the results PUT, a cluster partition's watermark) waits for the alarm and transition
+          // rows to commit (sinks.publishDurable), so a 200 means the alarm outlives a crash.
+          const out = engine.labCritical(m.patientId, m.orderId, m.results, Date.now());
+          const stored = sinks.publishDurable(out);
+          durable?.push(stored.then(() => true, () => false));
+          return;
+        }
       }
     },
     holds: (id) => engine.findOpen(id) !== undefined,

@@ -283,6 +283,7 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
     live,
     metrics,
     ingestManual: ingress.ingestManual,
+    raiseLabCritical: ingress.raiseLabCritical,
     audit: writers.audit,
     onPatientChanged: (p) => patients.upsert(p),
     // A kiosk's wards changed: its sockets end, reconnect and subscribe again under the new wards.

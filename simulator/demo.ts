@@ -113,7 +113,7 @@ if (fleetDevices.length === 0) {
 }
 const ward = args.ward!;
 
-// A small hospital around the ward (staff, doctors with schedules, stock, outpatients), once.
+// A small hospital around the ward (staff, doctors with schedules, stock, lab tests, outpatients), once.
 const seedFile = join(dataDir, 'demo-hospital.json');
 let seeded: { accounts: SeedAccounts } | null = existsSync(seedFile) ? JSON.parse(readFileSync(seedFile, 'utf8')) : null;
 const adminLogin = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(creds) });
@@ -122,7 +122,7 @@ if (!seeded) {
   const result = await seedHospital(admin, () => generateSecret(9), [ward]);
   seeded = { accounts: result.accounts };
   writeFileSync(seedFile, JSON.stringify(seeded, null, 2) + '\n', { mode: 0o600 });
-  console.log(`seeded: ${result.doctors.length} doctors with schedules, ${result.stockItems} stock items, ${result.outpatients} outpatients`);
+  console.log(`seeded: ${result.doctors.length} doctors with schedules, ${result.stockItems} stock items, ${result.labTests} lab tests, ${result.outpatients} outpatients`);
 }
 // The starter symptom map behind GET /api/doctors/suggest, when the map is empty (a demo seeded
 // before the map existed gets it too; one someone has edited is left alone).

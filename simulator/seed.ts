@@ -1,5 +1,5 @@
 // Seed a small hospital for the demo through the REST API (as an admin): staff accounts, doctors
-// with weekly schedules, stock, and a few outpatients. Idempotent enough for a demo: it runs once
+// with weekly schedules, stock, a small lab test catalogue, and a few outpatients. Idempotent enough for a demo: it runs once
 // per data directory (the caller keeps a marker) and skips what already exists.
 
 export interface SeedAccounts {
@@ -7,6 +7,8 @@ export interface SeedAccounts {
   nurse: { email: string; password: string };
   frontDesk: { email: string; password: string };
   pharmacist: { email: string; password: string };
+  /** Absent from a demo seeded before the lab existed. */
+  lab?: { email: string; password: string };
   kiosk: { email: string; password: string };
 }
 
@@ -14,6 +16,7 @@ export interface SeedResult {
   accounts: SeedAccounts;
   doctors: { id: string; name: string }[];
   stockItems: number;
+  labTests: number;
   outpatients: number;
 }
 
@@ -45,6 +48,17 @@ const STOCK = [
   { itemName: 'Oxygen mask, adult', unit: 'piece', batch: 'OXM-2607', expiryDate: null, reorderLevel: 20, unitPrice: 120, receive: 15 },
 ];
 
+// A few common tests with their LOINC codes and typical adult ranges, for the demo only: a hospital
+// loads its own laboratory's reference ranges and critical limits (they differ between labs,
+// methods and populations).
+const LAB_TESTS = [
+  { code: '2823-3', name: 'Potassium', unit: 'mmol/L', specimen: 'serum', referenceLow: 3.5, referenceHigh: 5.1, criticalLow: 2.5, criticalHigh: 6.5 },
+  { code: '2951-2', name: 'Sodium', unit: 'mmol/L', specimen: 'serum', referenceLow: 135, referenceHigh: 145, criticalLow: 120, criticalHigh: 160 },
+  { code: '14749-6', name: 'Glucose', unit: 'mmol/L', specimen: 'serum', referenceLow: 3.9, referenceHigh: 7.8, criticalLow: 2.5, criticalHigh: 25 },
+  { code: '718-7', name: 'Haemoglobin', unit: 'g/L', specimen: 'whole blood', referenceLow: 130, referenceHigh: 170, criticalLow: 70, criticalHigh: 200 },
+  { code: '2524-7', name: 'Lactate', unit: 'mmol/L', specimen: 'plasma', referenceLow: 0.5, referenceHigh: 2.2, criticalLow: null, criticalHigh: 4 },
+];
+
 const OUTPATIENTS = [
   { name: 'Grace Mensah', dateOfBirth: '1958-03-14', sex: 'female', phone: '+44 20 7946 0011', allergies: ['penicillin'] },
   { name: 'Tomás Silva', dateOfBirth: '1971-11-02', sex: 'male', phone: '+44 20 7946 0012', allergies: [] },
@@ -58,6 +72,7 @@ export async function seedHospital(api: Api, passwordFor: (who: string) => strin
     nurse: { email: 'nurse@wardpulse.local', password: passwordFor('nurse') },
     frontDesk: { email: 'frontdesk@wardpulse.local', password: passwordFor('front-desk') },
     pharmacist: { email: 'pharmacist@wardpulse.local', password: passwordFor('pharmacist') },
+    lab: { email: 'lab@wardpulse.local', password: passwordFor('lab') },
     kiosk: { email: 'wall@wardpulse.local', password: passwordFor('kiosk') },
   };
   const users: Record<string, string | undefined> = {};
@@ -66,9 +81,10 @@ export async function seedHospital(api: Api, passwordFor: (who: string) => strin
     ['nurse', 'nurse', 'Nora Nurse'],
     ['frontDesk', 'front-desk', 'Frank Desk'],
     ['pharmacist', 'pharmacist', 'Phil Pharmacist'],
+    ['lab', 'lab', 'Laura Lab'],
     ['kiosk', 'kiosk', 'Ward wall display'],
   ] as const) {
-    const a = accounts[key];
+    const a = accounts[key]!;
     const r = await api<{ id: string }>('POST', '/api/auth/register', { email: a.email, name, password: a.password, role, ...(role === 'kiosk' ? { wards: kioskWards } : {}) });
     if (r.status === 201) users[key] = r.body.id;
   }
@@ -95,12 +111,15 @@ export async function seedHospital(api: Api, passwordFor: (who: string) => strin
     await api('POST', `/api/stock/${r.body.id}/receive`, { quantity: receive, reason: 'opening stock' });
   }
 
+  let labTests = 0;
+  for (const t of LAB_TESTS) if ((await api('POST', '/api/lab-tests', t)).status === 201) labTests++;
+
   let outpatients = 0;
   for (const p of OUTPATIENTS) {
     const r = await api('POST', '/api/patients', p);
     if (r.status === 201) outpatients++;
   }
-  return { accounts, doctors, stockItems, outpatients };
+  return { accounts, doctors, stockItems, labTests, outpatients };
 }
 
 /**

@@ -237,9 +237,11 @@ export class IngestLog {
 
 /**
  * The de-duplication id of a device message: the same readings from the same device (a QoS 1
- * resend, to any node) get the same id. Manual observations and status changes have none.
+ * resend, to any node) get the same id; likewise an order's critical lab results (appended once
+ * per resulting). Manual observations and status changes have none.
  */
 export function messageId(m: MonitorMessage): string | undefined {
+  if (m.type === 'lab-critical') return `lab/${m.orderId}`;
   if (m.type !== 'readings') return undefined;
   return `${m.deviceId}/${m.readings.map((r) => `${r.seq ?? ''}@${r.ts}`).join(',')}`;
 }

@@ -14,7 +14,7 @@ import type { Actor, AlarmAction } from '../domain/alarms.ts';
 import type { AlertEvent } from '../domain/events.ts';
 import type { PatientsCache } from '../patients-cache.ts';
 import type { LiveState } from '../realtime/live-state.ts';
-import { createMonitoring, patientOfMessage, type Monitoring } from '../monitoring.ts';
+import { createMonitoring, deviceOfMessage, patientOfMessage, type Monitoring } from '../monitoring.ts';
 import type { MonitorInlet } from '../ingress.ts';
 import { createMonitorStateSaver, type Sinks, type Writers } from '../sinks.ts';
 import { reconcileAlarms, restoreMonitoring } from '../restore.ts';
@@ -252,7 +252,7 @@ export async function startPartitions(deps: PartitionDeps): Promise<ClusterNode>
   return {
     inlet: {
       deliver(m, durable) {
-        const p = partitionOf(patientOfMessage(m), m.type === 'manual' ? m.reading.deviceId : m.deviceId, P);
+        const p = partitionOf(patientOfMessage(m), deviceOfMessage(m), P);
         const stored = cluster.log.append(p, m, messageId(m));
         if (durable) durable.push(stored);
       },

@@ -9,7 +9,7 @@ export type AlarmCategory = (typeof ALARM_CATEGORIES)[number];
 /** active → (acknowledged | silenced) → resolved; see server/pipeline/alarms/lifecycle.ts for the legal transitions. */
 export const ALARM_STATES = ['active', 'acknowledged', 'silenced', 'resolved'] as const;
 export type AlarmState = (typeof ALARM_STATES)[number];
-export const ALARM_KINDS = ['limit', 'news2', 'trend', 'device-offline', 'sensor-off', 'artifact', 'seq-gap', 'battery', 'clock-skew', 'obs-due'] as const;
+export const ALARM_KINDS = ['limit', 'news2', 'trend', 'device-offline', 'sensor-off', 'artifact', 'seq-gap', 'battery', 'clock-skew', 'obs-due', 'lab-critical'] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 
 export const PRIORITY_RANK: Readonly<Record<AlarmPriority, number>> = { low: 1, medium: 2, high: 3 };

@@ -7,3 +7,4 @@ export * from './news2.ts';
 export * from './alarms.ts';
 export * from './roles.ts';
 export type * from './events.ts';
+export * from './lab.ts';

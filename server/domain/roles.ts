@@ -57,6 +57,17 @@ export const PERMISSIONS = {
   'prescriptions:create': ['doctor', 'admin'],
   'prescriptions:read': ['admin', 'doctor', 'nurse', 'pharmacist', 'patient'],
   'prescriptions:dispense': ['pharmacist'],
+  // Lab: the test catalogue is kept by the lab (and an admin) and read by those who order and
+  // collect; doctors order; a nurse or the lab collects the specimen; only the lab enters results;
+  // the ordering doctor or the lab releases them (checked in lab-orders.store.ts). A patient reads
+  // its own and its family's released orders only; the lab reads every order it works on.
+  'lab-tests:read': ['admin', 'doctor', 'nurse', 'lab'],
+  'lab-tests:manage': ['admin', 'lab'],
+  'lab-orders:create': ['doctor'],
+  'lab-orders:read': ['admin', 'doctor', 'nurse', 'lab', 'patient'],
+  'lab-orders:collect': ['nurse', 'lab'],
+  'lab-orders:result': ['lab'],
+  'lab-orders:release': ['doctor', 'lab'],
   // Clinical data. The admin is included so a fresh install's bootstrap account can run a ward;
   // every read is audited. A kiosk reads only the patients now on its own wards (wardScope,
   // server/records/scope.ts): 403 naming its wards elsewhere.

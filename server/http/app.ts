@@ -14,7 +14,7 @@ import { familyRoutes } from '../records/family.routes.ts';
 import { admissionRoutes } from '../records/admissions.routes.ts';
 import { patientReportRoutes, reportRoutes } from '../records/reports.routes.ts';
 import { resourceRoutes } from '../records/resource.ts';
-import { doctorSpec, historySpec, patientSpec, staffSpec, stockItemSpec, symptomMapSpec } from '../records/specs.ts';
+import { doctorSpec, historySpec, labTestSpec, patientSpec, staffSpec, stockItemSpec, symptomMapSpec } from '../records/specs.ts';
 import { DOCS_CSS, buildOpenApi, docsPage } from './openapi.ts';
 import { RouteRegistry } from './route.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -27,6 +27,7 @@ import { paymentWebhookRoutes } from '../records/payments.routes.ts';
 import { prescriptionRoutes } from '../records/prescriptions.routes.ts';
 import { suggestRoutes } from '../records/doctor-suggest.routes.ts';
 import { referralRoutes } from '../records/referrals.routes.ts';
+import { labOrderRoutes } from '../records/lab-orders.routes.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const WEB_PUBLIC = fileURLToPath(new URL('../../web/public/', import.meta.url));
@@ -73,7 +74,7 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use(routes.router(patientRoutes(ctx)));
   app.use(routes.router(stockRoutes(ctx))); // before the generic item CRUD: '/low' is not an id
   app.use(routes.router(suggestRoutes(ctx))); // before the generic doctor CRUD: '/suggest' is not an id
-  for (const spec of [doctorSpec, staffSpec, historySpec, stockItemSpec, symptomMapSpec]) app.use(routes.router(resourceRoutes(spec, ctx)));
+  for (const spec of [doctorSpec, staffSpec, historySpec, stockItemSpec, symptomMapSpec, labTestSpec]) app.use(routes.router(resourceRoutes(spec, ctx)));
   app.use(routes.router(deviceRoutes(ctx)));
   app.use(routes.router(familyRoutes(ctx)));
   app.use(routes.router(patientReportRoutes(ctx)));
@@ -85,6 +86,7 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use(routes.router(billingRoutes(ctx)));
   app.use(routes.router(prescriptionRoutes(ctx)));
   app.use(routes.router(referralRoutes(ctx)));
+  app.use(routes.router(labOrderRoutes(ctx)));
   app.use('/api', (req, _res, next) => next(Errors.notFound(`endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
 
   // The dashboard: the Vite build when present, otherwise the plain fallback page.

@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.ts';
 import type { PatientsCache } from '../patients-cache.ts';
 import type { LiveState } from '../realtime/live-state.ts';
 import type { Reading } from '../domain/vitals.ts';
+import type { LabCriticalResult } from '../pipeline/alarms/lab-critical.ts';
 import type { AuditEntry, Patient } from '../../db/records.ts';
 import type { Actor as AlarmActor, AlarmAction } from '../domain/alarms.ts';
 import type { AlertEvent } from '../domain/events.ts';
@@ -35,6 +36,8 @@ export interface AppContext {
   metrics: Metrics;
   /** Feed a manual observation into the pipeline (scored and stored like device data); resolves once durable. */
   ingestManual(reading: Reading): Promise<void>;
+  /** Raise the critical-result alarms of a lab order through the engine (ingress.ts); resolves once durable. */
+  raiseLabCritical(patientId: string, orderId: string, results: LabCriticalResult[]): Promise<void>;
   /**
    * Audit an entry (written in order). During a declared route the answer waits for its commit
    * (http/route.ts, server/durable.ts); the promise is that commit.

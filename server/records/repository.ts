@@ -14,7 +14,7 @@ import type { Permission, Principal } from '../domain/roles.ts';
 import type { AppContext } from '../http/context.ts';
 import { visiblePatients, type Views } from './scope.ts';
 
-export type ColumnType = 'text' | 'int' | 'bigint' | 'bool' | 'date' | 'time' | 'timestamptz' | 'uuid' | 'jsonb';
+export type ColumnType = 'text' | 'int' | 'bigint' | 'numeric' | 'bool' | 'date' | 'time' | 'timestamptz' | 'uuid' | 'jsonb';
 
 export interface FieldSpec {
   column: string;
@@ -147,7 +147,7 @@ export function fromRow(spec: ResourceSpec, row: Record<string, unknown>): Recor
       else if (f.type === 'timestamptz') v = new Date(v as string).toISOString();
       else if (f.type === 'date') v = String(v).slice(0, 10);
       else if (f.type === 'time') v = String(v).slice(0, 5);
-      else if (f.type === 'bigint' || f.type === 'int') v = Number(v);
+      else if (f.type === 'bigint' || f.type === 'int' || f.type === 'numeric') v = Number(v);
     }
     out[name] = v;
   }

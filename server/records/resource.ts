@@ -29,6 +29,8 @@ function filterSchema(type: ColumnType): z.ZodType {
     case 'int':
     case 'bigint':
       return z.coerce.number({ error: 'must be a number' }).int('must be an integer');
+    case 'numeric':
+      return z.coerce.number({ error: 'must be a number' });
     case 'bool':
       return z.stringbool();
     case 'date':

@@ -2,10 +2,11 @@
 import { z } from 'zod';
 import type { ResourceSpec } from './resource.ts';
 import { calendarDate, instant } from '../http/validate.ts';
-import { fail } from '../errors.ts';
 import type { Patient } from '../../db/records.ts';
 import { effectiveLimits } from '../pipeline/score/limits.ts';
 import type { AlarmLimits } from '../domain/alarms.ts';
+import { Errors, fail } from '../errors.ts';
+import { rangeProblems } from './lab.ts';
 
 const text = (max = 200) => z.string().trim().min(1, 'required').max(max);
 const date = calendarDate;
@@ -284,5 +285,68 @@ export const symptomMapSpec: ResourceSpec = {
   permissions: { read: 'symptom-map:read', create: 'symptom-map:manage', update: 'symptom-map:manage', archive: 'symptom-map:manage' },
   constraints: {
     symptom_map_pair: () => fail('ERR_DUPLICATE', 'that symptom is already mapped to that speciality: change the weight of the existing mapping, or archive it first'),
+  },
+};
+
+// ---------------------------------------------------------------- lab tests (orders: lab-orders.routes.ts)
+
+/** A limit of a lab test's range: a finite number, or null for none. */
+const limit = z.number({ error: 'must be a number' }).min(-1e9).max(1e9).nullable().optional();
+
+const labTestBase = {
+  /** LOINC where known (e.g. 2823-3, potassium in serum or plasma), else the lab's own code. */
+  code: z
+    .string()
+    .trim()
+    .min(1, 'required')
+    .max(32)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits and . _ : - (a LOINC code such as 2823-3, or a local code)'),
+  name: text(),
+  unit: z.string().trim().max(20).default(''),
+  specimen: text(50),
+  referenceLow: limit,
+  referenceHigh: limit,
+  criticalLow: limit,
+  criticalHigh: limit,
+};
+
+/** The ranges' rules (lab.ts, rangeProblems) on what the body gives; the database checks the merged row. */
+const ranges = (b: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  for (const p of rangeProblems(b)) ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
+};
+
+/** The database's range rules (db/migrations/010_lab_orders.sql), by name: an update that breaks one with a stored value. */
+const rangeRule = (message: string) => () => Errors.validation(`body: ${message} (with the test's stored values)`);
+
+export const labTestSpec: ResourceSpec = {
+  name: 'lab-tests',
+  title: 'lab test',
+  table: 'lab_tests',
+  fields: {
+    id: { column: 'id', type: 'uuid', readOnly: true },
+    code: { column: 'code', type: 'text' },
+    name: { column: 'name', type: 'text' },
+    unit: { column: 'unit', type: 'text' },
+    specimen: { column: 'specimen', type: 'text' },
+    referenceLow: { column: 'reference_low', type: 'numeric' },
+    referenceHigh: { column: 'reference_high', type: 'numeric' },
+    criticalLow: { column: 'critical_low', type: 'numeric' },
+    criticalHigh: { column: 'critical_high', type: 'numeric' },
+    createdAt: { column: 'created_at', type: 'timestamptz', readOnly: true },
+    archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
+  },
+  create: z.strictObject(labTestBase).superRefine(ranges),
+  update: updateOf(labTestBase).superRefine(ranges),
+  filters: ['code', 'specimen'],
+  sortable: ['name', 'code', 'createdAt'],
+  search: ['name', 'code'],
+  defaultSort: 'name',
+  permissions: { read: 'lab-tests:read', create: 'lab-tests:manage', update: 'lab-tests:manage', archive: 'lab-tests:manage' },
+  constraints: {
+    lab_tests_code: () => fail('ERR_DUPLICATE', 'a current lab test already has this code: archive it first or use another code'),
+    lab_tests_reference_range: rangeRule('referenceLow must be at most referenceHigh'),
+    lab_tests_critical_range: rangeRule('criticalLow must be below criticalHigh'),
+    lab_tests_critical_low_outside: rangeRule('criticalLow must be below the reference range'),
+    lab_tests_critical_high_outside: rangeRule('criticalHigh must be above the reference range'),
   },
 };

@@ -33,6 +33,7 @@ import { applyAction, restore, stepLifecycle, DEFAULT_LIFECYCLE, EMPTY_PATIENT_A
 import { trendConditions, updateTrends, DEFAULT_TREND_RULES, EMPTY_TREND_STATE, type TrendContext, type TrendRule, type TrendState } from './trends.ts';
 import { emptyFacts, noteBattery, noteReading, technicalConditions, DEFAULT_TECHNICAL, type DeviceFacts, type TechnicalConfig } from './technical.ts';
 import { intervalMs, obsDueCondition, observationDue } from './obs-due.ts';
+import { labCriticalConditions, type LabCriticalResult } from './lab-critical.ts';
 
 /** The median of a streamed parameter is recomputed at most this often per patient. */
 const MEDIAN_REFRESH_MS = 1000;
@@ -79,6 +80,12 @@ export interface MonitorSnapshot {
   pending: Record<string, number>;
   trends: TrendState;
   devices: DeviceFacts[];
+  /**
+   * False for a patient the engine knows only from a critical lab result (an outpatient, say): no
+   * observations-due reminder until a reading, observation or device says it is monitored.
+   * Absent (older snapshots): true.
+   */
+  observed?: boolean;
 }
 
 /** The seven NEWS2 parameters in one manual observation: a full set (resets the due timer). */
@@ -123,6 +130,12 @@ interface PatientMonitor {
   /** freshnessOf's cache: rebuilt when `manualWindows` is replaced. */
   freshness?: Freshness;
   firstSeenAt: number;
+  /**
+   * Monitored: a reading, observation, device or restored value has been seen. A patient known
+   * only from a critical lab result is not (yet): its alarms run, the observations-due clock does
+   * not — it starts, from then, with the first of those.
+   */
+  observed: boolean;
   devices: Map<string, DeviceFacts>;
   evaluatedAt: number;
   /**
@@ -158,6 +171,7 @@ export class AlarmEngine {
       const alarms = byPatient.get(id) ?? [];
       const snap = snapshots.get(id);
       const m = this.monitor(id, snap?.firstSeenAt ?? Math.min(now, ...alarms.map((a) => a.ts)));
+      m.observed = snap ? (snap.observed ?? true) : alarms.some((a) => a.kind !== 'lab-critical');
       m.alarms = restore(alarms, snap?.pending ?? {}, now, cfg.lifecycle);
       for (const a of alarms) if (a.deviceId) m.devices.set(a.deviceId, emptyFacts(a.deviceId));
       if (snap) {
@@ -183,6 +197,7 @@ export class AlarmEngine {
    */
   restoreReadings(patientId: string, readings: Reading[], now: number): LatestValues {
     const m = this.monitor(patientId, now);
+    if (readings.length > 0) this.observe(m, now);
     for (const r of readings) this.absorb(m, r);
     return m.latest;
   }
@@ -220,13 +235,14 @@ export class AlarmEngine {
           pending: m.alarms.pending,
           trends: m.trends,
           devices: [...m.devices.values()],
+          observed: m.observed,
         },
       });
     }
     return out;
   }
 
-  private monitor(patientId: string, now: number): PatientMonitor {
+  private monitor(patientId: string, now: number, observed = true): PatientMonitor {
     let m = this.patients.get(patientId);
     if (!m) {
       m = {
@@ -242,6 +258,7 @@ export class AlarmEngine {
         manualWindows: {},
         windowsRev: 0,
         firstSeenAt: now,
+        observed,
         devices: new Map(),
         evaluatedAt: 0,
         dirty: true,
@@ -252,12 +269,21 @@ export class AlarmEngine {
     return m;
   }
 
+  /** The patient is monitored from `now` (a reading, observation or device): the observations-due clock starts. */
+  private observe(m: PatientMonitor, now: number): void {
+    if (m.observed) return;
+    m.observed = true;
+    m.firstSeenAt = now;
+    m.dirty = true;
+  }
+
   /** Keep a device's facts with the patient it belongs to now (it may have been reassigned). */
   private factsOf(deviceId: string, patientId: string, now: number): DeviceFacts {
     const owner = this.deviceOwner.get(deviceId);
     if (owner !== undefined && owner !== patientId) this.patients.get(owner)?.devices.delete(deviceId);
     this.deviceOwner.set(deviceId, patientId);
     const m = this.monitor(patientId, now);
+    this.observe(m, now);
     let f = m.devices.get(deviceId);
     if (!f) m.devices.set(deviceId, (f = emptyFacts(deviceId)));
     return f;
@@ -283,6 +309,7 @@ export class AlarmEngine {
     }
     if (!r.patientId) return out;
     const m = this.monitor(r.patientId, now);
+    this.observe(m, now);
     if (r.source === 'manual') m.dirty = true;
     else m.slowDirty = true;
     this.absorb(m, r);
@@ -340,6 +367,26 @@ export class AlarmEngine {
   }
 
   /**
+   * Critical results of one lab order (lab-critical.ts): each raises a high-priority latching alarm
+   * on the patient at once, through the same lifecycle as every other alarm. The report is the
+   * event: its conditions hold for one evaluation, and a second one at the same instant finds them
+   * gone, so the alarms leave here already latched (`conditionActive: false`), waiting for a
+   * clinician — an acknowledgement or a resolve ends them at once, whenever it comes. A patient the
+   * engine did not know becomes known, without starting its observations-due clock.
+   */
+  labCritical(patientId: string, orderId: string, results: readonly LabCriticalResult[], now: number): EngineOutput {
+    const out = emptyOutput();
+    const m = this.monitor(patientId, now, false);
+    m.dirty = true;
+    this.evaluate(patientId, m, now, out, labCriticalConditions(orderId, results));
+    this.evaluate(patientId, m, now, out);
+    // Each alarm once, in its last version (opened, then latched).
+    const last = new Map(out.alarms.map((a) => [a.id, a]));
+    out.alarms = [...last.values()];
+    return out;
+  }
+
+  /**
    * At start, once the alarms and latest values are restored: evaluate every patient now, so the
    * open alarms are re-derived from their conditions before anyone looks. After an unclean
    * shutdown (SIGKILL, OOM, power) the database may be older than what the dashboards last saw —
@@ -389,7 +436,7 @@ export class AlarmEngine {
 
   observations(patientId: string): ObservationsDue | null {
     const m = this.patients.get(patientId);
-    return m ? observationDue(m.lastFullSetAt, m.firstSeenAt, m.score, this.streaming(m, Date.now())) : null;
+    return m?.observed ? observationDue(m.lastFullSetAt, m.firstSeenAt, m.score, this.streaming(m, Date.now())) : null;
   }
 
   /** A device is streaming a continuous parameter for this patient now. */
@@ -425,8 +472,8 @@ export class AlarmEngine {
     return held;
   }
 
-  /** False when the evaluation failed (reported through onError). */
-  private evaluate(patientId: string, m: PatientMonitor, now: number, out: EngineOutput): boolean {
+  /** False when the evaluation failed (reported through onError). `events`: conditions that hold at this evaluation only (critical lab results). */
+  private evaluate(patientId: string, m: PatientMonitor, now: number, out: EngineOutput, events: Condition[] = []): boolean {
     try {
       m.evaluatedAt = now;
       const ctx = this.deps.context(patientId) ?? { spo2Scale: 1, limits: null };
@@ -481,8 +528,9 @@ export class AlarmEngine {
         ...trendConditions(m.trends, now, { spo2Scale: ctx.spo2Scale, onOxygen: typeof values.o2 === 'boolean' ? values.o2 : null }, this.cfg.trends),
         ...technicalConditions([...m.devices.values()], now, this.cfg.technical),
       ];
-      const due = obsDueCondition(obs, now);
+      const due = m.observed ? obsDueCondition(obs, now) : null;
       if (due) conditions.push(due);
+      conditions.push(...events);
       conditions.push(...this.withoutEvidence(m, values, conditions));
       const before = m.alarms;
       const step = stepLifecycle(m.alarms, patientId, conditions, now, this.deps.newId, this.cfg.lifecycle);

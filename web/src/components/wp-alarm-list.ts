@@ -8,7 +8,7 @@ import { api, session } from '../api.ts';
 import { store } from '../context.ts';
 import { ClockController } from '../controllers/clock-controller.ts';
 import { LiveSubscriptionController } from '../controllers/live-subscription-controller.ts';
-import { CLEARED_TEXT, canAct, escalationText, flashes, isLatchedCleared, sortAlarms, stateText, PRIORITY_STYLE, type Priority } from '../logic/alarms.ts';
+import { canAct, latchedText, escalationText, flashes, isLatchedCleared, sortAlarms, stateText, PRIORITY_STYLE, type Priority } from '../logic/alarms.ts';
 import { formatAge } from '../logic/freshness.ts';
 import { formatClock, formatSpan } from '../logic/panel-format.ts';
 import { readableText } from '../logic/panel-breakdown.ts';
@@ -172,7 +172,7 @@ export class WpAlarmList extends LitElement {
             <td>${this.chip(a.priority)}</td>
             <td>${a.bed ?? '–'}</td>
             <td class="who"><a href="/patient/${a.patientId}">${a.name}</a></td>
-            <td>${a.message}${isLatchedCleared(a) ? html`<span class="cleared">${CLEARED_TEXT}</span>` : nothing}</td>
+            <td>${a.message}${isLatchedCleared(a) ? html`<span class="cleared">${latchedText(a)}</span>` : nothing}</td>
             <td><span class="state ${a.state}">${stateText(a, this.now)}</span></td>
             <td class="since">${formatAge(this.now - a.ts)} ago</td>
             <td>${this.escalation(a)}</td>

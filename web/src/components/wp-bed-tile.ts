@@ -6,7 +6,7 @@ import type { PatientView, Stamped } from '../store.ts';
 import { store } from '../context.ts';
 import { ageFrom, formatAge, isStale, manualWindowOf, signalState } from '../logic/freshness.ts';
 import { assessmentText, scoreBadge } from '../logic/score-badge.ts';
-import { CLEARED_TEXT, flashes, formatCountdown, formatObsDue, isLatchedCleared, silenceRemaining, topAlarm, PRIORITY_STYLE } from '../logic/alarms.ts';
+import { flashes, latchedText, formatCountdown, formatObsDue, isLatchedCleared, silenceRemaining, topAlarm, PRIORITY_STYLE } from '../logic/alarms.ts';
 import { BAND_STYLE } from '../logic/bands.ts';
 import { theme } from '../styles.ts';
 import './wp-sparkline.ts';
@@ -142,7 +142,7 @@ export class WpBedTile extends LitElement {
       `Bed ${p.bed ?? '?'}`,
       p.name,
       badge.description,
-      prio && top ? `${PRIORITY_STYLE[prio].label}${top.state === 'active' ? '' : `, ${top.state}`}${cleared ? `, ${CLEARED_TEXT}` : ''}` : null,
+      prio && top ? `${PRIORITY_STYLE[prio].label}${top.state === 'active' ? '' : `, ${top.state}`}${cleared ? `, ${latchedText(top)}` : ''}` : null,
       others > 0 ? `${others} more open alarm${others === 1 ? '' : 's'}` : null,
       silenced ? `silence ends in ${silenced}` : null,
       obs?.text ?? null,
@@ -177,7 +177,7 @@ export class WpBedTile extends LitElement {
         <span class="dev ${signal === 'live' ? 'online' : ''}" title="device ${signal}"></span>
         <span>${signal === 'live' ? 'monitoring' : signal === 'no-device' ? 'no device' : 'no signal'}</span>
         ${top && prio
-          ? html`<span class="alarm-flag" style=${cssProps({ background: PRIORITY_STYLE[prio].colour, color: PRIORITY_STYLE[prio].text })} title=${cleared ? `${top.message} — ${CLEARED_TEXT}` : top.message}
+          ? html`<span class="alarm-flag" style=${cssProps({ background: PRIORITY_STYLE[prio].colour, color: PRIORITY_STYLE[prio].text })} title=${cleared ? `${top.message} — ${latchedText(top)}` : top.message}
               >${cleared ? `cleared: ${top.message}` : top.message}</span
             >`
           : nothing}

@@ -1,5 +1,6 @@
 // The doctor's live view of one patient (/patient/{id}): trends of every vital against the
-// patient's alarm limits over a chosen range, the NEWS2 history and breakdown, the alerts, and
+// patient's alarm limits over a chosen range, the NEWS2 history and breakdown, the alerts, the
+// recent lab results with their flags (for the roles that may read them), and
 // (for nurses and doctors) a manual observation form. Data comes from PatientDataController.
 // Sounds this patient's alarms (IEC 60601-1-8 bursts, AlarmSoundController).
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
@@ -15,7 +16,7 @@ import { breakdownRows, readableText } from '../logic/panel-breakdown.ts';
 import { formatClock, formatSpan } from '../logic/panel-format.ts';
 import { scoreBadge } from '../logic/score-badge.ts';
 import { BAND_STYLE } from '../logic/bands.ts';
-import { CLEARED_TEXT, escalationText, formatObsDue, isLatchedCleared, stateText, PRIORITY_STYLE, sortAlarms } from '../logic/alarms.ts';
+import { escalationText, latchedText, formatObsDue, isLatchedCleared, stateText, PRIORITY_STYLE, sortAlarms } from '../logic/alarms.ts';
 import { store } from '../context.ts';
 import { signalState } from '../logic/freshness.ts';
 import { theme } from '../styles.ts';
@@ -25,6 +26,8 @@ import './wp-vital-chart.ts';
 import './wp-observation-form.ts';
 import './wp-alarm-actions.ts';
 import './wp-sound-control.ts';
+import './wp-lab-results.ts';
+import { readsLabOrders } from '../logic/lab-results.ts';
 
 const COLOURS: Record<ChartVital | 'news2', string> = {
   hr: '#69f0ae',
@@ -321,7 +324,7 @@ export class WpPatientPanel extends LitElement {
                   ${chip(a.priority)}<span class="msg" title=${a.message}>${a.message}</span
                   ><span class="when"><span class="state">${stateText(a, now)}</span> · ${formatSpan(a.ts, null, now)}</span>
                   <div class="detail">
-                    ${isLatchedCleared(a) ? html`<span class="cleared">${CLEARED_TEXT}</span>` : nothing}
+                    ${isLatchedCleared(a) ? html`<span class="cleared">${latchedText(a)}</span>` : nothing}
                     ${esc ? html`<span class="esc">${esc}</span>` : nothing}
                     <wp-alarm-actions .alarm=${a} .bed=${d.view?.bed ?? null}></wp-alarm-actions>
                   </div>
@@ -343,6 +346,15 @@ export class WpPatientPanel extends LitElement {
     </section>`;
   }
 
+  private labs() {
+    const d = this.data;
+    if (!readsLabOrders(session.user?.role)) return nothing;
+    return html`<section aria-labelledby="lab-h">
+      <h2 id="lab-h">Lab results</h2>
+      <wp-lab-results .orders=${d.labOrders} .now=${d.window.to} .error=${d.labError}></wp-lab-results>
+    </section>`;
+  }
+
   private form() {
     const role = session.user?.role;
     if (!role || !RECORDS_OBSERVATIONS.has(role)) return nothing;
@@ -358,7 +370,7 @@ export class WpPatientPanel extends LitElement {
     return html`${this.header()}
       <div class="layout">
         ${this.charts()}
-        <aside>${this.breakdown()} ${this.alerts()} ${this.form()}</aside>
+        <aside>${this.breakdown()} ${this.alerts()} ${this.labs()} ${this.form()}</aside>
       </div>`;
   }
 }

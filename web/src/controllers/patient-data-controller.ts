@@ -1,10 +1,10 @@
 // Everything the patient panel shows, kept current: the patient record (limits, devices), the
 // live view from the store, the chart series of the selected range (history from the REST API,
-// then live readings appended once per frame), and the recent alerts. Subscribes to the
+// then live readings appended once per frame), the recent alerts and lab results. Subscribes to the
 // patient's room while its host is connected (LiveSubscriptionController); back-fills the range
 // after a reconnect; slides the window on a ClockController when nothing arrives.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { api, ApiError } from '../api.ts';
+import { api, ApiError, session } from '../api.ts';
 import { store } from '../context.ts';
 import { ClockController } from './clock-controller.ts';
 import { LiveSubscriptionController, type LiveSubscriptionContext } from './live-subscription-controller.ts';
@@ -26,7 +26,8 @@ import {
   type ScoreRow,
   type Series,
 } from '../logic/panel-series.ts';
-import type { AlertEvent, Bound } from '../../../server/domain/index.ts';
+import type { AlertEvent, Bound, LabOrder } from '../../../server/domain/index.ts';
+import { readsLabOrders } from '../logic/lab-results.ts';
 
 export interface PatientRecord {
   id: string;
@@ -65,11 +66,15 @@ export class PatientDataController implements ReactiveController {
   historyError = '';
   truncated = false;
   recentAlerts: RecentAlert[] = [];
+  /** The patient's recent lab orders, newest first (for a role that may read them). */
+  labOrders: LabOrder[] = [];
+  labError = '';
   liveError = '';
 
   private generation = 0;
   private alertTimer: number | undefined;
-  private alertSignature = '';
+  /** The open alerts last seen; null until the first view (a patient without alerts is '', not "unseen"). */
+  private alertSignature: string | null = null;
   private lastAdvance = 0;
   private readonly clock: ClockController;
   private readonly live: LiveSubscriptionController;
@@ -99,7 +104,9 @@ export class PatientDataController implements ReactiveController {
     this.recordError = '';
     this.view = null;
     this.recentAlerts = [];
-    this.alertSignature = '';
+    this.labOrders = [];
+    this.labError = '';
+    this.alertSignature = null;
     this.host.requestUpdate();
   }
 
@@ -137,6 +144,7 @@ export class PatientDataController implements ReactiveController {
     if (opened || since !== null) {
       void this.loadHistory();
       void this.loadRecentAlerts();
+      void this.loadLabOrders();
     }
     return () => {
       off();
@@ -158,12 +166,16 @@ export class PatientDataController implements ReactiveController {
     this.appendLive(view);
     const signature = view.alerts.map((a) => `${a.id}:${a.state}:${a.updatedAt}`).sort().join(',');
     if (signature !== this.alertSignature) {
-      const first = this.alertSignature === '';
+      const first = this.alertSignature === null;
       this.alertSignature = signature;
       // Alerts reach the database through a batch writer: ask a moment later.
       if (!first) {
         clearTimeout(this.alertTimer);
-        this.alertTimer = window.setTimeout(() => void this.loadRecentAlerts(), 2000);
+        // A critical lab result arrives as an alarm: its results are in by then.
+        this.alertTimer = window.setTimeout(() => {
+          void this.loadRecentAlerts();
+          void this.loadLabOrders();
+        }, 2000);
       }
     }
     this.advance();
@@ -234,6 +246,22 @@ export class PatientDataController implements ReactiveController {
     const view = store.patients.get(id);
     if (view) this.appendLive(view);
     this.advance();
+  }
+
+  /** The last orders with their results: on open, after a reconnect and when the alarms change. */
+  private async loadLabOrders(): Promise<void> {
+    const id = this.patientId;
+    if (!id || !readsLabOrders(session.user?.role)) return;
+    try {
+      const r = await api<{ items: LabOrder[] }>('GET', `/api/lab-orders?patientId=${encodeURIComponent(id)}&limit=20`);
+      if (id !== this.patientId) return;
+      this.labOrders = r.items;
+      this.labError = '';
+    } catch (err) {
+      if (id !== this.patientId) return;
+      this.labError = `Lab results could not be loaded: ${message(err)}`;
+    }
+    this.host.requestUpdate();
   }
 
   private async loadRecentAlerts(): Promise<void> {

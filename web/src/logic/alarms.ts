@@ -45,6 +45,13 @@ export function flashes(a: Pick<AlertEvent, 'state' | 'priority'>): boolean {
 }
 
 export const CLEARED_TEXT = 'cleared — acknowledge to dismiss';
+/** A critical lab result is latched from the start (docs/alarms.md): nothing "cleared", it waits to be taken in. */
+export const LAB_CRITICAL_TEXT = 'critical lab result — acknowledge once a clinician has it';
+
+/** What a latched alarm whose condition has passed says: cleared, or for a lab result, waiting to be taken in. */
+export function latchedText(a: Pick<AlertEvent, 'kind'>): string {
+  return a.kind === 'lab-critical' ? LAB_CRITICAL_TEXT : CLEARED_TEXT;
+}
 
 /** A latched alarm that outlived its condition: it waits for someone to acknowledge it. */
 export function isLatchedCleared(a: Pick<Shown, 'state' | 'conditionActive' | 'latching'>): boolean {
