@@ -87,6 +87,14 @@ describe.each<DbKind>(['pglite', 'postgres'])('medication safety on %s', (kind) 
     for (const role of ['doctor', 'nurse', 'pharmacist', 'admin']) expect((await stack.api('GET', '/api/drug-interactions', undefined, tokens[role])).status, role).toBe(200);
   });
 
+  it('documents the import as a text/csv body in the OpenAPI document', async () => {
+    const doc = (await stack.api('GET', '/api/openapi.json')).body;
+    const op = doc.paths['/api/drug-interactions/import'].post;
+    expect(Object.keys(op.requestBody.content)).toEqual(['text/csv']);
+    expect(op.description).toBe('Roles: admin, pharmacist (permission `drug-interactions:manage`).');
+    expect(doc.paths['/api/drug-interactions/{id}'].put.description).toContain('drug-interactions:manage');
+  });
+
   it('imports a good CSV file in one go', async () => {
     const before = await count();
     const r = await csv('\ufeffa,b,severity,note\r\nImport One,Import Two,Major,"placeholder, quoted"\r\nimport three,IMPORT-CLASS,moderate,\r\n');
