@@ -34,6 +34,8 @@ export const CATALOGUE = {
   ERR_STOCK_SHORT: { status: 409, meaning: 'Not enough of an item is left; `details` says how much.' },
   ERR_NO_FILLS_LEFT: { status: 409, meaning: 'The prescription has no fills left.' },
   ERR_NOTHING_TO_DISPENSE: { status: 409, meaning: 'No medicine on the prescription is dispensed from stock.' },
+  ERR_ALLERGY: { status: 409, meaning: "A medicine matches one of the patient's recorded allergies; resend with `override: { reason }` to prescribe anyway." },
+  ERR_INTERACTION: { status: 409, meaning: 'A medicine has a contraindicated interaction with another on the prescription or an active one; resend with `override: { reason }` to prescribe anyway.' },
   ERR_IDEMPOTENCY_KEY_REUSED: { status: 409, meaning: 'The Idempotency-Key was already used for a different request.' },
   ERR_PAYMENT_REFUSED: { status: 409, meaning: 'The bill does not take this payment (settled, void, more than is due, other currency).' },
   ERR_PAYMENT_MISMATCH: { status: 409, meaning: "A provider's payment does not match its order or is already recorded elsewhere; not recorded." },

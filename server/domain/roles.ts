@@ -68,6 +68,11 @@ export const PERMISSIONS = {
   'lab-orders:collect': ['nurse', 'lab'],
   'lab-orders:result': ['lab'],
   'lab-orders:release': ['doctor', 'lab'],
+  // The drug-interaction table prescribing is checked against: kept by pharmacists (and an admin),
+  // read by those who prescribe, dispense or give medicines. Not by doctors: a prescriber who could
+  // edit the table could remove the check in their way (they override it, with a reason, audited).
+  'drug-interactions:read': ['admin', 'doctor', 'nurse', 'pharmacist'],
+  'drug-interactions:manage': ['admin', 'pharmacist'],
   // Clinical data. The admin is included so a fresh install's bootstrap account can run a ward;
   // every read is audited. A kiosk reads only the patients now on its own wards (wardScope,
   // server/records/scope.ts): 403 naming its wards elsewhere.

@@ -14,7 +14,7 @@ import { familyRoutes } from '../records/family.routes.ts';
 import { admissionRoutes } from '../records/admissions.routes.ts';
 import { patientReportRoutes, reportRoutes } from '../records/reports.routes.ts';
 import { resourceRoutes } from '../records/resource.ts';
-import { doctorSpec, historySpec, labTestSpec, patientSpec, staffSpec, stockItemSpec, symptomMapSpec } from '../records/specs.ts';
+import { doctorSpec, drugInteractionSpec, historySpec, labTestSpec, patientSpec, staffSpec, stockItemSpec, symptomMapSpec } from '../records/specs.ts';
 import { DOCS_CSS, buildOpenApi, docsPage } from './openapi.ts';
 import { RouteRegistry } from './route.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -28,6 +28,7 @@ import { prescriptionRoutes } from '../records/prescriptions.routes.ts';
 import { suggestRoutes } from '../records/doctor-suggest.routes.ts';
 import { referralRoutes } from '../records/referrals.routes.ts';
 import { labOrderRoutes } from '../records/lab-orders.routes.ts';
+import { interactionRoutes } from '../records/drug-interactions.routes.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const WEB_PUBLIC = fileURLToPath(new URL('../../web/public/', import.meta.url));
@@ -75,6 +76,8 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use(routes.router(stockRoutes(ctx))); // before the generic item CRUD: '/low' is not an id
   app.use(routes.router(suggestRoutes(ctx))); // before the generic doctor CRUD: '/suggest' is not an id
   for (const spec of [doctorSpec, staffSpec, historySpec, stockItemSpec, symptomMapSpec, labTestSpec]) app.use(routes.router(resourceRoutes(spec, ctx)));
+  app.use(routes.router(interactionRoutes(ctx))); // the CSV import, beside the table's generic CRUD
+  app.use(routes.router(resourceRoutes(drugInteractionSpec, ctx)));
   app.use(routes.router(deviceRoutes(ctx)));
   app.use(routes.router(familyRoutes(ctx)));
   app.use(routes.router(patientReportRoutes(ctx)));

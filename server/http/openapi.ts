@@ -16,6 +16,7 @@ interface RouteDoc {
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
+  bodyType?: string;
   status?: number;
   public?: boolean;
 }
@@ -30,6 +31,7 @@ const docOf = (r: Route): RouteDoc => ({
   params: r.params as z.ZodType | undefined,
   query: r.query as z.ZodType | undefined,
   body: r.body as z.ZodType | undefined,
+  bodyType: r.bodyType,
   status: r.status,
 });
 
@@ -63,7 +65,7 @@ export function buildOpenApi(declared: readonly Route[]): Record<string, unknown
       description: roles ? `Roles: ${roles.join(', ')} (permission \`${d.permission}\`).` : d.public ? 'No authentication.' : 'Any authenticated user.',
       ...(d.public ? { security: [] } : {}),
       parameters: [...params, ...queryParams],
-      ...(d.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(d.body) } } } } : {}),
+      ...(d.body ? { requestBody: { required: true, content: { [d.bodyType ?? 'application/json']: { schema: schemaOf(d.body) } } } } : {}),
       responses: {
         [String(d.status ?? 200)]: { description: 'OK' },
         '4XX': { description: 'Refused: `{ error: { code, message, details? } }`', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
@@ -99,12 +101,13 @@ export const DOCS_CSS = `body{font:15px/1.5 system-ui,sans-serif;background:#0b1
 `;
 
 export function docsPage(declared: readonly Route[]): string {
-  const doc = buildOpenApi(declared) as { paths: Record<string, Record<string, { tags: string[]; summary: string; description: string; parameters: { name: string; in: string }[]; requestBody?: { content: { 'application/json': { schema: unknown } } } }>> };
+  const doc = buildOpenApi(declared) as { paths: Record<string, Record<string, { tags: string[]; summary: string; description: string; parameters: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: unknown }> } }>> };
   const byTag = new Map<string, string[]>();
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
       const params = op.parameters.map((p) => `<code>${escape(p.name)}</code> <small>${p.in}</small>`).join(', ');
-      const body = op.requestBody ? `<details><summary>body schema</summary><pre>${escape(JSON.stringify(op.requestBody.content['application/json'].schema, null, 2))}</pre></details>` : '';
+      const [bodyType, bodySpec] = op.requestBody ? Object.entries(op.requestBody.content)[0]! : [];
+      const body = bodySpec ? `<details><summary>body${bodyType === 'application/json' ? '' : ` (${escape(bodyType!)})`} schema</summary><pre>${escape(JSON.stringify(bodySpec.schema, null, 2))}</pre></details>` : '';
       const html = `<div class="op"><span class="m ${method}">${method.toUpperCase()}</span> <code class="p">${escape(path)}</code> — ${escape(op.summary)}<div class="d">${escape(op.description)}${params ? ` · ${params}` : ''}</div>${body}</div>`;
       const tag = op.tags[0] ?? 'other';
       byTag.set(tag, [...(byTag.get(tag) ?? []), html]);

@@ -54,6 +54,8 @@ export interface Route<PS = unknown, QS = unknown, BS = unknown, R = unknown> {
   params?: PS;
   query?: QS;
   body?: BS;
+  /** The body's media type in the OpenAPI entry (default application/json); a `before` step reads it. */
+  bodyType?: string;
   /** Success status (default 200). */
   status?: number;
   /**

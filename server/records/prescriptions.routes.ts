@@ -1,5 +1,6 @@
 // Prescriptions: written by a doctor for a patient (optionally linked to the consultation's
-// appointment), read by the care team and the patient, dispensed by a pharmacist. A dispense
+// appointment) after the medication safety check (allergies, active prescriptions, the interaction
+// table: medication-safety.ts), read by the care team and the patient, dispensed by a pharmacist. A dispense
 // takes every stock-linked medicine from stock in one transaction — all or nothing — and counts
 // as one fill: the first fill plus `refillsAllowed` refills. Storage and audit: prescriptions.store.ts.
 import { z } from 'zod';
@@ -21,7 +22,12 @@ const medicine = z.strictObject({
   durationDays: z.number().int().min(1).max(3650),
   /** Units handed out per fill. */
   quantity: z.number().int().min(1).max(100_000),
+  /** Its ingredients and classes, for the safety check: "amoxicillin", "penicillin". */
+  ingredients: z.array(text(100)).max(20).optional(),
+  classes: z.array(text(100)).max(20).optional(),
 });
+
+export const MIN_OVERRIDE_REASON = 10;
 
 const createBody = z
   .strictObject({
@@ -34,6 +40,8 @@ const createBody = z
     revisitAfterDays: z.number().int().min(0).max(3650).optional(),
     remarks: z.string().trim().max(5000).optional(),
     refillsAllowed: z.number().int().min(0).max(12).default(0),
+    /** Prescribe over an allergy or a contraindicated interaction: why (audited, kept on the prescription). */
+    override: z.strictObject({ reason: z.string().trim().min(MIN_OVERRIDE_REASON, `give a reason of at least ${MIN_OVERRIDE_REASON} characters`).max(1000) }).optional(),
   })
   .refine((b) => b.medicines.length + b.labTests.length > 0, { message: 'a prescription needs at least one medicine or lab test' });
 
@@ -49,7 +57,7 @@ export function prescriptionRoutes(ctx: AppContext): Route[] {
       method: 'post',
       path: '/api/prescriptions',
       tag: 'prescriptions',
-      summary: 'Write a prescription: medicines (dose, frequency, duration), lab tests, revisit, refills',
+      summary: 'Write a prescription: medicines (dose, frequency, duration), lab tests, revisit, refills; checked against allergies, active prescriptions and drug interactions (409 ERR_ALLERGY / ERR_INTERACTION unless `override.reason`; lesser ones as `warnings`)',
       permission: 'prescriptions:create',
       body: createBody,
       status: 201,

@@ -1,6 +1,8 @@
-// Prescriptions storage: the one mapping of a prescription row, who may prescribe, writing,
-// listing (patient scope, paging with totals), reading with dispensings, and dispensing a fill
-// from stock — all or nothing. Every operation is audited here, with the patient.
+// Prescriptions storage: the one mapping of a prescription row, who may prescribe, writing (checked
+// against the patient's allergies, active prescriptions and the interaction table in the insert's
+// own transaction: medication-safety.ts), listing (patient scope, paging with totals), reading with
+// dispensings, and dispensing a fill from stock — all or nothing. Every operation is audited here,
+// with the patient.
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../db/driver.ts';
 import { Where, isoAt, page, type Page } from '../../db/rows.ts';
@@ -11,6 +13,8 @@ import { visiblePatients } from './scope.ts';
 import { doctorSpec } from './specs.ts';
 import { linkedAppointment } from './appointment-link.store.ts';
 import type { StockStore } from './stock.store.ts';
+import { InteractionStore } from './drug-interactions.store.ts';
+import { checkPrescription, courseActive, describe, isBlocking, searchText, type ActiveMedicine, type Finding } from './medication-safety.ts';
 
 export type Medicine = {
   stockItemId?: string;
@@ -19,6 +23,9 @@ export type Medicine = {
   frequency: string;
   durationDays: number;
   quantity: number;
+  /** What it contains and what it is, as the prescriber names them (matched by the safety check). */
+  ingredients?: string[];
+  classes?: string[];
 };
 export type LabTest = { name: string; notes?: string };
 
@@ -35,8 +42,12 @@ export type Prescription = {
   /** Fills handed out so far (the first fill counts). */
   refillsUsed: number;
   fillsRemaining: number;
+  /** Set when the prescriber overrode a refusal of the safety check: why, by whom, and what. */
+  safetyOverride: SafetyOverride | null;
   createdAt: string;
 };
+
+export type SafetyOverride = { reason: string; by: string; findings: Finding[] };
 
 export type Dispensing = { id: number; itemId: string; itemName: string; quantity: number; fillNumber: number; pharmacistId: string | null; at: string };
 
@@ -49,6 +60,8 @@ export type NewPrescription = {
   revisitAfterDays?: number;
   remarks?: string;
   refillsAllowed: number;
+  /** Prescribe over an allergy or a contraindicated interaction, for this reason (audited). */
+  override?: { reason: string };
 };
 
 export type PrescriptionQuery = { patientId?: string; doctorId?: string; appointmentId?: string; limit: number; offset: number };
@@ -70,20 +83,23 @@ function toPrescription(r: Record<string, unknown>): Prescription {
     refillsAllowed,
     refillsUsed,
     fillsRemaining: refillsAllowed + 1 - refillsUsed,
+    safetyOverride: (json(r.safety_override) as SafetyOverride | null) ?? null,
     createdAt: isoAt(r.created_at),
   };
 }
 
-const COLS = 'id, patient_id, doctor_id, appointment_id, medicines, lab_tests, revisit_after_days, remarks, refills_allowed, refills_used, created_at';
+const COLS = 'id, patient_id, doctor_id, appointment_id, medicines, lab_tests, revisit_after_days, remarks, refills_allowed, refills_used, safety_override, created_at';
 
 export class PrescriptionStore {
   private readonly doctors: Repository<{ id: string; archivedAt: string | null }>;
+  private readonly interactions: InteractionStore;
 
   constructor(
     private readonly deps: RepoDeps,
     private readonly stock: StockStore,
   ) {
     this.doctors = new Repository(doctorSpec, deps);
+    this.interactions = new InteractionStore(deps);
   }
 
   private audit(actor: Actor, action: string, id: string | null, patientId: string | null, details?: unknown): void {
@@ -104,21 +120,74 @@ export class PrescriptionStore {
     return rows[0].id;
   }
 
-  async create(actor: Actor, body: NewPrescription): Promise<Prescription> {
+  /**
+   * Write a prescription after the safety check (medication-safety.ts), in one transaction with
+   * the patient's row locked: two prescriptions for one patient are checked and written one after
+   * the other, so neither misses the other. An allergy or a contraindicated interaction refuses
+   * it (409 ERR_ALLERGY / ERR_INTERACTION) unless `override.reason` is given; major and moderate
+   * interactions come back as `warnings`.
+   */
+  async create(actor: Actor, body: NewPrescription): Promise<Prescription & { warnings: Finding[] }> {
     const doctorId = await this.prescriber(actor.user, body.doctorId);
     if (body.appointmentId) await linkedAppointment(this.deps.db, body.appointmentId, body.patientId);
     const missing = await this.stock.missing([...new Set(body.medicines.flatMap((m) => (m.stockItemId ? [m.stockItemId] : [])))]);
     if (missing.length) throw Errors.validation(`body.medicines: stock item(s) not found: ${missing.join(', ')}`);
-    const { rows } = await this.deps.db
-      .query(
-        `INSERT INTO prescriptions (id, patient_id, doctor_id, appointment_id, medicines, lab_tests, revisit_after_days, remarks, refills_allowed)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9) RETURNING ${COLS}`,
-        [randomUUID(), body.patientId, doctorId, body.appointmentId ?? null, JSON.stringify(body.medicines), JSON.stringify(body.labTests), body.revisitAfterDays ?? null, body.remarks ?? null, body.refillsAllowed],
-      )
-      .catch((e) => refusal(e, 'prescription'));
-    const p = toPrescription(rows[0]!);
-    this.audit(actor, 'create', p.id, p.patientId, { medicines: p.medicines.length, labTests: p.labTests.length });
-    return p;
+    const { p, findings, override } = await this.deps.db.transaction(async (tx) => {
+      const findings = await this.check(tx, body);
+      const blocking = findings.filter(isBlocking);
+      if (blocking.length && !body.override) {
+        const code = blocking.some((f) => f.kind === 'allergy') ? 'ERR_ALLERGY' : 'ERR_INTERACTION';
+        throw fail(code, `refused: ${blocking.map(describe).join('; ')}. To prescribe anyway, resend with override: { reason }`, { findings: blocking, warnings: findings.filter((f) => !isBlocking(f)) });
+      }
+      // An override with nothing to override is not stored: there was no refusal to record.
+      const override: SafetyOverride | null = blocking.length ? { reason: body.override!.reason, by: actor.user.id, findings: blocking } : null;
+      const { rows } = await tx
+        .query(
+          `INSERT INTO prescriptions (id, patient_id, doctor_id, appointment_id, medicines, lab_tests, revisit_after_days, remarks, refills_allowed, safety_override)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10::jsonb) RETURNING ${COLS}`,
+          [
+            randomUUID(),
+            body.patientId,
+            doctorId,
+            body.appointmentId ?? null,
+            JSON.stringify(body.medicines),
+            JSON.stringify(body.labTests),
+            body.revisitAfterDays ?? null,
+            body.remarks ?? null,
+            body.refillsAllowed,
+            override ? JSON.stringify(override) : null,
+          ],
+        )
+        .catch((e) => refusal(e, 'prescription'));
+      return { p: toPrescription(rows[0]!), findings, override };
+    });
+    const warnings = findings.filter((f) => !isBlocking(f));
+    this.audit(actor, 'create', p.id, p.patientId, { medicines: p.medicines.length, labTests: p.labTests.length, warnings: warnings.length });
+    if (override) this.audit(actor, 'safety-override', p.id, p.patientId, { reason: override.reason, findings: override.findings });
+    return { ...p, warnings };
+  }
+
+  /**
+   * The safety check's findings for `body`, inside `tx`: locks the patient's row (FOR UPDATE) and
+   * reads its allergies, the lines of its active prescriptions and the candidate interactions.
+   */
+  private async check(tx: Queryable, body: NewPrescription): Promise<Finding[]> {
+    const { rows: patient } = await tx.query<{ allergies: unknown }>('SELECT allergies FROM patients WHERE id = $1 FOR UPDATE', [body.patientId]);
+    if (!patient[0]) throw Errors.validation(`body.patientId: patient '${body.patientId}' not found`, [{ path: 'body.patientId', message: 'not found' }]);
+    if (body.medicines.length === 0) return [];
+    const allergies = ((json(patient[0].allergies) as unknown[] | null) ?? []).filter((a): a is string => typeof a === 'string');
+    const { rows: past } = await tx.query<{ id: string; medicines: unknown; refills_allowed: number; created_at: unknown }>(
+      'SELECT id, medicines, refills_allowed, created_at FROM prescriptions WHERE patient_id = $1',
+      [body.patientId],
+    );
+    const now = new Date();
+    const active: ActiveMedicine[] = past.flatMap((r) =>
+      (json(r.medicines) as Medicine[])
+        .filter((m) => courseActive(new Date(isoAt(r.created_at)), m.durationDays, r.refills_allowed, now))
+        .map((m) => ({ prescriptionId: r.id, itemName: m.itemName, ingredients: m.ingredients, classes: m.classes })),
+    );
+    const interactions = await this.interactions.candidates(tx, searchText([...body.medicines, ...active]));
+    return checkPrescription({ medicines: body.medicines, allergies, active, interactions });
   }
 
   /** Newest first; a patient account sees only its own and its family's. */

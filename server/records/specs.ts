@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { ResourceSpec } from './resource.ts';
 import { calendarDate, instant } from '../http/validate.ts';
+import { SAME_PAIR, distinctPair, interactionFields } from './drug-interactions.ts';
 import type { Patient } from '../../db/records.ts';
 import { effectiveLimits } from '../pipeline/score/limits.ts';
 import type { AlarmLimits } from '../domain/alarms.ts';
@@ -348,5 +349,39 @@ export const labTestSpec: ResourceSpec = {
     lab_tests_critical_range: rangeRule('criticalLow must be below criticalHigh'),
     lab_tests_critical_low_outside: rangeRule('criticalLow must be below the reference range'),
     lab_tests_critical_high_outside: rangeRule('criticalHigh must be above the reference range'),
+  },
+};
+
+// ---------------------------------------------------------------- drug interactions (check: medication-safety.ts)
+
+// The interaction table prescribing is checked against: kept by pharmacists (and admins), read by
+// those who prescribe, dispense or give medicines. Shipped empty; CSV import:
+// drug-interactions.routes.ts. a and b are stored in matching form; a pair is unordered and live
+// once (drug_interactions_pair, in either order).
+export const drugInteractionSpec: ResourceSpec = {
+  name: 'drug-interactions',
+  title: 'drug interaction',
+  table: 'drug_interactions',
+  fields: {
+    id: { column: 'id', type: 'uuid', readOnly: true },
+    a: { column: 'a', type: 'text' },
+    b: { column: 'b', type: 'text' },
+    severity: { column: 'severity', type: 'text' },
+    note: { column: 'note', type: 'text' },
+    createdAt: { column: 'created_at', type: 'timestamptz', readOnly: true },
+    archivedAt: { column: 'archived_at', type: 'timestamptz', readOnly: true },
+  },
+  create: z.strictObject(interactionFields).refine(distinctPair, { message: SAME_PAIR, path: ['b'] }),
+  // A changed a or b is checked against the other by the database (drug_interactions_distinct).
+  update: updateOf(interactionFields),
+  filters: ['a', 'b', 'severity'],
+  sortable: ['a', 'b', 'severity', 'createdAt'],
+  search: ['a', 'b', 'note'],
+  defaultSort: 'a',
+  tieBreak: ['b'],
+  permissions: { read: 'drug-interactions:read', create: 'drug-interactions:manage', update: 'drug-interactions:manage', archive: 'drug-interactions:manage' },
+  constraints: {
+    drug_interactions_pair: () => fail('ERR_DUPLICATE', 'that pair already has an interaction (in either order): change the existing one, or archive it first'),
+    drug_interactions_distinct: () => Errors.validation(`body.b: ${SAME_PAIR}`),
   },
 };
