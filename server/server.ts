@@ -395,7 +395,11 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
  * while the bucket is unreachable uploads and downloads answer 503 and the log says why.
  */
 function reportStorageOf(config: Config, log: Logger): FileStorage & { close(): void } {
-  if (config.REPORTS_STORAGE !== 's3') return { ...createLocalDiskStorage(join(config.DATA_DIR, 'reports'), log), close() {} };
+  if (config.REPORTS_STORAGE !== 's3') {
+    // Each node has its own DATA_DIR: a report uploaded through one node is not found through another.
+    if (config.CLUSTER_NATS_URL) log.warn('reports are on this node\'s disk (DATA_DIR/reports): in a cluster set REPORTS_STORAGE=s3, or every node must share that directory');
+    return { ...createLocalDiskStorage(join(config.DATA_DIR, 'reports'), log), close() {} };
+  }
   const where = { bucket: config.S3_BUCKET!, endpoint: config.S3_ENDPOINT ?? `AWS S3 ${config.S3_REGION}` };
   const s3 = createS3Storage({
     endpoint: config.S3_ENDPOINT,
