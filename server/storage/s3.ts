@@ -49,7 +49,9 @@ export function createS3Storage(o: S3StorageOptions): S3Storage {
     // x-amz-checksum-* headers. Uploads carry Content-MD5 instead (below), which all of them check.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { connectionTimeout: Math.min(o.timeoutMs, 5000), requestTimeout: o.timeoutMs },
+    // socketTimeout: no byte either way for this long (a black-holed store); requestTimeout would bound
+    // a whole upload, which a slow link may rightly need longer for (and it only warns by default).
+    requestHandler: { connectionTimeout: Math.min(o.timeoutMs, 5000), socketTimeout: o.timeoutMs },
     // Two tries: a request waits at most about twice the timeout before the client hears 503.
     maxAttempts: 2,
   });

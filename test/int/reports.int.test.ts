@@ -3,6 +3,7 @@
 // started here) — listed and downloaded within the patient's scope, every access audited; on each
 // database driver. With S3: an outage answers 503 and leaves no row without its file.
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -229,6 +230,24 @@ describe.each<[DbKind, StorageKind]>([
       expect(await s3!.keys()).not.toContain('p1/r3');
     } finally {
       storage.close();
+    }
+  });
+
+  it.runIf(storageKind === 's3')('gives up on a store that accepts connections and never answers, within S3_TIMEOUT_MS per try', async () => {
+    // A black hole: the TCP handshake succeeds, no byte ever comes back.
+    const sockets = new Set<Socket>();
+    const hole = createServer((s) => void sockets.add(s));
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+    const storage = createS3Storage({ endpoint: `http://127.0.0.1:${(hole.address() as AddressInfo).port}`, bucket: 'b-hole', region: 'us-east-1', accessKeyId: 'k', secretAccessKey: 's', forcePathStyle: true, timeoutMs: 300, log: createLogger('silent') });
+    try {
+      const t0 = Date.now();
+      await expect(storage.put('p1/r1', Buffer.from('x'))).rejects.toMatchObject({ code: 'ERR_UNAVAILABLE' });
+      // Two tries of 300 ms and the SDK's back-off between them, not a hang.
+      expect(Date.now() - t0).toBeLessThan(3000);
+    } finally {
+      storage.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => hole.close(r));
     }
   });
 
