@@ -120,6 +120,21 @@ const schema = z.object({
   PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').max(500).optional(),
   PAYMENT_CURRENCY: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as 'EUR' or 'INR'").default('EUR'),
   PAYMENT_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  // Where uploaded reports are kept (docs/architecture.md "Files"): `local` (DATA_DIR/reports) or
+  // `s3`, any S3-compatible object store. S3_ENDPOINT unset = AWS itself (the region's endpoint);
+  // the key pair together or neither (neither: the AWS SDK's own chain — instance role, AWS_*
+  // variables). Path-style addressing (`{endpoint}/{bucket}/{key}`) is what MinIO, Ceph and the
+  // like expect: on by default with S3_ENDPOINT, off for AWS.
+  REPORTS_STORAGE: z.enum(['local', 's3'], { error: "must be 'local' or 's3'" }).default('local'),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  // S3 bucket naming rules (3–63 lowercase letters, digits, dots, hyphens).
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name: 3–63 lowercase letters, digits, dots and hyphens').optional(),
+  S3_REGION: z.string().regex(/^[a-z0-9-]{1,40}$/, "must look like 'eu-west-2' (S3-compatible services usually accept 'us-east-1')").default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().regex(/^[\x21-\x7e]{1,200}$/, 'must be 1–200 visible ASCII characters').optional(),
+  // The store's own secret (AWS: 40 characters; test servers use shorter ones): only its length is bounded here.
+  S3_SECRET_ACCESS_KEY: z.string().max(500, 'must be at most 500 characters').optional(),
+  S3_FORCE_PATH_STYLE: z.stringbool().optional(),
+  S3_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   // A cluster (opt-in, docs/deployment.md "A cluster", ADR 0026): set CLUSTER_NATS_URL and this
   // node shares the work with the others on the same NATS JetStream cluster, PostgreSQL and Redis.
   CLUSTER_NATS_URL: z
@@ -143,6 +158,7 @@ function crossChecks(c: z.infer<typeof schema>): string[] {
   if (adminPassword) problems.push(`ADMIN_PASSWORD: ${adminPassword} (the value is not shown)`);
   if (c.WEBHOOK_URL && !c.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET="": required when WEBHOOK_URL is set (escalations are signed with it)');
   problems.push(...paymentProblems(c));
+  problems.push(...reportStorageProblems(c));
   if (c.DEVICE_LOCKOUT_MAX_S < c.DEVICE_LOCKOUT_S) problems.push(`DEVICE_LOCKOUT_MAX_S="${c.DEVICE_LOCKOUT_MAX_S}": must be at least DEVICE_LOCKOUT_S (${c.DEVICE_LOCKOUT_S})`);
   problems.push(...tlsProblems(c));
   problems.push(...clusterProblems(c));
@@ -197,6 +213,33 @@ function paymentProblems(c: z.infer<typeof schema>): string[] {
     problems.push(`PAYMENT_PROVIDER_URL="${c.PAYMENT_PROVIDER_URL}": must be https:// (the key secret is sent to it); plain http only to localhost`);
   }
   return problems;
+}
+
+const S3_SETTINGS = ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE'] as const;
+
+/** Reports in S3: a bucket, the key pair together, patient files never over plain http to another host. */
+function reportStorageProblems(c: z.infer<typeof schema>): string[] {
+  if (c.REPORTS_STORAGE !== 's3') {
+    // Set without REPORTS_STORAGE=s3 the reports would silently stay on the local disk.
+    return S3_SETTINGS.filter((k) => c[k] !== undefined).map((k) => `${k}: only with REPORTS_STORAGE=s3 (reports are on the local disk, DATA_DIR/reports)${k === 'S3_SECRET_ACCESS_KEY' ? ' (the value is not shown)' : ''}`);
+  }
+  const problems: string[] = [];
+  if (!c.S3_BUCKET) problems.push('S3_BUCKET="": required when REPORTS_STORAGE=s3 (the bucket the reports are stored in; create it first, private)');
+  if (Boolean(c.S3_ACCESS_KEY_ID) !== Boolean(c.S3_SECRET_ACCESS_KEY)) {
+    problems.push(`${c.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'}="": set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together, or neither (the AWS SDK's default credentials: instance role, AWS_* variables)`);
+  }
+  if (c.S3_ENDPOINT) {
+    const url = new URL(c.S3_ENDPOINT);
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    if (url.protocol === 'http:' && !loopback) problems.push(`S3_ENDPOINT="${withoutCredentials(c.S3_ENDPOINT)}": must be https:// (patient files travel to it); plain http only to localhost`);
+    if (url.username || url.password) problems.push('S3_ENDPOINT: must not hold credentials: use S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY');
+  }
+  return problems;
+}
+
+/** Path-style bucket addressing: as S3_FORCE_PATH_STYLE says; unset, on with S3_ENDPOINT (S3-compatible services) and off for AWS. */
+export function s3ForcePathStyle(c: Pick<Config, 'S3_FORCE_PATH_STYLE' | 'S3_ENDPOINT'>): boolean {
+  return c.S3_FORCE_PATH_STYLE ?? c.S3_ENDPOINT !== undefined;
 }
 
 /**

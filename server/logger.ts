@@ -45,7 +45,11 @@ export function createLogger(
     level,
     base: { service: 'wardpulse' },
     redact: {
-      paths: ['password', '*.password', 'secret', '*.secret', 'token', '*.token', 'req.headers.authorization', 'authorization'],
+      paths: [
+        'password', '*.password', 'secret', '*.secret', 'token', '*.token', 'req.headers.authorization', 'authorization',
+        // The S3 key pair (reports in S3), however an object carrying it ends up in a log line.
+        'secretAccessKey', '*.secretAccessKey', 'S3_SECRET_ACCESS_KEY', '*.S3_SECRET_ACCESS_KEY', 'credentials', '*.credentials',
+      ],
       censor: '[redacted]',
     },
   };

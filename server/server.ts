@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { mqttPlain, type Config } from './config.ts';
+import { mqttPlain, s3ForcePathStyle, type Config } from './config.ts';
 import { loadTls, type TlsMaterial } from './tls.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -34,7 +34,8 @@ import { wardScope } from './records/scope.ts';
 import { buildApp } from './http/app.ts';
 import { createTokenService, loadJwtSecret, ttlSeconds } from './auth/tokens.ts';
 import { SessionService } from './auth/sessions.ts';
-import { createLocalDiskStorage } from './storage/index.ts';
+import { createLocalDiskStorage, type FileStorage } from './storage/index.ts';
+import { createS3Storage } from './storage/s3.ts';
 import { generateSecret, hashSecret } from './auth/passwords.ts';
 import { createPaymentGateway, type PaymentGateway } from './records/payment-provider.ts';
 import { coalesceVitals, createLiveFeed, createMonitorStateSaver, createNotifier, createSinks, createWriters, type Sinks } from './sinks.ts';
@@ -263,6 +264,7 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
     }),
   );
 
+  const storage = closers.add('report storage', reportStorageOf(config, log));
   let mqttListening = false;
   const app = buildApp({
     policy: {
@@ -276,7 +278,7 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
     log,
     tokens,
     sessions,
-    storage: createLocalDiskStorage(join(config.DATA_DIR, 'reports')),
+    storage,
     payments: paymentGatewayOf(config),
     registry,
     patients,
@@ -387,6 +389,35 @@ const once = <T>(fn: () => T): (() => T) => {
 
 /** From TCP accept to a finished TLS handshake (Node's default is 120 s: a slow-handshake flood holds sockets that long). */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * Where uploaded reports are kept: DATA_DIR/reports, or the S3 bucket (REPORTS_STORAGE=s3). The
+ * bucket is checked once, without holding up the start: monitoring does not wait for reports, and
+ * while the bucket is unreachable uploads and downloads answer 503 and the log says why.
+ */
+function reportStorageOf(config: Config, log: Logger): FileStorage & { close(): void } {
+  if (config.REPORTS_STORAGE !== 's3') {
+    // Each node has its own DATA_DIR: a report uploaded through one node is not found through another.
+    if (config.CLUSTER_NATS_URL) log.warn('reports are on this node\'s disk (DATA_DIR/reports): in a cluster set REPORTS_STORAGE=s3, or every node must share that directory');
+    return { ...createLocalDiskStorage(join(config.DATA_DIR, 'reports'), log), close() {} };
+  }
+  const where = { bucket: config.S3_BUCKET!, endpoint: config.S3_ENDPOINT ?? `AWS S3 ${config.S3_REGION}` };
+  const s3 = createS3Storage({
+    endpoint: config.S3_ENDPOINT,
+    bucket: config.S3_BUCKET!,
+    region: config.S3_REGION,
+    accessKeyId: config.S3_ACCESS_KEY_ID,
+    secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+    forcePathStyle: s3ForcePathStyle(config),
+    timeoutMs: config.S3_TIMEOUT_MS,
+    log,
+  });
+  void s3.check().then((problem) => {
+    if (problem) log.warn({ ...where, problem }, 'reports: the S3 bucket cannot be reached; uploads and downloads answer 503 until it can');
+    else log.info(where, 'reports are stored in S3');
+  });
+  return s3;
+}
 
 /** The online payment provider, when its key pair is configured; null: online payment is off. */
 function paymentGatewayOf(config: Config): PaymentGateway | null {

@@ -18,6 +18,8 @@ export const ADMIN = { email: 'admin@test.local', password: 'test-admin-password
 
 export interface Stack {
   server: RunningServer;
+  /** The server's DATA_DIR (a temporary directory, removed by close). */
+  dataDir: string;
   base: string;
   /** `mqtt://…`; '' when MQTT_PLAIN is off. */
   mqttTcp: string;
@@ -64,6 +66,7 @@ export async function startStack(kind: DbKind, pgUrl?: string, env: Record<strin
 
   const stack: Stack = {
     server: await startServer(config()),
+    dataDir,
     base: '',
     mqttTcp: '',
     mqttWs: '',

@@ -1,6 +1,6 @@
 // Configuration is validated at start with a clear message naming the variable and the value.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../server/config.ts';
+import { ConfigError, loadConfig, s3ForcePathStyle } from '../../server/config.ts';
 
 describe('loadConfig', () => {
   it('has working defaults', () => {
@@ -83,6 +83,47 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PAYMENT_WEBHOOK_SECRET: 'a-webhook-secret-0123' })).toThrow(/PAYMENT_WEBHOOK_SECRET: only with PAYMENT_KEY_ID and PAYMENT_KEY_SECRET/);
     expect(() => loadConfig({ ...pair, PAYMENT_PROVIDER_URL: 'http://payments.example.org' })).toThrow(/PAYMENT_PROVIDER_URL="http:\/\/payments.example.org": must be https:\/\//);
     expect(() => loadConfig({ PAYMENT_CURRENCY: 'euro' })).toThrow(/PAYMENT_CURRENCY="euro": must be an ISO 4217 code/);
+  });
+
+  it('keeps reports on the local disk by default; REPORTS_STORAGE=s3 needs a bucket and the key pair together (issue 15)', () => {
+    expect(loadConfig({})).toMatchObject({ REPORTS_STORAGE: 'local', S3_REGION: 'us-east-1', S3_TIMEOUT_MS: 10_000 });
+    const s3 = { REPORTS_STORAGE: 's3', S3_BUCKET: 'ward-reports', S3_ENDPOINT: 'https://minio.hospital.internal:9000', S3_ACCESS_KEY_ID: 'wardpulse', S3_SECRET_ACCESS_KEY: 'a-long-s3-secret-key' };
+    const c = loadConfig(s3);
+    expect(c).toMatchObject(s3);
+    expect(s3ForcePathStyle(c)).toBe(true);
+    expect(s3ForcePathStyle(loadConfig({ ...s3, S3_FORCE_PATH_STYLE: 'false' }))).toBe(false);
+    // AWS itself (no endpoint), credentials from the SDK's chain (instance role): virtual-hosted style.
+    const aws = loadConfig({ REPORTS_STORAGE: 's3', S3_BUCKET: 'ward-reports', S3_REGION: 'eu-west-2' });
+    expect(s3ForcePathStyle(aws)).toBe(false);
+    expect(() => loadConfig({ REPORTS_STORAGE: 's3' })).toThrow(/S3_BUCKET="": required when REPORTS_STORAGE=s3/);
+    expect(() => loadConfig({ ...s3, S3_SECRET_ACCESS_KEY: '' })).toThrow(/S3_SECRET_ACCESS_KEY="": set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together, or neither/);
+    expect(() => loadConfig({ ...s3, S3_ACCESS_KEY_ID: '' })).toThrow(/S3_ACCESS_KEY_ID="": set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together/);
+    expect(() => loadConfig({ REPORTS_STORAGE: 'nfs' })).toThrow(/REPORTS_STORAGE="nfs": must be 'local' or 's3'/);
+    expect(() => loadConfig({ ...s3, S3_BUCKET: 'Ward_Reports' })).toThrow(/S3_BUCKET="Ward_Reports": must be a bucket name/);
+    // Patient files never in clear to another host; plain http only to this one.
+    expect(() => loadConfig({ ...s3, S3_ENDPOINT: 'http://minio.hospital.internal:9000' })).toThrow(/S3_ENDPOINT="http:\/\/minio.hospital.internal:9000": must be https:\/\/ \(patient files travel to it\); plain http only to localhost/);
+    expect(loadConfig({ ...s3, S3_ENDPOINT: 'http://127.0.0.1:4568' }).S3_ENDPOINT).toBe('http://127.0.0.1:4568');
+    expect(() => loadConfig({ ...s3, S3_ENDPOINT: 'https://user:pw@minio.hospital.internal' })).toThrow(/S3_ENDPOINT: must not hold credentials/);
+  });
+
+  it('refuses S3 settings while reports stay on the local disk, without echoing the secret', () => {
+    try {
+      loadConfig({ S3_BUCKET: 'ward-reports', S3_SECRET_ACCESS_KEY: 'a-long-s3-secret-key' });
+      expect.unreachable();
+    } catch (err) {
+      const problems = (err as ConfigError).problems;
+      expect(problems).toEqual([
+        'S3_BUCKET: only with REPORTS_STORAGE=s3 (reports are on the local disk, DATA_DIR/reports)',
+        'S3_SECRET_ACCESS_KEY: only with REPORTS_STORAGE=s3 (reports are on the local disk, DATA_DIR/reports) (the value is not shown)',
+      ]);
+    }
+    try {
+      loadConfig({ REPORTS_STORAGE: 's3', S3_BUCKET: 'ward-reports', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 'leaked'.repeat(100) });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigError).message).toContain('S3_SECRET_ACCESS_KEY=(value hidden): must be at most 500 characters');
+      expect((err as ConfigError).message).not.toContain('leaked');
+    }
   });
 
   it('takes the anonymous-devices flag from the command line and refuses unknown flags', () => {

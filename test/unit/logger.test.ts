@@ -28,6 +28,14 @@ describe('log format (server/logger.ts)', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, service: 'wardpulse', deviceId: 'dev-1', secret: '[redacted]', msg: 'hello' });
   });
 
+  it('redacts the S3 key pair (reports in S3) as a setting or as SDK credentials', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (l: string) => void lines.push(l) });
+    log.info({ S3_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI-secret', s3: { secretAccessKey: 'wJalrXUtnFEMI-secret', credentials: { accessKeyId: 'AKIA1', secretAccessKey: 'x' } } }, 'hello');
+    expect(lines[0]).not.toContain('wJalrXUtnFEMI');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ S3_SECRET_ACCESS_KEY: '[redacted]', s3: { secretAccessKey: '[redacted]', credentials: '[redacted]' } });
+  });
+
   it('pretty-prints for a human when asked, secrets still redacted', async () => {
     const chunks: string[] = [];
     const out = new Writable({
