@@ -40,7 +40,7 @@ describe.skipIf(!haveBrowser)('two-factor sign-in in headless Chromium', () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
-  const signedIn = (page: Page) => expect.poll(() => page.evaluate(() => sessionStorage.getItem('wardpulse.token')), { timeout: 10_000 }).toBeTruthy();
+  const signedIn = (page: Page) => expect.poll(() => page.evaluate<string | null>("sessionStorage.getItem('wardpulse.token')"), { timeout: 10_000 }).toBeTruthy();
 
   it('enrols a doctor at the first login from the key the page shows', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -92,7 +92,7 @@ describe.skipIf(!haveBrowser)('two-factor sign-in in headless Chromium', () => {
     await again.getByLabel('Code').fill(recoveryCodes[0]!);
     await again.getByRole('button', { name: 'Verify' }).click();
     await expect.poll(() => again.getByRole('alert').textContent(), { timeout: 10_000 }).toMatch(/not a current code|already used/);
-    expect(await again.evaluate(() => sessionStorage.getItem('wardpulse.token'))).toBeNull();
+    expect(await again.evaluate<string | null>("sessionStorage.getItem('wardpulse.token')")).toBeNull();
     await again.close();
   });
 });
