@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { passwordProblem } from './auth/password-policy.ts';
 import { natsUrlProblems } from './cluster/nats-options.ts';
+import { ROLES, type Role } from './domain/roles.ts';
 
 const port = z.coerce
   .number({ error: 'must be a number' })
@@ -60,6 +61,23 @@ const schema = z.object({
   // appointments one patient may hold with one doctor on one day (booked by anyone for them).
   REGISTRATIONS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(10),
   BOOKINGS_PER_PATIENT_PER_DOCTOR_PER_DAY: z.coerce.number().int().min(1).max(100).default(2),
+  // Two-factor sign-in (docs/api.md "Two-factor sign-in"): roles that must have it — their next
+  // login enrols them — and the key that seals TOTP secrets at rest (default: derived from the
+  // token key, so changing JWT_SECRET without it makes every enrolled authenticator unreadable).
+  REQUIRE_2FA_ROLES: z
+    .string()
+    .transform((s, c) => {
+      const list = [...new Set(s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))];
+      const unknown = list.filter((r) => !(ROLES as readonly string[]).includes(r));
+      if (list.length === 0 || unknown.length > 0) {
+        const what = list.length === 0 ? 'names no role' : `${unknown.map((r) => `'${r}'`).join(', ')} ${unknown.length === 1 ? 'is not a role' : 'are not roles'}`;
+        c.addIssue({ code: 'custom', message: `${what}: must be roles separated by commas, e.g. 'admin,doctor' (roles: ${ROLES.join(', ')})` });
+        return z.NEVER;
+      }
+      return list as Role[];
+    })
+    .optional(),
+  TOTP_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ALLOW_ANONYMOUS_DEVICES: z.stringbool().default(false),
   VITALS_COMPRESS_AFTER: interval.default('7 days'),

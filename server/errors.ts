@@ -14,6 +14,7 @@ export const CATALOGUE = {
   // ---- who is asking
   ERR_UNAUTHENTICATED: { status: 401, meaning: 'No token, or an invalid or expired one.' },
   ERR_BAD_CREDENTIALS: { status: 401, meaning: 'Wrong e-mail or password (also for unknown accounts).' },
+  ERR_BAD_CODE: { status: 401, meaning: 'A wrong or already used two-factor code (TOTP or recovery code) at the second step of a login.' },
   ERR_FORBIDDEN: { status: 403, meaning: "The caller's role, ward binding or field view does not allow this." },
   ERR_RATE_LIMITED: { status: 429, meaning: 'Too many attempts (logins, registrations); `Retry-After` says when to try again.' },
   // ---- the records

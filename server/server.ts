@@ -34,6 +34,8 @@ import { wardScope } from './records/scope.ts';
 import { buildApp } from './http/app.ts';
 import { createTokenService, loadJwtSecret, ttlSeconds } from './auth/tokens.ts';
 import { SessionService } from './auth/sessions.ts';
+import { TwoFactorService } from './auth/two-factor.ts';
+import { totpKey } from './auth/totp.ts';
 import { createLocalDiskStorage, type FileStorage } from './storage/index.ts';
 import { createS3Storage } from './storage/s3.ts';
 import { generateSecret, hashSecret } from './auth/passwords.ts';
@@ -101,7 +103,9 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
   const generatedAdminPassword = await bootstrapAdmin(db, config, log);
   const sessions = new SessionService(db.driver, { accessTtlMaxMs: Math.max(ttlSeconds(config.TOKEN_TTL), ttlSeconds(config.KIOSK_TOKEN_TTL)) * 1000 });
   await sessions.init();
-  const tokens = createTokenService(loadJwtSecret(config.JWT_SECRET, config.DATA_DIR), config.TOKEN_TTL, config.KIOSK_TOKEN_TTL, sessions.isRevoked);
+  const jwtSecret = loadJwtSecret(config.JWT_SECRET, config.DATA_DIR);
+  const tokens = createTokenService(jwtSecret, config.TOKEN_TTL, config.KIOSK_TOKEN_TTL, sessions.isRevoked);
+  const twoFactor = new TwoFactorService(db.driver, totpKey(config.TOTP_SECRET_KEY, jwtSecret), { requiredRoles: config.REQUIRE_2FA_ROLES ?? [] });
 
   const patients = new PatientsCache();
   patients.load(await allActivePatients(db.driver));
@@ -278,6 +282,7 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
     log,
     tokens,
     sessions,
+    twoFactor,
     storage,
     payments: paymentGatewayOf(config),
     registry,

@@ -1,13 +1,17 @@
 // Accounts and sessions: POST /api/auth/register (a patient registers; staff accounts by an admin),
 // login, refresh (rotating), logout, password change, GET /api/auth/me. Login, refresh and
-// register are public; the rate limits run as `before` middleware, ahead of any work.
+// register are public; the rate limits run as `before` middleware, ahead of any work. A login of
+// an account with two-factor sign-in (or whose role requires it) stops after the password with a
+// challenge token; the code step and the 2FA routes are in two-factor.routes.ts.
 import { randomUUID } from 'node:crypto';
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import { auditOf, type AppContext } from './context.ts';
 import { calendarDate } from './validate.ts';
 import { defineRoute, type Route } from './route.ts';
-import { AppError, Errors, fail } from '../errors.ts';
+import { Errors, fail } from '../errors.ts';
+import { FailureLimiter, ipOf, limited, type LoginLimits } from './limits.ts';
+import { twoFactorRoutes } from './two-factor.routes.ts';
 import { can } from '../auth/permissions.ts';
 import { hashSecret, verifySecret } from '../auth/passwords.ts';
 import { passwordProblem, type Account } from '../auth/password-policy.ts';
@@ -58,38 +62,6 @@ function assertStrong(password: string, account: Account, field: string): void {
 // A fixed hash to verify against when the e-mail is unknown, so both failures take as long.
 const DUMMY_HASH = hashSecret('wardpulse-timing-equaliser');
 
-/** Failures per key within a window; at `max` the key waits until the window ends. */
-class FailureLimiter {
-  private readonly failures = new Map<string, { count: number; resetAt: number }>();
-  constructor(
-    private readonly max = 10,
-    private readonly windowMs = 15 * 60_000,
-  ) {}
-  retryAfter(key: string, now = Date.now()): number {
-    const f = this.failures.get(key);
-    if (!f || f.resetAt <= now) return 0;
-    return f.count >= this.max ? Math.ceil((f.resetAt - now) / 1000) : 0;
-  }
-  fail(key: string, now = Date.now()): void {
-    const f = this.failures.get(key);
-    if (!f || f.resetAt <= now) this.failures.set(key, { count: 1, resetAt: now + this.windowMs });
-    else f.count++;
-    if (this.failures.size > 100_000) this.failures.clear(); // bounded memory under a spray
-  }
-  succeed(key: string): void {
-    this.failures.delete(key);
-  }
-}
-
-/** The 429 for the longest of `waits` (seconds), with Retry-After; null when none is due. */
-function limited(res: Response, waits: number[], message = (wait: number) => `too many failed attempts; try again in ${wait} s`): AppError | null {
-  const wait = Math.max(0, ...waits);
-  if (wait <= 0) return null;
-  res.setHeader('Retry-After', String(wait));
-  return Errors.tooManyRequests(message(wait));
-}
-
-const ipOf = (req: Request) => req.ip ?? 'unknown';
 /** A raw body's e-mail, lower-cased, for a limit checked before the body is parsed. */
 const rawEmail = (req: Request) => {
   const e = (req.body as { email?: unknown } | null | undefined)?.email;
@@ -102,6 +74,8 @@ export function authRoutes(ctx: AppContext): Route[] {
   // account (current-password guesses with a stolen token), per address (e-mail probing by registration).
   const perAccount = new FailureLimiter(10);
   const perAddress = new FailureLimiter(100);
+  // Wrong second-factor codes per account, from any address: the password is known by then.
+  const limits: LoginLimits = { perAccount, perAddress, perUserCode: new FailureLimiter(10) };
   const perUser = new FailureLimiter(10);
   const registrations = new FailureLimiter(10);
   // Self-registrations that succeeded, per address per hour: one address cannot mint accounts.
@@ -115,10 +89,10 @@ export function authRoutes(ctx: AppContext): Route[] {
   };
 
   /** The answer to a login or a refresh: new tokens for the session, audited with the account as the actor (the request carried no token). */
-  const signedIn = async (user: Pick<UserWithHash, 'id' | 'role' | 'email' | 'name'>, sid: string, refreshToken: string, action: 'login' | 'refresh', req: Request) => {
+  const signedIn = async (user: Pick<UserWithHash, 'id' | 'role' | 'email' | 'name'>, sid: string, refreshToken: string, action: 'login' | 'refresh', req: Request, details: Record<string, unknown> = {}) => {
     const principal: Principal = { id: user.id, role: user.role, email: user.email, name: user.name };
     const token = await ctx.tokens.sign(principal, { sid });
-    ctx.audit(auditEntry(as(principal, req), action, 'auth', user.id, null, { sid }));
+    ctx.audit(auditEntry(as(principal, req), action, 'auth', user.id, null, { sid, ...details }));
     return { token, refreshToken, user: await publicUser(user), expiresIn: ctx.tokens.expiresIn(user.role) };
   };
 
@@ -160,12 +134,12 @@ export function authRoutes(ctx: AppContext): Route[] {
     next();
   };
 
-  return [
+  const routes = [
     defineRoute({
       method: 'post',
       path: '/api/auth/login',
       tag,
-      summary: 'Log in: an access token, a refresh token and the user',
+      summary: 'Log in: an access token, a refresh token and the user; with two-factor sign-in, a challenge token for POST /api/auth/2fa/verify (or, when the role requires 2FA and it is not set up, for setup/enable)',
       permission: 'public',
       before: [loginLimit],
       body: loginSchema,
@@ -179,6 +153,19 @@ export function authRoutes(ctx: AppContext): Route[] {
           perAddress.fail(ip);
           ctx.audit(auditOf(req, 'login-failed', 'auth', null, null, { email: body.email.toLowerCase() }));
           throw Errors.badCredentials();
+        }
+        // With 2FA on (or required and not yet set up) the password alone opens nothing: a
+        // challenge token for the code step. The failure count is cleared only by a full login,
+        // so logging in again does not reset a run of wrong codes.
+        const enabled = await ctx.twoFactor.isEnabled(user.id);
+        if (enabled || ctx.twoFactor.isRequired(user.role)) {
+          const purpose = enabled ? 'verify' : 'enrol';
+          const challenge = await ctx.twoFactor.issue(user.id, purpose);
+          const principal: Principal = { id: user.id, role: user.role, email: user.email, name: user.name };
+          ctx.audit(auditEntry(as(principal, req), enabled ? 'login-2fa-required' : 'login-2fa-enrolment-required', 'auth', user.id, null));
+          return enabled
+            ? { mfaRequired: true, mfaToken: challenge.token, mfaExpiresIn: challenge.expiresIn }
+            : { mfaEnrolmentRequired: true, mfaToken: challenge.token, mfaExpiresIn: challenge.expiresIn };
         }
         perAccount.succeed(key);
         const session = await ctx.sessions.create(user.id, req.ip ?? null);
@@ -206,6 +193,13 @@ export function authRoutes(ctx: AppContext): Route[] {
         if (!user) {
           await ctx.sessions.revoke(rotated.sid);
           throw Errors.unauthenticated('invalid or expired refresh token');
+        }
+        // A session opened before REQUIRE_2FA_ROLES named the role is not extended: the next
+        // login enrols.
+        if (ctx.twoFactor.isRequired(user.role) && !(await ctx.twoFactor.isEnabled(user.id))) {
+          await ctx.sessions.revoke(rotated.sid);
+          ctx.audit(auditEntry(as({ id: user.id, role: user.role, email: user.email, name: user.name }, req), 'refresh-2fa-required', 'auth', user.id, null, { sid: rotated.sid }));
+          throw Errors.unauthenticated(`two-factor sign-in is required for role '${user.role}': log in again to set it up`);
         }
         return signedIn(user, rotated.sid, rotated.refreshToken, 'refresh', req);
       },
@@ -312,4 +306,5 @@ export function authRoutes(ctx: AppContext): Route[] {
       },
     }),
   ];
+  return [...routes, ...twoFactorRoutes(ctx, { limits, signedIn })];
 }

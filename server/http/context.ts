@@ -6,6 +6,7 @@ import type { DeviceRegistry } from '../../broker/device-registry.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { Permission, Principal } from '../domain/roles.ts';
 import type { SessionService } from '../auth/sessions.ts';
+import type { TwoFactorService } from '../auth/two-factor.ts';
 import type { FileStorage } from '../storage/index.ts';
 import { can } from '../auth/permissions.ts';
 import type { Metrics } from '../metrics.ts';
@@ -28,6 +29,8 @@ export interface AppContext {
   log: Logger;
   tokens: TokenService;
   sessions: SessionService;
+  /** Two-factor sign-in (TOTP, recovery codes, login challenges; REQUIRE_2FA_ROLES). */
+  twoFactor: TwoFactorService;
   /** Uploaded files (reports). */
   storage: FileStorage;
   registry: DeviceRegistry;

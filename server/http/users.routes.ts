@@ -2,6 +2,7 @@
 // account to the ward(s) its wall display shows (issue 11, finding 5). The kiosk's REST reads
 // check its wards on every request; its open Socket.IO connections are closed so that they
 // reconnect and subscribe again under the new wards (server/records/scope.ts, wardScope).
+// DELETE /api/users/{id}/2fa resets an account's two-factor sign-in (server/auth/two-factor.ts).
 import { z } from 'zod';
 import type { AppContext } from './context.ts';
 import { defineRoute, type Route } from './route.ts';
@@ -44,6 +45,20 @@ export function userRoutes(ctx: AppContext): Route[] {
         // Audited with the ward lists before and after, which only the handler knows.
         audit('update', 'user-wards', id, null, { before, after: body.wards, liveConnectionsClosed });
         return { id, role: user.role, wards: body.wards, liveConnectionsClosed };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/users/{id}/2fa',
+      tag: 'auth',
+      summary: "Reset an account's two-factor sign-in (a lost phone and no recovery code): it logs in with the password again, and enrols anew where its role requires 2FA",
+      permission: 'users:manage',
+      async handler({ params: { id }, audit }) {
+        const user = await findUserById(ctx.db.driver, id);
+        if (!user) throw Errors.notFound('user', id);
+        if (!(await ctx.twoFactor.disable(id))) throw fail('ERR_ILLEGAL_TRANSITION', `user '${id}' has no two-factor sign-in set up`);
+        audit('2fa-reset', 'user', id, null);
+        return { id, enabled: false };
       },
     }),
   ];

@@ -22,6 +22,17 @@ describe('loadConfig', () => {
     }
   });
 
+  it('takes REQUIRE_2FA_ROLES as known roles and names any unknown one; TOTP_SECRET_KEY is hidden', () => {
+    expect(loadConfig({}).REQUIRE_2FA_ROLES).toBeUndefined();
+    expect(loadConfig({ REQUIRE_2FA_ROLES: ' admin, doctor,admin ' }).REQUIRE_2FA_ROLES).toEqual(['admin', 'doctor']);
+    expect(() => loadConfig({ REQUIRE_2FA_ROLES: 'admin,docter' })).toThrow(
+      /REQUIRE_2FA_ROLES="admin,docter": 'docter' is not a role: must be roles separated by commas, e\.g\. 'admin,doctor' \(roles: admin, doctor, nurse, front-desk, pharmacist, lab, patient, kiosk\)/,
+    );
+    expect(() => loadConfig({ REQUIRE_2FA_ROLES: 'root;nurse' })).toThrow(/'root;nurse' is not a role/);
+    expect(() => loadConfig({ REQUIRE_2FA_ROLES: ',' })).toThrow(/REQUIRE_2FA_ROLES=",": names no role/);
+    expect(() => loadConfig({ TOTP_SECRET_KEY: 'short-totp-key' })).toThrow(/TOTP_SECRET_KEY=\(value hidden\): must be at least 32 characters/);
+  });
+
   it('trusts no proxy by default; TRUST_PROXY names addresses, CIDRs or presets', () => {
     expect(loadConfig({}).TRUST_PROXY).toBeUndefined();
     expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,loopback,::1' }).TRUST_PROXY).toEqual(['10.0.0.5', '10.1.0.0/16', 'loopback', '::1']);

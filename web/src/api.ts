@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error's `details`, when the server sent some (e.g. `{ mfaTokenSpent }` on ERR_BAD_CODE). */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -49,16 +51,54 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const data = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
   if (!res.ok) {
     if (res.status === 401 && token) window.dispatchEvent(new CustomEvent(SESSION_EXPIRED));
-    throw new ApiError(res.status, data?.error?.code ?? 'ERR_HTTP', data?.error?.message ?? res.statusText);
+    throw new ApiError(res.status, data?.error?.code ?? 'ERR_HTTP', data?.error?.message ?? res.statusText, data?.error?.details);
   }
   return data as T;
 }
 
-export async function login(email: string, password: string): Promise<Principal> {
-  const r = await api<{ token: string; user: Principal }>('POST', '/api/auth/login', { email, password });
+type SignedIn = { token: string; user: Principal };
+
+/**
+ * The password step of a login (docs/api.md "Two-factor sign-in"): signed in, or a second step —
+ * a code (`mfa`), or setting up an authenticator first because the role requires it (`enrol`).
+ */
+export type LoginStep = { kind: 'done'; user: Principal } | { kind: 'mfa'; mfaToken: string } | { kind: 'enrol'; mfaToken: string };
+
+export async function login(email: string, password: string): Promise<LoginStep> {
+  const r = await api<SignedIn | { mfaRequired: true; mfaToken: string } | { mfaEnrolmentRequired: true; mfaToken: string }>('POST', '/api/auth/login', { email, password });
+  if ('mfaRequired' in r) return { kind: 'mfa', mfaToken: r.mfaToken };
+  if ('mfaEnrolmentRequired' in r) return { kind: 'enrol', mfaToken: r.mfaToken };
+  session.set(r.token, r.user);
+  return { kind: 'done', user: r.user };
+}
+
+/** The code step: a TOTP code or a recovery code with the login's mfaToken. */
+export async function verifyMfa(mfaToken: string, code: string): Promise<Principal> {
+  const r = await api<SignedIn>('POST', '/api/auth/2fa/verify', { mfaToken, code });
   session.set(r.token, r.user);
   return r.user;
 }
+
+/** A forced enrolment's first step: a new secret and its otpauth:// URI. */
+export function setupMfa(mfaToken: string): Promise<{ secret: string; otpauthUri: string }> {
+  return api('POST', '/api/auth/2fa/setup', { mfaToken });
+}
+
+/** A forced enrolment's second step: 2FA on, the login completed, the recovery codes (shown once). */
+export async function enableMfa(mfaToken: string, code: string): Promise<{ user: Principal; recoveryCodes: string[] }> {
+  const r = await api<SignedIn & { recoveryCodes: string[] }>('POST', '/api/auth/2fa/enable', { mfaToken, code });
+  session.set(r.token, r.user);
+  return { user: r.user, recoveryCodes: r.recoveryCodes };
+}
+
+/** What the login page calls (injectable, as the component tests do). */
+export interface AuthApi {
+  login: typeof login;
+  verifyMfa: typeof verifyMfa;
+  setupMfa: typeof setupMfa;
+  enableMfa: typeof enableMfa;
+}
+export const authApi: AuthApi = { login, verifyMfa, setupMfa, enableMfa };
 
 export function logout(): void {
   session.clear();
