@@ -11,7 +11,7 @@ import { startServer } from '../../server/server.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 
 /** What a failed start opened, in the order it is closed (server.ts pushes a closer as each part starts). */
-const CLOSED_IN_ORDER = ['realtime', 'broker', 'http server', 'admission control', 'ingress', 'refusals', 'monitoring', 'monitor state', 'notifier', 'live feed', 'writers', 'database', 'metrics'];
+const CLOSED_IN_ORDER = ['report storage', 'realtime', 'broker', 'http server', 'admission control', 'ingress', 'refusals', 'monitoring', 'monitor state', 'notifier', 'live feed', 'writers', 'database', 'metrics'];
 
 const blockPort = () =>
   new Promise<{ server: Server; port: number }>((resolve, reject) => {
