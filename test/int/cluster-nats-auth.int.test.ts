@@ -2,49 +2,25 @@
 // CLUSTER_NATS_URL are used (nats.js itself drops the user info of a server URL, so a node of a
 // NATS with authorisation was refused), a tls:// URL makes TLS required, and no log line or start-up
 // error shows the password. A real nats-server (Debian's) with JetStream on a free port.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config.ts';
 import { createLogger } from '../../server/logger.ts';
 import { connectCluster } from '../../server/cluster/node.ts';
+import { startNats, type TestNats } from '../helpers/nats.ts';
 
 const PASSWORD = 'p@ss/w:rd-nats';
 const ENCODED = encodeURIComponent(PASSWORD);
 
-let nats: ChildProcess;
+let nats: TestNats;
 let port: number;
-let storeDir: string;
 
 beforeAll(async () => {
-  storeDir = mkdtempSync(join(tmpdir(), 'wardpulse-nats-'));
-  nats = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', storeDir, '--user', 'wardpulse', '--pass', PASSWORD], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nats-server did not start:\n${out}`)), 15_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /Listening for client connections on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    nats.stdout!.on('data', onData);
-    nats.stderr!.on('data', onData);
-    nats.once('exit', (code) => reject(new Error(`nats-server exited (${code}):\n${out}`)));
-  });
+  nats = await startNats(['--user', 'wardpulse', '--pass', PASSWORD]);
+  port = nats.port;
 });
 
 afterAll(async () => {
-  if (nats && nats.exitCode === null) {
-    const exited = new Promise((r) => nats.once('exit', r));
-    nats.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(storeDir, { recursive: true, force: true });
+  await nats?.stop();
 });
 
 function node(url: string) {

@@ -4,7 +4,6 @@
 // MonitorMessage through the ingest log to the partition's owner, whose engine raises it; both
 // nodes' REST and a display connected to either see it; a nurse on the other node acknowledges it
 // (the action crosses to the owner). PostgreSQL only: a cluster cannot run on the embedded database.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import type { AlertEvent } from '../../server/domain/events.ts';
 import { ADMIN, collect, connectSocket, eventually, type LiveSocket } from '../helpers/stack.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { startNats, type TestNats } from '../helpers/nats.ts';
 
 const PARTITIONS = 8;
 
@@ -26,29 +26,8 @@ interface Node {
   api<T = any>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
 }
 
-async function startNats(storeDir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nats-server did not start:\n${out}`)), 15_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /Listening for client connections on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`nats-server exited (${code}):\n${out}`)));
-  });
-  return { child, port };
-}
-
 describe('a critical lab result in cluster mode', () => {
-  let nats: { child: ChildProcess; port: number };
-  let natsDir: string;
+  let nats: TestNats;
   let redis: TestRedis;
   let database: { url: string; drop(): Promise<void> };
   const nodes: Node[] = [];
@@ -97,8 +76,7 @@ describe('a critical lab result in cluster mode', () => {
   };
 
   beforeAll(async () => {
-    natsDir = mkdtempSync(join(tmpdir(), 'wardpulse-lab-nats-'));
-    nats = await startNats(natsDir);
+    nats = await startNats();
     redis = await startRedis();
     database = await createTestDatabase(inject('pgUrl'));
     // One after the other: the first migrates the database and creates the admin.
@@ -121,12 +99,7 @@ describe('a critical lab result in cluster mode', () => {
       rmSync(n.dataDir, { recursive: true, force: true });
     }
     await redis?.stop();
-    if (nats && nats.child.exitCode === null) {
-      const exited = new Promise((r) => nats.child.once('exit', r));
-      nats.child.kill('SIGTERM');
-      await exited;
-    }
-    if (natsDir) rmSync(natsDir, { recursive: true, force: true });
+    await nats?.stop();
     await database?.drop();
   });
 
