@@ -7,13 +7,14 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Subject, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { BrokerHooks } from '../broker/index.ts';
-import type { DeviceRegistry } from '../broker/device-registry.ts';
+import type { AuthResult, DeviceRegistry } from '../broker/device-registry.ts';
+import { RateLimiter } from '../broker/rate-limit.ts';
 import { Admission } from '../broker/admission.ts';
 import type { IngestErrorRow } from '../db/vitals-store.ts';
 import type { BatchWriter } from '../db/batch-writer.ts';
 import type { Metrics } from './metrics.ts';
 import type { RefusalRecorder } from './mqtt-refusals.ts';
-import { decodeTelemetry } from './pipeline/decode.ts';
+import { decodeTelemetry, type DecodeResult } from './pipeline/decode.ts';
 import type { Reading } from './domain/vitals.ts';
 import { seqMissing } from './pipeline/alarms/technical.ts';
 import { takeNoSignal } from './pipeline/no-signal.ts';
@@ -63,8 +64,29 @@ export interface Ingress {
   raiseLabCritical(patientId: string, orderId: string, results: LabCriticalResult[]): Promise<void>;
   /** See MonitorInlet.actOnAlarm. */
   actOnAlarm: ActOnAlarm;
+  /** Telemetry over HTTP (POST /api/telemetry, docs/device-protocol.md "HTTP"): the MQTT path's rules. */
+  http: HttpTelemetry;
   close(): void;
 }
+
+/** The HTTP door to the same path as MQTT telemetry: one registry, one decoder, one inlet. */
+export interface HttpTelemetry {
+  /**
+   * Check a device's secret with the registry MQTT uses: the same failure counting and lockout per
+   * (device, address); a lockout of a provisioned device is recorded as for MQTT.
+   */
+  authenticate(deviceId: string, secret: string, address: string): Promise<AuthResult>;
+  /**
+   * One request's body from an authenticated device. Over the rate limit: `retryAfterS`, nothing
+   * taken (the refusal is recorded at most once a second). Otherwise what was decoded, and
+   * `stored`: true once every row it leads to (readings, refusals) is durable — what a QoS 1
+   * PUBACK waits for (ADR 0023) — false if any of it will not be stored.
+   */
+  ingest(deviceId: string, payload: Buffer, receivedAt: number): { retryAfterS: number } | (DecodeResult & { stored: Promise<boolean> });
+}
+
+/** The topic recorded with ingest errors of HTTP telemetry (MQTT ones carry their topic). */
+export const HTTP_TELEMETRY_TOPIC = '(http) POST /api/telemetry';
 
 export function createIngress(opts: IngressOptions): Ingress {
   const { inlet, sinks, writers, registry, refusals, metrics, log } = opts;
@@ -95,47 +117,56 @@ export function createIngress(opts: IngressOptions): Ingress {
     inlet.deliver({ type: 'device', deviceId, patientId, status });
   };
 
+  /**
+   * One telemetry message of an authenticated device (MQTT or HTTP): decoded, counted, its refusals
+   * recorded and its readings handed to the inlet; with `durable`, one promise per row written.
+   */
+  const take = (deviceId: string, payload: Buffer, topic: string, receivedAt: number, durable?: Promise<boolean>[]): DecodeResult => {
+    const { readings, issues } = decodeTelemetry(payload, receivedAt);
+    const stats = registry.statsOf(deviceId);
+    stats.lastSeenAt = receivedAt;
+    if (issues.length > 0) {
+      const refused = issues.filter((i) => i.refused).length;
+      stats.refused += refused;
+      metrics.readingsRefused.inc(refused);
+      metrics.fieldsRefused.inc(issues.length - refused);
+      recordErrors(deviceId, topic, payload, issues, durable);
+      deviceErrors$.next({ deviceId, body: { topic, ts: receivedAt, issues } });
+    }
+    const patientId = registry.patientOf(deviceId);
+    for (const i of issues) if (i.implausible) inlet.deliver({ type: 'implausible', deviceId, patientId, at: receivedAt });
+    if (readings.length > 0) {
+      for (const d of readings) {
+        if (d.seq !== undefined) {
+          stats.seqGaps += seqMissing(stats.lastSeq, d.seq);
+          stats.lastSeq = d.seq;
+        }
+        stats.readings++;
+      }
+      inlet.deliver(
+        {
+          type: 'readings',
+          deviceId,
+          patientId,
+          receivedAt,
+          // SpO2 0 is "no signal", not a measurement: neither stored nor scored (no-signal.ts).
+          readings: readings.map((d) => {
+            const { values, noSignal } = takeNoSignal(d.values);
+            return { ts: d.ts, values, seq: d.seq, battery: d.battery, noSignal };
+          }),
+        },
+        durable,
+      );
+    }
+    return { readings, issues };
+  };
+
   const hooks: BrokerHooks = {
     onVitals(deviceId, payload, topic, receivedAt, qos = 0) {
       // QoS 1: the PUBACK waits for every row this message leads to — its readings, and the record
       // of what was refused in it — to be durable (ADR 0023). QoS 0: nothing waits but back-pressure.
       const durable: Promise<boolean>[] | undefined = qos > 0 ? [] : undefined;
-      const { readings, issues } = decodeTelemetry(payload, receivedAt);
-      const stats = registry.statsOf(deviceId);
-      stats.lastSeenAt = receivedAt;
-      if (issues.length > 0) {
-        const refused = issues.filter((i) => i.refused).length;
-        stats.refused += refused;
-        metrics.readingsRefused.inc(refused);
-        metrics.fieldsRefused.inc(issues.length - refused);
-        recordErrors(deviceId, topic, payload, issues, durable);
-        deviceErrors$.next({ deviceId, body: { topic, ts: receivedAt, issues } });
-      }
-      const patientId = registry.patientOf(deviceId);
-      for (const i of issues) if (i.implausible) inlet.deliver({ type: 'implausible', deviceId, patientId, at: receivedAt });
-      if (readings.length > 0) {
-        for (const d of readings) {
-          if (d.seq !== undefined) {
-            stats.seqGaps += seqMissing(stats.lastSeq, d.seq);
-            stats.lastSeq = d.seq;
-          }
-          stats.readings++;
-        }
-        inlet.deliver(
-          {
-            type: 'readings',
-            deviceId,
-            patientId,
-            receivedAt,
-            // SpO2 0 is "no signal", not a measurement: neither stored nor scored (no-signal.ts).
-            readings: readings.map((d) => {
-              const { values, noSignal } = takeNoSignal(d.values);
-              return { ts: d.ts, values, seq: d.seq, battery: d.battery, noSignal };
-            }),
-          },
-          durable,
-        );
-      }
+      take(deviceId, payload, topic, receivedAt, durable);
       // The database (or the ingest log) is behind: hold this device's next packet until it drains.
       const writable = inlet.whenWritable();
       if (!durable) return writable;
@@ -180,8 +211,43 @@ export function createIngress(opts: IngressOptions): Ingress {
     },
   };
 
+  // HTTP devices have a bucket of their own per node, with MQTT's rate and burst (the broker's
+  // limiter lives inside it, for connections): a device uses one transport or the other.
+  const httpLimiter = new RateLimiter({ ratePerS: opts.rateLimit.perS, burst: opts.rateLimit.burst });
+  const http: HttpTelemetry = {
+    async authenticate(deviceId, secret, address) {
+      const r = await registry.authenticate(deviceId, secret, address);
+      if (!r.ok && r.lockout) hooks.onLockout?.(deviceId, address, r.lockout, registry.get(deviceId) !== undefined);
+      return r;
+    },
+    ingest(deviceId, payload, receivedAt) {
+      const v = httpLimiter.check(deviceId, receivedAt);
+      if (!v.ok) {
+        // Refused with 429, never taken: the device keeps the readings and sends them again.
+        metrics.rateLimited.inc();
+        registry.statsOf(deviceId).refused++;
+        if (v.report > 0) {
+          recordErrors(deviceId, HTTP_TELEMETRY_TOPIC, undefined, [
+            { reason: `rate limit exceeded (${opts.rateLimit.perS} msg/s, burst ${opts.rateLimit.burst}): ${v.report} request(s) refused with 429`, refused: true },
+          ]);
+        }
+        return { retryAfterS: Math.max(1, Math.ceil(1 / opts.rateLimit.perS)) };
+      }
+      const durable: Promise<boolean>[] = [];
+      const decoded = take(deviceId, payload, HTTP_TELEMETRY_TOPIC, receivedAt, durable);
+      const writable = inlet.whenWritable();
+      if (writable) durable.push(writable.then(() => true));
+      const stored = Promise.all(durable).then(
+        (all) => all.every(Boolean),
+        () => false,
+      );
+      return { ...decoded, stored };
+    },
+  };
+
   return {
     hooks,
+    http,
     deviceErrors: deviceErrors$.asObservable(),
     async ingestManual(reading) {
       const durable: Promise<boolean>[] = [];

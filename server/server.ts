@@ -290,6 +290,7 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
     live,
     metrics,
     ingestManual: ingress.ingestManual,
+    telemetry: ingress.http,
     raiseLabCritical: ingress.raiseLabCritical,
     audit: writers.audit,
     onPatientChanged: (p) => patients.upsert(p),

@@ -75,8 +75,10 @@ export const PERMISSIONS = {
   'drug-interactions:manage': ['admin', 'pharmacist'],
   // Clinical data. The admin is included so a fresh install's bootstrap account can run a ward;
   // every read is audited. A kiosk reads only the patients now on its own wards (wardScope,
-  // server/records/scope.ts): 403 naming its wards elsewhere.
-  'vitals:read': ['admin', 'doctor', 'nurse', 'kiosk'],
+  // server/records/scope.ts): 403 naming its wards elsewhere. A patient account reads its own and its
+  // linked family's vitals history, scores and alarms (GET /api/patients/{id}/vitals|score|scores|
+  // alerts, "My vitals"), anyone else's is a 404 (patientScope); not the ward lists or live rooms.
+  'vitals:read': ['admin', 'doctor', 'nurse', 'kiosk', 'patient'],
   'observations:create': ['doctor', 'nurse'],
   'limits:edit': ['doctor', 'nurse'],
   'alerts:read': ['admin', 'doctor', 'nurse', 'kiosk'],

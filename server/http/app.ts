@@ -24,6 +24,7 @@ import { queueRoutes } from '../records/queue.routes.ts';
 import { stockRoutes } from '../records/stock.routes.ts';
 import { billingRoutes } from '../records/billing.routes.ts';
 import { paymentWebhookRoutes } from '../records/payments.routes.ts';
+import { telemetryRoutes } from './telemetry.routes.ts';
 import { prescriptionRoutes } from '../records/prescriptions.routes.ts';
 import { suggestRoutes } from '../records/doctor-suggest.routes.ts';
 import { referralRoutes } from '../records/referrals.routes.ts';
@@ -56,6 +57,8 @@ export function buildApp(ctx: AppContext): express.Express {
   });
   // Before the JSON parser: the provider signs the raw body bytes, so they must reach it unparsed.
   app.use(routes.router(paymentWebhookRoutes(ctx)));
+  // Likewise device telemetry: authenticated before its body is read, then read as bytes (the decoder's).
+  app.use(routes.router(telemetryRoutes(ctx)));
   app.use(express.json({ limit: '256kb', strict: false }));
 
   app.use(routes.router(opsRoutes(ctx)));

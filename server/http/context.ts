@@ -14,6 +14,7 @@ import type { PatientsCache } from '../patients-cache.ts';
 import type { LiveState } from '../realtime/live-state.ts';
 import type { Reading } from '../domain/vitals.ts';
 import type { LabCriticalResult } from '../pipeline/alarms/lab-critical.ts';
+import type { HttpTelemetry } from '../ingress.ts';
 import type { AuditEntry, Patient } from '../../db/records.ts';
 import type { Actor as AlarmActor, AlarmAction } from '../domain/alarms.ts';
 import type { AlertEvent } from '../domain/events.ts';
@@ -39,6 +40,8 @@ export interface AppContext {
   metrics: Metrics;
   /** Feed a manual observation into the pipeline (scored and stored like device data); resolves once durable. */
   ingestManual(reading: Reading): Promise<void>;
+  /** Device telemetry over HTTP (POST /api/telemetry): the registry's check and the MQTT path (ingress.ts). */
+  telemetry: HttpTelemetry;
   /** Raise the critical-result alarms of a lab order through the engine (ingress.ts); resolves once durable. */
   raiseLabCritical(patientId: string, orderId: string, results: LabCriticalResult[]): Promise<void>;
   /**

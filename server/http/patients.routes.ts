@@ -14,7 +14,10 @@ import { decodeTelemetry } from '../pipeline/decode.ts';
 import { NUMERIC_VITALS } from '../domain/vitals.ts';
 import { Repository } from '../records/repository.ts';
 import { patientSpec } from '../records/specs.ts';
-import { assertOnWards } from '../records/scope.ts';
+import { assertOnWards, visiblePatients } from '../records/scope.ts';
+import { listAlerts } from '../../db/records.ts';
+import { ALARM_PRIORITIES, ALARM_STATES } from '../domain/alarms.ts';
+import { paging } from './validate.ts';
 
 const bound = z
   .strictObject({ low: z.number().finite().optional(), high: z.number().finite().optional() })
@@ -55,6 +58,14 @@ const historyQuery = z
   })
   .refine((q) => q.from < q.to, { message: "'from' must be before 'to'" });
 
+const patientAlertsQuery = z.strictObject({
+  state: z.enum(['open', ...ALARM_STATES]).optional(),
+  priority: z.enum(ALARM_PRIORITIES).optional(),
+  from: time.optional(),
+  to: time.optional(),
+  ...paging,
+});
+
 /** A manual observation: the same JSON object a device sends; the telemetry decoder checks its fields. */
 const observationBody = z.record(z.string(), z.unknown(), { error: 'must be a JSON object with the observed vitals' });
 
@@ -67,7 +78,9 @@ export function patientRoutes(ctx: AppContext): Route[] {
     return p;
   };
   /**
-   * A patient whose live data this user may read (a kiosk: only on its own wards, scope.ts),
+   * A patient whose live data this user may read (a kiosk: only on its own wards; a patient
+   * account: only itself and its linked family, anyone else the same 404 as a missing patient —
+   * scope.ts),
    * checked before the query is: an unknown patient is a 404 whatever the query says. A malformed
    * id is left to the declaration's params schema (a 400 naming it).
    */
@@ -75,6 +88,8 @@ export function patientRoutes(ctx: AppContext): Route[] {
     const id = uuid.safeParse(req.params.id);
     if (id.success) {
       await mustExist(id.data);
+      const own = await visiblePatients(ctx.db.driver, req.user!);
+      if (own && !own.includes(id.data)) throw Errors.notFound('patient', id.data);
       await assertOnWards(ctx.db.driver, req.user!, id.data);
     }
     next();
@@ -122,6 +137,22 @@ export function patientRoutes(ctx: AppContext): Route[] {
         const now = Date.now();
         const stale = !live || (live.freshUntil !== undefined && now > live.freshUntil);
         return { ...score, stale, ...(stale ? { ageMs: now - (live?.dataAt ?? score.ts) } : {}) };
+      },
+    }),
+    // The alarms about one patient: what a patient account (and its family) may see of the alarm
+    // history — not the ward-wide list (/api/alerts, staff and kiosks).
+    defineRoute({
+      method: 'get',
+      path: '/api/patients/{id}/alerts',
+      tag,
+      summary: 'Alarm history of one patient (newest first; a patient account: its own and its family’s)',
+      permission: 'vitals:read',
+      before: [readableFirst],
+      query: patientAlertsQuery,
+      async handler({ params: { id }, query: q, audit }) {
+        const page = await listAlerts(ctx.db.driver, { ...q, patientId: id, order: 'recent' });
+        audit('list', 'alert', null, id, { state: q.state ?? null, count: page.items.length });
+        return { ...page, limit: q.limit, offset: q.offset };
       },
     }),
     // Per-patient alarm limits: the overrides replace the previous ones; omitted parameters use the
