@@ -181,7 +181,7 @@ describe('permission table on PostgreSQL', () => {
 
   it('lets a kiosk read the live data of patients on its ward, and refuses another ward naming its own (generated)', async () => {
     const ops = openApiOps().filter((o) => o.method === 'get' && o.path.startsWith('/api/patients/{id}/') && o.permission && allows(o.permission, 'kiosk'));
-    expect(ops.map((o) => o.path).sort()).toEqual(['/api/patients/{id}/score', '/api/patients/{id}/scores', '/api/patients/{id}/vitals']);
+    expect(ops.map((o) => o.path).sort()).toEqual(['/api/patients/{id}/alerts', '/api/patients/{id}/score', '/api/patients/{id}/scores', '/api/patients/{id}/vitals']);
     for (const o of ops) {
       const own = await stack.api('GET', o.path.replace('{id}', wardPatient), undefined, tokens.kiosk);
       expect(own.status, `${o.path} on its ward: ${JSON.stringify(own.body)}`).not.toBe(403);

@@ -10,8 +10,9 @@ import './wp-ward-board.ts';
 import './wp-alarm-list.ts';
 import './wp-patient-panel.ts';
 import './wp-queue-display.ts';
+import './wp-my-vitals.ts';
 
-type Route = { name: 'login' } | { name: 'home' } | { name: 'ward'; ward: string } | { name: 'alarms'; ward: string } | { name: 'patient'; id: string } | { name: 'queue'; doctorId: string };
+type Route = { name: 'login' } | { name: 'home' } | { name: 'ward'; ward: string } | { name: 'alarms'; ward: string } | { name: 'patient'; id: string } | { name: 'queue'; doctorId: string } | { name: 'my-vitals' };
 
 export function parseRoute(path: string): Route {
   let m = /^\/ward\/([^/]+)\/alarms\/?$/.exec(path);
@@ -23,6 +24,7 @@ export function parseRoute(path: string): Route {
   // /queue/{doctorId} or /queue/{room}: a waiting-room display may be set up by room number.
   m = /^\/queue\/([^/]+)\/?$/.exec(path);
   if (m) return { name: 'queue', doctorId: decodeURIComponent(m[1]!) };
+  if (/^\/my-vitals\/?$/.test(path)) return { name: 'my-vitals' };
   if (path === '/login') return { name: 'login' };
   return { name: 'home' };
 }
@@ -133,6 +135,7 @@ export class WpApp extends LitElement {
       <a class="brand" href="/">WardPulse</a>
       ${ward ? html`<a href="/ward/${encodeURIComponent(ward)}">Ward ${ward}</a>` : nothing}
       ${ward && user && CLINICAL.has(user.role) ? html`<a href="/ward/${encodeURIComponent(ward)}/alarms">Alarms</a>` : nothing}
+      ${user?.role === 'patient' ? html`<a href="/my-vitals">My vitals</a>` : nothing}
       <span class="spacer"></span>
       <span class="who">${user?.name} (${user?.role})</span>
       <button @click=${() => this.doLogout()}>Log out</button>
@@ -152,6 +155,8 @@ export class WpApp extends LitElement {
     else if (r.name === 'alarms') body = html`<wp-alarm-list .ward=${r.ward}></wp-alarm-list>`;
     else if (r.name === 'queue') return html`<wp-queue-display .doctorId=${r.doctorId}></wp-queue-display>`;
     else if (r.name === 'patient') body = html`<wp-patient-panel .patientId=${r.id}></wp-patient-panel>`;
+    // A patient account has no wards: its home is its own vitals.
+    else if (r.name === 'my-vitals' || session.user?.role === 'patient') body = html`<wp-my-vitals></wp-my-vitals>`;
     else
       body = html`<section class="home">
         <h1>Wards</h1>
