@@ -19,6 +19,8 @@ interface RouteDoc {
   bodyType?: string;
   status?: number;
   public?: boolean;
+  auth?: 'device';
+  responses?: Record<string, string>;
 }
 
 const docOf = (r: Route): RouteDoc => ({
@@ -33,6 +35,8 @@ const docOf = (r: Route): RouteDoc => ({
   body: r.body as z.ZodType | undefined,
   bodyType: r.bodyType,
   status: r.status,
+  auth: r.auth,
+  responses: r.responses,
 });
 
 function schemaOf(s: z.ZodType): Record<string, unknown> {
@@ -62,12 +66,19 @@ export function buildOpenApi(declared: readonly Route[]): Record<string, unknown
     (paths[d.path] ??= {})[d.method] = {
       tags: [d.tag],
       summary: d.summary,
-      description: roles ? `Roles: ${roles.join(', ')} (permission \`${d.permission}\`).` : d.public ? 'No authentication.' : 'Any authenticated user.',
-      ...(d.public ? { security: [] } : {}),
+      description: roles
+        ? `Roles: ${roles.join(', ')} (permission \`${d.permission}\`).`
+        : d.auth === 'device'
+          ? "A device's own credentials: HTTP Basic deviceId:secret (no user token)."
+          : d.public
+            ? 'No authentication.'
+            : 'Any authenticated user.',
+      ...(d.auth === 'device' ? { security: [{ deviceBasic: [] }] } : d.public ? { security: [] } : {}),
       parameters: [...params, ...queryParams],
       ...(d.body ? { requestBody: { required: true, content: { [d.bodyType ?? 'application/json']: { schema: schemaOf(d.body) } } } } : {}),
       responses: {
         [String(d.status ?? 200)]: { description: 'OK' },
+        ...Object.fromEntries(Object.entries(d.responses ?? {}).map(([status, description]) => [status, { description }])),
         '4XX': { description: 'Refused: `{ error: { code, message, details? } }`', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };
@@ -78,7 +89,10 @@ export function buildOpenApi(declared: readonly Route[]): Record<string, unknown
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        deviceBasic: { type: 'http', scheme: 'basic', description: 'A device: its id and secret from provisioning (POST /api/telemetry).' },
+      },
       schemas: {
         Error: {
           type: 'object',

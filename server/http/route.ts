@@ -59,6 +59,13 @@ export interface Route<PS = unknown, QS = unknown, BS = unknown, R = unknown> {
   /** Success status (default 200). */
   status?: number;
   /**
+   * 'device': a `public` route that a `before` step authenticates with a device's own credentials
+   * (HTTP Basic deviceId:secret), documented with that scheme instead of "No authentication".
+   */
+  auth?: 'device';
+  /** Further answers for the OpenAPI entry, by status: what each means. */
+  responses?: Record<string, string>;
+  /**
    * The 403 message for a role the permission refuses, where the table's plain refusal would not
    * help (a patient told where it pays instead). The permission itself is unchanged.
    */

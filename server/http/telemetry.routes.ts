@@ -58,7 +58,15 @@ export function telemetryRoutes(ctx: AppContext): Route[] {
       summary:
         "A device's readings over HTTP (Basic deviceId:secret; the MQTT payload forms): 202 once durable, with any refusals listed; 400 when nothing in it is valid; 429 over the device's rate limit",
       permission: 'public',
+      auth: 'device',
       before: [deviceAuth, rawBody],
+      responses: {
+        '400': 'ERR_VALIDATION: nothing valid in the body; every issue in the message and `details`',
+        '401': 'ERR_UNAUTHENTICATED: no, wrong or locked-out device credentials (`WWW-Authenticate: Basic realm="wardpulse-devices"`)',
+        '413': 'ERR_TOO_LARGE: body over 64 KiB',
+        '429': "ERR_RATE_LIMITED: over the device's rate limit; nothing taken; `Retry-After` seconds",
+        '503': 'ERR_UNAVAILABLE: not confirmed stored; send it again (the same seq is stored once)',
+      },
       bodyType: 'application/json',
       status: 202,
       async handler({ req, res }) {

@@ -96,6 +96,9 @@ describe.each(['pglite', 'postgres'] as const)('HTTP telemetry on %s', (kind) =>
     expect(token.headers.get('www-authenticate')).toMatch(/^Basic/);
     await post(deviceId, 'wrong-secret', { hr: 70 });
     await post(deviceId, 'wrong-secret', { hr: 70 });
+    // The OpenAPI entry says how a device authenticates.
+    const doc = (await stack.api('GET', '/api/openapi.json', undefined, null)).body;
+    expect(doc.paths['/api/telemetry'].post).toMatchObject({ security: [{ deviceBasic: [] }], responses: { '202': {}, '401': {}, '429': {} } });
     // Locked: even the right secret is refused from this address for now.
     const locked = await post(deviceId, secret, { hr: 70 });
     expect(locked.status).toBe(401);
