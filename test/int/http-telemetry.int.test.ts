@@ -78,6 +78,18 @@ describe.each(['pglite', 'postgres'] as const)('HTTP telemetry on %s', (kind) =>
       const res = await stack.api('GET', `/api/patients/${other.patientId}/${path}`, undefined, me);
       expect(res.status, path).toBe(404);
     }
+    // A linked family member (the link made by the desk, one way): the parent's account sees the
+    // child's vitals; the child's account does not see the parent's.
+    const parent = await stack.provision('H1', '3');
+    const parentAccount = await patientAccount(parent.patientId);
+    expect((await stack.api('GET', `/api/patients/${patientId}/vitals`, undefined, parentAccount)).status).toBe(404);
+    expect((await stack.api('POST', `/api/patients/${parent.patientId}/family`, { memberId: patientId, relation: 'child' })).status).toBe(201);
+    const family = await stack.api('GET', `/api/patients/${patientId}/vitals?from=${ts - 5000}&to=${ts + 1000}`, undefined, parentAccount);
+    expect(family.status).toBe(200);
+    expect(family.body.items).toHaveLength(2);
+    expect((await stack.api('GET', `/api/patients/${patientId}/alerts`, undefined, parentAccount)).body.items.length).toBeGreaterThan(0);
+    expect((await stack.api('GET', `/api/patients/${parent.patientId}/vitals`, undefined, me)).status).toBe(404);
+
     // The reads are audited with the patient's id.
     const audit = await stack.api('GET', `/api/audit?patientId=${patientId}&limit=1000`);
     expect(audit.status).toBe(200);
