@@ -21,6 +21,7 @@ import type { QueueChannel } from '../realtime/io.ts';
 import { Errors } from '../errors.ts';
 import type { PaymentGateway } from '../records/payment-provider.ts';
 import { auditEntry, type Actor } from '../records/repository.ts';
+import type { PatientNotifier } from '../notify/notifications.ts';
 
 export interface AppContext {
   /** Queue calls for the display pages (Socket.IO room `queue:{doctorId}`). */
@@ -63,6 +64,8 @@ export interface AppContext {
   policy: Policy;
   /** The online payment provider (PAYMENT_* settings); null: online payment is off. */
   payments: PaymentGateway | null;
+  /** E-mail notifications (SMTP_URL); null: off, nothing is enqueued. */
+  notifications: PatientNotifier | null;
 }
 
 export interface Policy {

@@ -1,0 +1,114 @@
+// What the notifications say, and the outbox's retry rule: pure functions, no I/O (tested in
+// test/unit/notify.test.ts). A message carries no more patient data than its reader needs: the
+// patient's own appointment (doctor, day, time, token — never the visit reason), and for staff the
+// ward, bed and alarm, not the patient's name (e-mail crosses servers the hospital does not run).
+
+/** The kinds a patient can opt out of, one by one (PUT /api/me/notifications). */
+export const PATIENT_KINDS = ['appointment-booked', 'appointment-rescheduled', 'appointment-cancelled', 'appointment-reminder'] as const;
+export type PatientKind = (typeof PATIENT_KINDS)[number];
+/** Sent to the on-call addresses of a role (ONCALL_EMAILS); not for patients to turn off. */
+export type StaffKind = 'alarm-escalated';
+export type NotificationKind = PatientKind | StaffKind;
+
+export interface Message {
+  subject: string;
+  body: string;
+}
+
+/** An appointment as a patient's message needs it. */
+export interface AppointmentFacts {
+  patientName: string;
+  doctorName: string;
+  date: string;
+  time: string;
+  tokenNumber: number;
+}
+
+const signature = '\n\n— WardPulse (this message was sent automatically; please do not reply to it)';
+
+export function appointmentMessage(kind: PatientKind, a: AppointmentFacts, before?: { date: string; time: string }): Message {
+  const when = `${a.date} at ${a.time}`;
+  const hello = `Dear ${a.patientName},\n\n`;
+  switch (kind) {
+    case 'appointment-booked':
+      return {
+        subject: `Appointment booked: ${a.doctorName}, ${when}`,
+        body: `${hello}your appointment with ${a.doctorName} is booked for ${when}. Your token number is ${a.tokenNumber}.${signature}`,
+      };
+    case 'appointment-rescheduled':
+      return {
+        subject: `Appointment moved: ${a.doctorName}, now ${when}`,
+        body: `${hello}your appointment with ${a.doctorName}${before ? ` on ${before.date} at ${before.time}` : ''} has been moved to ${when}. Your token number is ${a.tokenNumber}.${signature}`,
+      };
+    case 'appointment-cancelled':
+      return {
+        subject: `Appointment cancelled: ${a.doctorName}, ${when}`,
+        body: `${hello}your appointment with ${a.doctorName} on ${when} has been cancelled.${signature}`,
+      };
+    case 'appointment-reminder':
+      return {
+        subject: `Reminder: appointment with ${a.doctorName}, ${when}`,
+        body: `${hello}this is a reminder of your appointment with ${a.doctorName} on ${when}. Your token number is ${a.tokenNumber}.${signature}`,
+      };
+  }
+}
+
+export interface EscalationFacts {
+  alarmId: string;
+  level: number;
+  role: string;
+  priority: string;
+  kind: string;
+  message: string;
+  ward: string | null;
+  bed: string | null;
+  at: number;
+}
+
+export function escalationMessage(e: EscalationFacts): Message {
+  const where = e.ward ? `${e.ward}${e.bed ? `, bed ${e.bed}` : ''}` : 'a patient off the wards';
+  return {
+    subject: `[${e.priority.toUpperCase()}] Alarm escalated (level ${e.level}) — ${where}`,
+    body:
+      `An alarm was not acknowledged in time and is escalated to the ${e.role} on call.\n\n` +
+      `Where: ${where}\nAlarm: ${e.message} (${e.kind}, ${e.priority} priority)\nEscalation level: ${e.level}\n` +
+      `At: ${new Date(e.at).toISOString()}\nAlarm id: ${e.alarmId}\n\nAcknowledge it on the ward display or the patient panel.${signature}`,
+  };
+}
+
+/**
+ * The wait before attempt `attempt + 1` after `attempt` failed ones: base, 2×, 4× … capped at
+ * `capMs`. No jitter: the claim is a database row lease, so two nodes never retry one row together.
+ */
+export function backoffMs(attempt: number, baseMs: number, capMs: number): number {
+  if (attempt < 1) return 0;
+  return Math.min(capMs, baseMs * 2 ** Math.min(attempt - 1, 30));
+}
+
+/**
+ * ONCALL_EMAILS: `role:address,address;role:address` → addresses per role. Returns the problems
+ * instead when it is malformed (each naming the part at fault); `roles`: the known roles.
+ */
+export function parseOnCall(text: string, roles: readonly string[]): { ok: true; value: Record<string, string[]> } | { ok: false; problems: string[] } {
+  const value: Record<string, string[]> = {};
+  const problems: string[] = [];
+  const parts = text.split(';').map((p) => p.trim()).filter((p) => p.length > 0);
+  if (parts.length === 0) problems.push('names no role');
+  for (const part of parts) {
+    const colon = part.indexOf(':');
+    if (colon < 0) {
+      problems.push(`'${part}' has no 'role:' before its addresses`);
+      continue;
+    }
+    const role = part.slice(0, colon).trim();
+    if (!roles.includes(role)) problems.push(`'${role}' is not a role (roles: ${roles.join(', ')})`);
+    else if (value[role]) problems.push(`'${role}' is given twice`);
+    const addresses = part.slice(colon + 1).split(',').map((a) => a.trim()).filter((a) => a.length > 0);
+    if (addresses.length === 0) problems.push(`'${role}' has no address`);
+    for (const a of addresses) if (!EMAIL.test(a)) problems.push(`'${a}' is not an e-mail address`);
+    value[role] = [...new Set(addresses.map((a) => a.toLowerCase()))];
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
+}
+
+const EMAIL = /^[^\s@,;:<>]+@[^\s@,;:<>]+\.[^\s@,;:<>]+$/;
