@@ -4,7 +4,7 @@
 // ward, bed and alarm, not the patient's name (e-mail crosses servers the hospital does not run).
 
 /** The kinds a patient can opt out of, one by one (PUT /api/me/notifications). */
-export const PATIENT_KINDS = ['appointment-booked', 'appointment-rescheduled', 'appointment-cancelled', 'appointment-reminder'] as const;
+export const PATIENT_KINDS = ['appointment-booked', 'appointment-confirmed', 'appointment-rescheduled', 'appointment-cancelled', 'appointment-reminder'] as const;
 export type PatientKind = (typeof PATIENT_KINDS)[number];
 /** Sent to the on-call addresses of a role (ONCALL_EMAILS); not for patients to turn off. */
 export type StaffKind = 'alarm-escalated';
@@ -34,6 +34,11 @@ export function appointmentMessage(kind: PatientKind, a: AppointmentFacts, befor
       return {
         subject: `Appointment booked: ${a.doctorName}, ${when}`,
         body: `${hello}your appointment with ${a.doctorName} is booked for ${when}. Your token number is ${a.tokenNumber}.${signature}`,
+      };
+    case 'appointment-confirmed':
+      return {
+        subject: `Appointment confirmed: ${a.doctorName}, ${when}`,
+        body: `${hello}your appointment with ${a.doctorName} on ${when} is confirmed. Your token number is ${a.tokenNumber}.${signature}`,
       };
     case 'appointment-rescheduled':
       return {

@@ -411,10 +411,11 @@ export class AppointmentStore {
       );
       if (!rows[0]) return null;
       const a = toAppointment(rows[0]);
-      if (action === 'cancel') await this.notify?.enqueue(tx, { kind: 'appointment-cancelled', patientId: a.patientId, appointmentId: id, message: appointmentMessage('appointment-cancelled', a) });
+      const kind = action === 'cancel' ? 'appointment-cancelled' : action === 'confirm' ? 'appointment-confirmed' : null;
+      if (kind) await this.notify?.enqueue(tx, { kind, patientId: a.patientId, appointmentId: id, message: appointmentMessage(kind, a) });
       return { a, reopened: action === 'cancel' ? await reopenReferral(tx, id) : null };
     });
-    if (moved && action === 'cancel') this.notify?.kick();
+    if (moved && action !== 'complete') this.notify?.kick();
     if (!moved) {
       const now = await this.find(id);
       throw fail('ERR_ILLEGAL_TRANSITION', `cannot ${action} a ${now?.status ?? before.status} appointment (allowed from: ${from.join(', ')})`);

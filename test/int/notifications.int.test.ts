@@ -71,7 +71,7 @@ describe('e-mail notifications through a real SMTP server (postgres)', () => {
     return r.body.items as any[];
   };
 
-  it('booking, moving and cancelling an appointment each send the patient one mail', async () => {
+  it('booking, confirming, moving and cancelling an appointment each send the patient one mail', async () => {
     const to = `ada-${randomUUID().slice(0, 6)}@example.org`;
     const patientId = await patient(to);
     const s = slot();
@@ -86,6 +86,10 @@ describe('e-mail notifications through a real SMTP server (postgres)', () => {
     expect(mail.body).toContain(`your appointment with Dr Grace Hopper is booked for ${s.date} at ${s.time}. Your token number is ${booked.body.tokenNumber}.`);
     expect(mail.body).not.toContain('chest pain'); // the visit reason stays out of e-mail
 
+    expect((await stack.api('PUT', `/api/appointments/${booked.body.id}/confirm`)).status).toBe(200);
+    const confirmed = await mailTo(to, /^Appointment confirmed/);
+    expect(confirmed.body).toContain(`your appointment with Dr Grace Hopper on ${s.date} at ${s.time} is confirmed`);
+
     const moved = slot();
     expect((await stack.api('PUT', `/api/appointments/${booked.body.id}/reschedule`, moved)).status).toBe(200);
     const movedMail = await mailTo(to, /^Appointment moved/);
@@ -94,14 +98,14 @@ describe('e-mail notifications through a real SMTP server (postgres)', () => {
     expect((await stack.api('PUT', `/api/appointments/${booked.body.id}/cancel`)).status).toBe(200);
     const cancelled = await mailTo(to, /^Appointment cancelled/);
     expect(cancelled.headers.subject).toBe(`Appointment cancelled: Dr Grace Hopper, ${moved.date} at ${moved.time}`);
-    expect(mailsTo(to)).toHaveLength(3);
+    expect(mailsTo(to)).toHaveLength(4);
 
     // The outbox shows each row sent, after one attempt that succeeded.
     const rows = await eventually(async () => {
       const items = await outbox(`patientId=${patientId}`);
-      return items.length === 3 && items.every((n) => n.status === 'sent') ? items : null;
+      return items.length === 4 && items.every((n) => n.status === 'sent') ? items : null;
     });
-    expect(rows.map((n) => n.kind).sort()).toEqual(['appointment-booked', 'appointment-cancelled', 'appointment-rescheduled']);
+    expect(rows.map((n) => n.kind).sort()).toEqual(['appointment-booked', 'appointment-cancelled', 'appointment-confirmed', 'appointment-rescheduled']);
     for (const n of rows) {
       expect(n).toMatchObject({ channel: 'email', recipient: to, attempts: 1, lastError: null, appointmentId: booked.body.id });
       expect(n.deliveries).toMatchObject([{ attempt: 1, ok: true, error: null }]);
@@ -131,7 +135,7 @@ describe('e-mail notifications through a real SMTP server (postgres)', () => {
     const token = await patientAccount(patientId);
     const defaults = await stack.api('GET', '/api/me/notifications', undefined, token);
     expect(defaults.status).toBe(200);
-    expect(defaults.body).toEqual({ 'appointment-booked': true, 'appointment-rescheduled': true, 'appointment-cancelled': true, 'appointment-reminder': true });
+    expect(defaults.body).toEqual({ 'appointment-booked': true, 'appointment-confirmed': true, 'appointment-rescheduled': true, 'appointment-cancelled': true, 'appointment-reminder': true });
     const put = await stack.api('PUT', '/api/me/notifications', { 'appointment-booked': false }, token);
     expect(put.status).toBe(200);
     expect(put.body['appointment-booked']).toBe(false);

@@ -55,6 +55,7 @@ describe('messages', () => {
       body: expect.stringMatching(/^Dear Ada Lovelace,\n\nyour appointment with Dr Grace Hopper is booked for 2030-05-06 at 09:15\. Your token number is 4\./),
     });
     expect(appointmentMessage('appointment-rescheduled', a, { date: '2030-05-05', time: '10:00' }).body).toContain('on 2030-05-05 at 10:00 has been moved to 2030-05-06 at 09:15');
+    expect(appointmentMessage('appointment-confirmed', a).body).toContain('on 2030-05-06 at 09:15 is confirmed. Your token number is 4.');
     expect(appointmentMessage('appointment-cancelled', a).subject).toBe('Appointment cancelled: Dr Grace Hopper, 2030-05-06 at 09:15');
     expect(appointmentMessage('appointment-reminder', a).subject).toBe('Reminder: appointment with Dr Grace Hopper, 2030-05-06 at 09:15');
   });
