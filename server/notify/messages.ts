@@ -4,8 +4,9 @@
 // ward, bed and alarm, not the patient's name (e-mail crosses servers the hospital does not run).
 
 /** The kinds a patient can opt out of, one by one (PUT /api/me/notifications). */
-export const PATIENT_KINDS = ['appointment-booked', 'appointment-confirmed', 'appointment-rescheduled', 'appointment-cancelled', 'appointment-reminder'] as const;
+export const PATIENT_KINDS = ['appointment-booked', 'appointment-confirmed', 'appointment-rescheduled', 'appointment-cancelled', 'appointment-reminder', 'lab-results-released', 'bill-receipt'] as const;
 export type PatientKind = (typeof PATIENT_KINDS)[number];
+export type AppointmentKind = Extract<PatientKind, `appointment-${string}`>;
 /** Sent to the on-call addresses of a role (ONCALL_EMAILS); not for patients to turn off. */
 export type StaffKind = 'alarm-escalated';
 export type NotificationKind = PatientKind | StaffKind;
@@ -26,7 +27,7 @@ export interface AppointmentFacts {
 
 const signature = '\n\n— WardPulse (this message was sent automatically; please do not reply to it)';
 
-export function appointmentMessage(kind: PatientKind, a: AppointmentFacts, before?: { date: string; time: string }): Message {
+export function appointmentMessage(kind: AppointmentKind, a: AppointmentFacts, before?: { date: string; time: string }): Message {
   const when = `${a.date} at ${a.time}`;
   const hello = `Dear ${a.patientName},\n\n`;
   switch (kind) {
@@ -56,6 +57,42 @@ export function appointmentMessage(kind: PatientKind, a: AppointmentFacts, befor
         body: `${hello}this is a reminder of your appointment with ${a.doctorName} on ${when}. Your token number is ${a.tokenNumber}.${signature}`,
       };
   }
+}
+
+/**
+ * Results are released to the patient's account: the mail says so and where to look, never the
+ * values (a result is read with its reference range and, where it matters, with the doctor).
+ */
+export function labResultsMessage(r: { patientName: string; orderedAt: string; tests: number }): Message {
+  const day = r.orderedAt.slice(0, 10);
+  return {
+    subject: 'Your lab results are available',
+    body: `Dear ${r.patientName},\n\nthe results of ${r.tests === 1 ? 'the test' : `the ${r.tests} tests`} ordered on ${day} have been released. Sign in to WardPulse to read them.${signature}`,
+  };
+}
+
+/** An amount in minor units as the currency writes it: 12345 EUR → "123.45 EUR", 500 JPY → "500 JPY". */
+export function formatMoney(minor: number, currency: string): string {
+  let digits = 2;
+  try {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  } catch {
+    /* an unknown code: two decimals */
+  }
+  return `${(minor / 10 ** digits).toFixed(digits)} ${currency}`;
+}
+
+export function receiptMessage(r: { patientName: string; paymentId: string; billId: string; amount: number; currency: string; method: string; at: string; paid: number; total: number }): Message {
+  const balance = r.total - r.paid;
+  return {
+    subject: `Payment received: ${formatMoney(r.amount, r.currency)}`,
+    body:
+      `Dear ${r.patientName},\n\nwe received your payment. This is your receipt.\n\n` +
+      `Amount: ${formatMoney(r.amount, r.currency)}\nMethod: ${r.method}\nDate: ${r.at}\nPayment: ${r.paymentId}\nBill: ${r.billId}\n` +
+      `Bill total: ${formatMoney(r.total, r.currency)}; paid: ${formatMoney(r.paid, r.currency)}; ` +
+      (balance > 0 ? `still due: ${formatMoney(balance, r.currency)}.` : 'paid in full.') +
+      signature,
+  };
 }
 
 export interface EscalationFacts {

@@ -11,6 +11,8 @@ import { CRITICAL_LAB_FLAGS } from '../domain/lab.ts';
 import type { LabCriticalResult } from '../pipeline/alarms/lab-critical.ts';
 import { Errors, fail } from '../errors.ts';
 import { auditEntry, refusal, type Actor, type RepoDeps } from './repository.ts';
+import { labResultsMessage } from '../notify/messages.ts';
+import type { PatientNotifier } from '../notify/notifications.ts';
 import { visiblePatients } from './scope.ts';
 import { crossedLimit, flagResult, labTransition, type LabAction } from './lab.ts';
 
@@ -67,7 +69,11 @@ const rangesOf = (r: Record<string, unknown>): LabRanges => ({
 });
 
 export class LabOrderStore {
-  constructor(private readonly deps: RepoDeps) {}
+  constructor(
+    private readonly deps: RepoDeps,
+    /** Patients' e-mails (notify/notifications.ts), null when off: the release's mail is enqueued in its transaction. */
+    private readonly notify: PatientNotifier | null = null,
+  ) {}
 
   private audit(actor: Actor, action: string, id: string | null, patientId: string | null, details?: unknown): void {
     this.deps.audit(auditEntry(actor, action, 'lab order', id, patientId, details));
@@ -235,8 +241,17 @@ export class LabOrderStore {
       (row) => {
         if (actor.user.role === 'doctor' && row.ordered_by !== actor.user.id) throw Errors.forbidden('a doctor may only release the results of their own orders (or the lab releases them)');
       },
-      async () => undefined,
+      async (tx, row) => {
+        if (!this.notify) return;
+        const { rows } = await tx.query<{ name: string; tests: number }>(
+          'SELECT p.name, (SELECT count(*)::int FROM lab_order_items i WHERE i.order_id = $2) AS tests FROM patients p WHERE p.id = $1',
+          [row.patient_id, id],
+        );
+        const message = labResultsMessage({ patientName: rows[0]!.name, orderedAt: iso(row.ordered_at)!, tests: rows[0]!.tests });
+        await this.notify.enqueue(tx, { kind: 'lab-results-released', patientId: row.patient_id as string, appointmentId: null, message });
+      },
     );
+    this.notify?.kick();
     this.audit(actor, 'release', id, order.patientId);
     return order;
   }

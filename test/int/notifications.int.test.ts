@@ -135,13 +135,13 @@ describe('e-mail notifications through a real SMTP server (postgres)', () => {
     const token = await patientAccount(patientId);
     const defaults = await stack.api('GET', '/api/me/notifications', undefined, token);
     expect(defaults.status).toBe(200);
-    expect(defaults.body).toEqual({ 'appointment-booked': true, 'appointment-confirmed': true, 'appointment-rescheduled': true, 'appointment-cancelled': true, 'appointment-reminder': true });
+    expect(defaults.body).toEqual({ 'appointment-booked': true, 'appointment-confirmed': true, 'appointment-rescheduled': true, 'appointment-cancelled': true, 'appointment-reminder': true, 'lab-results-released': true, 'bill-receipt': true });
     const put = await stack.api('PUT', '/api/me/notifications', { 'appointment-booked': false }, token);
     expect(put.status).toBe(200);
     expect(put.body['appointment-booked']).toBe(false);
     expect(put.body['appointment-cancelled']).toBe(true);
     expect((await stack.api('PUT', '/api/me/notifications', { 'appointment-booked': 'no' }, token)).status).toBe(400);
-    expect((await stack.api('PUT', '/api/me/notifications', { 'bill-receipt': false }, token)).status).toBe(400);
+    expect((await stack.api('PUT', '/api/me/notifications', { 'sms-everything': false }, token)).status).toBe(400);
     expect((await stack.api('PUT', '/api/me/notifications', { 'appointment-booked': false })).status).toBe(403); // staff: no preferences
 
     const booked = await stack.api('POST', '/api/appointments', { patientId, doctorId, ...slot() }, token);
@@ -203,6 +203,56 @@ describe('e-mail notifications through a real SMTP server (postgres)', () => {
     // Polls and scans go on: the message is not sent a second time.
     await new Promise((r) => setTimeout(r, 1000));
     expect(mailsTo(to)).toHaveLength(1);
+  });
+
+  async function staffToken(role: string): Promise<string> {
+    const email = `${role}-${randomUUID().slice(0, 8)}@test.local`;
+    expect((await stack.api('POST', '/api/auth/register', { email, name: `${role} user`, password: PASSWORD, role })).status).toBe(201);
+    return stack.login(email, PASSWORD);
+  }
+
+  it('released lab results: the patient is told they are there, without the values', async () => {
+    const to = `lab-${randomUUID().slice(0, 6)}@example.org`;
+    const patientId = await patient(to, 'Lena Lab');
+    const [doctor, lab] = [await staffToken('doctor'), await staffToken('lab')];
+    const test = await stack.api('POST', '/api/lab-tests', { code: `K-${randomUUID().slice(0, 4)}`, name: 'Potassium', unit: 'mmol/L', specimen: 'serum', referenceLow: 3.5, referenceHigh: 5.1 }, lab);
+    expect(test.status).toBe(201);
+    const order = await stack.api('POST', '/api/lab-orders', { patientId, tests: [test.body.id], priority: 'routine' }, doctor);
+    expect(order.status).toBe(201);
+    expect((await stack.api('PUT', `/api/lab-orders/${order.body.id}/collect`, undefined, lab)).status).toBe(200);
+    expect((await stack.api('PUT', `/api/lab-orders/${order.body.id}/results`, { results: [{ testId: test.body.id, value: 5.83 }] }, lab)).status).toBe(200);
+    expect(await outbox(`patientId=${patientId}`)).toEqual([]); // resulted is not released
+    expect((await stack.api('PUT', `/api/lab-orders/${order.body.id}/release`, undefined, doctor)).status).toBe(200);
+    const mail = await mailTo(to, /^Your lab results are available$/);
+    expect(mail.body).toContain(`the results of the test ordered on ${order.body.orderedAt.slice(0, 10)} have been released. Sign in to WardPulse to read them.`);
+    expect(mail.body).not.toMatch(/5\.83|Potassium/);
+  });
+
+  it('a payment at the desk sends one receipt; its idempotent replay sends none', async () => {
+    const to = `pay-${randomUUID().slice(0, 6)}@example.org`;
+    const patientId = await patient(to, 'Paul Payer');
+    const desk = await staffToken('front-desk');
+    const bill = await stack.api('POST', '/api/billing', { patientId, items: [{ kind: 'other', description: 'Dressing', quantity: 1, unitPrice: 10_000 }] }, desk);
+    expect(bill.status).toBe(201);
+    const key = randomUUID();
+    const pay = () =>
+      fetch(`${stack.base}/api/billing/pay/${bill.body.id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${desk}`, 'idempotency-key': key },
+        body: JSON.stringify({ amount: 3000, method: 'card' }),
+      });
+    const first = await pay();
+    expect(first.status).toBe(200);
+    const paid = (await first.json()) as any;
+    const mail = await mailTo(to, /^Payment received/);
+    expect(mail.headers.subject).toBe(`Payment received: 30.00 ${bill.body.currency}`);
+    expect(mail.body).toContain(`Amount: 30.00 ${bill.body.currency}\nMethod: card`);
+    expect(mail.body).toContain(`Payment: ${paid.payment.id}`);
+    expect(mail.body).toContain(`still due: 70.00 ${bill.body.currency}.`);
+    expect((await pay()).headers.get('idempotent-replayed')).toBe('true');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(mailsTo(to)).toHaveLength(1);
+    expect((await outbox(`patientId=${patientId}`)).map((n) => n.kind)).toEqual(['bill-receipt']);
   });
 
   it('GET /api/notifications is for admins only and filters by status', async () => {

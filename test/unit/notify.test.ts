@@ -2,7 +2,7 @@
 // the configuration's checks (server/notify/messages.ts, server/config.ts).
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../server/config.ts';
-import { appointmentMessage, backoffMs, escalationMessage, parseOnCall } from '../../server/notify/messages.ts';
+import { appointmentMessage, backoffMs, escalationMessage, formatMoney, labResultsMessage, parseOnCall, receiptMessage } from '../../server/notify/messages.ts';
 import { ROLES } from '../../server/domain/roles.ts';
 
 const problems = (env: Record<string, string>): string[] => {
@@ -58,6 +58,16 @@ describe('messages', () => {
     expect(appointmentMessage('appointment-confirmed', a).body).toContain('on 2030-05-06 at 09:15 is confirmed. Your token number is 4.');
     expect(appointmentMessage('appointment-cancelled', a).subject).toBe('Appointment cancelled: Dr Grace Hopper, 2030-05-06 at 09:15');
     expect(appointmentMessage('appointment-reminder', a).subject).toBe('Reminder: appointment with Dr Grace Hopper, 2030-05-06 at 09:15');
+  });
+  it('tells of released lab results without their values, and gives a receipt in the currency’s own decimals', () => {
+    expect(labResultsMessage({ patientName: 'Ada', orderedAt: '2030-05-06T08:00:00.000Z', tests: 3 }).body).toContain('the results of the 3 tests ordered on 2030-05-06 have been released');
+    expect(labResultsMessage({ patientName: 'Ada', orderedAt: '2030-05-06T08:00:00.000Z', tests: 1 }).body).toContain('the results of the test ordered');
+    expect(formatMoney(12_345, 'EUR')).toBe('123.45 EUR');
+    expect(formatMoney(500, 'JPY')).toBe('500 JPY');
+    expect(formatMoney(1_234, 'KWD')).toBe('1.234 KWD');
+    const r = receiptMessage({ patientName: 'Ada', paymentId: 'p1', billId: 'b1', amount: 3000, currency: 'EUR', method: 'card', at: '2030-05-06T08:00:00.000Z', paid: 10_000, total: 10_000 });
+    expect(r.subject).toBe('Payment received: 30.00 EUR');
+    expect(r.body).toContain('Bill total: 100.00 EUR; paid: 100.00 EUR; paid in full.');
   });
   it('tells on-call staff where the escalated alarm is, without the patient’s name', () => {
     const m = escalationMessage({ alarmId: 'al-1', level: 2, role: 'doctor', priority: 'high', kind: 'news2', message: 'NEWS2 8', ward: 'B', bed: '12', at: Date.UTC(2030, 0, 1, 3, 4, 5) });
