@@ -180,6 +180,10 @@ const schema = z.object({
       return parsed.value;
     })
     .optional(),
+  // SMS through an HTTP gateway (docs/architecture.md "Notifications"): a signed POST per text,
+  // like the escalation webhook; the secret signs it.
+  SMS_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  SMS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').max(500).optional(),
   NOTIFY_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(50).max(3_600_000).default(30_000),
   NOTIFY_RETRY_MAX_MS: z.coerce.number().int().min(50).max(86_400_000).default(3_600_000),
@@ -292,8 +296,14 @@ const MAIL_SETTINGS = ['MAIL_FROM', 'ONCALL_EMAILS'] as const;
 
 /** E-mail: a sender address with the server; on-call addresses only when mail can be sent. */
 function mailProblems(c: z.infer<typeof schema>): string[] {
-  if (!c.SMTP_URL) return MAIL_SETTINGS.filter((k) => c[k] !== undefined).map((k) => `${k}: only with SMTP_URL (e-mail notifications are off without it)`);
   const problems: string[] = [];
+  if (c.SMS_WEBHOOK_URL && !c.SMS_WEBHOOK_SECRET) problems.push('SMS_WEBHOOK_SECRET="": required when SMS_WEBHOOK_URL is set (each text is signed with it)');
+  if (c.SMS_WEBHOOK_SECRET && !c.SMS_WEBHOOK_URL) problems.push('SMS_WEBHOOK_SECRET: only with SMS_WEBHOOK_URL (the value is not shown)');
+  if (c.SMS_WEBHOOK_URL) {
+    const url = new URL(c.SMS_WEBHOOK_URL);
+    if (url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) problems.push(`SMS_WEBHOOK_URL="${withoutCredentials(c.SMS_WEBHOOK_URL)}": must be https:// (patients' phone numbers and messages travel to it); plain http only to localhost`);
+  }
+  if (!c.SMTP_URL) return [...problems, ...MAIL_SETTINGS.filter((k) => c[k] !== undefined).map((k) => `${k}: only with SMTP_URL (e-mail notifications are off without it)`)];
   if (!c.MAIL_FROM) problems.push("MAIL_FROM=\"\": required when SMTP_URL is set (the sender of the notifications, e.g. 'WardPulse <noreply@hospital.example>')");
   if (c.NOTIFY_RETRY_MAX_MS < c.NOTIFY_RETRY_BASE_MS) problems.push(`NOTIFY_RETRY_MAX_MS="${c.NOTIFY_RETRY_MAX_MS}": must be at least NOTIFY_RETRY_BASE_MS (${c.NOTIFY_RETRY_BASE_MS})`);
   const url = new URL(c.SMTP_URL);

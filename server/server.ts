@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { mqttPlain, s3ForcePathStyle, withoutCredentials, type Config } from './config.ts';
 import { createNotifications, type Notifications } from './notify/notifications.ts';
-import { smtpTransport } from './notify/sender.ts';
+import { smsWebhookTransport, smtpTransport } from './notify/sender.ts';
 import { loadTls, type TlsMaterial } from './tls.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -145,7 +145,7 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
   const shared = cluster
     ? { live: cluster.bus.replicate('live', live, LIVE_CHANGES), feed: cluster.bus.replicate('feed', feed, LIVE_PUSHES) }
     : { live, feed };
-  // E-mail notifications (SMTP_URL): the outbox's sender and reminder scan; closed before the database.
+  // Notifications (SMTP_URL, SMS_WEBHOOK_URL): the outbox's sender and reminder scan; closed before the database.
   const notifications = notificationsOf(config, db, log);
   if (notifications) closers.add('notifications', notifications);
   const webhook = config.WEBHOOK_URL ? { url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET ?? '' } : null;
@@ -430,14 +430,15 @@ function reportStorageOf(config: Config, log: Logger): FileStorage & { close(): 
   return s3;
 }
 
-/** E-mail notifications when SMTP_URL is set (docs/architecture.md "Notifications"); null: off. */
+/** Notifications when SMTP_URL or SMS_WEBHOOK_URL is set (docs/architecture.md "Notifications"); null: off. */
 function notificationsOf(config: Config, db: Database, log: Logger): Notifications | null {
-  if (!config.SMTP_URL) return null;
+  if (!config.SMTP_URL && !config.SMS_WEBHOOK_URL) return null;
   const notifications = createNotifications({
     db: db.driver,
     log,
-    transport: smtpTransport(config.SMTP_URL),
-    from: config.MAIL_FROM!,
+    transport: config.SMTP_URL ? smtpTransport(config.SMTP_URL) : null,
+    sms: config.SMS_WEBHOOK_URL ? smsWebhookTransport(config.SMS_WEBHOOK_URL, config.SMS_WEBHOOK_SECRET!) : null,
+    from: config.MAIL_FROM ?? 'noreply@wardpulse.local',
     onCall: config.ONCALL_EMAILS ?? {},
     reminderBeforeH: config.REMINDER_BEFORE_H,
     reminderScanMs: config.REMINDER_SCAN_S * 1000,
@@ -448,7 +449,10 @@ function notificationsOf(config: Config, db: Database, log: Logger): Notificatio
     leaseMs: config.NOTIFY_LEASE_S * 1000,
   });
   // The URL's password is never logged: only where mail goes.
-  log.info({ smtp: withoutCredentials(config.SMTP_URL), from: config.MAIL_FROM, onCallRoles: Object.keys(config.ONCALL_EMAILS ?? {}) }, 'e-mail notifications on');
+  log.info(
+    { smtp: config.SMTP_URL ? withoutCredentials(config.SMTP_URL) : null, from: config.MAIL_FROM ?? null, sms: config.SMS_WEBHOOK_URL ? withoutCredentials(config.SMS_WEBHOOK_URL) : null, onCallRoles: Object.keys(config.ONCALL_EMAILS ?? {}) },
+    'notifications on',
+  );
   return notifications;
 }
 

@@ -8,8 +8,8 @@
 CREATE TABLE notifications (
   id              uuid PRIMARY KEY,
   kind            text NOT NULL,
-  channel         text NOT NULL CHECK (channel IN ('email')),
-  recipient       text NOT NULL,
+  channel         text NOT NULL CHECK (channel IN ('email', 'sms')),
+  recipient       text NOT NULL,    -- an e-mail address, or a phone number for 'sms'
   subject         text NOT NULL,
   body            text NOT NULL,
   status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'failed')),

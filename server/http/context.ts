@@ -64,7 +64,7 @@ export interface AppContext {
   policy: Policy;
   /** The online payment provider (PAYMENT_* settings); null: online payment is off. */
   payments: PaymentGateway | null;
-  /** E-mail notifications (SMTP_URL); null: off, nothing is enqueued. */
+  /** Notifications (SMTP_URL, SMS_WEBHOOK_URL); null: off, nothing is enqueued. */
   notifications: PatientNotifier | null;
 }
 

@@ -49,7 +49,7 @@ export function notificationRoutes(ctx: AppContext): Route[] {
       method: 'get',
       path: '/api/me/notifications',
       tag: 'notifications',
-      summary: "The signed-in patient's e-mail notifications, per kind (true: sent)",
+      summary: "The signed-in patient's notifications (e-mail and SMS), per kind (true: sent)",
       permission: 'notifications:preferences',
       handler: async ({ user }) => preferencesOf(db, await ownPatient(user.id)),
     }),

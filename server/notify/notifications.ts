@@ -1,15 +1,15 @@
 // Notifications (docs/architecture.md "Notifications"): the outbox's writers and its sender, made
-// once by the composition root when SMTP_URL is set. Patients' messages are enqueued by the
+// once by the composition root when SMTP_URL or SMS_WEBHOOK_URL is set. Patients' messages are enqueued by the
 // appointment store inside its transactions (`enqueue`), reminders by a periodic scan, and staff
-// messages for escalated alarms by the escalation notifier (sinks.ts). Without SMTP_URL nothing is
+// messages for escalated alarms by the escalation notifier (sinks.ts). Without a channel nothing is
 // enqueued (rows would only pile up) and this is not made at all.
 import type { Logger } from 'pino';
 import type { Driver, Queryable } from '../../db/driver.ts';
 import type { Escalation } from '../domain/alarms.ts';
 import { localNow } from '../records/appointments.ts';
 import { appointmentMessage, escalationMessage } from './messages.ts';
-import { enqueueForPatient, enqueueForStaff, type PatientNotice } from './outbox.store.ts';
-import { startSender, type MailTransport, type Sender } from './sender.ts';
+import { enqueueForPatient, enqueueForStaff, type Channel, type PatientNotice } from './outbox.store.ts';
+import { startSender, type MailTransport, type Sender, type SmsTransport } from './sender.ts';
 
 /** What a store that changes appointments needs: enqueue inside its transaction, then kick. */
 export interface PatientNotifier {
@@ -29,7 +29,11 @@ export interface Notifications extends PatientNotifier {
 export interface NotificationsOptions {
   db: Driver;
   log: Logger;
-  transport: MailTransport;
+  /** E-mail; null: off (SMS only). */
+  transport: MailTransport | null;
+  /** SMS; null: off. */
+  sms: SmsTransport | null;
+  /** The e-mail sender (MAIL_FROM); unused without e-mail. */
   from: string;
   onCall: Record<string, string[]>;
   reminderBeforeH: number;
@@ -51,8 +55,16 @@ export function createNotifications(opts: NotificationsOptions): Notifications {
     void p.finally(() => pending.delete(p));
   };
 
+  const channels: Channel[] = [...(opts.transport ? (['email'] as const) : []), ...(opts.sms ? (['sms'] as const) : [])];
+  /** A patient's message on every channel that is on and that the patient has an address for. */
+  async function enqueueAll(tx: Queryable, n: PatientNotice): Promise<boolean> {
+    let any = false;
+    for (const channel of channels) if (await enqueueForPatient(tx, n, channel)) any = true;
+    return any;
+  }
+
   async function escalate(e: Escalation): Promise<void> {
-    const to = opts.onCall[e.role] ?? [];
+    const to = opts.transport ? (opts.onCall[e.role] ?? []) : [];
     if (to.length === 0) return;
     const { rows } = await db.query<{ ward: string | null; bed: string | null }>('SELECT ward, bed FROM patients WHERE id = $1', [e.alarm.patientId]);
     const message = escalationMessage({
@@ -81,9 +93,10 @@ export function createNotifications(opts: NotificationsOptions): Notifications {
     const { rows } = await db.query<{ id: string; patient_id: string; patient_name: string; doctor_name: string; date: string; time: string; token_number: number }>(
       `SELECT a.id, a.patient_id, p.name AS patient_name, d.name AS doctor_name, a.date, to_char(a.time, 'HH24:MI') AS time, a.token_number
        FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN doctors d ON d.id = a.doctor_id
-       WHERE a.status IN ('pending', 'confirmed') AND p.email IS NOT NULL
+       WHERE a.status IN ('pending', 'confirmed') AND (p.email IS NOT NULL OR p.phone IS NOT NULL)
          AND (a.date + a.time) > $1::timestamp AND (a.date + a.time) <= $2::timestamp
-         AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.dedupe_key = 'reminder:' || a.id || ':' || a.date || 'T' || to_char(a.time, 'HH24:MI'))
+         AND NOT EXISTS (SELECT 1 FROM notifications n, LATERAL (SELECT 'reminder:' || a.id || ':' || a.date || 'T' || to_char(a.time, 'HH24:MI') AS k) key
+                         WHERE n.dedupe_key IN (key.k, key.k || ':sms'))
        ORDER BY a.date, a.time LIMIT 500`,
       [`${now.date} ${now.time}`, `${horizon.date} ${horizon.time}`],
     );
@@ -91,7 +104,7 @@ export function createNotifications(opts: NotificationsOptions): Notifications {
     for (const r of rows) {
       const facts = { patientName: r.patient_name, doctorName: r.doctor_name, date: r.date, time: r.time, tokenNumber: r.token_number };
       // Keyed by the slot: a rescheduled appointment is reminded of its new time, once.
-      const queued = await enqueueForPatient(db, {
+      const queued = await enqueueAll(db, {
         kind: 'appointment-reminder',
         patientId: r.patient_id,
         appointmentId: r.id,
@@ -114,7 +127,7 @@ export function createNotifications(opts: NotificationsOptions): Notifications {
   scanTimer = setTimeout(scan, 0);
 
   return {
-    enqueue: (tx, n) => enqueueForPatient(tx, n),
+    enqueue: enqueueAll,
     kick: () => sender.kick(),
     escalated(e) {
       if (closed) return;

@@ -8,11 +8,12 @@ import { Where, isoAt, page, type Page } from '../../db/rows.ts';
 import { PATIENT_KINDS, type Message, type NotificationKind, type PatientKind } from './messages.ts';
 
 export type NotificationStatus = 'pending' | 'sending' | 'sent' | 'failed';
+export type Channel = 'email' | 'sms';
 
 export interface Notification {
   id: string;
   kind: NotificationKind;
-  channel: 'email';
+  channel: Channel;
   recipient: string;
   subject: string;
   body: string;
@@ -32,7 +33,7 @@ const COLUMNS = 'id, kind, channel, recipient, subject, body, status, attempts, 
 const toNotification = (r: Record<string, unknown>): Notification => ({
   id: r.id as string,
   kind: r.kind as NotificationKind,
-  channel: r.channel as 'email',
+  channel: r.channel as Channel,
   recipient: r.recipient as string,
   subject: r.subject as string,
   body: r.body as string,
@@ -58,18 +59,20 @@ export interface PatientNotice {
 }
 
 /**
- * Enqueue `n` to the patient's e-mail address, in `db` (the change's transaction): nothing when the
- * patient has no address or opted out of this kind — decided by the same statement, so an opt-out
- * committed before the change is always respected. True when a row was written.
+ * Enqueue `n` to the patient's e-mail address (or, `sms`, phone number), in `db` (the change's
+ * transaction): nothing when the patient has none or opted out of this kind — decided by the same
+ * statement, so an opt-out committed before the change is always respected. True when a row was
+ * written. An SMS carries the message's subject as its text.
  */
-export async function enqueueForPatient(db: Queryable, n: PatientNotice): Promise<boolean> {
+export async function enqueueForPatient(db: Queryable, n: PatientNotice, channel: Channel = 'email'): Promise<boolean> {
+  const column = channel === 'sms' ? 'p.phone' : 'p.email';
   const { rowCount } = await db.query(
     `INSERT INTO notifications (id, kind, channel, recipient, subject, body, patient_id, appointment_id, dedupe_key)
-     SELECT $1, $2, 'email', p.email, $3, $4, p.id, $6, $7 FROM patients p
-     WHERE p.id = $5 AND p.email IS NOT NULL AND p.email <> ''
+     SELECT $1, $2, $8, ${column}, $3, $4, p.id, $6, $7 FROM patients p
+     WHERE p.id = $5 AND ${column} IS NOT NULL AND ${column} <> ''
        AND NOT EXISTS (SELECT 1 FROM notification_preferences np WHERE np.patient_id = p.id AND np.kind = $2 AND NOT np.enabled)
      ON CONFLICT ON CONSTRAINT notifications_dedupe DO NOTHING`,
-    [randomUUID(), n.kind, n.message.subject, n.message.body, n.patientId, n.appointmentId, n.dedupeKey ?? null],
+    [randomUUID(), n.kind, n.message.subject, channel === 'sms' ? n.message.subject : n.message.body, n.patientId, n.appointmentId, n.dedupeKey ? (channel === 'sms' ? `${n.dedupeKey}:sms` : n.dedupeKey) : null, channel],
   );
   return rowCount > 0;
 }

@@ -3,6 +3,8 @@
 // promises are exercised for real: the mail server down (rows stay pending, each attempt recorded),
 // the WardPulse server restarted meanwhile, the mail server back — each message arrives once.
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { verifySignature } from '../../server/notify/webhook.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
@@ -17,6 +19,7 @@ import { addDays, localNow } from '../../server/records/appointments.ts';
 
 const ALL_DAY = [0, 1, 2, 3, 4, 5, 6].map((d) => ({ dayOfWeek: d, startTime: '00:00', endTime: '23:45' }));
 const PASSWORD = 'a-long-test-password';
+const SMS_SECRET = 'sms-gateway-secret-0123';
 
 describe('e-mail notifications through a real SMTP server (postgres)', () => {
   let stack: Stack;
@@ -30,9 +33,28 @@ describe('e-mail notifications through a real SMTP server (postgres)', () => {
     return { date: day(3 + Math.floor(i / 40)), time: `${String(8 + Math.floor((i % 40) / 4)).padStart(2, '0')}:${String((i % 4) * 15).padStart(2, '0')}` };
   };
 
+  // An SMS gateway that refuses its first request (503), then accepts.
+  const texts: { headers: IncomingHttpHeaders; body: string }[] = [];
+  let gateway: Server;
+  let refuseNext = true;
+
   beforeAll(async () => {
     smtp = await startSmtp();
+    gateway = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        texts.push({ headers: req.headers, body });
+        if (refuseNext) {
+          refuseNext = false;
+          res.writeHead(503).end();
+        } else res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', () => r()));
     stack = await startStack('postgres', inject('pgUrl'), {
+      SMS_WEBHOOK_URL: `http://127.0.0.1:${(gateway.address() as { port: number }).port}/sms`,
+      SMS_WEBHOOK_SECRET: SMS_SECRET,
       SMTP_URL: smtp.url,
       MAIL_FROM: 'WardPulse <noreply@hospital.test>',
       NOTIFY_POLL_MS: '100',
@@ -48,10 +70,11 @@ describe('e-mail notifications through a real SMTP server (postgres)', () => {
   afterAll(async () => {
     await stack?.close();
     await smtp?.stop();
+    gateway?.close();
   });
 
-  async function patient(email: string | null, name = 'Ada Lovelace'): Promise<string> {
-    const r = await stack.api('POST', '/api/patients', { name, email });
+  async function patient(email: string | null, name = 'Ada Lovelace', phone: string | null = null): Promise<string> {
+    const r = await stack.api('POST', '/api/patients', { name, email, phone });
     expect(r.status).toBe(201);
     return r.body.id;
   }
@@ -113,6 +136,35 @@ describe('e-mail notifications through a real SMTP server (postgres)', () => {
     }
     // A message's Message-ID is its outbox row: a receiver can tell a repeat.
     expect(mail.headers['message-id']).toMatch(/^<[0-9a-f-]{36}@hospital\.test>$/);
+  });
+
+  it('with a phone number, the same message also goes out as a signed SMS, retried after the gateway refused it', async () => {
+    const to = `sam-${randomUUID().slice(0, 6)}@example.org`;
+    const phone = '+44 7700 900123';
+    const patientId = await patient(to, 'Sam Sms', phone);
+    const s = slot();
+    const booked = await stack.api('POST', '/api/appointments', { patientId, doctorId, ...s });
+    expect(booked.status).toBe(201);
+    await mailTo(to, /^Appointment booked/);
+    const sms = await eventually(() => {
+      const got = texts.filter((t) => JSON.parse(t.body).to === phone);
+      return got.length >= 2 ? got : null;
+    }, 10_000, 'the SMS, refused once then accepted');
+    const [first, second] = sms;
+    expect(JSON.parse(second!.body)).toEqual({ type: 'sms', id: expect.any(String), to: phone, text: `Appointment booked: Dr Grace Hopper, ${s.date} at ${s.time}` });
+    expect(second!.body).toBe(first!.body); // the retry is the same text, the same delivery id
+    expect(second!.headers['x-wardpulse-delivery']).toBe(JSON.parse(second!.body).id);
+    const ts = String(second!.headers['x-wardpulse-timestamp']);
+    expect(verifySignature(SMS_SECRET, ts, second!.body, String(second!.headers['x-wardpulse-signature']))).toBe(true);
+    expect(verifySignature('another-secret-of-16', ts, second!.body, String(second!.headers['x-wardpulse-signature']))).toBe(false);
+
+    const rows = await eventually(async () => {
+      const items = await outbox(`patientId=${patientId}`);
+      return items.length === 2 && items.every((n) => n.status === 'sent') ? items : null;
+    });
+    const smsRow = rows.find((n) => n.channel === 'sms');
+    expect(smsRow).toMatchObject({ recipient: phone, attempts: 2, deliveries: [{ attempt: 1, ok: false, error: 'SMS gateway answered HTTP 503' }, { attempt: 2, ok: true }] });
+    expect(rows.find((n) => n.channel === 'email')).toMatchObject({ recipient: to, attempts: 1 });
   });
 
   it('a refused booking enqueues nothing; a patient without an e-mail address gets no row', async () => {
@@ -263,6 +315,9 @@ describe('e-mail notifications through a real SMTP server (postgres)', () => {
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.every((n) => n.status === 'sent')).toBe(true);
     expect((await stack.api('GET', '/api/notifications?status=lost')).status).toBe(400);
+    const openapi = (await stack.api('GET', '/api/openapi.json')).body;
+    expect(Object.keys(openapi.paths['/api/notifications'])).toEqual(['get']);
+    expect(Object.keys(openapi.paths['/api/me/notifications']).sort()).toEqual(['get', 'put']);
   });
 });
 

@@ -101,6 +101,14 @@ describe('e-mail settings', () => {
     expect(problems({ ...smtp, MAIL_FROM: 'noreply' })).toEqual([expect.stringMatching(/^MAIL_FROM="noreply": must be an address/)]);
     expect(problems({ ...smtp, ONCALL_EMAILS: 'surgeon:a@x.org' })).toEqual([expect.stringMatching(/^ONCALL_EMAILS="surgeon:a@x.org": 'surgeon' is not a role/)]);
   });
+  it('SMS: a gateway URL with its secret, https unless local, the secret never shown', () => {
+    expect(problems({ SMS_WEBHOOK_URL: 'https://sms.example.org/send', SMS_WEBHOOK_SECRET: 'sms-secret-0123456789' })).toEqual([]);
+    expect(problems({ SMS_WEBHOOK_URL: 'https://sms.example.org/send' })).toEqual([expect.stringMatching(/^SMS_WEBHOOK_SECRET="": required when SMS_WEBHOOK_URL is set/)]);
+    expect(problems({ SMS_WEBHOOK_SECRET: 'sms-secret-0123456789' })).toEqual(['SMS_WEBHOOK_SECRET: only with SMS_WEBHOOK_URL (the value is not shown)']);
+    expect(problems({ SMS_WEBHOOK_URL: 'http://sms.example.org/send', SMS_WEBHOOK_SECRET: 'sms-secret-0123456789' })).toEqual([expect.stringMatching(/^SMS_WEBHOOK_URL="http:\/\/sms\.example\.org\/send": must be https:\/\//)]);
+    expect(problems({ SMS_WEBHOOK_URL: 'http://127.0.0.1:9999/sms', SMS_WEBHOOK_SECRET: 'sms-secret-0123456789' })).toEqual([]);
+    expect(problems({ SMS_WEBHOOK_URL: 'https://sms.example.org', SMS_WEBHOOK_SECRET: 'short-sms' })).toEqual(['SMS_WEBHOOK_SECRET=(value hidden): must be at least 16 characters']);
+  });
   it('refuse a password over plain smtp:// to another host, but allow it to localhost or with requireTLS', () => {
     expect(problems({ ...smtp, SMTP_URL: 'smtp://wp:s3cret-pass@mail.example.org:587' })).toEqual([
       expect.stringMatching(/^SMTP_URL="smtp:\/\/wp:\*\*\*@mail\.example\.org:587": carries a password over smtp:\/\//),
