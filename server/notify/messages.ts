@@ -8,7 +8,7 @@ export const PATIENT_KINDS = ['appointment-booked', 'appointment-confirmed', 'ap
 export type PatientKind = (typeof PATIENT_KINDS)[number];
 export type AppointmentKind = Extract<PatientKind, `appointment-${string}`>;
 /** Sent to the on-call addresses of a role (ONCALL_EMAILS); not for patients to turn off. */
-export type StaffKind = 'alarm-escalated';
+export type StaffKind = 'alarm-escalated' | 'lab-critical';
 export type NotificationKind = PatientKind | StaffKind;
 
 export interface Message {
@@ -92,6 +92,19 @@ export function receiptMessage(r: { patientName: string; paymentId: string; bill
       `Bill total: ${formatMoney(r.total, r.currency)}; paid: ${formatMoney(r.paid, r.currency)}; ` +
       (balance > 0 ? `still due: ${formatMoney(balance, r.currency)}.` : 'paid in full.') +
       signature,
+  };
+}
+
+/**
+ * A critical lab result (LL/HH) for the on-call doctor: where the patient is, the order and the
+ * values with the limit crossed — a clinician must act on them — but not the patient's name.
+ */
+export function labCriticalMessage(r: { orderId: string; ward: string | null; bed: string | null; results: { name: string; value: number; unit: string; flag: string; limit: number }[] }): Message {
+  const where = r.ward ? `${r.ward}${r.bed ? `, bed ${r.bed}` : ''}` : 'a patient off the wards';
+  const lines = r.results.map((x) => `- ${x.name}: ${x.value} ${x.unit} (${x.flag}; critical ${x.flag === 'LL' ? 'below' : 'above'} ${x.limit})`).join('\n');
+  return {
+    subject: `[CRITICAL] Lab result — ${where}`,
+    body: `A critical lab result was entered.\n\nWhere: ${where}\nLab order: ${r.orderId}\n${lines}\n\nThe patient's alarm is raised on the ward display; open the order in WardPulse.${signature}`,
   };
 }
 

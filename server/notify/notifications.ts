@@ -7,13 +7,15 @@ import type { Logger } from 'pino';
 import type { Driver, Queryable } from '../../db/driver.ts';
 import type { Escalation } from '../domain/alarms.ts';
 import { localNow } from '../records/appointments.ts';
-import { appointmentMessage, escalationMessage } from './messages.ts';
+import { appointmentMessage, escalationMessage, type Message, type StaffKind } from './messages.ts';
 import { enqueueForPatient, enqueueForStaff, type Channel, type PatientNotice } from './outbox.store.ts';
 import { startSender, type MailTransport, type Sender, type SmsTransport } from './sender.ts';
 
 /** What a store that changes appointments needs: enqueue inside its transaction, then kick. */
 export interface PatientNotifier {
   enqueue(tx: Queryable, n: PatientNotice): Promise<boolean>;
+  /** A message to the on-call e-mail addresses of `role` (ONCALL_EMAILS), once per `key` and address. */
+  onCall(tx: Queryable, n: { role: string; kind: StaffKind; message: Message; patientId: string | null; alertId: string | null; key: string }): Promise<void>;
   /** After the commit: the sender looks now rather than at its next poll. */
   kick(): void;
 }
@@ -128,6 +130,12 @@ export function createNotifications(opts: NotificationsOptions): Notifications {
 
   return {
     enqueue: enqueueAll,
+    async onCall(tx, n) {
+      if (!opts.transport) return;
+      for (const recipient of opts.onCall[n.role] ?? []) {
+        await enqueueForStaff(tx, { kind: n.kind, recipient, message: n.message, alertId: n.alertId, patientId: n.patientId, dedupeKey: `${n.key}:${recipient}` });
+      }
+    },
     kick: () => sender.kick(),
     escalated(e) {
       if (closed) return;

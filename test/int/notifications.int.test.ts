@@ -370,7 +370,7 @@ describe('the outbox claim on PostgreSQL: two senders, a crashed sender', () => 
   });
 });
 
-describe('on PGlite: an escalated alarm mails the on-call doctors; a booking mails the patient', () => {
+describe('on PGlite: escalated alarms and critical lab results mail the on-call doctors; a booking mails the patient', () => {
   let stack: Stack;
   let smtp: TestSmtp;
   const clients: MqttClient[] = [];
@@ -408,6 +408,27 @@ describe('on PGlite: an escalated alarm mails the on-call doctors; a booking mai
     expect(smtp.mails.filter((m) => m.headers.to === 'oncall-a@hospital.test')).toHaveLength(1);
     const rows = (await stack.api('GET', '/api/notifications?kind=alarm-escalated')).body.items;
     expect(rows.filter((n: any) => n.recipient === 'oncall-a@hospital.test')).toMatchObject([{ status: 'sent', patientId: p.body.id, alertId: expect.any(String) }]);
+  });
+
+  it('a critical lab result mails the on-call doctors at once, with the values and the bed', async () => {
+    const token = async (role: string) => {
+      const email = `${role}-${randomUUID().slice(0, 8)}@test.local`;
+      expect((await stack.api('POST', '/api/auth/register', { email, name: role, password: PASSWORD, role })).status).toBe(201);
+      return stack.login(email, PASSWORD);
+    };
+    const [doctor, lab] = [await token('doctor'), await token('lab')];
+    const p = await stack.api('POST', '/api/patients', { name: 'Kim Kalium', ward: 'CS', bed: '7' });
+    const test = await stack.api('POST', '/api/lab-tests', { code: '2823-3', name: 'Potassium', unit: 'mmol/L', specimen: 'serum', referenceLow: 3.5, referenceHigh: 5.1, criticalLow: 2.5, criticalHigh: 6.5 }, lab);
+    const order = await stack.api('POST', '/api/lab-orders', { patientId: p.body.id, tests: [test.body.id], priority: 'urgent' }, doctor);
+    expect((await stack.api('PUT', `/api/lab-orders/${order.body.id}/collect`, undefined, lab)).status).toBe(200);
+    expect((await stack.api('PUT', `/api/lab-orders/${order.body.id}/results`, { results: [{ testId: test.body.id, value: 6.9 }] }, lab)).status).toBe(200);
+    const critical = (to: string) => smtp.mails.filter((m) => m.headers.to === to && /^\[CRITICAL\]/.test(m.headers.subject ?? ''));
+    const mail = await eventually(() => critical('oncall-b@hospital.test')[0], 10_000, 'the critical result mail');
+    expect(mail.headers.subject).toBe('[CRITICAL] Lab result — CS, bed 7');
+    expect(mail.body).toContain(`Lab order: ${order.body.id}\n- Potassium: 6.9 mmol/L (HH; critical above 6.5)`);
+    expect(mail.body).not.toContain('Kim Kalium');
+    await eventually(() => critical('oncall-a@hospital.test')[0], 5000, 'the second address');
+    expect(critical('ward-cs@hospital.test')).toEqual([]); // the nurses' address is for escalations to nurses
   });
 
   it('sends a booking mail on PGlite too', async () => {

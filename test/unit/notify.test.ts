@@ -2,7 +2,7 @@
 // the configuration's checks (server/notify/messages.ts, server/config.ts).
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../server/config.ts';
-import { appointmentMessage, backoffMs, escalationMessage, formatMoney, labResultsMessage, parseOnCall, receiptMessage } from '../../server/notify/messages.ts';
+import { appointmentMessage, backoffMs, escalationMessage, formatMoney, labCriticalMessage, labResultsMessage, parseOnCall, receiptMessage } from '../../server/notify/messages.ts';
 import { ROLES } from '../../server/domain/roles.ts';
 
 const problems = (env: Record<string, string>): string[] => {
@@ -68,6 +68,11 @@ describe('messages', () => {
     const r = receiptMessage({ patientName: 'Ada', paymentId: 'p1', billId: 'b1', amount: 3000, currency: 'EUR', method: 'card', at: '2030-05-06T08:00:00.000Z', paid: 10_000, total: 10_000 });
     expect(r.subject).toBe('Payment received: 30.00 EUR');
     expect(r.body).toContain('Bill total: 100.00 EUR; paid: 100.00 EUR; paid in full.');
+  });
+  it('tells the on-call doctor of a critical lab result: where, which order, the values and the limit crossed', () => {
+    const m = labCriticalMessage({ orderId: 'o-1', ward: null, bed: null, results: [{ name: 'Potassium', value: 2.1, unit: 'mmol/L', flag: 'LL', limit: 2.5 }, { name: 'Sodium', value: 165, unit: 'mmol/L', flag: 'HH', limit: 160 }] });
+    expect(m.subject).toBe('[CRITICAL] Lab result — a patient off the wards');
+    expect(m.body).toContain('Lab order: o-1\n- Potassium: 2.1 mmol/L (LL; critical below 2.5)\n- Sodium: 165 mmol/L (HH; critical above 160)');
   });
   it('tells on-call staff where the escalated alarm is, without the patient’s name', () => {
     const m = escalationMessage({ alarmId: 'al-1', level: 2, role: 'doctor', priority: 'high', kind: 'news2', message: 'NEWS2 8', ward: 'B', bed: '12', at: Date.UTC(2030, 0, 1, 3, 4, 5) });
