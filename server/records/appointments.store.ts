@@ -142,7 +142,7 @@ export class AppointmentStore {
     /** Live appointments a patient account may hold with one doctor on one day (BOOKINGS_PER_PATIENT_PER_DOCTOR_PER_DAY). */
     private readonly bookingsPerPatientPerDoctorPerDay: number,
     /**
-     * Patients' e-mails (notifications.ts), null when off: enqueued in the change's own
+     * Patients' notifications (notify/notifications.ts), null when off: enqueued in the change's own
      * transaction, so the outbox row exists iff the booking, move or cancellation committed.
      */
     private readonly notify: PatientNotifier | null = null,

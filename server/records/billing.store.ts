@@ -189,7 +189,7 @@ export class BillingStore {
 
   constructor(
     private readonly deps: RepoDeps,
-    /** Patients' e-mails (notify/notifications.ts), null when off: a receipt is enqueued in the payment's transaction. */
+    /** Patients' notifications (notify/notifications.ts), null when off: a receipt is enqueued in the payment's transaction. */
     private readonly notify: PatientNotifier | null = null,
   ) {
     this.doctors = new Repository(doctorSpec, deps);

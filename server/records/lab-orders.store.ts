@@ -71,7 +71,7 @@ const rangesOf = (r: Record<string, unknown>): LabRanges => ({
 export class LabOrderStore {
   constructor(
     private readonly deps: RepoDeps,
-    /** Patients' e-mails (notify/notifications.ts), null when off: the release's mail is enqueued in its transaction. */
+    /** Patients' notifications (notify/notifications.ts), null when off: the release's mail is enqueued in its transaction. */
     private readonly notify: PatientNotifier | null = null,
   ) {}
 
