@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { passwordProblem } from './auth/password-policy.ts';
 import { natsUrlProblems } from './cluster/nats-options.ts';
 import { ROLES, type Role } from './domain/roles.ts';
+import { parseOnCall } from './notify/messages.ts';
 
 const port = z.coerce
   .number({ error: 'must be a number' })
@@ -153,6 +154,41 @@ const schema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().max(500, 'must be at most 500 characters').optional(),
   S3_FORCE_PATH_STYLE: z.stringbool().optional(),
   S3_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  // Notifications by e-mail (docs/architecture.md "Notifications"): the SMTP server (smtp:// or
+  // smtps://, user and password in the URL; off when unset), the sender address, the reminder's
+  // lead time, the on-call addresses per role for escalated alarms, and the outbox's retry rule.
+  SMTP_URL: z
+    .string()
+    .refine((s) => URL.canParse(s) && /^smtps?:$/.test(new URL(s).protocol) && new URL(s).hostname !== '', {
+      message: "must be an smtp:// or smtps:// URL with a host, e.g. 'smtps://user:password@mail.example.org:465'",
+    })
+    .optional(),
+  MAIL_FROM: z
+    .string()
+    .regex(/^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/, "must be an address, or a name and an address: 'WardPulse <noreply@hospital.example>'")
+    .optional(),
+  REMINDER_BEFORE_H: z.coerce.number().int().min(1, 'must be 1 to 168 hours').max(168, 'must be 1 to 168 hours').default(24),
+  REMINDER_SCAN_S: z.coerce.number().int().min(1).max(3600).default(60),
+  ONCALL_EMAILS: z
+    .string()
+    .transform((s, c) => {
+      const parsed = parseOnCall(s, ROLES);
+      if (!parsed.ok) {
+        c.addIssue({ code: 'custom', message: `${parsed.problems.join('; ')}: must look like 'doctor:a@x.org,b@x.org;nurse:c@x.org'` });
+        return z.NEVER;
+      }
+      return parsed.value;
+    })
+    .optional(),
+  // SMS through an HTTP gateway (docs/architecture.md "Notifications"): a signed POST per text,
+  // like the escalation webhook; the secret signs it.
+  SMS_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  SMS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').max(500).optional(),
+  NOTIFY_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
+  NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(50).max(3_600_000).default(30_000),
+  NOTIFY_RETRY_MAX_MS: z.coerce.number().int().min(50).max(86_400_000).default(3_600_000),
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  NOTIFY_LEASE_S: z.coerce.number().int().min(5).max(3600).default(300),
   // A cluster (opt-in, docs/deployment.md "A cluster", ADR 0026): set CLUSTER_NATS_URL and this
   // node shares the work with the others on the same NATS JetStream cluster, PostgreSQL and Redis.
   CLUSTER_NATS_URL: z
@@ -177,6 +213,7 @@ function crossChecks(c: z.infer<typeof schema>): string[] {
   if (c.WEBHOOK_URL && !c.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET="": required when WEBHOOK_URL is set (escalations are signed with it)');
   problems.push(...paymentProblems(c));
   problems.push(...reportStorageProblems(c));
+  problems.push(...mailProblems(c));
   if (c.DEVICE_LOCKOUT_MAX_S < c.DEVICE_LOCKOUT_S) problems.push(`DEVICE_LOCKOUT_MAX_S="${c.DEVICE_LOCKOUT_MAX_S}": must be at least DEVICE_LOCKOUT_S (${c.DEVICE_LOCKOUT_S})`);
   problems.push(...tlsProblems(c));
   problems.push(...clusterProblems(c));
@@ -255,6 +292,30 @@ function reportStorageProblems(c: z.infer<typeof schema>): string[] {
   return problems;
 }
 
+const MAIL_SETTINGS = ['MAIL_FROM', 'ONCALL_EMAILS'] as const;
+
+/** E-mail: a sender address with the server; on-call addresses only when mail can be sent. */
+function mailProblems(c: z.infer<typeof schema>): string[] {
+  const problems: string[] = [];
+  if (c.SMS_WEBHOOK_URL && !c.SMS_WEBHOOK_SECRET) problems.push('SMS_WEBHOOK_SECRET="": required when SMS_WEBHOOK_URL is set (each text is signed with it)');
+  if (c.SMS_WEBHOOK_SECRET && !c.SMS_WEBHOOK_URL) problems.push('SMS_WEBHOOK_SECRET: only with SMS_WEBHOOK_URL (the value is not shown)');
+  if (c.SMS_WEBHOOK_URL) {
+    const url = new URL(c.SMS_WEBHOOK_URL);
+    if (url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) problems.push(`SMS_WEBHOOK_URL="${withoutCredentials(c.SMS_WEBHOOK_URL)}": must be https:// (patients' phone numbers and messages travel to it); plain http only to localhost`);
+  }
+  if (!c.SMTP_URL) return [...problems, ...MAIL_SETTINGS.filter((k) => c[k] !== undefined).map((k) => `${k}: only with SMTP_URL (e-mail notifications are off without it)`)];
+  if (!c.MAIL_FROM) problems.push("MAIL_FROM=\"\": required when SMTP_URL is set (the sender of the notifications, e.g. 'WardPulse <noreply@hospital.example>')");
+  if (c.NOTIFY_RETRY_MAX_MS < c.NOTIFY_RETRY_BASE_MS) problems.push(`NOTIFY_RETRY_MAX_MS="${c.NOTIFY_RETRY_MAX_MS}": must be at least NOTIFY_RETRY_BASE_MS (${c.NOTIFY_RETRY_BASE_MS})`);
+  const url = new URL(c.SMTP_URL);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  // smtp:// is upgraded with STARTTLS when the server offers it; a password in it to another host
+  // would otherwise be sent in the clear to a server that does not.
+  if (url.protocol === 'smtp:' && url.password && !loopback && url.searchParams.get('requireTLS') !== 'true') {
+    problems.push(`SMTP_URL="${withoutCredentials(c.SMTP_URL)}": carries a password over smtp://: use smtps:// (port 465), or add ?requireTLS=true (STARTTLS, port 587); plain smtp:// only to localhost`);
+  }
+  return problems;
+}
+
 /** Path-style bucket addressing: as S3_FORCE_PATH_STYLE says; unset, on with S3_ENDPOINT (S3-compatible services) and off for AWS. */
 export function s3ForcePathStyle(c: Pick<Config, 'S3_FORCE_PATH_STYLE' | 'S3_ENDPOINT'>): boolean {
   return c.S3_FORCE_PATH_STYLE ?? c.S3_ENDPOINT !== undefined;
@@ -295,7 +356,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
         const key = String(i.path[0]);
         // Nor the password in a URL (CLUSTER_NATS_URL, CLUSTER_REDIS_URL, DATABASE_URL).
         const value = input[key] ?? '';
-        const shown = /SECRET|PASSWORD/.test(key) ? '(value hidden)' : JSON.stringify(typeof value === 'string' ? withoutCredentials(value) : value);
+        // An SMTP_URL too broken to find its password in is not shown at all.
+        const hidden = /SECRET|PASSWORD/.test(key) || (key === 'SMTP_URL' && !String(value).includes('://'));
+        const shown = hidden ? '(value hidden)' : JSON.stringify(typeof value === 'string' ? withoutCredentials(value) : value);
         return `${i.path.join('.')}=${shown}: ${i.message}`;
       }),
     );

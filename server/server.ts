@@ -8,7 +8,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { mqttPlain, s3ForcePathStyle, type Config } from './config.ts';
+import { mqttPlain, s3ForcePathStyle, withoutCredentials, type Config } from './config.ts';
+import { createNotifications, type Notifications } from './notify/notifications.ts';
+import { smsWebhookTransport, smtpTransport } from './notify/sender.ts';
 import { loadTls, type TlsMaterial } from './tls.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -143,8 +145,11 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
   const shared = cluster
     ? { live: cluster.bus.replicate('live', live, LIVE_CHANGES), feed: cluster.bus.replicate('feed', feed, LIVE_PUSHES) }
     : { live, feed };
+  // Notifications (SMTP_URL, SMS_WEBHOOK_URL): the outbox's sender and reminder scan; closed before the database.
+  const notifications = notificationsOf(config, db, log);
+  if (notifications) closers.add('notifications', notifications);
   const webhook = config.WEBHOOK_URL ? { url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET ?? '' } : null;
-  const notifier = closers.add('notifier', createNotifier({ webhook, feed: shared.feed, attempts: writers.attempts, log }));
+  const notifier = closers.add('notifier', createNotifier({ webhook, feed: shared.feed, attempts: writers.attempts, log, email: notifications }));
   const sinks = createSinks({ db, live: shared.live, writers, feed: shared.feed, notifier, metrics, log });
 
   // ---------------------------------------------------------------- monitoring
@@ -285,6 +290,7 @@ async function start(config: Config, tls: TlsMaterial | null, log: Logger, close
     twoFactor,
     storage,
     payments: paymentGatewayOf(config),
+    notifications,
     registry,
     patients,
     live,
@@ -423,6 +429,32 @@ function reportStorageOf(config: Config, log: Logger): FileStorage & { close(): 
     else log.info(where, 'reports are stored in S3');
   });
   return s3;
+}
+
+/** Notifications when SMTP_URL or SMS_WEBHOOK_URL is set (docs/architecture.md "Notifications"); null: off. */
+function notificationsOf(config: Config, db: Database, log: Logger): Notifications | null {
+  if (!config.SMTP_URL && !config.SMS_WEBHOOK_URL) return null;
+  const notifications = createNotifications({
+    db: db.driver,
+    log,
+    transport: config.SMTP_URL ? smtpTransport(config.SMTP_URL) : null,
+    sms: config.SMS_WEBHOOK_URL ? smsWebhookTransport(config.SMS_WEBHOOK_URL, config.SMS_WEBHOOK_SECRET!) : null,
+    from: config.MAIL_FROM ?? 'noreply@wardpulse.local',
+    onCall: config.ONCALL_EMAILS ?? {},
+    reminderBeforeH: config.REMINDER_BEFORE_H,
+    reminderScanMs: config.REMINDER_SCAN_S * 1000,
+    pollMs: config.NOTIFY_POLL_MS,
+    retryBaseMs: config.NOTIFY_RETRY_BASE_MS,
+    retryCapMs: config.NOTIFY_RETRY_MAX_MS,
+    maxAttempts: config.NOTIFY_MAX_ATTEMPTS,
+    leaseMs: config.NOTIFY_LEASE_S * 1000,
+  });
+  // The URL's password is never logged: only where mail goes.
+  log.info(
+    { smtp: config.SMTP_URL ? withoutCredentials(config.SMTP_URL) : null, from: config.MAIL_FROM ?? null, sms: config.SMS_WEBHOOK_URL ? withoutCredentials(config.SMS_WEBHOOK_URL) : null, onCallRoles: Object.keys(config.ONCALL_EMAILS ?? {}) },
+    'notifications on',
+  );
+  return notifications;
 }
 
 /** The online payment provider, when its key pair is configured; null: online payment is off. */

@@ -208,6 +208,8 @@ export function createNotifier(opts: {
   feed: LivePush;
   attempts: BatchWriter<NotificationAttempt>;
   log: Logger;
+  /** E-mail to the on-call addresses of the escalation's role (notify/notifications.ts); absent: none. */
+  email?: { escalated(e: Escalation): void } | null;
 }): Notifier {
   const { feed, attempts, log } = opts;
   const webhook = opts.webhook ? createWebhook({ ...opts.webhook, log, record: (a) => void attempts.push(a) }) : null;
@@ -216,6 +218,7 @@ export function createNotifier(opts: {
       feed.pushEscalation({ alarm: toAlertEvent(e.alarm), level: e.level, role: e.role, at: e.at });
       attempts.push({ alertId: e.alarm.id, level: e.level, role: e.role, channel: 'socket', target: null, attempt: 1, at: e.at, ok: true, status: null, error: null });
       webhook?.send(e);
+      opts.email?.escalated(e);
       log.warn({ alarmId: e.alarm.id, level: e.level, role: e.role }, 'alarm escalated');
     },
     close: async () => {

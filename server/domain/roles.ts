@@ -112,6 +112,9 @@ export const PERMISSIONS = {
   'referrals:create': ['doctor'],
   'referrals:read': ['admin', 'front-desk', 'doctor', 'patient'],
   'referrals:respond': ['doctor'],
+  // The notifications outbox (addresses, appointments, alarms: admins); a patient's own opt-outs.
+  'notifications:read': ['admin'],
+  'notifications:preferences': ['patient'],
   // Calling the next token: a doctor only their own queue.
   'queue:call': ['admin', 'front-desk', 'doctor', 'nurse'],
   // The waiting-room display (first name + initial only): any signed-in role, the kiosk included.

@@ -30,6 +30,7 @@ import { suggestRoutes } from '../records/doctor-suggest.routes.ts';
 import { referralRoutes } from '../records/referrals.routes.ts';
 import { labOrderRoutes } from '../records/lab-orders.routes.ts';
 import { interactionRoutes } from '../records/drug-interactions.routes.ts';
+import { notificationRoutes } from '../notify/notifications.routes.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const WEB_PUBLIC = fileURLToPath(new URL('../../web/public/', import.meta.url));
@@ -93,6 +94,7 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use(routes.router(prescriptionRoutes(ctx)));
   app.use(routes.router(referralRoutes(ctx)));
   app.use(routes.router(labOrderRoutes(ctx)));
+  app.use(routes.router(notificationRoutes(ctx)));
   app.use('/api', (req, _res, next) => next(Errors.notFound(`endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
 
   // The dashboard: the Vite build when present, otherwise the plain fallback page.

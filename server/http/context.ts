@@ -22,6 +22,7 @@ import type { QueueChannel } from '../realtime/io.ts';
 import { Errors } from '../errors.ts';
 import type { PaymentGateway } from '../records/payment-provider.ts';
 import { auditEntry, type Actor } from '../records/repository.ts';
+import type { PatientNotifier } from '../notify/notifications.ts';
 
 export interface AppContext {
   /** Queue calls for the display pages (Socket.IO room `queue:{doctorId}`). */
@@ -66,6 +67,8 @@ export interface AppContext {
   policy: Policy;
   /** The online payment provider (PAYMENT_* settings); null: online payment is off. */
   payments: PaymentGateway | null;
+  /** Notifications (SMTP_URL, SMS_WEBHOOK_URL); null: off, nothing is enqueued. */
+  notifications: PatientNotifier | null;
 }
 
 export interface Policy {

@@ -58,7 +58,7 @@ const listQuery = z.strictObject({
 
 /** The feature's store for this app: its SQL, scope and audit. */
 export const appointmentStore = (ctx: AppContext) =>
-  new AppointmentStore({ db: ctx.db.driver, audit: (e) => ctx.audit(e) }, ctx.policy.bookingsPerPatientPerDoctorPerDay);
+  new AppointmentStore({ db: ctx.db.driver, audit: (e) => ctx.audit(e) }, ctx.policy.bookingsPerPatientPerDoctorPerDay, ctx.notifications);
 
 // ---------------------------------------------------------------- schedules: /api/doctors/{id}/…
 

@@ -12,6 +12,8 @@ import { Repository, auditEntry, refusal, type Actor, type RepoDeps } from './re
 import { visiblePatients } from './scope.ts';
 import { doctorSpec } from './specs.ts';
 import { markBooked, referralForBooking, reopenReferral } from './referrals.store.ts';
+import { appointmentMessage } from '../notify/messages.ts';
+import type { PatientNotifier } from '../notify/notifications.ts';
 import {
   TRANSITIONS,
   addDays,
@@ -139,6 +141,11 @@ export class AppointmentStore {
     private readonly deps: RepoDeps,
     /** Live appointments a patient account may hold with one doctor on one day (BOOKINGS_PER_PATIENT_PER_DOCTOR_PER_DAY). */
     private readonly bookingsPerPatientPerDoctorPerDay: number,
+    /**
+     * Patients' notifications (notify/notifications.ts), null when off: enqueued in the change's own
+     * transaction, so the outbox row exists iff the booking, move or cancellation committed.
+     */
+    private readonly notify: PatientNotifier | null = null,
   ) {
     this.doctors = new Repository<DoctorRecord>(doctorSpec, deps);
   }
@@ -357,8 +364,11 @@ export class AppointmentStore {
         [id, b.patientId, b.doctorId, b.date, b.time, token, priority, b.reason ?? null, referral?.id ?? null],
       );
       if (referral) await markBooked(tx, referral.id, id);
-      return (await this.find(id, tx))!;
+      const booked = (await this.find(id, tx))!;
+      await this.notify?.enqueue(tx, { kind: 'appointment-booked', patientId: booked.patientId, appointmentId: id, message: appointmentMessage('appointment-booked', booked) });
+      return booked;
     });
+    this.notify?.kick();
     this.audit(actor, 'create', 'appointment', id, a.patientId, { doctorId: a.doctorId, date: a.date, time: a.time, tokenNumber: a.tokenNumber, priority: a.priority, referralId: a.referralId });
     if (a.referralId) this.audit(actor, 'book', 'referral', a.referralId, a.patientId, { appointmentId: id, doctorId: a.doctorId, date: a.date, time: a.time });
     return a;
@@ -376,8 +386,11 @@ export class AppointmentStore {
       if (cur.date !== slot.date) await this.checkDailyCap(tx, actor, before.patientId, before.doctorId, slot.date, id);
       const token = cur.date === slot.date ? cur.token_number : await this.nextToken(tx, before.doctorId, slot.date);
       await tx.query('UPDATE appointments SET date = $2, time = $3, token_number = $4, updated_at = now() WHERE id = $1', [id, slot.date, slot.time, token]);
-      return (await this.find(id, tx))!;
+      const moved = (await this.find(id, tx))!;
+      await this.notify?.enqueue(tx, { kind: 'appointment-rescheduled', patientId: moved.patientId, appointmentId: id, message: appointmentMessage('appointment-rescheduled', moved, before) });
+      return moved;
     });
+    this.notify?.kick();
     this.audit(actor, 'reschedule', 'appointment', id, a.patientId, { from: { date: before.date, time: before.time }, to: { date: a.date, time: a.time }, tokenNumber: a.tokenNumber });
     return a;
   }
@@ -397,8 +410,12 @@ export class AppointmentStore {
         [id, to, from],
       );
       if (!rows[0]) return null;
-      return { a: toAppointment(rows[0]), reopened: action === 'cancel' ? await reopenReferral(tx, id) : null };
+      const a = toAppointment(rows[0]);
+      const kind = action === 'cancel' ? 'appointment-cancelled' : action === 'confirm' ? 'appointment-confirmed' : null;
+      if (kind) await this.notify?.enqueue(tx, { kind, patientId: a.patientId, appointmentId: id, message: appointmentMessage(kind, a) });
+      return { a, reopened: action === 'cancel' ? await reopenReferral(tx, id) : null };
     });
+    if (moved && action !== 'complete') this.notify?.kick();
     if (!moved) {
       const now = await this.find(id);
       throw fail('ERR_ILLEGAL_TRANSITION', `cannot ${action} a ${now?.status ?? before.status} appointment (allowed from: ${from.join(', ')})`);

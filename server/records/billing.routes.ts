@@ -48,7 +48,7 @@ const listQuery = z.strictObject({ status: z.enum(['unpaid', 'partial', 'paid', 
 const txQuery = z.strictObject({ patientId: uuid.optional(), billId: uuid.optional(), method: z.enum(METHODS).optional(), from: instant.optional(), to: instant.optional(), ...paging });
 
 export function billingRoutes(ctx: AppContext): Route[] {
-  const store = new BillingStore({ db: ctx.db.driver, audit: (e) => ctx.audit(e) });
+  const store = new BillingStore({ db: ctx.db.driver, audit: (e) => ctx.audit(e) }, ctx.notifications);
   return [
     // Online payment orders and the provider's confirmation (POST only: no clash with '{patientId}').
     ...paymentOrderRoutes(ctx, store),

@@ -10,6 +10,8 @@ import { Errors, fail } from '../errors.ts';
 import { applyPayment, computeBill, statusOf, type BillItemInput, type BillItemKind, type BillStatus, type Discount } from './billing.ts';
 import { linkedAppointment } from './appointment-link.store.ts';
 import { Repository, auditEntry, refusal, type Actor, type RepoDeps } from './repository.ts';
+import { receiptMessage } from '../notify/messages.ts';
+import type { PatientNotifier } from '../notify/notifications.ts';
 import { visiblePatients } from './scope.ts';
 import { doctorSpec, patientSpec, stockItemSpec } from './specs.ts';
 
@@ -185,7 +187,11 @@ export class BillingStore {
   private readonly stockItems: Repository<{ id: string; itemName: string; batch: string | null; unitPrice: number }>;
   private readonly patients: Repository;
 
-  constructor(private readonly deps: RepoDeps) {
+  constructor(
+    private readonly deps: RepoDeps,
+    /** Patients' notifications (notify/notifications.ts), null when off: a receipt is enqueued in the payment's transaction. */
+    private readonly notify: PatientNotifier | null = null,
+  ) {
     this.doctors = new Repository(doctorSpec, deps);
     this.stockItems = new Repository(stockItemSpec, deps);
     this.patients = new Repository(patientSpec, deps);
@@ -319,7 +325,9 @@ export class BillingStore {
           [id, billId, body.amount, body.method, key, actor.user.id],
         );
         await tx.query('UPDATE bills SET paid = $2, status = $3 WHERE id = $1', [billId, applied.value.paid, applied.value.status]);
-        return { replayed: false, result: await paymentResult(tx, id) };
+        const result = await paymentResult(tx, id);
+        await this.enqueueReceipt(tx, result);
+        return { replayed: false, result };
       })
       .catch(async (err) => {
         // The same key raced in on another bill's lock: whoever lost answers from the winner's row.
@@ -332,8 +340,27 @@ export class BillingStore {
         }
         throw err;
       });
+    if (!out.replayed) this.notify?.kick();
     if (!out.replayed) this.audit(actor, 'pay', 'bill', billId, out.result.bill.patientId, { paymentId: out.result.payment.id, amount: body.amount, method: body.method });
     return out;
+  }
+
+  /** The patient's receipt, in the payment's transaction (the row exists iff the payment does). */
+  private async enqueueReceipt(tx: Queryable, r: PaymentResult): Promise<void> {
+    if (!this.notify) return;
+    const { rows } = await tx.query<{ name: string; currency: string }>('SELECT p.name, b.currency FROM bills b JOIN patients p ON p.id = b.patient_id WHERE b.id = $1', [r.bill.id]);
+    const message = receiptMessage({
+      patientName: rows[0]!.name,
+      paymentId: r.payment.id,
+      billId: r.bill.id,
+      amount: r.payment.amount,
+      currency: rows[0]!.currency,
+      method: r.payment.method,
+      at: r.payment.createdAt,
+      paid: r.bill.paid,
+      total: r.bill.total,
+    });
+    await this.notify.enqueue(tx, { kind: 'bill-receipt', patientId: r.bill.patientId, appointmentId: null, message });
   }
 
   // ---------------------------------------------------------------- payment orders
@@ -439,7 +466,9 @@ export class BillingStore {
           `UPDATE payment_orders SET status = 'paid', provider_payment_id = $2, payment_id = $3, paid_at = clock_timestamp() WHERE id = $1 RETURNING *`,
           [order.id, p.providerPaymentId, id],
         );
-        return { replayed: false, result: await paymentResult(tx, id), order: toOrder(paid.rows[0]!) };
+        const result = await paymentResult(tx, id);
+        await this.enqueueReceipt(tx, result);
+        return { replayed: false, result, order: toOrder(paid.rows[0]!) };
       });
     const out = await attempt().catch(async (err) => {
       // The unique provider payment id held against a racing insert: answer from the winner's row.
@@ -451,6 +480,7 @@ export class BillingStore {
       throw err;
     });
     if (!out.replayed) {
+      this.notify?.kick();
       const { result } = out;
       this.audit(who, 'pay', 'bill', result.bill.id, result.bill.patientId, {
         paymentId: result.payment.id,

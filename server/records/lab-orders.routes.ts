@@ -58,7 +58,7 @@ const listQuery = z.strictObject({
 const noBody = z.preprocess((b) => b ?? undefined, z.strictObject({}).optional());
 
 export function labOrderRoutes(ctx: AppContext): Route[] {
-  const store = new LabOrderStore({ db: ctx.db.driver, audit: (e: AuditEntry) => ctx.audit(e) });
+  const store = new LabOrderStore({ db: ctx.db.driver, audit: (e: AuditEntry) => ctx.audit(e) }, ctx.notifications);
   return [
     defineRoute({
       method: 'post',

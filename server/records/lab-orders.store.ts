@@ -11,6 +11,8 @@ import { CRITICAL_LAB_FLAGS } from '../domain/lab.ts';
 import type { LabCriticalResult } from '../pipeline/alarms/lab-critical.ts';
 import { Errors, fail } from '../errors.ts';
 import { auditEntry, refusal, type Actor, type RepoDeps } from './repository.ts';
+import { labCriticalMessage, labResultsMessage } from '../notify/messages.ts';
+import type { PatientNotifier } from '../notify/notifications.ts';
 import { visiblePatients } from './scope.ts';
 import { crossedLimit, flagResult, labTransition, type LabAction } from './lab.ts';
 
@@ -67,7 +69,11 @@ const rangesOf = (r: Record<string, unknown>): LabRanges => ({
 });
 
 export class LabOrderStore {
-  constructor(private readonly deps: RepoDeps) {}
+  constructor(
+    private readonly deps: RepoDeps,
+    /** Patients' notifications (notify/notifications.ts), null when off: the release's mail is enqueued in its transaction. */
+    private readonly notify: PatientNotifier | null = null,
+  ) {}
 
   private audit(actor: Actor, action: string, id: string | null, patientId: string | null, details?: unknown): void {
     this.deps.audit(auditEntry(actor, action, 'lab order', id, patientId, details));
@@ -190,7 +196,7 @@ export class LabOrderStore {
       id,
       'result',
       () => undefined,
-      async (tx) => {
+      async (tx, row) => {
         const { rows: items } = await tx.query(
           `SELECT i.test_id, i.code, i.name, i.unit, t.reference_low, t.reference_high, t.critical_low, t.critical_high
            FROM lab_order_items i JOIN lab_tests t ON t.id = i.test_id WHERE i.order_id = $1 ORDER BY i.position`,
@@ -219,9 +225,16 @@ export class LabOrderStore {
             critical.push({ testId: r.testId, code: item.code as string, name: item.name as string, unit: item.unit as string, value: r.value, flag: flag as 'LL' | 'HH', limit: crossedLimit(flag, ranges)! });
           }
         }
+        if (critical.length > 0 && this.notify) {
+          // The on-call doctors hear of it at once, in the result's transaction, besides the alarm.
+          const { rows: where } = await tx.query<{ ward: string | null; bed: string | null }>('SELECT ward, bed FROM patients WHERE id = $1', [row.patient_id]);
+          const message = labCriticalMessage({ orderId: id, ward: where[0]?.ward ?? null, bed: where[0]?.bed ?? null, results: critical });
+          await this.notify.onCall(tx, { role: 'doctor', kind: 'lab-critical', message, patientId: row.patient_id as string, alertId: null, key: `lab-critical:${id}` });
+        }
         return critical;
       },
     );
+    if (critical.length > 0) this.notify?.kick();
     this.audit(actor, 'result', id, order.patientId, { flags: order.items.map((i) => ({ code: i.code, flag: i.flag })), critical: critical.length });
     return { order, critical };
   }
@@ -235,8 +248,17 @@ export class LabOrderStore {
       (row) => {
         if (actor.user.role === 'doctor' && row.ordered_by !== actor.user.id) throw Errors.forbidden('a doctor may only release the results of their own orders (or the lab releases them)');
       },
-      async () => undefined,
+      async (tx, row) => {
+        if (!this.notify) return;
+        const { rows } = await tx.query<{ name: string; tests: number }>(
+          'SELECT p.name, (SELECT count(*)::int FROM lab_order_items i WHERE i.order_id = $2) AS tests FROM patients p WHERE p.id = $1',
+          [row.patient_id, id],
+        );
+        const message = labResultsMessage({ patientName: rows[0]!.name, orderedAt: iso(row.ordered_at)!, tests: rows[0]!.tests });
+        await this.notify.enqueue(tx, { kind: 'lab-results-released', patientId: row.patient_id as string, appointmentId: null, message });
+      },
     );
+    this.notify?.kick();
     this.audit(actor, 'release', id, order.patientId);
     return order;
   }

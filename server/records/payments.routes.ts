@@ -128,7 +128,7 @@ export function paymentOrderRoutes(ctx: AppContext, store: BillingStore): Route[
  * authentication — so it is mounted before the JSON parser (app.ts) and reads the raw bytes.
  */
 export function paymentWebhookRoutes(ctx: AppContext): Route[] {
-  const store = new BillingStore({ db: ctx.db.driver, audit: (e) => ctx.audit(e) });
+  const store = new BillingStore({ db: ctx.db.driver, audit: (e) => ctx.audit(e) }, ctx.notifications);
   return [
     defineRoute({
       method: 'post',
