@@ -90,6 +90,8 @@ export const PERMISSIONS = {
   'ingest-errors:read': ['admin'],
   // Which node of a cluster processes which partitions (operations).
   'cluster:read': ['admin'],
+  // Ward and clinic statistics (GET /api/analytics/*): aggregates, no patient ids in the answer.
+  'analytics:read': ['admin', 'doctor'],
   // A kiosk: { ward } of its own wards only (name, bed, vitals, score, alarms), never { patientId }.
   'live:subscribe': ['admin', 'doctor', 'nurse', 'kiosk'],
   // Family links widen what a patient account sees: set by the desk, not by the patient.

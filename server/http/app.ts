@@ -10,6 +10,7 @@ import { userRoutes } from './users.routes.ts';
 import { patientRoutes } from './patients.routes.ts';
 import { deviceRoutes } from './devices.routes.ts';
 import { opsRoutes } from './ops.routes.ts';
+import { analyticsRoutes } from './analytics.routes.ts';
 import { familyRoutes } from '../records/family.routes.ts';
 import { admissionRoutes } from '../records/admissions.routes.ts';
 import { patientReportRoutes, reportRoutes } from '../records/reports.routes.ts';
@@ -95,6 +96,7 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use(routes.router(referralRoutes(ctx)));
   app.use(routes.router(labOrderRoutes(ctx)));
   app.use(routes.router(notificationRoutes(ctx)));
+  app.use(routes.router(analyticsRoutes(ctx)));
   app.use('/api', (req, _res, next) => next(Errors.notFound(`endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
 
   // The dashboard: the Vite build when present, otherwise the plain fallback page.

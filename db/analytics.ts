@@ -1,0 +1,162 @@
+// Ward statistics computed in SQL (GET /api/analytics/*). Days are UTC days: `time_bucket('1 day', …)`
+// on TimescaleDB (its day buckets start at UTC midnight), `date_trunc('day', …, 'UTC')` on plain
+// PostgreSQL — the same boundaries, so the same answers on both drivers.
+import type { Queryable } from './driver.ts';
+import type { Capabilities } from './migrate.ts';
+
+/** The UTC day an instant falls in, as SQL. */
+const dayOf = (caps: Capabilities, col: string) =>
+  caps.timescale ? `time_bucket(INTERVAL '1 day', ${col})` : `date_trunc('day', ${col}, 'UTC')`;
+
+const isoDay = (v: unknown) => new Date(v as string).toISOString().slice(0, 10);
+const num = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 1000) / 1000);
+
+export interface AnalyticsRange {
+  from: Date;
+  to: Date;
+  ward?: string | undefined;
+}
+
+/** One priority × kind group of a ward's day. */
+export interface AlarmGroupStats {
+  alarms: number;
+  acknowledged: number;
+  /** Seconds from the alarm's raise to its first acknowledgement; null when none was acknowledged. */
+  ackMedianSeconds: number | null;
+  ackP90Seconds: number | null;
+  /** Escalation steps taken (the sum of the alarms' escalation levels). */
+  escalations: number;
+}
+
+export interface AlarmDay extends AlarmGroupStats {
+  ward: string | null;
+  day: string;
+  /** Distinct patients of the ward with at least one reading that day. */
+  bedDays: number;
+  /** alarms ÷ bedDays; null when the ward had no patient with a reading that day. */
+  alarmsPerBedDay: number | null;
+  byPriority: Record<string, number>;
+  byKind: Record<string, number>;
+  groups: (AlarmGroupStats & { priority: string; kind: string })[];
+}
+
+/**
+ * Alarms per ward and UTC day (the day the alarm was raised; the ward the patient is on now).
+ * One query with two grouping sets: per ward/day/priority/kind and per ward/day.
+ */
+export async function alarmAnalytics(db: Queryable, caps: Capabilities, r: AnalyticsRange): Promise<AlarmDay[]> {
+  const params = [r.from.toISOString(), r.to.toISOString(), r.ward ?? null];
+  const { rows } = await db.query<Record<string, unknown>>(
+    `WITH a AS (
+       SELECT p.ward, ${dayOf(caps, 'al.started_at')} AS day, al.priority, al.kind, al.escalation_level,
+              extract(epoch FROM (SELECT min(t.at) FROM alert_transitions t
+                                  WHERE t.alert_id = al.id AND t.to_state = 'acknowledged') - al.started_at)::float8 AS ack_s
+       FROM alerts al JOIN patients p ON p.id = al.patient_id
+       WHERE al.started_at >= $1 AND al.started_at < $2 AND ($3::text IS NULL OR p.ward = $3)
+     )
+     SELECT ward, day, priority, kind, grouping(priority, kind) AS total_row,
+            count(*)::int AS alarms, count(ack_s)::int AS acknowledged,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY ack_s) AS ack_median,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY ack_s) AS ack_p90,
+            coalesce(sum(escalation_level), 0)::int AS escalations
+     FROM a GROUP BY GROUPING SETS ((ward, day, priority, kind), (ward, day))
+     ORDER BY ward, day, priority, kind`,
+    params,
+  );
+  const beds = await bedDays(db, caps, r);
+  const days = new Map<string, AlarmDay>();
+  const keyOf = (ward: string | null, day: string) => `${ward ?? ''}\u0000${day}`;
+  const dayEntry = (ward: string | null, day: string): AlarmDay => {
+    const key = keyOf(ward, day);
+    let d = days.get(key);
+    if (!d) {
+      const n = beds.get(key) ?? 0;
+      d = { ward, day, alarms: 0, acknowledged: 0, ackMedianSeconds: null, ackP90Seconds: null, escalations: 0, bedDays: n, alarmsPerBedDay: n ? 0 : null, byPriority: {}, byKind: {}, groups: [] };
+      days.set(key, d);
+    }
+    return d;
+  };
+  for (const row of rows) {
+    const d = dayEntry(row.ward as string | null, isoDay(row.day));
+    const stats: AlarmGroupStats = {
+      alarms: Number(row.alarms),
+      acknowledged: Number(row.acknowledged),
+      ackMedianSeconds: num(row.ack_median),
+      ackP90Seconds: num(row.ack_p90),
+      escalations: Number(row.escalations),
+    };
+    if (Number(row.total_row) !== 0) {
+      Object.assign(d, stats);
+      d.alarmsPerBedDay = d.bedDays ? Math.round((stats.alarms / d.bedDays) * 1000) / 1000 : null;
+    } else {
+      const priority = row.priority as string;
+      const kind = row.kind as string;
+      d.groups.push({ priority, kind, ...stats });
+      d.byPriority[priority] = (d.byPriority[priority] ?? 0) + stats.alarms;
+      d.byKind[kind] = (d.byKind[kind] ?? 0) + stats.alarms;
+    }
+  }
+  // Ward days with patients but no alarm are answers too (0 alarms per bed-day).
+  for (const key of beds.keys()) {
+    const [ward, day] = key.split('\u0000') as [string, string];
+    dayEntry(ward === '' ? null : ward, day);
+  }
+  return [...days.values()].sort((a, b) => (a.ward ?? '').localeCompare(b.ward ?? '') || a.day.localeCompare(b.day));
+}
+
+/**
+ * Bed-days: distinct patients of the ward with at least one reading per UTC day. On TimescaleDB
+ * read from the 1-minute continuous aggregate when the range is in whole minutes (its buckets
+ * then cover exactly the range); from raw readings otherwise.
+ */
+async function bedDays(db: Queryable, caps: Capabilities, r: AnalyticsRange): Promise<Map<string, number>> {
+  const params = [r.from.toISOString(), r.to.toISOString(), r.ward ?? null];
+  const wholeMinutes = r.from.getTime() % 60_000 === 0 && r.to.getTime() % 60_000 === 0;
+  const [table, time] = caps.timescale && wholeMinutes ? ['vitals_1m', 'bucket'] : ['vitals', 'time'];
+  const { rows } = await db.query<{ ward: string | null; day: unknown; n: number }>(
+    `SELECT p.ward, ${dayOf(caps, `v.${time}`)} AS day, count(DISTINCT v.patient_id)::int AS n
+     FROM ${table} v JOIN patients p ON p.id = v.patient_id
+     WHERE v.${time} >= $1 AND v.${time} < $2 AND ($3::text IS NULL OR p.ward = $3)
+     GROUP BY 1, 2`,
+    params,
+  );
+  return new Map(rows.map((x) => [`${x.ward ?? ''}\u0000${isoDay(x.day)}`, Number(x.n)]));
+}
+
+/** How long a score's band is taken to hold without a newer score. */
+export const NEWS2_HOLD_CAP_SECONDS = 3600;
+
+export interface News2BandTime {
+  ward: string | null;
+  band: string;
+  /** Patient-seconds spent in the band within the range. */
+  seconds: number;
+  /** Distinct patients who spent any time in the band. */
+  patients: number;
+}
+
+/**
+ * Time in each NEWS2 band per ward: each score's band holds from its time until the patient's
+ * next score, at most NEWS2_HOLD_CAP_SECONDS, clipped to the range. A score up to the cap before
+ * `from` counts for its part inside the range.
+ */
+export async function news2Analytics(db: Queryable, r: AnalyticsRange): Promise<News2BandTime[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `WITH s AS (
+       SELECT p.ward, sc.patient_id, sc.band, sc.time,
+              lead(sc.time) OVER (PARTITION BY sc.patient_id ORDER BY sc.time) AS next
+       FROM scores sc JOIN patients p ON p.id = sc.patient_id
+       WHERE sc.time >= $1::timestamptz - make_interval(secs => $4) AND sc.time < $2 AND ($3::text IS NULL OR p.ward = $3)
+     ), spans AS (
+       SELECT ward, patient_id, band,
+              extract(epoch FROM least(coalesce(next, 'infinity'::timestamptz), time + make_interval(secs => $4), $2::timestamptz)
+                                 - greatest(time, $1::timestamptz)) AS secs
+       FROM s
+     )
+     SELECT ward, band, sum(secs) AS seconds, count(DISTINCT patient_id)::int AS patients
+     FROM spans WHERE secs > 0
+     GROUP BY ward, band ORDER BY ward, band`,
+    [r.from.toISOString(), r.to.toISOString(), r.ward ?? null, NEWS2_HOLD_CAP_SECONDS],
+  );
+  return rows.map((x) => ({ ward: x.ward as string | null, band: x.band as string, seconds: num(x.seconds) ?? 0, patients: Number(x.patients) }));
+}

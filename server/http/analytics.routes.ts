@@ -1,0 +1,86 @@
+// Ward statistics (issue 15, Analytics): alarms and NEWS2 bands per ward, computed in SQL
+// (db/analytics.ts). JSON by default, CSV with `Accept: text/csv`. Aggregates only: no patient ids,
+// audited as a list read.
+import type { Response } from 'express';
+import { z } from 'zod';
+import type { AppContext } from './context.ts';
+import { defineRoute, type Route } from './route.ts';
+import { instant } from './validate.ts';
+import { alarmAnalytics, news2Analytics, NEWS2_HOLD_CAP_SECONDS, type AnalyticsRange } from '../../db/analytics.ts';
+
+export const MAX_RANGE_DAYS = 92;
+
+const rangeQuery = z
+  .strictObject({
+    from: instant,
+    to: instant,
+    ward: z.string().min(1).max(64).optional(),
+  })
+  .superRefine((q, ctx) => {
+    if (q.to.getTime() <= q.from.getTime()) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+    else if (q.to.getTime() - q.from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `must be at most ${MAX_RANGE_DAYS} days after from` });
+    }
+  });
+
+const wantsCsv = (res: Response) => res.req.accepts(['application/json', 'text/csv']) === 'text/csv';
+
+/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
+const csvField = (v: unknown) => {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+};
+function sendCsv(res: Response, header: string[], rows: unknown[][]): undefined {
+  res.type('text/csv; charset=utf-8');
+  res.send([header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n');
+  return undefined;
+}
+
+export const ALARM_CSV_HEADER = ['ward', 'day', 'priority', 'kind', 'alarms', 'acknowledged', 'ack_median_s', 'ack_p90_s', 'escalations', 'bed_days', 'alarms_per_bed_day'];
+export const NEWS2_CSV_HEADER = ['ward', 'band', 'seconds', 'patients'];
+
+export function analyticsRoutes(ctx: AppContext): Route[] {
+  const range = (q: AnalyticsRange) => ({ from: q.from.toISOString(), to: q.to.toISOString(), ward: q.ward ?? null });
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/analytics/alarms',
+      tag: 'analytics',
+      summary:
+        `Alarms per ward and UTC day: by priority and kind, per bed-day (distinct patients with a reading that day), ` +
+        `median and 90th percentile seconds to first acknowledgement, escalations. from < to, at most ${MAX_RANGE_DAYS} days. ` +
+        'Accept: text/csv for one row per ward/day/priority/kind plus a day total (priority and kind "*")',
+      permission: 'analytics:read',
+      query: rangeQuery,
+      async handler({ query, res, audit }) {
+        const days = await alarmAnalytics(ctx.db.driver, ctx.db.caps, query);
+        audit('list', 'analytics-alarms', null, null, { ...range(query), count: days.length });
+        if (!wantsCsv(res)) return { ...range(query), days };
+        const rows: unknown[][] = [];
+        for (const d of days) {
+          const tail = (g: { alarms: number; acknowledged: number; ackMedianSeconds: number | null; ackP90Seconds: number | null; escalations: number }) =>
+            [g.alarms, g.acknowledged, g.ackMedianSeconds, g.ackP90Seconds, g.escalations, d.bedDays];
+          for (const g of d.groups) rows.push([d.ward, d.day, g.priority, g.kind, ...tail(g), d.bedDays ? Math.round((g.alarms / d.bedDays) * 1000) / 1000 : null]);
+          rows.push([d.ward, d.day, '*', '*', ...tail(d), d.alarmsPerBedDay]);
+        }
+        return sendCsv(res, ALARM_CSV_HEADER, rows);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/analytics/news2',
+      tag: 'analytics',
+      summary:
+        `Patient-seconds spent in each NEWS2 band per ward: a score's band holds until the patient's next score, ` +
+        `at most ${NEWS2_HOLD_CAP_SECONDS} s, clipped to the range. from < to, at most ${MAX_RANGE_DAYS} days. Accept: text/csv`,
+      permission: 'analytics:read',
+      query: rangeQuery,
+      async handler({ query, res, audit }) {
+        const bands = await news2Analytics(ctx.db.driver, query);
+        audit('list', 'analytics-news2', null, null, { ...range(query), count: bands.length });
+        if (!wantsCsv(res)) return { ...range(query), holdCapSeconds: NEWS2_HOLD_CAP_SECONDS, bands };
+        return sendCsv(res, NEWS2_CSV_HEADER, bands.map((b) => [b.ward, b.band, b.seconds, b.patients]));
+      },
+    }),
+  ];
+}
