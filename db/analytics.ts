@@ -105,20 +105,17 @@ export async function alarmAnalytics(db: Queryable, caps: Capabilities, r: Analy
 }
 
 /**
- * Bed-days: distinct patients of the ward with at least one reading per UTC day. On TimescaleDB
- * read from the 1-minute continuous aggregate when the range is in whole minutes (its buckets
- * then cover exactly the range); from raw readings otherwise.
+ * Bed-days: distinct patients of the ward with at least one reading per UTC day, from the raw
+ * readings on both flavours. Not from the `vitals_1m` continuous aggregate: a late reading below
+ * its watermark stays invisible there until the next refresh, and this count must be exact.
  */
 async function bedDays(db: Queryable, caps: Capabilities, r: AnalyticsRange): Promise<Map<string, number>> {
-  const params = [r.from.toISOString(), r.to.toISOString(), r.ward ?? null];
-  const wholeMinutes = r.from.getTime() % 60_000 === 0 && r.to.getTime() % 60_000 === 0;
-  const [table, time] = caps.timescale && wholeMinutes ? ['vitals_1m', 'bucket'] : ['vitals', 'time'];
   const { rows } = await db.query<{ ward: string | null; day: unknown; n: number }>(
-    `SELECT p.ward, ${dayOf(caps, `v.${time}`)} AS day, count(DISTINCT v.patient_id)::int AS n
-     FROM ${table} v JOIN patients p ON p.id = v.patient_id
-     WHERE v.${time} >= $1 AND v.${time} < $2 AND ($3::text IS NULL OR p.ward = $3)
+    `SELECT p.ward, ${dayOf(caps, 'v.time')} AS day, count(DISTINCT v.patient_id)::int AS n
+     FROM vitals v JOIN patients p ON p.id = v.patient_id
+     WHERE v.time >= $1 AND v.time < $2 AND ($3::text IS NULL OR p.ward = $3)
      GROUP BY 1, 2`,
-    params,
+    [r.from.toISOString(), r.to.toISOString(), r.ward ?? null],
   );
   return new Map(rows.map((x) => [`${x.ward ?? ''}\u0000${isoDay(x.day)}`, Number(x.n)]));
 }
