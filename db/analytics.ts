@@ -157,3 +157,72 @@ export async function news2Analytics(db: Queryable, r: AnalyticsRange): Promise<
   );
   return rows.map((x) => ({ ward: x.ward as string | null, band: x.band as string, seconds: num(x.seconds) ?? 0, patients: Number(x.patients) }));
 }
+
+export interface ClinicDay {
+  doctorId: string;
+  doctor: string;
+  day: string;
+  appointments: number;
+  pending: number;
+  confirmed: number;
+  completed: number;
+  cancelled: number;
+  /** Booked (pending or confirmed), never completed nor cancelled, and the slot is past. */
+  noShows: number;
+}
+
+export interface RevenueDay {
+  day: string;
+  method: string;
+  currency: string;
+  payments: number;
+  /** Minor units (cents). */
+  amount: number;
+}
+
+/**
+ * Appointments per doctor and day and payments per UTC day and method. An appointment's slot
+ * (its date and time) is read as UTC when matched against the range and against now (no-shows).
+ * With `doctorId`, revenue counts only payments of bills for that doctor's appointments.
+ */
+export async function clinicAnalytics(
+  db: Queryable,
+  caps: Capabilities,
+  r: { from: Date; to: Date; doctorId?: string | undefined },
+): Promise<{ appointments: ClinicDay[]; revenue: RevenueDay[] }> {
+  const params = [r.from.toISOString(), r.to.toISOString(), r.doctorId ?? null];
+  const appts = await db.query<Record<string, unknown>>(
+    `SELECT a.doctor_id, d.name AS doctor, a.date::text AS day, count(*)::int AS appointments,
+            count(*) FILTER (WHERE a.status = 'pending')::int AS pending,
+            count(*) FILTER (WHERE a.status = 'confirmed')::int AS confirmed,
+            count(*) FILTER (WHERE a.status = 'completed')::int AS completed,
+            count(*) FILTER (WHERE a.status = 'cancelled')::int AS cancelled,
+            count(*) FILTER (WHERE a.status IN ('pending', 'confirmed') AND (a.date + a.time) AT TIME ZONE 'UTC' < now())::int AS no_shows
+     FROM appointments a JOIN doctors d ON d.id = a.doctor_id
+     WHERE (a.date + a.time) AT TIME ZONE 'UTC' >= $1 AND (a.date + a.time) AT TIME ZONE 'UTC' < $2
+       AND ($3::uuid IS NULL OR a.doctor_id = $3)
+     GROUP BY a.doctor_id, d.name, a.date ORDER BY d.name, a.doctor_id, a.date`,
+    params,
+  );
+  const pays = await db.query<Record<string, unknown>>(
+    `SELECT ${dayOf(caps, 'p.created_at')} AS day, p.method, b.currency, count(*)::int AS payments, sum(p.amount)::bigint AS amount
+     FROM payments p JOIN bills b ON b.id = p.bill_id LEFT JOIN appointments a ON a.id = b.appointment_id
+     WHERE p.created_at >= $1 AND p.created_at < $2 AND ($3::uuid IS NULL OR a.doctor_id = $3)
+     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    params,
+  );
+  return {
+    appointments: appts.rows.map((x) => ({
+      doctorId: x.doctor_id as string,
+      doctor: x.doctor as string,
+      day: x.day as string,
+      appointments: Number(x.appointments),
+      pending: Number(x.pending),
+      confirmed: Number(x.confirmed),
+      completed: Number(x.completed),
+      cancelled: Number(x.cancelled),
+      noShows: Number(x.no_shows),
+    })),
+    revenue: pays.rows.map((x) => ({ day: isoDay(x.day), method: x.method as string, currency: x.currency as string, payments: Number(x.payments), amount: Number(x.amount) })),
+  };
+}

@@ -5,23 +5,20 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from './context.ts';
 import { defineRoute, type Route } from './route.ts';
-import { instant } from './validate.ts';
-import { alarmAnalytics, news2Analytics, NEWS2_HOLD_CAP_SECONDS, type AnalyticsRange } from '../../db/analytics.ts';
+import { instant, uuid } from './validate.ts';
+import { alarmAnalytics, clinicAnalytics, news2Analytics, NEWS2_HOLD_CAP_SECONDS, type AnalyticsRange } from '../../db/analytics.ts';
 
 export const MAX_RANGE_DAYS = 92;
 
-const rangeQuery = z
-  .strictObject({
-    from: instant,
-    to: instant,
-    ward: z.string().min(1).max(64).optional(),
-  })
-  .superRefine((q, ctx) => {
-    if (q.to.getTime() <= q.from.getTime()) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
-    else if (q.to.getTime() - q.from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
-      ctx.addIssue({ code: 'custom', path: ['to'], message: `must be at most ${MAX_RANGE_DAYS} days after from` });
-    }
-  });
+/** from < to, at most MAX_RANGE_DAYS apart: named on `to`. */
+const checkRange = (q: { from: Date; to: Date }, ctx: z.RefinementCtx) => {
+  if (q.to.getTime() <= q.from.getTime()) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+  else if (q.to.getTime() - q.from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: `must be at most ${MAX_RANGE_DAYS} days after from` });
+  }
+};
+const rangeQuery = z.strictObject({ from: instant, to: instant, ward: z.string().min(1).max(64).optional() }).superRefine(checkRange);
+const clinicQuery = z.strictObject({ from: instant, to: instant, doctorId: uuid.optional() }).superRefine(checkRange);
 
 const wantsCsv = (res: Response) => res.req.accepts(['application/json', 'text/csv']) === 'text/csv';
 
@@ -38,6 +35,7 @@ function sendCsv(res: Response, header: string[], rows: unknown[][]): undefined 
 
 export const ALARM_CSV_HEADER = ['ward', 'day', 'priority', 'kind', 'alarms', 'acknowledged', 'ack_median_s', 'ack_p90_s', 'escalations', 'bed_days', 'alarms_per_bed_day'];
 export const NEWS2_CSV_HEADER = ['ward', 'band', 'seconds', 'patients'];
+export const CLINIC_CSV_HEADER = ['row', 'day', 'doctor_id', 'doctor', 'appointments', 'pending', 'confirmed', 'completed', 'cancelled', 'no_shows', 'method', 'currency', 'payments', 'amount'];
 
 export function analyticsRoutes(ctx: AppContext): Route[] {
   const range = (q: AnalyticsRange) => ({ from: q.from.toISOString(), to: q.to.toISOString(), ward: q.ward ?? null });
@@ -80,6 +78,26 @@ export function analyticsRoutes(ctx: AppContext): Route[] {
         audit('list', 'analytics-news2', null, null, { ...range(query), count: bands.length });
         if (!wantsCsv(res)) return { ...range(query), holdCapSeconds: NEWS2_HOLD_CAP_SECONDS, bands };
         return sendCsv(res, NEWS2_CSV_HEADER, bands.map((b) => [b.ward, b.band, b.seconds, b.patients]));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/analytics/clinic',
+      tag: 'analytics',
+      summary:
+        'Appointments per doctor and day (by status; no-shows: booked, past, never completed nor cancelled) and payments per UTC day, method and currency. ' +
+        `from < to, at most ${MAX_RANGE_DAYS} days; slots read as UTC. Accept: text/csv (row "appointments" or "revenue")`,
+      permission: 'analytics:read',
+      query: clinicQuery,
+      async handler({ query, res, audit }) {
+        const out = await clinicAnalytics(ctx.db.driver, ctx.db.caps, query);
+        const head = { from: query.from.toISOString(), to: query.to.toISOString(), doctorId: query.doctorId ?? null };
+        audit('list', 'analytics-clinic', null, null, { ...head, count: out.appointments.length + out.revenue.length });
+        if (!wantsCsv(res)) return { ...head, ...out };
+        return sendCsv(res, CLINIC_CSV_HEADER, [
+          ...out.appointments.map((a) => ['appointments', a.day, a.doctorId, a.doctor, a.appointments, a.pending, a.confirmed, a.completed, a.cancelled, a.noShows, '', '', '', '']),
+          ...out.revenue.map((p) => ['revenue', p.day, '', '', '', '', '', '', '', '', p.method, p.currency, p.payments, p.amount]),
+        ]);
       },
     }),
   ];

@@ -160,6 +160,66 @@ describe.each<DbKind>(['pglite', 'postgres'])('analytics on %s', (kind) => {
     expect((await csv.text()).split('\r\n')).toEqual(['ward,band,seconds,patients', 'W2,medium,3600,1', '']);
   });
 
+  it('counts appointments per doctor and day (no-shows: booked, past, never seen) and revenue per day and method', async () => {
+    const docA = randomUUID();
+    const docB = randomUUID();
+    await db.query(`INSERT INTO doctors (id, name) VALUES ($1, 'Dr A'), ($2, 'Dr B')`, [docA, docB]);
+    const appt = async (doctorId: string, date: string, time: string, token: number, status: string) => {
+      const id = randomUUID();
+      await db.query('INSERT INTO appointments (id, patient_id, doctor_id, date, time, token_number, status) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, p1, doctorId, date, time, token, status]);
+      return id;
+    };
+    const a1 = await appt(docA, '2026-03-10', '09:00', 1, 'completed');
+    await appt(docA, '2026-03-10', '09:15', 2, 'completed');
+    await appt(docA, '2026-03-10', '09:30', 3, 'cancelled');
+    await appt(docA, '2026-03-10', '09:45', 4, 'confirmed'); // past and never seen: a no-show
+    await appt(docA, '2026-03-10', '10:00', 5, 'pending'); // likewise
+    await appt(docA, '2026-03-11', '09:00', 1, 'completed');
+    const b1 = await appt(docB, '2026-03-10', '23:45', 1, 'completed');
+    await appt(docB, '2026-03-12', '00:00', 1, 'completed'); // outside (to is exclusive)
+    const billFor = async (appointmentId: string | null, currency = 'EUR') => {
+      const id = randomUUID();
+      await db.query(`INSERT INTO bills (id, patient_id, subtotal, tax, discount, total, paid, currency, status, appointment_id) VALUES ($1, $2, 10000, 0, 0, 10000, 0, $3, 'unpaid', $4)`, [id, p1, currency, appointmentId]);
+      return id;
+    };
+    const pay = (billId: string, amount: number, method: string, iso: string) =>
+      db.query('INSERT INTO payments (id, bill_id, amount, method, idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [randomUUID(), billId, amount, method, randomUUID(), at(iso)]);
+    const billA = await billFor(a1);
+    const billB = await billFor(b1);
+    const walkIn = await billFor(null);
+    await pay(billA, 3000, 'cash', '2026-03-10T09:10:00Z');
+    await pay(billA, 2000, 'card', '2026-03-10T09:11:00Z');
+    await pay(billB, 4500, 'cash', '2026-03-10T23:59:59Z');
+    await pay(walkIn, 1250, 'online', '2026-03-11T00:00:00Z');
+    await pay(walkIn, 99, 'cash', '2026-03-12T00:00:00Z'); // outside
+
+    const r = await get(`/api/analytics/clinic?${RANGE}`);
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as any;
+    expect(body.appointments).toEqual([
+      { doctorId: docA, doctor: 'Dr A', day: '2026-03-10', appointments: 5, pending: 1, confirmed: 1, completed: 2, cancelled: 1, noShows: 2 },
+      { doctorId: docA, doctor: 'Dr A', day: '2026-03-11', appointments: 1, pending: 0, confirmed: 0, completed: 1, cancelled: 0, noShows: 0 },
+      { doctorId: docB, doctor: 'Dr B', day: '2026-03-10', appointments: 1, pending: 0, confirmed: 0, completed: 1, cancelled: 0, noShows: 0 },
+    ]);
+    expect(body.revenue).toEqual([
+      { day: '2026-03-10', method: 'card', currency: 'EUR', payments: 1, amount: 2000 },
+      { day: '2026-03-10', method: 'cash', currency: 'EUR', payments: 2, amount: 7500 },
+      { day: '2026-03-11', method: 'online', currency: 'EUR', payments: 1, amount: 1250 },
+    ]);
+    // one doctor: only the payments of bills for that doctor's appointments
+    const onlyB = (await (await get(`/api/analytics/clinic?${RANGE}&doctorId=${docB}`)).json()) as any;
+    expect(onlyB.appointments.map((a: any) => a.doctor)).toEqual(['Dr B']);
+    expect(onlyB.revenue).toEqual([{ day: '2026-03-10', method: 'cash', currency: 'EUR', payments: 1, amount: 4500 }]);
+    const csv = (await (await get(`/api/analytics/clinic?${RANGE}&doctorId=${docB}`, doctor, 'text/csv')).text()).split('\r\n');
+    expect(csv).toEqual([
+      'row,day,doctor_id,doctor,appointments,pending,confirmed,completed,cancelled,no_shows,method,currency,payments,amount',
+      `appointments,2026-03-10,${docB},Dr B,1,0,0,1,0,0,,,,`,
+      'revenue,2026-03-10,,,,,,,,,cash,EUR,1,4500',
+      '',
+    ]);
+    expect((await get(`/api/analytics/clinic?${RANGE}&doctorId=nope`)).status).toBe(400);
+  });
+
   it('refuses a bad range with a precise 400', async () => {
     const cases: [string, string][] = [
       ['from=2026-03-10T00:00:00Z&to=2026-03-10T00:00:00Z', 'query.to: must be after from'],
@@ -170,7 +230,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('analytics on %s', (kind) => {
       [`${RANGE}&patientId=x`, 'query:'],
     ];
     for (const [q, message] of cases) {
-      for (const path of ['/api/analytics/alarms', '/api/analytics/news2']) {
+      for (const path of ['/api/analytics/alarms', '/api/analytics/news2', '/api/analytics/clinic']) {
         const r = await get(`${path}?${q}`);
         expect(r.status, `${path}?${q}`).toBe(400);
         const body = (await r.json()) as any;
@@ -186,6 +246,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('analytics on %s', (kind) => {
     const r = await get(`/api/analytics/alarms?${RANGE}`, nurse);
     expect(r.status).toBe(403);
     expect((await get(`/api/analytics/news2?${RANGE}`, nurse)).status).toBe(403);
+    expect((await get(`/api/analytics/clinic?${RANGE}`, nurse)).status).toBe(403);
     expect((await get(`/api/analytics/news2?${RANGE}`, stack.adminToken)).status).toBe(200);
     const { rows } = await db.query<{ action: string; resource: string; patient_id: string | null; actor_role: string }>(
       `SELECT action, resource, patient_id, actor_role FROM audit_log WHERE resource LIKE 'analytics-%'`,
