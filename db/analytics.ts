@@ -226,3 +226,69 @@ export async function clinicAnalytics(
     revenue: pays.rows.map((x) => ({ day: isoDay(x.day), method: x.method as string, currency: x.currency as string, payments: Number(x.payments), amount: Number(x.amount) })),
   };
 }
+
+export interface DeviceStats {
+  deviceId: string;
+  label: string | null;
+  /** The ward of the patient the device is assigned to now; null when unassigned. */
+  ward: string | null;
+  /** Seconds of the range the device existed in, up to now. */
+  windowSeconds: number;
+  readings: number;
+  /** windowSeconds ÷ intervalSeconds, rounded down. */
+  expected: number;
+  /** readings ÷ expected (4 decimals); null when nothing was expected. */
+  completeness: number | null;
+  /** The sum of the silences longer than silenceSeconds (between readings, and at the window's ends). */
+  offlineSeconds: number;
+}
+
+/**
+ * Data completeness and offline time per device over the part of the range it existed in (from
+ * its creation, up to now). A silence is the time from the window's start to the first reading,
+ * between consecutive readings, and from the last reading to the window's end; each silence longer
+ * than `silenceSeconds` counts wholly as offline.
+ */
+export async function deviceAnalytics(
+  db: Queryable,
+  r: AnalyticsRange & { intervalSeconds: number; silenceSeconds: number },
+): Promise<DeviceStats[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `WITH d AS (
+       SELECT dv.id, dv.label, p.ward, greatest($1::timestamptz, dv.created_at) AS start, least($2::timestamptz, now()) AS stop
+       FROM devices dv LEFT JOIN patients p ON p.id = dv.patient_id
+       WHERE ($3::text IS NULL OR p.ward = $3)
+     ), r AS (
+       SELECT v.device_id, v.time, lag(v.time) OVER (PARTITION BY v.device_id ORDER BY v.time) AS prev
+       FROM vitals v JOIN d ON d.id = v.device_id
+       WHERE v.time >= d.start AND v.time < d.stop
+     ), gaps AS (
+       SELECT r.device_id, extract(epoch FROM r.time - coalesce(r.prev, d.start))::float8 AS s
+       FROM r JOIN d ON d.id = r.device_id
+       UNION ALL
+       SELECT d.id, extract(epoch FROM d.stop - coalesce(max(r.time), d.start))::float8
+       FROM d LEFT JOIN r ON r.device_id = d.id GROUP BY d.id, d.start, d.stop
+     )
+     SELECT d.id, d.label, d.ward,
+            greatest(extract(epoch FROM d.stop - d.start), 0)::float8 AS window_s,
+            (SELECT count(*) FROM r WHERE r.device_id = d.id)::int AS readings,
+            (SELECT coalesce(sum(g.s), 0) FROM gaps g WHERE g.device_id = d.id AND g.s > $4)::float8 AS offline_s
+     FROM d ORDER BY d.id`,
+    [r.from.toISOString(), r.to.toISOString(), r.ward ?? null, r.silenceSeconds],
+  );
+  return rows.map((x) => {
+    const windowSeconds = num(x.window_s) ?? 0;
+    const readings = Number(x.readings);
+    const expected = Math.floor(windowSeconds / r.intervalSeconds);
+    return {
+      deviceId: x.id as string,
+      label: (x.label as string | null) ?? null,
+      ward: (x.ward as string | null) ?? null,
+      windowSeconds,
+      readings,
+      expected,
+      completeness: expected > 0 ? Math.round((readings / expected) * 10_000) / 10_000 : null,
+      offlineSeconds: windowSeconds > 0 ? (num(x.offline_s) ?? 0) : 0,
+    };
+  });
+}

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { AppContext } from './context.ts';
 import { defineRoute, type Route } from './route.ts';
 import { instant, uuid } from './validate.ts';
-import { alarmAnalytics, clinicAnalytics, news2Analytics, NEWS2_HOLD_CAP_SECONDS, type AnalyticsRange } from '../../db/analytics.ts';
+import { alarmAnalytics, clinicAnalytics, deviceAnalytics, news2Analytics, NEWS2_HOLD_CAP_SECONDS, type AnalyticsRange } from '../../db/analytics.ts';
 
 export const MAX_RANGE_DAYS = 92;
 
@@ -18,6 +18,17 @@ const checkRange = (q: { from: Date; to: Date }, ctx: z.RefinementCtx) => {
   }
 };
 const rangeQuery = z.strictObject({ from: instant, to: instant, ward: z.string().min(1).max(64).optional() }).superRefine(checkRange);
+const devicesQuery = z
+  .strictObject({
+    from: instant,
+    to: instant,
+    ward: z.string().min(1).max(64).optional(),
+    // The device's reporting interval (the simulator's default rate is 1/s) and the silence that
+    // counts as offline (the server's DEVICE_SILENCE_S default).
+    intervalSeconds: z.coerce.number().positive().max(86_400).default(1),
+    silenceSeconds: z.coerce.number().int().min(1).max(86_400).default(30),
+  })
+  .superRefine(checkRange);
 const clinicQuery = z.strictObject({ from: instant, to: instant, doctorId: uuid.optional() }).superRefine(checkRange);
 
 const wantsCsv = (res: Response) => res.req.accepts(['application/json', 'text/csv']) === 'text/csv';
@@ -35,6 +46,7 @@ function sendCsv(res: Response, header: string[], rows: unknown[][]): undefined 
 
 export const ALARM_CSV_HEADER = ['ward', 'day', 'priority', 'kind', 'alarms', 'acknowledged', 'ack_median_s', 'ack_p90_s', 'escalations', 'bed_days', 'alarms_per_bed_day'];
 export const NEWS2_CSV_HEADER = ['ward', 'band', 'seconds', 'patients'];
+export const DEVICES_CSV_HEADER = ['device_id', 'label', 'ward', 'window_s', 'readings', 'expected', 'completeness', 'offline_s'];
 export const CLINIC_CSV_HEADER = ['row', 'day', 'doctor_id', 'doctor', 'appointments', 'pending', 'confirmed', 'completed', 'cancelled', 'no_shows', 'method', 'currency', 'payments', 'amount'];
 
 export function analyticsRoutes(ctx: AppContext): Route[] {
@@ -98,6 +110,23 @@ export function analyticsRoutes(ctx: AppContext): Route[] {
           ...out.appointments.map((a) => ['appointments', a.day, a.doctorId, a.doctor, a.appointments, a.pending, a.confirmed, a.completed, a.cancelled, a.noShows, '', '', '', '']),
           ...out.revenue.map((p) => ['revenue', p.day, '', '', '', '', '', '', '', '', p.method, p.currency, p.payments, p.amount]),
         ]);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/analytics/devices',
+      tag: 'analytics',
+      summary:
+        'Per device: readings received ÷ expected at intervalSeconds (default 1) over the part of the range it existed in, and offline time ' +
+        `(silences longer than silenceSeconds, default 30). from < to, at most ${MAX_RANGE_DAYS} days. Accept: text/csv`,
+      permission: 'analytics:read',
+      query: devicesQuery,
+      async handler({ query, res, audit }) {
+        const devices = await deviceAnalytics(ctx.db.driver, query);
+        const head = { ...range(query), intervalSeconds: query.intervalSeconds, silenceSeconds: query.silenceSeconds };
+        audit('list', 'analytics-devices', null, null, { ...head, count: devices.length });
+        if (!wantsCsv(res)) return { ...head, devices };
+        return sendCsv(res, DEVICES_CSV_HEADER, devices.map((d) => [d.deviceId, d.label, d.ward, d.windowSeconds, d.readings, d.expected, d.completeness, d.offlineSeconds]));
       },
     }),
   ];

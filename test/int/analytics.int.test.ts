@@ -220,6 +220,40 @@ describe.each<DbKind>(['pglite', 'postgres'])('analytics on %s', (kind) => {
     expect((await get(`/api/analytics/clinic?${RANGE}&doctorId=nope`)).status).toBe(400);
   });
 
+  it('measures each device’s completeness at its rate and its offline time', async () => {
+    const dev = async (id: string, patientId: string | null, createdIso: string) =>
+      db.query(`INSERT INTO devices (id, label, secret_hash, patient_id, created_at) VALUES ($1, $1, 'x', $2, $3)`, [id, patientId, at(createdIso)]);
+    await dev('an-d1', p1, '2026-01-01T00:00:00Z');
+    await dev('an-d2', p3, '2026-01-01T00:00:00Z');
+    await dev('an-d3', null, '2026-03-10T10:05:00Z'); // created mid-range: expected only from then
+    const series = (deviceId: string, fromIso: string, toIso: string) =>
+      db.query(`INSERT INTO vitals (time, patient_id, device_id, hr) SELECT t, $2, $1, 70 FROM generate_series($3::timestamptz, $4::timestamptz, INTERVAL '1 second') t`, [deviceId, p1, fromIso, toIso]);
+    // 100 readings 10:00:00–10:01:39, silence of 201 s, 60 readings 10:05:00–10:05:59, silence of 241 s to 10:10.
+    await series('an-d1', '2026-03-10T10:00:00Z', '2026-03-10T10:01:39Z');
+    await series('an-d1', '2026-03-10T10:05:00Z', '2026-03-10T10:05:59Z');
+    await series('an-d1', '2026-03-10T10:10:00Z', '2026-03-10T10:10:05Z'); // outside
+
+    const q = 'from=2026-03-10T10:00:00Z&to=2026-03-10T10:10:00Z';
+    const r = await get(`/api/analytics/devices?${q}`);
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as any;
+    expect(body).toMatchObject({ intervalSeconds: 1, silenceSeconds: 30 });
+    const of = (b: any) => Object.fromEntries(b.devices.filter((d: any) => d.deviceId.startsWith('an-')).map((d: any) => [d.deviceId, d]));
+    expect(of(body)).toEqual({
+      'an-d1': { deviceId: 'an-d1', label: 'an-d1', ward: 'W1', windowSeconds: 600, readings: 160, expected: 600, completeness: 0.2667, offlineSeconds: 442 },
+      'an-d2': { deviceId: 'an-d2', label: 'an-d2', ward: 'W2', windowSeconds: 600, readings: 0, expected: 600, completeness: 0, offlineSeconds: 600 },
+      'an-d3': { deviceId: 'an-d3', label: 'an-d3', ward: null, windowSeconds: 300, readings: 0, expected: 300, completeness: 0, offlineSeconds: 300 },
+    });
+    // at one reading per 2 s, and with silences of 250 s allowed
+    const slow = of((await (await get(`/api/analytics/devices?${q}&intervalSeconds=2&silenceSeconds=250&ward=W1`)).json()) as any);
+    expect(Object.keys(slow)).toEqual(['an-d1']);
+    expect(slow['an-d1']).toMatchObject({ expected: 300, completeness: 0.5333, offlineSeconds: 0 });
+    const csv = (await (await get(`/api/analytics/devices?${q}&ward=W2`, doctor, 'text/csv')).text()).split('\r\n');
+    expect(csv[0]).toBe('device_id,label,ward,window_s,readings,expected,completeness,offline_s');
+    expect(csv).toContain('an-d2,an-d2,W2,600,0,600,0,600');
+    expect((await get(`/api/analytics/devices?${q}&intervalSeconds=0`)).status).toBe(400);
+  });
+
   it('refuses a bad range with a precise 400', async () => {
     const cases: [string, string][] = [
       ['from=2026-03-10T00:00:00Z&to=2026-03-10T00:00:00Z', 'query.to: must be after from'],
@@ -230,7 +264,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('analytics on %s', (kind) => {
       [`${RANGE}&patientId=x`, 'query:'],
     ];
     for (const [q, message] of cases) {
-      for (const path of ['/api/analytics/alarms', '/api/analytics/news2', '/api/analytics/clinic']) {
+      for (const path of ['/api/analytics/alarms', '/api/analytics/news2', '/api/analytics/clinic', '/api/analytics/devices']) {
         const r = await get(`${path}?${q}`);
         expect(r.status, `${path}?${q}`).toBe(400);
         const body = (await r.json()) as any;
@@ -247,6 +281,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('analytics on %s', (kind) => {
     expect(r.status).toBe(403);
     expect((await get(`/api/analytics/news2?${RANGE}`, nurse)).status).toBe(403);
     expect((await get(`/api/analytics/clinic?${RANGE}`, nurse)).status).toBe(403);
+    expect((await get(`/api/analytics/devices?${RANGE}`, nurse)).status).toBe(403);
     expect((await get(`/api/analytics/news2?${RANGE}`, stack.adminToken)).status).toBe(200);
     const { rows } = await db.query<{ action: string; resource: string; patient_id: string | null; actor_role: string }>(
       `SELECT action, resource, patient_id, actor_role FROM audit_log WHERE resource LIKE 'analytics-%'`,
