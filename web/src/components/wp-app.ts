@@ -4,6 +4,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { session, logout, api, SESSION_EXPIRED } from '../api.ts';
 import { closeLive, connectionState, liveClient, navigate, onConnectionState } from '../context.ts';
 import type { ConnectionState } from '../realtime.ts';
+import { PERMISSIONS, type Role } from '../../../server/domain/index.ts';
 import { theme } from '../styles.ts';
 import './wp-login.ts';
 import './wp-ward-board.ts';
@@ -11,8 +12,9 @@ import './wp-alarm-list.ts';
 import './wp-patient-panel.ts';
 import './wp-queue-display.ts';
 import './wp-my-vitals.ts';
+import './wp-analytics.ts';
 
-type Route = { name: 'login' } | { name: 'home' } | { name: 'ward'; ward: string } | { name: 'alarms'; ward: string } | { name: 'patient'; id: string } | { name: 'queue'; doctorId: string } | { name: 'my-vitals' };
+type Route = { name: 'login' } | { name: 'home' } | { name: 'ward'; ward: string } | { name: 'alarms'; ward: string } | { name: 'patient'; id: string } | { name: 'queue'; doctorId: string } | { name: 'my-vitals' } | { name: 'analytics' };
 
 export function parseRoute(path: string): Route {
   let m = /^\/ward\/([^/]+)\/alarms\/?$/.exec(path);
@@ -25,11 +27,14 @@ export function parseRoute(path: string): Route {
   m = /^\/queue\/([^/]+)\/?$/.exec(path);
   if (m) return { name: 'queue', doctorId: decodeURIComponent(m[1]!) };
   if (/^\/my-vitals\/?$/.test(path)) return { name: 'my-vitals' };
+  if (/^\/analytics\/?$/.test(path)) return { name: 'analytics' };
   if (path === '/login') return { name: 'login' };
   return { name: 'home' };
 }
 
 const CLINICAL = new Set(['admin', 'doctor', 'nurse']);
+/** Who sees the analytics page: the roles the API lets read it (`analytics:read`). */
+export const canSeeAnalytics = (role: string | undefined) => !!role && (PERMISSIONS['analytics:read'] as readonly Role[]).includes(role as Role);
 
 export class WpApp extends LitElement {
   static override properties = { route: { state: true }, conn: { state: true }, wards: { state: true } };
@@ -136,6 +141,7 @@ export class WpApp extends LitElement {
       ${ward ? html`<a href="/ward/${encodeURIComponent(ward)}">Ward ${ward}</a>` : nothing}
       ${ward && user && CLINICAL.has(user.role) ? html`<a href="/ward/${encodeURIComponent(ward)}/alarms">Alarms</a>` : nothing}
       ${user?.role === 'patient' ? html`<a href="/my-vitals">My vitals</a>` : nothing}
+      ${canSeeAnalytics(user?.role) ? html`<a href="/analytics">Analytics</a>` : nothing}
       <span class="spacer"></span>
       <span class="who">${user?.name} (${user?.role})</span>
       <button @click=${() => this.doLogout()}>Log out</button>
@@ -155,6 +161,7 @@ export class WpApp extends LitElement {
     else if (r.name === 'alarms') body = html`<wp-alarm-list .ward=${r.ward}></wp-alarm-list>`;
     else if (r.name === 'queue') return html`<wp-queue-display .doctorId=${r.doctorId}></wp-queue-display>`;
     else if (r.name === 'patient') body = html`<wp-patient-panel .patientId=${r.id}></wp-patient-panel>`;
+    else if (r.name === 'analytics' && canSeeAnalytics(session.user?.role)) body = html`<wp-analytics></wp-analytics>`;
     // A patient account has no wards: its home is its own vitals.
     else if (r.name === 'my-vitals' || session.user?.role === 'patient') body = html`<wp-my-vitals></wp-my-vitals>`;
     else
