@@ -122,7 +122,7 @@ describe('analytics series', () => {
         { ward: 'B', band: 'medium', seconds: 1800, patients: 1 },
       ],
     });
-    expect(c.labels).toEqual(['Low (0–4)', 'Low-medium (3 in one)', 'Medium (5–6)', 'High (7+)']);
+    expect(c.labels).toEqual(['Low (0–4)', 'Low-medium (a single 3)', 'Medium (5–6)', 'High (7+)']);
     expect(c.datasets.map((d) => [d.label, d.data])).toEqual([
       ['Ward A', [2.5, 0, 0, 1]],
       ['Ward B', [0, 0, 0.5, 0]],
@@ -135,11 +135,13 @@ describe('analytics series', () => {
       devices: [
         { deviceId: 'bed-2', label: 'bed-2', ward: 'A', windowSeconds: 600, readings: 600, expected: 600, completeness: 1, offlineSeconds: 0 },
         { deviceId: 'x1', label: 'Spare monitor', ward: null, windowSeconds: 0, readings: 0, expected: 0, completeness: null, offlineSeconds: 0 },
+        { deviceId: 'dev-9', label: null, ward: 'B', windowSeconds: 60, readings: 30, expected: 60, completeness: 0.5, offlineSeconds: 0 },
         { deviceId: 'bed-1', label: 'bed-1', ward: 'A', windowSeconds: 7200, readings: 1920, expected: 7200, completeness: 0.2667, offlineSeconds: 4980 },
       ],
     });
     expect(rows).toEqual([
       { device: 'bed-1', ward: 'A', completeness: '26.7 %', share: 0.2667, readings: '1,920 of 7,200', offline: '1 h 23 min' },
+      { device: 'dev-9', ward: 'B', completeness: '50.0 %', share: 0.5, readings: '30 of 60', offline: '0' },
       { device: 'bed-2', ward: 'A', completeness: '100.0 %', share: 1, readings: '600 of 600', offline: '0' },
       { device: 'Spare monitor (x1)', ward: 'unassigned', completeness: '—', share: null, readings: '0 of 0', offline: '0' },
     ]);

@@ -77,7 +77,7 @@ export class WpAnalytics extends LitElement {
       section.table { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; overflow: auto; max-height: 18rem; }
       section.table h2 { margin: 0 0 0.4rem; font-size: 1.05rem; }
       table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-      th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid var(--line); }
+      th, td { white-space: nowrap; text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid var(--line); }
       th { color: var(--muted); font-weight: 600; }
       .bar { display: inline-block; height: 0.6rem; width: 5rem; background: var(--panel-2); border-radius: 3px; margin-right: 0.4rem; vertical-align: middle; overflow: hidden; }
       .bar span { display: block; height: 100%; background: var(--ok); }

@@ -37,7 +37,8 @@ export interface News2Answer {
 }
 export interface DeviceStats {
   deviceId: string;
-  label: string;
+  /** null for a device registered without a label. */
+  label: string | null;
   ward: string | null;
   windowSeconds: number;
   readings: number;
@@ -145,7 +146,7 @@ export function ackTimes(days: readonly string[], a: AlarmsAnswer): StatChart {
 
 export const BANDS: readonly { key: News2Band; label: string; colour: string }[] = [
   { key: 'low', label: 'Low (0–4)', colour: '#66bb6a' },
-  { key: 'low-medium', label: 'Low-medium (3 in one)', colour: '#ffd54f' },
+  { key: 'low-medium', label: 'Low-medium (a single 3)', colour: '#ffd54f' },
   { key: 'medium', label: 'Medium (5–6)', colour: '#ffb74d' },
   { key: 'high', label: 'High (7+)', colour: '#ef5350' },
 ];
@@ -177,9 +178,9 @@ export interface DeviceRow {
 /** The device table: least complete first (those needing attention on top). */
 export function deviceRows(a: DevicesAnswer): DeviceRow[] {
   return [...a.devices]
-    .sort((x, y) => (x.completeness ?? Infinity) - (y.completeness ?? Infinity) || x.label.localeCompare(y.label))
+    .sort((x, y) => (x.completeness ?? Infinity) - (y.completeness ?? Infinity) || (x.label ?? x.deviceId).localeCompare(y.label ?? y.deviceId))
     .map((d) => ({
-      device: d.label === d.deviceId ? d.label : `${d.label} (${d.deviceId})`,
+      device: d.label === null || d.label === d.deviceId ? d.deviceId : `${d.label} (${d.deviceId})`,
       ward: d.ward ?? 'unassigned',
       completeness: d.completeness === null ? '—' : `${(d.completeness * 100).toFixed(1)} %`,
       share: d.completeness === null ? null : Math.min(1, d.completeness),
