@@ -3,6 +3,9 @@
 // PostgreSQL — the same boundaries, so the same answers on both drivers.
 import type { Queryable } from './driver.ts';
 import type { Capabilities } from './migrate.ts';
+import type { AlarmDay, AlarmGroupStats, ClinicDay, DeviceStats, News2BandTime, RevenueDay } from '../server/domain/analytics.ts';
+
+export type { AlarmDay, AlarmGroupStats, ClinicDay, DeviceStats, News2BandTime, RevenueDay };
 
 /** The UTC day an instant falls in, as SQL. */
 const dayOf = (caps: Capabilities, col: string) =>
@@ -15,29 +18,6 @@ export interface AnalyticsRange {
   from: Date;
   to: Date;
   ward?: string | undefined;
-}
-
-/** One priority × kind group of a ward's day. */
-export interface AlarmGroupStats {
-  alarms: number;
-  acknowledged: number;
-  /** Seconds from the alarm's raise to its first acknowledgement; null when none was acknowledged. */
-  ackMedianSeconds: number | null;
-  ackP90Seconds: number | null;
-  /** Escalation steps taken (the sum of the alarms' escalation levels). */
-  escalations: number;
-}
-
-export interface AlarmDay extends AlarmGroupStats {
-  ward: string | null;
-  day: string;
-  /** Distinct patients of the ward with at least one reading that day. */
-  bedDays: number;
-  /** alarms ÷ bedDays; null when the ward had no patient with a reading that day. */
-  alarmsPerBedDay: number | null;
-  byPriority: Record<string, number>;
-  byKind: Record<string, number>;
-  groups: (AlarmGroupStats & { priority: string; kind: string })[];
 }
 
 /**
@@ -123,15 +103,6 @@ async function bedDays(db: Queryable, caps: Capabilities, r: AnalyticsRange): Pr
 /** How long a score's band is taken to hold without a newer score. */
 export const NEWS2_HOLD_CAP_SECONDS = 3600;
 
-export interface News2BandTime {
-  ward: string | null;
-  band: string;
-  /** Patient-seconds spent in the band within the range. */
-  seconds: number;
-  /** Distinct patients who spent any time in the band. */
-  patients: number;
-}
-
 /**
  * Time in each NEWS2 band per ward: each score's band holds from its time until the patient's
  * next score, at most NEWS2_HOLD_CAP_SECONDS, clipped to the range. A score up to the cap before
@@ -156,28 +127,6 @@ export async function news2Analytics(db: Queryable, r: AnalyticsRange): Promise<
     [r.from.toISOString(), r.to.toISOString(), r.ward ?? null, NEWS2_HOLD_CAP_SECONDS],
   );
   return rows.map((x) => ({ ward: x.ward as string | null, band: x.band as string, seconds: num(x.seconds) ?? 0, patients: Number(x.patients) }));
-}
-
-export interface ClinicDay {
-  doctorId: string;
-  doctor: string;
-  day: string;
-  appointments: number;
-  pending: number;
-  confirmed: number;
-  completed: number;
-  cancelled: number;
-  /** Booked (pending or confirmed), never completed nor cancelled, and the slot is past. */
-  noShows: number;
-}
-
-export interface RevenueDay {
-  day: string;
-  method: string;
-  currency: string;
-  payments: number;
-  /** Minor units (cents). */
-  amount: number;
 }
 
 /**
@@ -225,22 +174,6 @@ export async function clinicAnalytics(
     })),
     revenue: pays.rows.map((x) => ({ day: isoDay(x.day), method: x.method as string, currency: x.currency as string, payments: Number(x.payments), amount: Number(x.amount) })),
   };
-}
-
-export interface DeviceStats {
-  deviceId: string;
-  label: string | null;
-  /** The ward of the patient the device is assigned to now; null when unassigned. */
-  ward: string | null;
-  /** Seconds of the range the device existed in, up to now. */
-  windowSeconds: number;
-  readings: number;
-  /** windowSeconds ÷ intervalSeconds, rounded down. */
-  expected: number;
-  /** readings ÷ expected (4 decimals); null when nothing was expected. */
-  completeness: number | null;
-  /** The sum of the silences longer than silenceSeconds (between readings, and at the window's ends). */
-  offlineSeconds: number;
 }
 
 /**

@@ -8,3 +8,4 @@ export * from './alarms.ts';
 export * from './roles.ts';
 export type * from './events.ts';
 export * from './lab.ts';
+export type * from './analytics.ts';

@@ -33,6 +33,7 @@ const alarmDay = (p: Partial<AlarmDay> & { ward: string; day: string }): AlarmDa
   alarmsPerBedDay: 0,
   byPriority: {},
   byKind: {},
+  groups: [],
   ...p,
 });
 

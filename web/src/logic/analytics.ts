@@ -1,7 +1,7 @@
 // The /analytics page (issue 15): the filters → the API's query, and the API's answers
 // (GET /api/analytics/alarms|news2|devices|clinic, docs/api.md "Analytics") → chart series and
 // table rows. Days are UTC days, as the API counts them. Pure.
-import type { News2Band } from '../../../server/domain/index.ts';
+import type { AlarmDay, ClinicDay, DeviceStats, News2Band, News2BandTime, RevenueDay } from '../../../server/domain/index.ts';
 
 /** The API refuses a longer range (server/http/analytics.routes.ts MAX_RANGE_DAYS). */
 export const MAX_RANGE_DAYS = 92;
@@ -14,44 +14,21 @@ export interface AnalyticsFilters {
   to: string;
 }
 
-// The answers' shapes (db/analytics.ts; restated here because the dashboard bundles no db code).
-export interface AlarmDay {
-  ward: string | null;
-  day: string;
-  alarms: number;
-  acknowledged: number;
-  ackMedianSeconds: number | null;
-  ackP90Seconds: number | null;
-  escalations: number;
-  bedDays: number;
-  alarmsPerBedDay: number | null;
-  byPriority: Record<string, number>;
-  byKind: Record<string, number>;
-}
+// The answers' shapes: server/domain/analytics.ts (shared with the server).
+export type { AlarmDay, DeviceStats } from '../../../server/domain/index.ts';
 export interface AlarmsAnswer {
   days: AlarmDay[];
 }
 export interface News2Answer {
   holdCapSeconds: number;
-  bands: { ward: string | null; band: string; seconds: number; patients: number }[];
-}
-export interface DeviceStats {
-  deviceId: string;
-  /** null for a device registered without a label. */
-  label: string | null;
-  ward: string | null;
-  windowSeconds: number;
-  readings: number;
-  expected: number;
-  completeness: number | null;
-  offlineSeconds: number;
+  bands: News2BandTime[];
 }
 export interface DevicesAnswer {
   devices: DeviceStats[];
 }
 export interface ClinicAnswer {
-  appointments: { doctorId: string; doctor: string; day: string; appointments: number; pending: number; confirmed: number; completed: number; cancelled: number; noShows: number }[];
-  revenue: { day: string; method: string; currency: string; payments: number; amount: number }[];
+  appointments: ClinicDay[];
+  revenue: RevenueDay[];
 }
 
 /** A category chart: one label per bar group, datasets aligned with the labels. */
