@@ -76,6 +76,8 @@ export class WpAnalytics extends LitElement {
       wp-stat-chart { height: 18rem; }
       section.table { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; overflow: auto; max-height: 18rem; }
       section.table h2 { margin: 0 0 0.4rem; font-size: 1.05rem; }
+      /* Five columns do not fit a chart-wide card: two cards wide where there is room. */
+      @media (min-width: 64rem) { section.table { grid-column: span 2; } }
       table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
       th, td { white-space: nowrap; text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid var(--line); }
       th { color: var(--muted); font-weight: 600; }
