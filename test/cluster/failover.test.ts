@@ -22,6 +22,7 @@ import { startLocalCluster, waitFor, type LocalCluster } from '../../server/clus
 import { partitionOf } from '../../server/cluster/partitions.ts';
 import { provisionBeds, type Bed } from '../../bench/beds.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
+import { storedSeqs } from '../helpers/readings.ts';
 
 const BEDS = 200;
 const PARTITIONS = 16;
@@ -174,13 +175,7 @@ describe('a 3-node cluster: nothing acknowledged lost, no ward blind for long', 
     return storedCheck(owed, true);
   };
   const storedCheck = async (owed: { m: Monitor; seqs: number[] }[], assert: boolean) => {
-    const { rows } = await db.query<{ device_id: string; seq: number; n: number }>('SELECT device_id, seq::int AS seq, count(*)::int AS n FROM vitals WHERE seq IS NOT NULL GROUP BY device_id, seq');
-    const stored = new Map<string, Map<number, number>>();
-    for (const r of rows) {
-      const m = stored.get(r.device_id) ?? new Map<number, number>();
-      m.set(r.seq, r.n);
-      stored.set(r.device_id, m);
-    }
+    const stored = await storedSeqs(async (sql) => (await db.query<{ device_id: string; seq: number; n: number }>(sql)).rows);
     let checked = 0;
     const missing: string[] = [];
     const twice: string[] = [];

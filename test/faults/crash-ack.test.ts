@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import { startChild, type Child } from '../../bench/ingest-lib.ts';
 import { createPgliteDriver } from '../../db/driver.ts';
 import { createTestDatabase, freePort } from '../helpers/postgres.ts';
+import { storedSeqs } from '../helpers/readings.ts';
 import { eventually } from '../helpers/stack.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -35,17 +36,6 @@ function device(id: string, port: number) {
     });
   };
   return { id, c, acked, send, sent: () => seq };
-}
-
-async function storedSeqs(query: (sql: string) => Promise<{ device_id: string; seq: number; n: number }[]>) {
-  const rows = await query('SELECT device_id, seq::int AS seq, count(*)::int AS n FROM vitals GROUP BY device_id, seq');
-  const out = new Map<string, Map<number, number>>();
-  for (const r of rows) {
-    const m = out.get(r.device_id) ?? new Map<number, number>();
-    m.set(Number(r.seq), Number(r.n));
-    out.set(r.device_id, m);
-  }
-  return out;
 }
 
 describe.each(['pglite', 'postgres'] as const)('a QoS 1 PUBACK means stored (%s)', (kind) => {
