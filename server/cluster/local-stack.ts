@@ -24,6 +24,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `n` free loopback ports, distinct: all are held open together while chosen, so no two calls of
+ * freePort() can hand out the same one (it happened: two NATS servers of one cluster on one port).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** Thrown by a probe to end the wait at once (the process it waits for has exited). */
+export class WaitAborted extends Error {}
+
 /** Poll `probe` until it returns something other than undefined/false, or throw after `ms`. */
 export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
   const until = Date.now() + ms;
@@ -33,6 +53,7 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
       const v = await probe();
       if (v !== undefined && v !== false) return v as T;
     } catch (err) {
+      if (err instanceof WaitAborted) throw err;
       last = err;
     }
     if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
@@ -214,7 +235,10 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     }
 
     // ------------------------------------------------------------ NATS ×n, one JetStream cluster
-    const natsPorts = await Promise.all(Array.from({ length: natsCount }, async () => ({ client: await freePort(), route: await freePort() })));
+    // Every port of the cluster chosen at once, so they are distinct.
+    const ports = await freePorts(natsCount * 2 + 1 + nodeCount * 2 + 2);
+    const take = () => ports.shift()!;
+    const natsPorts = Array.from({ length: natsCount }, () => ({ client: take(), route: take() }));
     const routes = natsPorts.map((p) => `nats://127.0.0.1:${p.route}`).join(',');
     const nats = natsPorts.map((p, i) => {
       const store = join(dir, `nats${i + 1}`);
@@ -229,11 +253,11 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     await waitForJetStream(natsUrls, nats);
 
     // ------------------------------------------------------------ Redis (Socket.IO rooms across nodes)
-    const redisPort = await freePort();
+    const redisPort = take();
     const redis = new Proc('redis', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], process.env, echo, 100_000);
     redis.start();
     stops.push(() => redis.stop('SIGTERM', 5000));
-    await waitFor(() => (redis.running ? /Ready to accept connections/.test(redis.output()) : Promise.reject(new Error(redis.output().slice(-500)))), 15_000, 'redis-server');
+    await waitFor(() => (redis.running ? /Ready to accept connections/.test(redis.output()) : Promise.reject(new WaitAborted(`redis-server exited: ${redis.output().slice(-500)}`))), 15_000, 'redis-server');
     const redisUrl = `redis://127.0.0.1:${redisPort}`;
 
     // ------------------------------------------------------------ WardPulse ×n
@@ -241,7 +265,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     const adminPassword = opts.adminPassword ?? `cluster-${Math.random().toString(36).slice(2)}-admin`;
     const jwtSecret = `local-cluster-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
     const nodes = await Promise.all(
-      Array.from({ length: nodeCount }, async (_, i) => ({ id: `node${i + 1}`, httpPort: await freePort(), mqttPort: await freePort(), dataDir: join(dir, `node${i + 1}`) })),
+      Array.from({ length: nodeCount }, async (_, i) => ({ id: `node${i + 1}`, httpPort: take(), mqttPort: take(), dataDir: join(dir, `node${i + 1}`) })),
     );
     const procs = nodes.map((n) => {
       mkdirSync(n.dataDir, { recursive: true });
@@ -268,7 +292,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       const p = procs[i]!;
       await waitFor(
         async () => {
-          if (!p.running) throw new Error(`${p.name} exited: ${p.output().slice(-2000)}`);
+          if (!p.running) throw new WaitAborted(`${p.name} exited: ${p.output().slice(-2000)}`);
           const r = await fetch(`http://127.0.0.1:${nodes[i]!.httpPort}/readyz`).catch(() => null);
           return r?.status === 200;
         },
@@ -283,15 +307,15 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     await Promise.all(procs.slice(1).map((_, i) => ready(i + 1)));
 
     // ------------------------------------------------------------ HAProxy in front
-    const httpPort = opts.httpPort || (await freePort());
-    const mqttPort = opts.mqttPort || (await freePort());
+    const httpPort = opts.httpPort || take();
+    const mqttPort = opts.mqttPort || take();
     const cfg = join(dir, 'haproxy.cfg');
     writeFileSync(cfg, haproxyConfig(httpPort, mqttPort, nodes));
     const haproxy = new Proc('haproxy', 'haproxy', ['-db', '-f', cfg], process.env, echo, 100_000);
     haproxy.start();
     stops.push(() => haproxy.stop('SIGUSR1', 5000));
     await waitFor(async () => {
-      if (!haproxy.running) throw new Error(`haproxy exited: ${haproxy.output().slice(-1000)}`);
+      if (!haproxy.running) throw new WaitAborted(`haproxy exited: ${haproxy.output().slice(-1000)}`);
       const r = await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => null);
       return r?.status === 200;
     }, 30_000, 'haproxy');
@@ -340,7 +364,7 @@ async function waitForJetStream(urls: string[], procs: Proc[]): Promise<void> {
   for (const [i, url] of urls.entries()) {
     await waitFor(
       async () => {
-        if (!procs[i]!.running) throw new Error(`${procs[i]!.name} exited: ${procs[i]!.output().slice(-1500)}`);
+        if (!procs[i]!.running) throw new WaitAborted(`${procs[i]!.name} exited: ${procs[i]!.output().slice(-1500)}`);
         const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
         try {
           const jsm = await nc.jetstreamManager({ timeout: 1000 });
